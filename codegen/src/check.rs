@@ -1,0 +1,984 @@
+//! From spec files as written to the checked model: every rule a spec must follow.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use quote::quote;
+
+use crate::expr::{Expr, Ty};
+use crate::ir::*;
+use crate::model;
+
+/// A spec the generator cannot use: which file, where in it, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError {
+    pub file: PathBuf,
+    /// `field \`flags_offset\``, `payload.size`, `bind #2` ...; empty for the whole file.
+    pub location: String,
+    pub reason: String,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.file.display())?;
+        if !self.location.is_empty() {
+            write!(f, "{}: ", self.location)?;
+        }
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// Builds errors for one file.
+#[derive(Clone)]
+pub(crate) struct At<'a> {
+    file: &'a Path,
+}
+
+impl At<'_> {
+    pub(crate) fn err(&self, location: impl Into<String>, reason: impl Into<String>) -> SpecError {
+        SpecError {
+            file: self.file.to_owned(),
+            location: location.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Reads every spec and registry under `dir` and checks them together.
+pub fn load(dir: &Path) -> Result<Model, SpecError> {
+    let mut files = Vec::new();
+    collect_toml(dir, &mut files).map_err(|e| SpecError {
+        file: dir.to_owned(),
+        location: String::new(),
+        reason: format!("cannot read the specs folder: {e}"),
+    })?;
+    files.sort();
+
+    let mut specs = Vec::new();
+    let mut registries = Vec::new();
+    for path in &files {
+        let rel = path.strip_prefix(dir).unwrap_or(path).to_owned();
+        let text = std::fs::read_to_string(path).map_err(|e| SpecError {
+            file: rel.clone(),
+            location: String::new(),
+            reason: format!("cannot read: {e}"),
+        })?;
+        let toml_err = |e: toml::de::Error| SpecError {
+            file: rel.clone(),
+            location: String::new(),
+            reason: e.to_string().trim_end().replace('\n', " "),
+        };
+        if rel.starts_with("registry") {
+            let file: model::RegistryFile = toml::from_str(&text).map_err(toml_err)?;
+            registries.push((rel, file));
+        } else {
+            let file: model::SpecFile = toml::from_str(&text).map_err(toml_err)?;
+            specs.push((rel, file));
+        }
+    }
+    let mut model = build(specs, registries)?;
+    model.files = files;
+    Ok(model)
+}
+
+fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_toml(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Checks parsed files together (exposed for tests that build specs in memory).
+pub fn build(
+    specs: Vec<(PathBuf, model::SpecFile)>,
+    registries: Vec<(PathBuf, model::RegistryFile)>,
+) -> Result<Model, SpecError> {
+    let registries = registries
+        .into_iter()
+        .map(|(file, r)| check_registry(file, r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut seen = BTreeMap::new();
+    for r in &registries {
+        if let Some(prev) = seen.insert(r.id.clone(), r.file.clone()) {
+            return Err(At { file: &r.file }.err(
+                "registry.id",
+                format!("registry `{}` is also defined in {}", r.id, prev.display()),
+            ));
+        }
+    }
+    let registry_ids: BTreeSet<String> = registries.iter().map(|r| r.id.clone()).collect();
+
+    // TLV families first: protocol fields refer to them.
+    let mut tlvs = Vec::new();
+    for (file, spec) in &specs {
+        for family in &spec.tlv {
+            tlvs.push(check_tlv(file, family, &registry_ids)?);
+        }
+    }
+    let mut tlv_ids = BTreeMap::new();
+    for t in &tlvs {
+        if let Some(prev) = tlv_ids.insert(t.id.clone(), t.file.clone()) {
+            return Err(At { file: &t.file }.err(
+                format!("tlv `{}`", t.id),
+                format!("TLV family is also defined in {}", prev.display()),
+            ));
+        }
+    }
+
+    let mut protocols = Vec::new();
+    for (file, spec) in specs {
+        let at = At { file: &file };
+        let Some(meta) = spec.protocol else {
+            if !spec.field.is_empty() || !spec.bind.is_empty() || spec.payload.is_some() {
+                return Err(at.err(
+                    "",
+                    "fields, bindings or a payload need a [protocol] section",
+                ));
+            }
+            if spec.tlv.is_empty() {
+                return Err(at.err("", "the file declares neither a [protocol] nor a [[tlv]]"));
+            }
+            continue;
+        };
+        let cx = Cx {
+            at: at.clone(),
+            registries: &registry_ids,
+            tlvs: &tlv_ids,
+            hooked: meta.hook.is_some(),
+        };
+        protocols.push(check_protocol(
+            &cx,
+            &file,
+            meta,
+            spec.bind,
+            spec.field,
+            spec.payload,
+        )?);
+    }
+
+    let mut ids = BTreeMap::new();
+    let mut names = BTreeMap::new();
+    for p in &protocols {
+        let at = At { file: &p.file };
+        if let Some(prev) = ids.insert(p.id.clone(), p.file.clone()) {
+            return Err(at.err(
+                "protocol.id",
+                format!("`{}` is also the id of {}", p.id, prev.display()),
+            ));
+        }
+        if let Some(prev) = names.insert(p.name.to_lowercase(), p.file.clone()) {
+            return Err(at.err(
+                "protocol.name",
+                format!("`{}` is also the name of {}", p.name, prev.display()),
+            ));
+        }
+    }
+    for p in &protocols {
+        check_paths(p, &tlvs)?;
+    }
+    protocols.sort_by(|a, b| (a.layer, &a.id).cmp(&(b.layer, &b.id)));
+
+    let tables = check_tables(&protocols)?;
+    Ok(Model {
+        protocols,
+        registries,
+        tlvs,
+        tables,
+        files: Vec::new(),
+    })
+}
+
+fn check_tables(protocols: &[Protocol]) -> Result<BTreeMap<String, Table>, SpecError> {
+    // A table exists when some payload dispatches through it; frames start from `linktype`.
+    let mut tables: BTreeMap<String, Table> = BTreeMap::new();
+    tables.insert("linktype".into(), Table::default());
+    for p in protocols {
+        if let Some(table) = p.payload.as_ref().and_then(|pl| pl.table.as_ref()) {
+            tables.entry(table.clone()).or_default();
+        }
+    }
+    let mut owners: BTreeMap<(String, u64), &Path> = BTreeMap::new();
+    for p in protocols {
+        let at = At { file: &p.file };
+        for (i, b) in p.binds.iter().enumerate() {
+            let location = format!("bind #{} (table `{}`)", i + 1, b.table);
+            let known = tables.keys().cloned().collect::<Vec<_>>().join(", ");
+            let Some(table) = tables.get_mut(&b.table) else {
+                return Err(at.err(
+                    location,
+                    format!("no spec dispatches its payload through this table (tables: {known})"),
+                ));
+            };
+            match &b.key {
+                BindKey::Value(key) => {
+                    if let Some(prev) = owners.insert((b.table.clone(), *key), &p.file) {
+                        return Err(at.err(
+                            location,
+                            format!("key {key:#x} is already bound by {}", prev.display()),
+                        ));
+                    }
+                    table.keys.push((*key, p.id.clone(), b.name.clone()));
+                }
+                BindKey::Heuristic(hook) => table.heuristics.push((p.id.clone(), hook.clone())),
+            }
+        }
+    }
+    for t in tables.values_mut() {
+        t.keys.sort();
+    }
+    Ok(tables)
+}
+
+fn check_registry(file: PathBuf, r: model::RegistryFile) -> Result<Registry, SpecError> {
+    let at = At { file: &file };
+    let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    if r.registry.id != stem {
+        return Err(at.err(
+            "registry.id",
+            format!("`{}` must match the file name `{stem}`", r.registry.id),
+        ));
+    }
+    if !(1..=64).contains(&r.registry.width) {
+        return Err(at.err("registry.width", "must be between 1 and 64"));
+    }
+    let max = max_of_width(r.registry.width);
+    let mut values = Vec::new();
+    for (key, value) in &r.values {
+        let v = parse_int(key).ok_or_else(|| {
+            at.err(
+                format!("values.{key}"),
+                "key is not a decimal or 0x-hex integer",
+            )
+        })?;
+        if v > max {
+            return Err(at.err(
+                format!("values.{key}"),
+                format!("does not fit in {} bits", r.registry.width),
+            ));
+        }
+        let doc = match value {
+            model::RegistryValue::Full { doc, .. } => doc.clone(),
+            model::RegistryValue::Name(_) => String::new(),
+        };
+        values.push((v, value.name().to_owned(), doc));
+    }
+    values.sort_by_key(|v| v.0);
+    if let Some(w) = values.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(at.err("values", format!("value {:#x} is listed twice", w[0].0)));
+    }
+    Ok(Registry {
+        id: r.registry.id,
+        title: r.registry.title,
+        width: r.registry.width,
+        source: r.registry.source,
+        values,
+        file,
+    })
+}
+
+fn max_of_width(width: u32) -> u64 {
+    if width >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << width) - 1
+    }
+}
+
+fn parse_int(s: &str) -> Option<u64> {
+    let s = s.replace('_', "");
+    match s.strip_prefix("0x").or(s.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+/// What a protocol's checks need to know about the rest of the specs.
+struct Cx<'a> {
+    at: At<'a>,
+    registries: &'a BTreeSet<String>,
+    tlvs: &'a BTreeMap<String, PathBuf>,
+    hooked: bool,
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn check_protocol(
+    cx: &Cx,
+    file: &Path,
+    meta: model::ProtocolMeta,
+    binds: Vec<model::Bind>,
+    fields: Vec<model::Field>,
+    payload: Option<model::Payload>,
+) -> Result<Protocol, SpecError> {
+    let at = &cx.at;
+    if !is_identifier(&meta.id) {
+        return Err(at.err(
+            "protocol.id",
+            format!(
+                "`{}` must be lower-case letters, digits and `_`, starting with a letter",
+                meta.id
+            ),
+        ));
+    }
+    if meta.name.trim().is_empty() || meta.name.contains(':') {
+        return Err(at.err(
+            "protocol.name",
+            "must be non-empty and must not contain `:`",
+        ));
+    }
+    let layer = Layer::parse(&meta.layer).ok_or_else(|| {
+        at.err(
+            "protocol.layer",
+            format!(
+                "`{}` is not one of link, internet, transport, application, capture",
+                meta.layer
+            ),
+        )
+    })?;
+    let endian = Endian::parse(&meta.endian).ok_or_else(|| {
+        at.err(
+            "protocol.endian",
+            format!("`{}` is not one of big, little, runtime", meta.endian),
+        )
+    })?;
+    if let Some(hook) = &meta.hook {
+        if !is_identifier(hook) {
+            return Err(at.err("protocol.hook", format!("`{hook}` is not a function name")));
+        }
+    }
+
+    let fields = check_fields(cx, "field", &fields)?;
+    if fields.is_empty() && meta.hook.is_none() && layer == Layer::Capture {
+        return Err(at.err("", "a capture structure needs fields"));
+    }
+
+    let mut checked_binds = Vec::new();
+    for (i, b) in binds.into_iter().enumerate() {
+        let location = format!("bind #{}", i + 1);
+        if layer == Layer::Capture {
+            return Err(at.err(
+                location,
+                "a capture structure is not dissected from frames, so it cannot bind",
+            ));
+        }
+        let key = match (b.key, b.heuristic) {
+            (Some(k), None) => BindKey::Value(k),
+            (None, Some(h)) if is_identifier(&h) => BindKey::Heuristic(h),
+            (None, Some(h)) => {
+                return Err(at.err(location, format!("heuristic `{h}` is not a function name")))
+            }
+            _ => return Err(at.err(location, "give either `key` or `heuristic`")),
+        };
+        checked_binds.push(Bind {
+            table: b.table,
+            key,
+            name: b.name,
+        });
+    }
+
+    let payload = payload
+        .map(|p| check_payload(at, p, &fields, layer))
+        .transpose()?;
+
+    Ok(Protocol {
+        file: file.to_owned(),
+        id: meta.id,
+        name: meta.name,
+        layer,
+        title: meta.title,
+        reference: meta.reference,
+        endian,
+        hook: meta.hook,
+        binds: checked_binds,
+        fields,
+        payload,
+    })
+}
+
+fn check_payload(
+    at: &At,
+    p: model::Payload,
+    fields: &[Field],
+    layer: Layer,
+) -> Result<Payload, SpecError> {
+    let expr = |what: &str, src: Option<String>| -> Result<Option<Checked>, SpecError> {
+        src.map(|s| check_expr(at, &format!("payload.{what}"), &s, fields, None))
+            .transpose()
+    };
+    let size = p
+        .size
+        .map(|s| check_expr_with(at, "payload.size", &s, fields, None, &[CAPTURED]))
+        .transpose()?;
+    let when = expr("when", p.when)?;
+    let keys = p
+        .key
+        .map(model::Keys::into_vec)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|k| check_expr(at, "payload.key", &k, fields, None))
+        .collect::<Result<Vec<_>, _>>()?;
+    match (&p.table, keys.is_empty()) {
+        (Some(_), true) => return Err(at.err("payload", "`table` needs a `key` to look up")),
+        (None, false) => return Err(at.err("payload", "`key` needs a `table` to look it up in")),
+        _ => {}
+    }
+    if let Some(t) = &p.table {
+        if layer == Layer::Capture {
+            return Err(at.err("payload.table", "a capture structure does not dispatch"));
+        }
+        if !is_identifier(t) {
+            return Err(at.err("payload.table", format!("`{t}` is not a table name")));
+        }
+    }
+    Ok(Payload {
+        size,
+        table: p.table,
+        keys,
+        when,
+    })
+}
+
+/// Checks a list of fields (a protocol's header or a TLV variant's value).
+fn check_fields(cx: &Cx, what: &str, fields: &[model::Field]) -> Result<Vec<Field>, SpecError> {
+    let at = &cx.at;
+    let mut out: Vec<Field> = Vec::new();
+    let mut names = BTreeSet::new();
+    for (i, f) in fields.iter().enumerate() {
+        let location = format!("{what} `{}`", f.name);
+        if !is_identifier(&f.name) {
+            return Err(at.err(
+                format!("{what} #{}", i + 1),
+                format!(
+                    "`{}` must be lower-case letters, digits and `_`, starting with a letter",
+                    f.name
+                ),
+            ));
+        }
+        let ty = parse_type(&f.ty).ok_or_else(|| {
+            at.err(
+                &location,
+                format!(
+                    "unknown type `{}` (known: u8 u16 u24 u32 u64 i8 i16 i32 i64 mac ipv4 ipv6 bytes T[] tlv:FAMILY{})",
+                    f.ty,
+                    if cx.hooked { " str kv[]" } else { "" }
+                ),
+            )
+        })?;
+        if matches!(ty, FieldType::Str | FieldType::KvList) && !cx.hooked {
+            return Err(at.err(
+                &location,
+                format!("type `{}` is only for protocols with a hook", f.ty),
+            ));
+        }
+        if let FieldType::Tlv(family) = &ty {
+            if !cx.tlvs.contains_key(family) {
+                let known = cx.tlvs.keys().cloned().collect::<Vec<_>>().join(", ");
+                return Err(at.err(
+                    &location,
+                    format!("unknown TLV family `{family}` (known: {known})"),
+                ));
+            }
+        }
+        if let FieldType::List(elem) = &ty {
+            if elem.fixed_size().is_none() {
+                return Err(at.err(&location, "list elements must have a fixed size"));
+            }
+        }
+        if let Some(r) = &f.registry {
+            check_registry_ref(cx, &location, r)?;
+            if !ty.is_uint() {
+                return Err(at.err(&location, "`enum` needs an unsigned integer field"));
+            }
+        }
+        let endian = f
+            .endian
+            .as_deref()
+            .map(|e| {
+                Endian::parse(e)
+                    .filter(|e| *e != Endian::Runtime)
+                    .ok_or_else(|| at.err(&location, format!("endian `{e}` is not big or little")))
+            })
+            .transpose()?;
+        let display = match f.display.as_deref() {
+            None => Display::Hex,
+            Some(d) => {
+                if ty != FieldType::Bytes {
+                    return Err(at.err(&location, "`display` is only for `bytes` fields"));
+                }
+                match d {
+                    "hex" => Display::Hex,
+                    "mac" => Display::Mac,
+                    "ipv4" => Display::Ipv4,
+                    "ipv6" => Display::Ipv6,
+                    "text" => Display::Text,
+                    _ => {
+                        return Err(at.err(
+                            &location,
+                            format!("display `{d}` is not one of hex, mac, ipv4, ipv6, text"),
+                        ))
+                    }
+                }
+            }
+        };
+        if f.size.is_some() && !ty.is_sized() {
+            return Err(at.err(
+                &location,
+                format!(
+                    "`size` is only for bytes, lists and TLV lists, not `{}`",
+                    f.ty
+                ),
+            ));
+        }
+        if ty.is_sized() && f.size.is_none() {
+            let rest_after = fields[i + 1..].iter().any(|g| !g.peek);
+            if rest_after {
+                return Err(at.err(
+                    &location,
+                    "without `size` the field takes the rest of the input, so it must be the last field",
+                ));
+            }
+        }
+        if f.peek {
+            if ty.fixed_size().is_none() {
+                return Err(at.err(&location, "a `peek` field must have a fixed size"));
+            }
+            if i + 1 != fields.len() {
+                return Err(at.err(&location, "a `peek` field must be the last field"));
+            }
+        }
+        if let Some(hook) = &f.hook {
+            if !is_identifier(hook) {
+                return Err(at.err(&location, format!("hook `{hook}` is not a function name")));
+            }
+        }
+
+        let bits = match &f.bits {
+            None => Vec::new(),
+            Some(bits) => {
+                let FieldType::Int {
+                    bytes,
+                    signed: false,
+                } = ty
+                else {
+                    return Err(at.err(&location, "bit ranges need an unsigned integer container"));
+                };
+                let mut out = Vec::new();
+                flatten_bits(
+                    cx,
+                    &location,
+                    bits,
+                    u32::from(bytes) * 8,
+                    0,
+                    0,
+                    &f.ty,
+                    &mut out,
+                )?;
+                out
+            }
+        };
+        for name in std::iter::once(&f.name).chain(bits.iter().map(|b| &b.name)) {
+            if !names.insert(name.clone()) {
+                return Err(at.err(&location, format!("the name `{name}` is used twice")));
+            }
+        }
+
+        let mut field = Field {
+            name: f.name.clone(),
+            doc: f.doc.clone(),
+            ty,
+            registry: f.registry.clone(),
+            assert: None,
+            cond: None,
+            show: None,
+            size: None,
+            display,
+            endian,
+            peek: f.peek,
+            hook: f.hook.clone(),
+            bits,
+        };
+        // `size` and `if` see the fields before; `assert` and `show` see this one too.
+        let before = out.as_slice();
+        field.size = f
+            .size
+            .as_ref()
+            .map(|s| check_expr(at, &format!("{location}: size"), s, before, None))
+            .transpose()?;
+        field.cond = f
+            .cond
+            .as_ref()
+            .map(|s| check_expr(at, &format!("{location}: if"), s, before, None))
+            .transpose()?;
+        field.assert = f
+            .assert
+            .as_ref()
+            .map(|s| check_expr(at, &format!("{location}: assert"), s, before, Some(&field)))
+            .transpose()?;
+        field.show = f
+            .show
+            .as_ref()
+            .map(|s| check_expr(at, &format!("{location}: show"), s, before, Some(&field)))
+            .transpose()?;
+        let mut ranges = field.bits.clone();
+        for r in &mut ranges {
+            if let Some(a) = &r.assert {
+                let src = a.src.clone();
+                r.assert = Some(check_expr(
+                    at,
+                    &format!("{location}: bits `{}`: assert", r.name),
+                    &src,
+                    before,
+                    Some(&field),
+                )?);
+            }
+        }
+        field.bits = ranges;
+        out.push(field);
+    }
+    Ok(out)
+}
+
+fn check_registry_ref(cx: &Cx, location: &str, r: &str) -> Result<(), SpecError> {
+    if cx.registries.contains(r) {
+        return Ok(());
+    }
+    let known = cx.registries.iter().cloned().collect::<Vec<_>>().join(", ");
+    Err(cx
+        .at
+        .err(location, format!("unknown registry `{r}` (known: {known})")))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn flatten_bits(
+    cx: &Cx,
+    location: &str,
+    bits: &[model::Bits],
+    width: u32,
+    base_shift: u32,
+    depth: u32,
+    container: &str,
+    out: &mut Vec<BitRange>,
+) -> Result<(), SpecError> {
+    let at = &cx.at;
+    let sum: u32 = bits.iter().map(|b| b.width).sum();
+    if sum != width {
+        return Err(at.err(
+            location,
+            format!("bit widths add up to {sum}, but the container `{container}` has {width} bits"),
+        ));
+    }
+    let mut shift = base_shift + width;
+    for b in bits {
+        let here = format!("{location}: bits `{}`", b.name);
+        if !is_identifier(&b.name) {
+            return Err(at.err(
+                location,
+                format!("bit range `{}` must be a lower-case name", b.name),
+            ));
+        }
+        if b.width == 0 {
+            return Err(at.err(&here, "width must be at least 1"));
+        }
+        shift -= b.width;
+        let is_bool = match b.ty.as_deref() {
+            None | Some("uint") => false,
+            Some("bool") if b.width == 1 => true,
+            Some("bool") => return Err(at.err(&here, "a `bool` range must be 1 bit wide")),
+            Some(t) => return Err(at.err(&here, format!("type `{t}` is not bool or uint"))),
+        };
+        if let Some(r) = &b.registry {
+            check_registry_ref(cx, &here, r)?;
+        }
+        let scale = b.scale.unwrap_or(1);
+        if scale == 0 || (is_bool && scale != 1) {
+            return Err(at.err(&here, "`scale` must be at least 1, and is not for booleans"));
+        }
+        out.push(BitRange {
+            name: b.name.clone(),
+            doc: b.doc.clone(),
+            shift,
+            width: b.width,
+            is_bool,
+            scale,
+            registry: b.registry.clone(),
+            // Parsed later, once the field exists to be referred to.
+            assert: b.assert.as_ref().map(|s| Checked {
+                src: s.clone(),
+                expr: Expr::Int(0),
+            }),
+            depth,
+        });
+        if let Some(inner) = &b.bits {
+            flatten_bits(cx, &here, inner, b.width, shift, depth + 1, &b.name, out)?;
+        }
+    }
+    Ok(())
+}
+
+fn parse_type(s: &str) -> Option<FieldType> {
+    if let Some(elem) = s.strip_suffix("[]") {
+        if elem == "kv" {
+            return Some(FieldType::KvList);
+        }
+        return Some(FieldType::List(Box::new(parse_type(elem)?)));
+    }
+    if let Some(family) = s.strip_prefix("tlv:") {
+        return is_identifier(family).then(|| FieldType::Tlv(family.to_owned()));
+    }
+    Some(match s {
+        "u8" => FieldType::Int {
+            bytes: 1,
+            signed: false,
+        },
+        "u16" => FieldType::Int {
+            bytes: 2,
+            signed: false,
+        },
+        "u24" => FieldType::Int {
+            bytes: 3,
+            signed: false,
+        },
+        "u32" => FieldType::Int {
+            bytes: 4,
+            signed: false,
+        },
+        "u64" => FieldType::Int {
+            bytes: 8,
+            signed: false,
+        },
+        "i8" => FieldType::Int {
+            bytes: 1,
+            signed: true,
+        },
+        "i16" => FieldType::Int {
+            bytes: 2,
+            signed: true,
+        },
+        "i32" => FieldType::Int {
+            bytes: 4,
+            signed: true,
+        },
+        "i64" => FieldType::Int {
+            bytes: 8,
+            signed: true,
+        },
+        "mac" => FieldType::Mac,
+        "ipv4" => FieldType::Ipv4,
+        "ipv6" => FieldType::Ipv6,
+        "bytes" => FieldType::Bytes,
+        "str" => FieldType::Str,
+        _ => return None,
+    })
+}
+
+/// The names an expression may use: the integer fields in `fields` and their bit ranges,
+/// and `this` (the field the expression belongs to, for `assert` and `show`).
+pub(crate) fn scope<'a>(fields: &'a [Field], this: Option<&'a Field>) -> Vec<(&'a str, Ty)> {
+    let mut names = Vec::new();
+    for f in fields.iter().chain(this) {
+        if f.ty.is_int() {
+            names.push((f.name.as_str(), Ty::Int));
+        }
+        for b in &f.bits {
+            names.push((b.name.as_str(), if b.is_bool { Ty::Bool } else { Ty::Int }));
+        }
+    }
+    names
+}
+
+/// The name `payload.size` may use for the bytes captured after the header.
+pub const CAPTURED: &str = "captured";
+
+fn check_expr(
+    at: &At,
+    location: &str,
+    src: &str,
+    fields: &[Field],
+    this: Option<&Field>,
+) -> Result<Checked, SpecError> {
+    check_expr_with(at, location, src, fields, this, &[])
+}
+
+fn check_expr_with(
+    at: &At,
+    location: &str,
+    src: &str,
+    fields: &[Field],
+    this: Option<&Field>,
+    builtins: &[&'static str],
+) -> Result<Checked, SpecError> {
+    let expr = Expr::parse(src).map_err(|e| at.err(location, format!("`{src}`: {e}")))?;
+    let mut names = scope(fields, this);
+    names.extend(builtins.iter().map(|b| (*b, Ty::Int)));
+    let resolve = |n: &str| {
+        names
+            .iter()
+            .find(|(name, _)| *name == n)
+            .map(|(_, ty)| (quote!(x), *ty))
+    };
+    if let Err(e) = expr.to_rust(&resolve) {
+        let mut reason = format!("`{src}`: {e}");
+        if e.starts_with("unknown name") {
+            let all = fields.iter().chain(this);
+            let not_numbers: Vec<_> = all
+                .filter(|f| !f.ty.is_int())
+                .map(|f| f.name.as_str())
+                .collect();
+            if let Some(n) = expr.names().into_iter().find(|n| not_numbers.contains(n)) {
+                reason = format!(
+                    "`{src}`: `{n}` is not a number, so it cannot be used in an expression"
+                );
+            } else {
+                let known: Vec<_> = names.iter().map(|(n, _)| *n).collect();
+                reason.push_str(&format!(
+                    " (known here: {})",
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                ));
+            }
+        }
+        return Err(at.err(location, reason));
+    }
+    Ok(Checked {
+        src: src.to_owned(),
+        expr,
+    })
+}
+
+fn check_tlv(
+    file: &Path,
+    t: &model::TlvFamily,
+    registries: &BTreeSet<String>,
+) -> Result<TlvFamily, SpecError> {
+    let at = At { file };
+    let location = format!("tlv `{}`", t.id);
+    if !is_identifier(&t.id) {
+        return Err(at.err(&location, "the id must be a lower-case name"));
+    }
+    let width = |what: &str, s: &str| match s {
+        "u8" => Ok(1u8),
+        "u16" => Ok(2),
+        _ => Err(at.err(&location, format!("`{what}` must be u8 or u16, not `{s}`"))),
+    };
+    let kind_bytes = width("kind", &t.kind)?;
+    let length_bytes = width("length", &t.length)?;
+    let covers_all = match t.covers.as_str() {
+        "all" => true,
+        "value" => false,
+        c => {
+            return Err(at.err(
+                &location,
+                format!("`covers` must be all or value, not `{c}`"),
+            ))
+        }
+    };
+    if let Some(r) = &t.registry {
+        if !registries.contains(r) {
+            return Err(at.err(&location, format!("unknown registry `{r}`")));
+        }
+    }
+    if !(1..=8).contains(&t.align) {
+        return Err(at.err(&location, "`align` must be between 1 and 8"));
+    }
+    let no_tlvs = BTreeMap::new();
+    let cx = Cx {
+        at: at.clone(),
+        registries,
+        tlvs: &no_tlvs,
+        hooked: false,
+    };
+    let mut kinds = BTreeSet::new();
+    let mut names = BTreeSet::new();
+    let mut variants = Vec::new();
+    for v in &t.variant {
+        let here = format!("{location}: variant `{}`", v.name);
+        if !is_identifier(&v.name) || !names.insert(v.name.clone()) {
+            return Err(at.err(&here, "variant names must be unique lower-case names"));
+        }
+        if !kinds.insert(v.kind) {
+            return Err(at.err(&here, format!("kind {} is declared twice", v.kind)));
+        }
+        if t.single.contains(&v.kind) {
+            return Err(at.err(&here, "a single-byte kind has no value to declare"));
+        }
+        let fields = check_fields(&cx, &format!("{here}: field"), &v.fields)?;
+        if let Some(f) = fields.iter().find(|f| matches!(f.ty, FieldType::Tlv(_))) {
+            return Err(at.err(&here, format!("field `{}`: TLV lists cannot nest", f.name)));
+        }
+        variants.push(TlvVariant {
+            kind: v.kind,
+            name: v.name.clone(),
+            doc: v.doc.clone(),
+            fields,
+        });
+    }
+    Ok(TlvFamily {
+        file: file.to_owned(),
+        id: t.id.clone(),
+        kind_bytes,
+        length_bytes,
+        covers_all,
+        registry: t.registry.clone(),
+        single: t.single.clone(),
+        end: t.end,
+        align: t.align,
+        variants,
+    })
+}
+
+/// Every value a protocol shows has a path `id.name`; TLV variant values share the
+/// protocol's namespace, so two of them must not take the same name.
+fn check_paths(p: &Protocol, tlvs: &[TlvFamily]) -> Result<(), SpecError> {
+    let at = At { file: &p.file };
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut add = |name: String, origin: String| -> Result<(), SpecError> {
+        match seen.insert(name.clone(), origin.clone()) {
+            Some(prev) => Err(at.err(
+                origin,
+                format!("the path `{}.{name}` is already taken by {prev}", p.id),
+            )),
+            None => Ok(()),
+        }
+    };
+    for e in entries(&p.fields) {
+        add(e.name.to_owned(), format!("field `{}`", e.field.name))?;
+        match &e.field.ty {
+            FieldType::Tlv(family) => {
+                for sub in ["kind", "length", "data"] {
+                    add(format!("{}.{sub}", e.name), format!("field `{}`", e.name))?;
+                }
+                let family = tlvs.iter().find(|t| &t.id == family).expect("checked");
+                for v in &family.variants {
+                    for ve in entries(&v.fields) {
+                        add(
+                            ve.name.to_owned(),
+                            format!("option `{}` of TLV family `{}`", v.name, family.id),
+                        )?;
+                    }
+                }
+            }
+            FieldType::KvList => {
+                for sub in ["name", "value"] {
+                    add(format!("{}.{sub}", e.name), format!("field `{}`", e.name))?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,785 @@
+//! One protocol (or capture structure): the deku struct, bit-range accessors, and the
+//! methods the chain and the dumpers call (`parse`, `check`, `payload_len`,
+//! `next_protocol`, `visit`).
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::fields::{Layout, ProtoLayout};
+use super::*;
+use crate::expr::bare;
+use crate::ir::*;
+
+pub fn emit(model: &Model, layout: &Layout, p: &Protocol) -> TokenStream {
+    let lay = layout.of(&p.id);
+    let ty = camel(&p.id);
+    let strukt = emit_struct(p);
+    let helpers = emit_helpers(p);
+    let accessors = emit_accessors(p);
+    let methods = emit_methods(model, p, lay);
+    let visit = emit_visit(model, p, lay);
+    let fields = emit_field_table(p, lay);
+    quote! {
+        #strukt
+        #helpers
+        impl #ty {
+            #accessors
+        }
+        impl #ty {
+            #methods
+            #visit
+        }
+        #fields
+    }
+}
+
+fn struct_doc(p: &Protocol) -> TokenStream {
+    let title = if p.title.is_empty() {
+        &p.name
+    } else {
+        &p.title
+    };
+    let first = if p.reference.is_empty() {
+        format!("{title}.")
+    } else {
+        format!("{title} ({}).", p.reference)
+    };
+    let origin = format!("Generated from `specs/{}`.", p.file.display());
+    docs(&[&first, "", &origin])
+}
+
+fn tlv_path(family: &str) -> TokenStream {
+    let module = ident(family);
+    let ty = camel(family);
+    quote!(crate::protocols::tlv::#module::#ty)
+}
+
+fn emit_struct(p: &Protocol) -> TokenStream {
+    let ty = camel(&p.id);
+    let doc = struct_doc(p);
+    let fields = p.fields.iter().map(|f| {
+        let name = ident(&f.name);
+        let mut rust = rust_type(&f.ty, &tlv_path);
+        if f.cond.is_some() {
+            rust = quote!(::core::option::Option<#rust>);
+        }
+        let doc = field_doc(f);
+        let attrs = if p.hook.is_some() {
+            quote!()
+        } else {
+            deku_field_attrs(p, f)
+        };
+        quote! {
+            #doc
+            #attrs
+            pub #name: #rust,
+        }
+    });
+    if p.hook.is_some() {
+        return quote! {
+            #doc
+            #[derive(Debug, Clone, PartialEq, Eq, Default)]
+            pub struct #ty {
+                #(#fields)*
+            }
+        };
+    }
+    let top = match p.endian {
+        Endian::Big => quote!(#[deku(endian = "big")]),
+        Endian::Little => quote!(#[deku(endian = "little")]),
+        Endian::Runtime => quote!(#[deku(endian = "endian", ctx = "endian: deku::ctx::Endian")]),
+    };
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, Eq, ::deku::DekuRead, ::deku::DekuWrite)]
+        #top
+        pub struct #ty {
+            #(#fields)*
+        }
+    }
+}
+
+fn field_doc(f: &Field) -> TokenStream {
+    let mut lines = vec![f.doc.clone()];
+    if !f.bits.is_empty() {
+        let ranges: Vec<String> = f
+            .bits
+            .iter()
+            .filter(|b| b.depth == 0)
+            .map(|b| format!("`{}` ({})", b.name, b.width))
+            .collect();
+        lines.push(format!(
+            "Bit ranges, most significant first: {}.",
+            ranges.join(", ")
+        ));
+    }
+    if let Some(s) = &f.size {
+        lines.push(format!("Length in bytes: `{}`.", s.src));
+    }
+    if let Some(c) = &f.cond {
+        lines.push(format!("Present when `{}`.", c.src));
+    }
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    docs(&refs)
+}
+
+/// Text of the deku byte order for a field (deku attributes are strings).
+fn endian_text(p: &Protocol, f: &Field) -> &'static str {
+    match f.endian.unwrap_or(p.endian) {
+        Endian::Big => "deku::ctx::Endian::Big",
+        Endian::Little => "deku::ctx::Endian::Little",
+        Endian::Runtime => "endian",
+    }
+}
+
+/// `name_size(*a, *b)`: a call to the helper computing a field's length, with the
+/// earlier fields deku has in scope as references.
+fn helper_call(p: &Protocol, f: &Field, suffix: &str, expr: &Checked) -> String {
+    let deps = deps(&p.fields, &[&expr.expr]);
+    let args: Vec<String> = deps
+        .iter()
+        .map(|d| format!("*{}", ident(&d.name)))
+        .collect();
+    format!("{}_{suffix}({})", f.name, args.join(", "))
+}
+
+fn deku_field_attrs(p: &Protocol, f: &Field) -> TokenStream {
+    let mut attrs: Vec<TokenStream> = Vec::new();
+    let endian = endian_text(p, f);
+    let size = match &f.size {
+        Some(s) => helper_call(p, f, "size", s),
+        None => "usize::MAX".to_owned(),
+    };
+    if let Some(e) = f.endian {
+        let e = if e == Endian::Big { "big" } else { "little" };
+        attrs.push(quote!(endian = #e));
+    }
+    if let Some(c) = &f.cond {
+        let call = helper_call(p, f, "present", c);
+        attrs.push(quote!(cond = #call));
+    }
+    let name = ident(&f.name).to_string();
+    // Custom (reader, writer) for the field's value; the writer's value is `{v}`.
+    let custom: Option<(String, Option<String>)> = if let Some(hook) = &f.hook {
+        let module = ident(&p.id);
+        Some((
+            format!("crate::hooks::{module}::read_{hook}(deku::reader, {endian})"),
+            Some(format!(
+                "crate::hooks::{module}::write_{hook}(deku::writer, {{v}}, {endian})"
+            )),
+        ))
+    } else {
+        match &f.ty {
+            FieldType::Int { bytes: 3, .. } => {
+                attrs.push(quote!(bytes = 3));
+                None
+            }
+            FieldType::Ipv4 | FieldType::Ipv6 if f.endian.is_none() => {
+                attrs.push(quote!(endian = "big"));
+                None
+            }
+            FieldType::Bytes if f.size.is_some() => Some((
+                format!("crate::wire::read_bytes(deku::reader, {size})"),
+                None,
+            )),
+            FieldType::Bytes => Some(("crate::wire::read_rest(deku::reader)".to_owned(), None)),
+            FieldType::List(elem) => {
+                let endian = if matches!(**elem, FieldType::Ipv4 | FieldType::Ipv6) {
+                    "deku::ctx::Endian::Big"
+                } else {
+                    endian
+                };
+                Some((
+                    format!("crate::wire::read_list(deku::reader, {size}, {endian})"),
+                    Some(format!(
+                        "crate::wire::write_list(deku::writer, {{v}}, {endian})"
+                    )),
+                ))
+            }
+            FieldType::Tlv(_) => Some((
+                format!("crate::tlv::read(deku::reader, {size}, {endian})"),
+                Some(format!("crate::tlv::write(deku::writer, {{v}}, {endian})")),
+            )),
+            _ => None,
+        }
+    };
+    if let Some((reader, writer)) = custom {
+        // An `if` field is an Option: read Some(value), write the value when present.
+        let (reader, writer) = if f.cond.is_some() {
+            (
+                format!("{reader}.map(Some)"),
+                writer.map(|w| {
+                    format!(
+                        "match {name} {{ Some(v) => {}, None => Ok(()) }}",
+                        w.replace("{v}", "v")
+                    )
+                }),
+            )
+        } else {
+            (reader, writer.map(|w| w.replace("{v}", &name)))
+        };
+        attrs.push(quote!(reader = #reader));
+        if let Some(writer) = writer {
+            attrs.push(quote!(writer = #writer));
+        }
+    }
+    if attrs.is_empty() {
+        quote!()
+    } else {
+        quote!(#[deku(#(#attrs),*)])
+    }
+}
+
+/// Rust type of a field as a helper parameter (an `if` field is an `Option`).
+fn param_type(f: &Field) -> TokenStream {
+    let t = rust_type(&f.ty, &tlv_path);
+    if f.cond.is_some() {
+        quote!(::core::option::Option<#t>)
+    } else {
+        t
+    }
+}
+
+/// Free functions computing `size` and `if` from the containers they read: deku's
+/// attributes call them, so the attributes stay short and the arithmetic is readable.
+fn emit_helpers(p: &Protocol) -> TokenStream {
+    if p.hook.is_some() {
+        return quote!();
+    }
+    let mut out = Vec::new();
+    for f in &p.fields {
+        for (suffix, expr, is_size) in [("size", &f.size, true), ("present", &f.cond, false)] {
+            let Some(expr) = expr else { continue };
+            let deps = deps(&p.fields, &[&expr.expr]);
+            let params = deps.iter().map(|d| {
+                let n = ident(&d.name);
+                let t = param_type(d);
+                quote!(#n: #t)
+            });
+            let resolve = local_resolver(&p.fields);
+            let name = format_ident!("{}_{}", f.name, suffix);
+            let (doc, ret, body) = if is_size {
+                let code = expr.expr.to_int(&resolve).expect("checked");
+                (
+                    format!(" Length of `{}` in bytes: `{}`.", f.name, expr.src),
+                    quote!(usize),
+                    quote!(usize::try_from(#code).unwrap_or(usize::MAX)),
+                )
+            } else {
+                let code = expr.expr.to_bool(&resolve).expect("checked");
+                (
+                    format!(" Whether `{}` is on the wire: `{}`.", f.name, expr.src),
+                    quote!(bool),
+                    code,
+                )
+            };
+            out.push(quote! {
+                #[doc = #doc]
+                fn #name(#(#params),*) -> #ret {
+                    #body
+                }
+            });
+        }
+    }
+    quote!(#(#out)*)
+}
+
+fn emit_accessors(p: &Protocol) -> TokenStream {
+    let mut out = Vec::new();
+    for f in &p.fields {
+        let container = ident(&f.name);
+        for r in &f.bits {
+            let name = ident(&r.name);
+            let (code, ret) = if f.cond.is_some() {
+                let (code, _) = range_of(quote!(u64::from(v)), r);
+                let code = bare(code);
+                let ret = accessor_type(r);
+                if r.is_bool {
+                    (
+                        quote!(self.#container.map(|v| #code)),
+                        quote!(::core::option::Option<#ret>),
+                    )
+                } else {
+                    (
+                        quote!(self.#container.map(|v| #code as #ret)),
+                        quote!(::core::option::Option<#ret>),
+                    )
+                }
+            } else {
+                let (code, _) = range_of(quote!(u64::from(self.#container)), r);
+                let ret = accessor_type(r);
+                if r.is_bool {
+                    (bare(code), ret)
+                } else {
+                    (quote!(#code as #ret), ret)
+                }
+            };
+            let mut lines = vec![];
+            if !r.doc.is_empty() {
+                lines.push(r.doc.clone());
+                lines.push(String::new());
+            }
+            let scale = if r.scale > 1 {
+                format!(", times {}", r.scale)
+            } else {
+                String::new()
+            };
+            lines.push(format!(
+                "Bits {}..{} of `{}`{scale}.",
+                r.shift,
+                r.shift + r.width,
+                f.name
+            ));
+            let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+            let doc = docs(&refs);
+            out.push(quote! {
+                #doc
+                #[inline]
+                pub fn #name(&self) -> #ret {
+                    #code
+                }
+            });
+        }
+    }
+    quote!(#(#out)*)
+}
+
+fn accessor_type(r: &BitRange) -> TokenStream {
+    if r.is_bool {
+        quote!(bool)
+    } else {
+        let t = uint_for(r.max_value());
+        quote!(#t)
+    }
+}
+
+fn emit_methods(model: &Model, p: &Protocol, _lay: &ProtoLayout) -> TokenStream {
+    let id = &p.id;
+    let peek: u64 = p
+        .fields
+        .iter()
+        .filter(|f| f.peek)
+        .filter_map(|f| f.ty.fixed_size())
+        .sum();
+    let peek = usize::try_from(peek).expect("small");
+    let (params, read) = match (&p.hook, p.endian) {
+        (Some(hook), _) => {
+            let hook = ident(hook);
+            let module = ident(&p.id);
+            (
+                quote!(input: &[u8]),
+                quote!(crate::hooks::#module::#hook(input).map_err(crate::layer::DissectError::new)?),
+            )
+        }
+        (None, Endian::Runtime) => (
+            quote!(input: &[u8], endian: ::deku::ctx::Endian),
+            quote!(crate::wire::read_header::<Self, _>(input, endian)?),
+        ),
+        (None, _) => (
+            quote!(input: &[u8]),
+            quote!(crate::wire::read_header::<Self, _>(input, ())?),
+        ),
+    };
+    let len = if peek > 0 {
+        quote!(len - #peek)
+    } else {
+        quote!(len)
+    };
+    let parse_doc = format!(
+        " Reads the {} header from the start of `input` and checks the spec's assertions; \
+         returns it with the number of bytes it takes.",
+        p.name
+    );
+
+    let check = emit_check(p);
+
+    let payload_len = match p.payload.as_ref().and_then(|pl| pl.size.as_ref()) {
+        Some(size) => {
+            let deps = deps(&p.fields, &[&size.expr]);
+            let bind = bind_from_self(&deps);
+            let fields = local_resolver(&p.fields);
+            let resolve = |n: &str| {
+                if n == crate::check::CAPTURED {
+                    Some((quote!(captured), crate::expr::Ty::Int))
+                } else {
+                    fields(n)
+                }
+            };
+            let code = size.expr.to_int(&resolve).expect("checked");
+            let captured = if size.expr.names().contains(&crate::check::CAPTURED) {
+                quote!(captured)
+            } else {
+                quote!(_captured)
+            };
+            let doc = format!(
+                " Length of the payload the header declares: `{}` (`captured`: bytes after the header).",
+                size.src
+            );
+            quote! {
+                #[doc = #doc]
+                pub fn payload_len(&self, #captured: u64) -> ::core::option::Option<u64> {
+                    #bind
+                    Some(#code)
+                }
+            }
+        }
+        None => quote! {
+            /// The header does not declare its payload's length: the payload is the rest.
+            pub fn payload_len(&self, _captured: u64) -> ::core::option::Option<u64> {
+                None
+            }
+        },
+    };
+
+    let next = emit_next(model, p);
+    let _ = id;
+    quote! {
+        #[doc = #parse_doc]
+        pub fn parse(#params) -> ::core::result::Result<(Self, usize), crate::layer::DissectError> {
+            let (header, len) = #read;
+            header.check()?;
+            Ok((header, #len))
+        }
+        #check
+        #payload_len
+        #next
+    }
+}
+
+fn emit_check(p: &Protocol) -> TokenStream {
+    let mut checks = Vec::new();
+    let mut exprs = Vec::new();
+    for f in &p.fields {
+        let asserts = f.assert.iter().map(|a| (f.name.clone(), a)).chain(
+            f.bits
+                .iter()
+                .filter_map(|r| r.assert.as_ref().map(|a| (r.name.clone(), a))),
+        );
+        for (what, a) in asserts {
+            exprs.push(&a.expr);
+            let resolve = local_resolver(&p.fields);
+            let cond = a.expr.to_bool(&resolve).expect("checked");
+            // The message names the values the assertion read.
+            let mut names: Vec<&str> = a.expr.names();
+            names.dedup();
+            let fmt = names
+                .iter()
+                .map(|n| format!("{n} = {{}}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let msg = format!("{}.{what}: `{}` does not hold ({fmt})", p.id, a.src);
+            let args = names.iter().map(|n| resolve(n).expect("checked").0);
+            let guard = if f.cond.is_some() {
+                let n = ident(&f.name);
+                quote!(#n.is_some() &&)
+            } else {
+                quote!()
+            };
+            checks.push(quote! {
+                if #guard !#cond {
+                    return Err(crate::layer::DissectError::new(format!(#msg, #(#args),*)));
+                }
+            });
+        }
+    }
+    let deps = deps(&p.fields, &exprs);
+    let bind = bind_from_self(&deps);
+    quote! {
+        /// Checks the assertions of the spec; the error names the first that fails.
+        pub fn check(&self) -> ::core::result::Result<(), crate::layer::DissectError> {
+            #bind
+            #(#checks)*
+            Ok(())
+        }
+    }
+}
+
+fn emit_next(model: &Model, p: &Protocol) -> TokenStream {
+    let Some(payload) = &p.payload else {
+        return quote! {
+            /// The spec declares no payload dispatch.
+            pub fn next_protocol(&self, _payload: &[u8]) -> ::core::option::Option<crate::protocols::Next> {
+                None
+            }
+        };
+    };
+    let Some(table) = &payload.table else {
+        return quote! {
+            /// The spec declares no payload dispatch.
+            pub fn next_protocol(&self, _payload: &[u8]) -> ::core::option::Option<crate::protocols::Next> {
+                None
+            }
+        };
+    };
+    let resolve = local_resolver(&p.fields);
+    let mut exprs: Vec<&crate::expr::Expr> = payload.keys.iter().map(|k| &k.expr).collect();
+    if let Some(w) = &payload.when {
+        exprs.push(&w.expr);
+    }
+    let deps = deps(&p.fields, &exprs);
+    let bind = bind_from_self(&deps);
+    let lookup = ident(table);
+    let mut chain = Vec::new();
+    for (i, k) in payload.keys.iter().enumerate() {
+        let code = k.expr.to_int(&resolve).expect("checked");
+        chain.push(if i == 0 {
+            quote!(crate::protocols::table::#lookup(#code))
+        } else {
+            quote!(.or_else(|| crate::protocols::table::#lookup(#code)))
+        });
+    }
+    let has_heuristics = model
+        .tables
+        .get(table)
+        .is_some_and(|t| !t.heuristics.is_empty());
+    let payload_param = if has_heuristics {
+        let h = format_ident!("{}_heuristic", table);
+        chain.push(quote!(.or_else(|| crate::protocols::table::#h(payload))));
+        quote!(payload)
+    } else {
+        quote!(_payload)
+    };
+    let when = payload.when.as_ref().map(|w| {
+        let code = w.expr.to_bool(&resolve).expect("checked");
+        quote! {
+            if !#code {
+                return None;
+            }
+        }
+    });
+    let keys: Vec<&str> = payload.keys.iter().map(|k| k.src.as_str()).collect();
+    let mut doc = format!(
+        " The protocol of the payload: `{}` looked up in table `{table}`",
+        keys.join("`, then `")
+    );
+    if has_heuristics {
+        doc.push_str(", then the table's heuristics");
+    }
+    if let Some(w) = &payload.when {
+        doc.push_str(&format!(", when `{}`", w.src));
+    }
+    doc.push('.');
+    quote! {
+        #[doc = #doc]
+        pub fn next_protocol(&self, #payload_param: &[u8]) -> ::core::option::Option<crate::protocols::Next> {
+            #bind
+            #when
+            #(#chain)*
+        }
+    }
+}
+
+/// Rust building the `Value` of an entry from `src` (the container or field value).
+fn value_of(ty: &FieldType, registry: Option<&String>, src: TokenStream) -> TokenStream {
+    match ty {
+        FieldType::Int { signed: true, .. } => quote!(crate::value::Value::Int(i64::from(#src))),
+        FieldType::Int { .. } => match registry {
+            Some(r) => {
+                let r = ident(r);
+                quote!(crate::value::Value::enumerated(u64::from(#src), crate::registry::#r))
+            }
+            None => quote!(crate::value::Value::Uint(u64::from(#src))),
+        },
+        FieldType::Mac => quote!(crate::value::Value::Mac(#src)),
+        FieldType::Ipv4 => quote!(crate::value::Value::Ipv4(#src)),
+        FieldType::Ipv6 => quote!(crate::value::Value::Ipv6(#src)),
+        FieldType::Str => quote!(crate::value::Value::Text(&#src)),
+        _ => unreachable!("lists are visited element by element"),
+    }
+}
+
+fn display_tokens(d: Display) -> TokenStream {
+    match d {
+        Display::Hex => quote!(crate::value::BytesDisplay::Hex),
+        Display::Mac => quote!(crate::value::BytesDisplay::Mac),
+        Display::Ipv4 => quote!(crate::value::BytesDisplay::Ipv4),
+        Display::Ipv6 => quote!(crate::value::BytesDisplay::Ipv6),
+        Display::Text => quote!(crate::value::BytesDisplay::Text),
+    }
+}
+
+/// Statements visiting one entry whose value (container or field) is in `v_src`.
+pub(crate) fn visit_entry(
+    model: Option<&Model>,
+    e: &Entry,
+    info: TokenStream,
+    infos_from: &dyn Fn(usize) -> TokenStream,
+    local_index: usize,
+    src: TokenStream,
+) -> TokenStream {
+    let f = e.field;
+    if let Some(r) = e.range {
+        let (code, _) = range_of(quote!(u64::from(#src)), r);
+        let code = bare(code);
+        let value = if r.is_bool {
+            quote!(crate::value::Value::Bool(#code))
+        } else {
+            match &r.registry {
+                Some(reg) => {
+                    let reg = ident(reg);
+                    quote!(crate::value::Value::enumerated(#code, crate::registry::#reg))
+                }
+                None => quote!(crate::value::Value::Uint(#code)),
+            }
+        };
+        return quote!(v.field(#info, #value););
+    }
+    match &f.ty {
+        FieldType::Bytes => {
+            let d = display_tokens(f.display);
+            quote!(v.field(#info, crate::value::Value::Bytes(&#src, #d));)
+        }
+        FieldType::List(elem) => {
+            let value = value_of(elem, None, quote!(*item));
+            quote! {
+                v.begin_list(#info);
+                for item in #src.iter() {
+                    v.field(#info, #value);
+                }
+                v.end_list();
+            }
+        }
+        FieldType::Tlv(family) => {
+            let n = 4 + model
+                .and_then(|m| m.tlv(family))
+                .map(|t| {
+                    t.variants
+                        .iter()
+                        .map(|var| entries(&var.fields).len())
+                        .sum::<usize>()
+                })
+                .unwrap_or(0);
+            let infos = infos_from(local_index);
+            quote!(crate::tlv::visit(&#src, v, &#infos[..#n]);)
+        }
+        FieldType::KvList => {
+            let name_info = infos_from(local_index + 1);
+            let value_info = infos_from(local_index + 2);
+            quote! {
+                v.begin_list(#info);
+                for (name, value) in #src.iter() {
+                    v.begin_item();
+                    v.field(&#name_info[0], crate::value::Value::Text(name));
+                    v.field(&#value_info[0], crate::value::Value::Text(value));
+                    v.end_item();
+                }
+                v.end_list();
+            }
+        }
+        FieldType::Str => quote! {
+            // Hooks leave text fields empty when the message has none.
+            if !#src.is_empty() {
+                v.field(#info, crate::value::Value::Text(&#src));
+            }
+        },
+        ty => {
+            let value = value_of(ty, f.registry.as_ref(), src);
+            quote!(v.field(#info, #value);)
+        }
+    }
+}
+
+/// Visiting a value of a TLV variant (which cannot hold a TLV list itself).
+pub(crate) fn visit_entry_for_tlv(
+    e: &Entry,
+    info: TokenStream,
+    infos_from: &dyn Fn(usize) -> TokenStream,
+    local_index: usize,
+    src: TokenStream,
+) -> TokenStream {
+    visit_entry(None, e, info, infos_from, local_index, src)
+}
+
+/// The struct, its helpers and its accessors, for a TLV variant's value.
+pub(crate) fn struct_with_accessors(p: &Protocol) -> TokenStream {
+    let ty = camel(&p.id);
+    let strukt = emit_struct(p);
+    let helpers = emit_helpers(p);
+    let accessors = emit_accessors(p);
+    quote! {
+        #strukt
+        #helpers
+        impl #ty {
+            #accessors
+        }
+    }
+}
+
+fn emit_visit(model: &Model, p: &Protocol, lay: &ProtoLayout) -> TokenStream {
+    let mut stmts = Vec::new();
+    for e in entries(&p.fields) {
+        let f = e.field;
+        let i = lay.entry(e.name);
+        let info = quote!(&FIELDS[#i]);
+        let infos_from = |start: usize| quote!(FIELDS[#start..]);
+        let name = ident(&f.name);
+        let is_copy = f.ty.fixed_size().is_some();
+        let mut stmt = if f.cond.is_some() {
+            let inner = visit_entry(Some(model), &e, info, &infos_from, i, quote!(value));
+            let pat = if is_copy {
+                quote!(Some(value))
+            } else {
+                quote!(Some(ref value))
+            };
+            quote! {
+                if let #pat = self.#name {
+                    #inner
+                }
+            }
+        } else {
+            visit_entry(Some(model), &e, info, &infos_from, i, quote!(self.#name))
+        };
+        if let Some(show) = &f.show {
+            let deps = deps(&p.fields, &[&show.expr]);
+            let bind = bind_from_self(&deps);
+            let code = show
+                .expr
+                .to_bool(&local_resolver(&p.fields))
+                .expect("checked");
+            stmt = quote! {
+                {
+                    #bind
+                    if #code {
+                        #stmt
+                    }
+                }
+            };
+        }
+        stmts.push(stmt);
+    }
+    let body = if stmts.is_empty() {
+        quote!(let _ = v;)
+    } else {
+        quote!(#(#stmts)*)
+    };
+    quote! {
+        /// Hands every value of the header to `v`, in wire order.
+        pub fn visit<V: crate::value::Visitor + ?Sized>(&self, v: &mut V) {
+            #body
+        }
+    }
+}
+
+fn emit_field_table(p: &Protocol, lay: &ProtoLayout) -> TokenStream {
+    let n = lay.infos.len();
+    let protocol = &p.id;
+    let rows = lay.infos.iter().enumerate().map(|(i, info)| {
+        let id = u32::try_from(lay.base + i).expect("field count fits u32");
+        let (path, name, ty, doc) = (&info.path, &info.name, &info.ty, &info.doc);
+        quote! {
+            crate::value::FieldInfo {
+                id: #id,
+                protocol: #protocol,
+                path: #path,
+                name: #name,
+                ty: #ty,
+                doc: #doc,
+            }
+        }
+    });
+    let doc = format!(" Every value a {} header shows, in order.", p.name);
+    quote! {
+        #[doc = #doc]
+        pub static FIELDS: [crate::value::FieldInfo; #n] = [#(#rows),*];
+    }
+}

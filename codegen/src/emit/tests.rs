@@ -1,0 +1,308 @@
+//! `property_tests.rs`: per spec, a builder of random valid headers and the proptests that
+//! hold the generated dissector to its spec:
+//! - random bytes never panic, and a parsed header never claims more bytes than it had;
+//! - a random valid header reads back whole and writes back byte for byte;
+//! - dissecting a frame that starts with such a header keeps every layer inside the frame.
+//!
+//! The file is included by `tests/spec_properties.rs`, which provides `Rng`, `put`,
+//! `write_back`, `NullVisitor` and the proptest imports.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::*;
+use crate::ir::*;
+
+pub fn emit(model: &Model) -> TokenStream {
+    let modules = model.protocols.iter().map(|p| emit_protocol(p));
+    quote!(#(#modules)*)
+}
+
+fn emit_protocol(p: &Protocol) -> TokenStream {
+    let m = ident(&p.id);
+    let ty = camel(&p.id);
+    let runtime = p.endian == Endian::Runtime;
+    let endians = if runtime {
+        quote!([::deku::ctx::Endian::Big, ::deku::ctx::Endian::Little])
+    } else {
+        quote!([::deku::ctx::Endian::Big])
+    };
+    let parse = |input: TokenStream| {
+        if runtime {
+            quote!(#ty::parse(#input, endian))
+        } else {
+            quote!(#ty::parse(#input))
+        }
+    };
+    let parse_random = parse(quote!(&input));
+    let never_panic = {
+        let next = if p.layer == Layer::Capture {
+            quote!()
+        } else {
+            quote!(let _ = header.next_protocol(&input[len..]);)
+        };
+        quote! {
+            #[test]
+            fn random_bytes_never_panic(input in vec(any::<u8>(), 0..256)) {
+                for endian in #endians {
+                    let _ = endian;
+                    if let Ok((header, len)) = #parse_random {
+                        prop_assert!(len <= input.len());
+                        let _ = header.payload_len((input.len() - len) as u64);
+                        #next
+                        header.visit(&mut NullVisitor);
+                    }
+                }
+            }
+        }
+    };
+
+    let buildable = p.hook.is_none() && p.fields.iter().all(|f| f.hook.is_none());
+    let (builder, round_trip, chain) = if buildable {
+        let builder = emit_builder(p);
+        let peek: u64 = p
+            .fields
+            .iter()
+            .filter(|f| f.peek)
+            .filter_map(|f| f.ty.fixed_size())
+            .sum();
+        let peek = usize::try_from(peek).expect("small");
+        let parse_sample = parse(quote!(&bytes));
+        let write = if runtime {
+            quote!(write_back(&header, endian))
+        } else {
+            quote!(write_back(&header, ()))
+        };
+        let round_trip = quote! {
+            #[test]
+            fn write_read_round_trip(seed in any::<u64>()) {
+                for endian in #endians {
+                    let mut rng = Rng::new(seed);
+                    let bytes = sample(&mut rng, endian);
+                    prop_assume!(bytes.is_some(), "no valid header drawn");
+                    let bytes = bytes.unwrap();
+                    let (header, len) = #parse_sample
+                        .map_err(|e| TestCaseError::fail(format!("{e} in {bytes:02x?}")))?;
+                    prop_assert_eq!(len, bytes.len() - #peek);
+                    prop_assert_eq!(#write, bytes);
+                }
+            }
+        };
+        let chain = if p.layer == Layer::Capture {
+            quote!()
+        } else {
+            quote! {
+                #[test]
+                fn layers_stay_inside_the_frame(seed in any::<u64>(), tail in vec(any::<u8>(), 0..128)) {
+                    let mut rng = Rng::new(seed);
+                    let endian = ::deku::ctx::Endian::Big;
+                    let mut frame = sample(&mut rng, endian).unwrap_or_default();
+                    frame.extend_from_slice(&tail);
+                    check_layers(pcapkit::protocols::ProtocolId::#ty, &frame)?;
+                }
+            }
+        };
+        (builder, round_trip, chain)
+    } else {
+        (quote!(), quote!(), quote!())
+    };
+
+    quote! {
+        mod #m {
+            #![allow(unused_imports, unused_variables, unused_mut, clippy::all)]
+            use super::*;
+            use pcapkit::protocols::#m::#ty;
+
+            #builder
+
+            proptest! {
+                #never_panic
+                #round_trip
+                #chain
+            }
+        }
+    }
+}
+
+/// `fn sample(rng, endian) -> Option<Vec<u8>>`: the header's fields in order, drawn at
+/// random, redrawn until their assertions hold, sized as their expressions say.
+fn emit_builder(p: &Protocol) -> TokenStream {
+    let default_big = match p.endian {
+        Endian::Big => quote!(true),
+        Endian::Little => quote!(false),
+        Endian::Runtime => quote!((endian == ::deku::ctx::Endian::Big)),
+    };
+    let mut stmts = Vec::new();
+    for (i, f) in p.fields.iter().enumerate() {
+        let before = &p.fields[..i];
+        let name = ident(&f.name);
+        let big = match f.endian {
+            Some(Endian::Big) => quote!(true),
+            Some(_) => quote!(false),
+            None => default_big.clone(),
+        };
+        let draw = draw_value(p, f, &big);
+        let put = put_value(f, &big);
+        let stmt = match &f.cond {
+            Some(c) => {
+                let cond = c.expr.to_bool(&local_resolver(before)).expect("checked");
+                quote! {
+                    let #name = if #cond { Some({ #draw }) } else { None };
+                    if let Some(ref #name) = #name {
+                        #put
+                    }
+                }
+            }
+            None => quote! {
+                let #name = { #draw };
+                #put
+            },
+        };
+        stmts.push(stmt);
+    }
+    quote! {
+        /// A valid header with random values, as bytes; `None` when no draw satisfied the spec.
+        fn sample(rng: &mut Rng, endian: ::deku::ctx::Endian) -> Option<Vec<u8>> {
+            let mut out = Vec::new();
+            #(#stmts)*
+            Some(out)
+        }
+    }
+}
+
+/// The expression drawing one field's value (evaluates to the field's Rust type).
+fn draw_value(p: &Protocol, f: &Field, _big: &TokenStream) -> TokenStream {
+    let name = ident(&f.name);
+    let i = p
+        .fields
+        .iter()
+        .position(|g| g.name == f.name)
+        .expect("own field");
+    let before = &p.fields[..i];
+    let size = |elem: u64| {
+        let n = match &f.size {
+            Some(s) => s.expr.to_int(&local_resolver(before)).expect("checked"),
+            None => quote!((rng.u64() % 64)),
+        };
+        quote! {
+            let n: u64 = #n;
+            if n > 4096 || n % #elem != 0 {
+                return None;
+            }
+        }
+    };
+    match &f.ty {
+        FieldType::Int { bytes, .. } => {
+            let rust = rust_type(&f.ty, &|_| quote!());
+            let mask = if *bytes == 8 {
+                u64::MAX
+            } else {
+                (1u64 << (8 * u32::from(*bytes))) - 1
+            };
+            let mask = hex_lit(mask);
+            // Assertions of the field and its ranges, over this draw and the fields before.
+            let mut scope: Vec<Field> = before.to_vec();
+            let mut this = f.clone();
+            this.cond = None;
+            scope.push(this);
+            let resolve = local_resolver(&scope);
+            let checks: Vec<TokenStream> = f
+                .assert
+                .iter()
+                .chain(f.bits.iter().filter_map(|r| r.assert.as_ref()))
+                .map(|a| a.expr.to_bool(&resolve).expect("checked"))
+                .collect();
+            let ok = if checks.is_empty() {
+                quote!(true)
+            } else {
+                quote!(#(#checks)&&*)
+            };
+            quote! {
+                let mut tries = 0;
+                loop {
+                    let #name = (rng.u64() & #mask) as #rust;
+                    if #ok {
+                        break #name;
+                    }
+                    tries += 1;
+                    if tries == 1000 {
+                        return None;
+                    }
+                }
+            }
+        }
+        FieldType::Mac => quote!(rng.array::<6>()),
+        FieldType::Ipv4 => quote!(::std::net::Ipv4Addr::from(rng.array::<4>())),
+        FieldType::Ipv6 => quote!(::std::net::Ipv6Addr::from(rng.array::<16>())),
+        FieldType::Bytes => {
+            let check = size(1);
+            quote! {
+                #check
+                rng.bytes(n as usize)
+            }
+        }
+        FieldType::Tlv(_) => {
+            let check = size(1);
+            // Any bytes make a list: the reader accounts for every byte it is given.
+            quote! {
+                #check
+                rng.bytes(n as usize)
+            }
+        }
+        FieldType::List(elem) => {
+            let elem_size = elem.fixed_size().expect("checked");
+            let check = size(elem_size);
+            let elem_ty = rust_type(elem, &|_| quote!());
+            let one = match **elem {
+                FieldType::Mac => quote!(rng.array::<6>()),
+                FieldType::Ipv4 => quote!(::std::net::Ipv4Addr::from(rng.array::<4>())),
+                FieldType::Ipv6 => quote!(::std::net::Ipv6Addr::from(rng.array::<16>())),
+                FieldType::Int { bytes, .. } => {
+                    let mask = if bytes == 8 {
+                        u64::MAX
+                    } else {
+                        (1u64 << (8 * u32::from(bytes))) - 1
+                    };
+                    let mask = hex_lit(mask);
+                    quote!((rng.u64() & #mask) as #elem_ty)
+                }
+                _ => unreachable!("list elements have a fixed size"),
+            };
+            quote! {
+                #check
+                (0..n / #elem_size).map(|_| #one).collect::<Vec<#elem_ty>>()
+            }
+        }
+        FieldType::Str | FieldType::KvList => unreachable!("only in hooked protocols"),
+    }
+}
+
+/// Statements appending a drawn value (bound to the field's name) to `out`.
+fn put_value(f: &Field, big: &TokenStream) -> TokenStream {
+    let name = ident(&f.name);
+    match &f.ty {
+        FieldType::Int { bytes, .. } => {
+            let bytes = usize::from(*bytes);
+            quote!(put(&mut out, #name.clone() as u64, #bytes, #big);)
+        }
+        FieldType::Mac => quote!(out.extend_from_slice(&#name[..]);),
+        FieldType::Ipv4 | FieldType::Ipv6 => quote!(out.extend_from_slice(&#name.octets());),
+        FieldType::Bytes | FieldType::Tlv(_) => quote!(out.extend_from_slice(&#name[..]);),
+        FieldType::List(elem) => {
+            let one = match **elem {
+                FieldType::Int { bytes, .. } => {
+                    let bytes = usize::from(bytes);
+                    quote!(put(&mut out, *item as u64, #bytes, #big);)
+                }
+                FieldType::Mac => quote!(out.extend_from_slice(&item[..]);),
+                _ => quote!(out.extend_from_slice(&item.octets());),
+            };
+            quote! {
+                for item in #name.iter() {
+                    #one
+                }
+            }
+        }
+        FieldType::Str | FieldType::KvList => unreachable!("only in hooked protocols"),
+    }
+}

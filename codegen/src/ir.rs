@@ -1,0 +1,353 @@
+//! The checked model the emitter works from: every name resolved, every expression parsed.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::expr::Expr;
+
+/// Everything under `specs/`, checked.
+#[derive(Debug)]
+pub struct Model {
+    /// Frame protocols and capture structures, sorted by layer then id.
+    pub protocols: Vec<Protocol>,
+    pub registries: Vec<Registry>,
+    pub tlvs: Vec<TlvFamily>,
+    /// Dispatch tables, by name: who binds into each.
+    pub tables: BTreeMap<String, Table>,
+    /// Every spec and registry file read (for `cargo:rerun-if-changed`).
+    pub files: Vec<PathBuf>,
+}
+
+impl Model {
+    pub fn registry(&self, id: &str) -> Option<&Registry> {
+        self.registries.iter().find(|r| r.id == id)
+    }
+
+    pub fn tlv(&self, id: &str) -> Option<&TlvFamily> {
+        self.tlvs.iter().find(|t| t.id == id)
+    }
+
+    /// The protocols that frames are dissected into (not capture structures).
+    pub fn frame_protocols(&self) -> impl Iterator<Item = &Protocol> {
+        self.protocols.iter().filter(|p| p.layer != Layer::Capture)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Layer {
+    Link,
+    Internet,
+    Transport,
+    Application,
+    Capture,
+}
+
+impl Layer {
+    pub fn parse(s: &str) -> Option<Layer> {
+        Some(match s {
+            "link" => Layer::Link,
+            "internet" => Layer::Internet,
+            "transport" => Layer::Transport,
+            "application" => Layer::Application,
+            "capture" => Layer::Capture,
+            _ => return None,
+        })
+    }
+
+    pub fn variant(self) -> &'static str {
+        match self {
+            Layer::Link => "Link",
+            Layer::Internet => "Internet",
+            Layer::Transport => "Transport",
+            Layer::Application => "Application",
+            Layer::Capture => "Capture",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endian {
+    Big,
+    Little,
+    /// Passed in by the caller (pcap and pcapng structures).
+    Runtime,
+}
+
+impl Endian {
+    pub fn parse(s: &str) -> Option<Endian> {
+        Some(match s {
+            "big" => Endian::Big,
+            "little" => Endian::Little,
+            "runtime" => Endian::Runtime,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug)]
+pub struct Protocol {
+    /// Path of the spec, relative to the specs folder.
+    pub file: PathBuf,
+    pub id: String,
+    pub name: String,
+    pub layer: Layer,
+    pub title: String,
+    pub reference: String,
+    pub endian: Endian,
+    /// Whole-protocol hook: `hooks::<id>::<hook>` fills the struct.
+    pub hook: Option<String>,
+    pub binds: Vec<Bind>,
+    pub fields: Vec<Field>,
+    pub payload: Option<Payload>,
+}
+
+impl Protocol {
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Bind {
+    pub table: String,
+    pub key: BindKey,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum BindKey {
+    Value(u64),
+    /// Hook function name in `hooks::<id>`.
+    Heuristic(String),
+}
+
+/// A checked expression with the text it came from (for messages and docs).
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub src: String,
+    pub expr: Expr,
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    pub doc: String,
+    pub ty: FieldType,
+    pub registry: Option<String>,
+    pub assert: Option<Checked>,
+    pub cond: Option<Checked>,
+    pub show: Option<Checked>,
+    pub size: Option<Checked>,
+    pub display: Display,
+    /// `None`: the protocol's byte order.
+    pub endian: Option<Endian>,
+    pub peek: bool,
+    pub hook: Option<String>,
+    /// Named bit ranges, outermost first, with their position in the container.
+    pub bits: Vec<BitRange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldType {
+    /// Integer of 1, 2, 3, 4 or 8 bytes.
+    Int {
+        bytes: u8,
+        signed: bool,
+    },
+    Mac,
+    Ipv4,
+    Ipv6,
+    /// Byte string of `size` bytes (or the rest of the input).
+    Bytes,
+    /// `T[]`: whole elements of a fixed-size type filling `size` bytes.
+    List(Box<FieldType>),
+    /// `tlv:FAMILY`
+    Tlv(String),
+    /// Text, filled by a protocol hook.
+    Str,
+    /// `kv[]`: name/value text pairs, filled by a protocol hook.
+    KvList,
+}
+
+impl FieldType {
+    /// Wire size in bytes when fixed.
+    pub fn fixed_size(&self) -> Option<u64> {
+        Some(match self {
+            FieldType::Int { bytes, .. } => u64::from(*bytes),
+            FieldType::Mac => 6,
+            FieldType::Ipv4 => 4,
+            FieldType::Ipv6 => 16,
+            _ => return None,
+        })
+    }
+
+    pub fn is_uint(&self) -> bool {
+        matches!(self, FieldType::Int { signed: false, .. })
+    }
+
+    pub fn is_int(&self) -> bool {
+        matches!(self, FieldType::Int { .. })
+    }
+
+    /// Types whose length comes from `size` (or the rest of the input).
+    pub fn is_sized(&self) -> bool {
+        matches!(
+            self,
+            FieldType::Bytes | FieldType::List(_) | FieldType::Tlv(_)
+        )
+    }
+
+    /// The name users see in `pcapkit fields --list`.
+    pub fn describe(&self) -> String {
+        match self {
+            FieldType::Int { bytes, signed } => {
+                format!(
+                    "{}{}",
+                    if *signed { "i" } else { "u" },
+                    u32::from(*bytes) * 8
+                )
+            }
+            FieldType::Mac => "mac".into(),
+            FieldType::Ipv4 => "ipv4".into(),
+            FieldType::Ipv6 => "ipv6".into(),
+            FieldType::Bytes => "bytes".into(),
+            FieldType::List(t) => format!("{}[]", t.describe()),
+            FieldType::Tlv(f) => format!("tlv:{f}"),
+            FieldType::Str => "str".into(),
+            FieldType::KvList => "kv[]".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Display {
+    Hex,
+    Mac,
+    Ipv4,
+    Ipv6,
+    Text,
+}
+
+#[derive(Debug, Clone)]
+pub struct BitRange {
+    pub name: String,
+    pub doc: String,
+    /// Distance of the range's lowest bit from the container's lowest bit.
+    pub shift: u32,
+    pub width: u32,
+    pub is_bool: bool,
+    pub scale: u64,
+    pub registry: Option<String>,
+    pub assert: Option<Checked>,
+    /// Nesting depth: 0 for a range of the container, 1 for a range of a range...
+    pub depth: u32,
+}
+
+impl BitRange {
+    /// Largest value the accessor returns (after scaling).
+    pub fn max_value(&self) -> u64 {
+        let raw = if self.width >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << self.width) - 1
+        };
+        raw.saturating_mul(self.scale)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Payload {
+    pub size: Option<Checked>,
+    pub table: Option<String>,
+    pub keys: Vec<Checked>,
+    pub when: Option<Checked>,
+}
+
+#[derive(Debug)]
+pub struct TlvFamily {
+    pub file: PathBuf,
+    pub id: String,
+    pub kind_bytes: u8,
+    pub length_bytes: u8,
+    /// The length counts kind and length bytes too.
+    pub covers_all: bool,
+    pub registry: Option<String>,
+    pub single: Vec<u64>,
+    pub end: Option<u64>,
+    pub align: u64,
+    pub variants: Vec<TlvVariant>,
+}
+
+#[derive(Debug)]
+pub struct TlvVariant {
+    pub kind: u64,
+    pub name: String,
+    pub doc: String,
+    pub fields: Vec<Field>,
+}
+
+#[derive(Debug)]
+pub struct Registry {
+    pub file: PathBuf,
+    pub id: String,
+    pub title: String,
+    pub width: u32,
+    pub source: String,
+    /// Sorted by value.
+    pub values: Vec<(u64, String, String)>,
+}
+
+/// A dispatch table and the protocols bound into it.
+#[derive(Debug, Default)]
+pub struct Table {
+    /// (key, protocol id, display-name override)
+    pub keys: Vec<(u64, String, Option<String>)>,
+    /// (protocol id, hook function)
+    pub heuristics: Vec<(String, String)>,
+}
+
+/// One value a field list shows: a field, or one bit range of it.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    pub name: &'a str,
+    pub doc: &'a str,
+    pub ty: String,
+    pub field: &'a Field,
+    pub range: Option<&'a BitRange>,
+}
+
+/// The values a list of fields shows, in order: a field with bit ranges shows its ranges
+/// (not the container), any other field shows itself.
+pub fn entries(fields: &[Field]) -> Vec<Entry<'_>> {
+    let mut out = Vec::new();
+    for f in fields {
+        if f.bits.is_empty() {
+            let ty = match &f.registry {
+                Some(r) => format!("{} ({r})", f.ty.describe()),
+                None => f.ty.describe(),
+            };
+            out.push(Entry {
+                name: &f.name,
+                doc: &f.doc,
+                ty,
+                field: f,
+                range: None,
+            });
+        }
+        for r in &f.bits {
+            let ty = match (&r.registry, r.is_bool) {
+                (_, true) => "bool".to_owned(),
+                (Some(reg), false) => format!("u{} ({reg})", r.width),
+                (None, false) => format!("u{}", r.width),
+            };
+            out.push(Entry {
+                name: &r.name,
+                doc: &r.doc,
+                ty,
+                field: f,
+                range: Some(r),
+            });
+        }
+    }
+    out
+}

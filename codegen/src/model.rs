@@ -1,0 +1,200 @@
+//! The spec files as written: serde mirrors of the TOML, before any checking.
+//!
+//! Every struct denies unknown keys, so a misspelt key is an error, not a silent default.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// One file under `specs/` other than a registry: a protocol (or capture structure),
+/// optionally with TLV families, or TLV families alone.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpecFile {
+    pub protocol: Option<ProtocolMeta>,
+    #[serde(default)]
+    pub bind: Vec<Bind>,
+    #[serde(default)]
+    pub field: Vec<Field>,
+    pub payload: Option<Payload>,
+    #[serde(default)]
+    pub tlv: Vec<TlvFamily>,
+}
+
+/// `[protocol]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtocolMeta {
+    pub id: String,
+    pub name: String,
+    pub layer: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default, rename = "ref")]
+    pub reference: String,
+    #[serde(default = "default_endian")]
+    pub endian: String,
+    pub hook: Option<String>,
+}
+
+fn default_endian() -> String {
+    "big".to_owned()
+}
+
+/// `[[bind]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bind {
+    pub table: String,
+    pub key: Option<u64>,
+    pub name: Option<String>,
+    pub heuristic: Option<String>,
+}
+
+/// `[[field]]`, and the fields of a TLV variant.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    #[serde(default)]
+    pub doc: String,
+    #[serde(rename = "enum")]
+    pub registry: Option<String>,
+    pub assert: Option<String>,
+    #[serde(rename = "if")]
+    pub cond: Option<String>,
+    pub show: Option<String>,
+    pub size: Option<String>,
+    pub display: Option<String>,
+    pub endian: Option<String>,
+    #[serde(default)]
+    pub peek: bool,
+    pub hook: Option<String>,
+    pub bits: Option<Vec<Bits>>,
+}
+
+/// One named bit range of a bit-field container.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Bits {
+    pub name: String,
+    pub width: u32,
+    #[serde(rename = "type")]
+    pub ty: Option<String>,
+    pub scale: Option<u64>,
+    #[serde(rename = "enum")]
+    pub registry: Option<String>,
+    pub assert: Option<String>,
+    #[serde(default)]
+    pub doc: String,
+    pub bits: Option<Vec<Bits>>,
+}
+
+/// `[payload]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Payload {
+    pub size: Option<String>,
+    pub table: Option<String>,
+    pub key: Option<Keys>,
+    pub when: Option<String>,
+}
+
+/// `key = "expr"` or `key = ["expr", "expr"]`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Keys {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Keys {
+    pub fn into_vec(self) -> Vec<String> {
+        match self {
+            Keys::One(k) => vec![k],
+            Keys::Many(ks) => ks,
+        }
+    }
+}
+
+/// `[[tlv]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlvFamily {
+    pub id: String,
+    pub kind: String,
+    pub length: String,
+    #[serde(default = "default_covers")]
+    pub covers: String,
+    pub registry: Option<String>,
+    #[serde(default)]
+    pub single: Vec<u64>,
+    pub end: Option<u64>,
+    #[serde(default = "default_align")]
+    pub align: u64,
+    #[serde(default)]
+    pub variant: Vec<TlvVariant>,
+}
+
+fn default_covers() -> String {
+    "all".to_owned()
+}
+
+fn default_align() -> u64 {
+    1
+}
+
+/// `[[tlv.variant]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlvVariant {
+    pub kind: u64,
+    pub name: String,
+    #[serde(default)]
+    pub doc: String,
+    #[serde(default)]
+    pub fields: Vec<Field>,
+}
+
+/// A file under `specs/registry/`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryFile {
+    pub registry: RegistryMeta,
+    #[serde(default)]
+    pub values: BTreeMap<String, RegistryValue>,
+}
+
+/// `[registry]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryMeta {
+    pub id: String,
+    #[serde(default)]
+    pub title: String,
+    pub width: u32,
+    #[serde(default)]
+    pub source: String,
+}
+
+/// A registry entry: a bare name or `{ name, doc }`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RegistryValue {
+    Name(String),
+    Full {
+        name: String,
+        #[serde(default)]
+        doc: String,
+    },
+}
+
+impl RegistryValue {
+    pub fn name(&self) -> &str {
+        match self {
+            RegistryValue::Name(n) | RegistryValue::Full { name: n, .. } => n,
+        }
+    }
+}

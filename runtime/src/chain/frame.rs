@@ -1,0 +1,203 @@
+//! A dissected frame: its record metadata, its bytes, and its layers in order.
+
+use std::fmt::{self, Write};
+
+use crate::protocols::{Header, ProtocolId};
+
+/// A capture timestamp: seconds and nanoseconds since 1970-01-01 UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
+pub struct Timestamp {
+    pub secs: i64,
+    pub nanos: u32,
+}
+
+impl Timestamp {
+    /// `1700000000.019000000`, as tshark's `frame.time_epoch`.
+    pub fn epoch(&self) -> String {
+        self.to_string()
+    }
+
+    /// ISO 8601 in UTC with microseconds, as PyPCAPKit's `time` (`2023-11-14T22:13:20.019000`).
+    pub fn iso8601(&self) -> String {
+        let days = self.secs.div_euclid(86_400);
+        let secs_of_day = self.secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}",
+            secs_of_day / 3600,
+            secs_of_day / 60 % 60,
+            secs_of_day % 60,
+            self.nanos / 1000
+        )
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.secs < 0 && self.nanos > 0 {
+            // -1.5 s is secs = -2, nanos = 500_000_000.
+            write!(f, "-{}.{:09}", -(self.secs + 1), 1_000_000_000 - self.nanos)
+        } else {
+            write!(f, "{}.{:09}", self.secs, self.nanos)
+        }
+    }
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// What a layer holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LayerKind {
+    /// A dissected header.
+    Header(Header),
+    /// Bytes not dissected: no protocol is bound to the key, or a threshold was reached.
+    Raw,
+    /// A header that could not be read: which protocol, and why.
+    Malformed {
+        protocol: ProtocolId,
+        reason: String,
+    },
+}
+
+/// One layer of a frame, and where it lies in the frame's bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layer {
+    pub kind: LayerKind,
+    /// Display name (the protocol's, or its binding's, like `RARP`; `Raw`; `Malformed`).
+    pub name: &'static str,
+    /// Offset of the layer in the frame.
+    pub offset: usize,
+    /// Bytes of the header (for Raw and Malformed: all the bytes of the layer).
+    pub header_len: usize,
+    /// Bytes of payload after the header that are in the frame.
+    pub payload_len: usize,
+    /// Payload bytes the header declares that were not captured.
+    pub missing: u64,
+}
+
+impl Layer {
+    /// The protocol of a header or a malformed header.
+    pub fn protocol(&self) -> Option<ProtocolId> {
+        match &self.kind {
+            LayerKind::Header(h) => Some(h.protocol()),
+            LayerKind::Malformed { protocol, .. } => Some(*protocol),
+            LayerKind::Raw => None,
+        }
+    }
+
+    pub fn header(&self) -> Option<&Header> {
+        match &self.kind {
+            LayerKind::Header(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// Range of the header in the frame's bytes.
+    pub fn header_range(&self) -> std::ops::Range<usize> {
+        self.offset..self.offset + self.header_len
+    }
+
+    /// Range of the payload in the frame's bytes.
+    pub fn payload_range(&self) -> std::ops::Range<usize> {
+        let start = self.offset + self.header_len;
+        start..start + self.payload_len
+    }
+}
+
+/// A frame: record metadata, the captured bytes, and the layers dissected from them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Frame {
+    /// 1-based position in the capture.
+    pub number: u64,
+    pub timestamp: Timestamp,
+    /// Length on the wire.
+    pub len: u32,
+    /// Bytes captured (`data.len()`).
+    pub cap_len: u32,
+    /// Link-layer header type (LINKTYPE_ value).
+    pub linktype: u32,
+    /// pcapng interface the frame was captured on (index in its section).
+    pub interface: Option<u32>,
+    /// The captured bytes.
+    pub data: Vec<u8>,
+    pub layers: Vec<Layer>,
+}
+
+impl Frame {
+    /// The protocol chain, `Ethernet:VLAN:IPv4:TCP:HTTP`.
+    pub fn protocols(&self) -> String {
+        let mut s = String::new();
+        self.write_protocols(&mut s);
+        s
+    }
+
+    /// Appends the protocol chain to `out`.
+    pub fn write_protocols(&self, out: &mut String) {
+        for (i, layer) in self.layers.iter().enumerate() {
+            if i > 0 {
+                out.push(':');
+            }
+            let _ = out.write_str(layer.name);
+        }
+    }
+
+    /// The first header of a protocol.
+    pub fn header(&self, protocol: ProtocolId) -> Option<&Header> {
+        self.layers
+            .iter()
+            .filter_map(Layer::header)
+            .find(|h| h.protocol() == protocol)
+    }
+
+    /// The bytes of a layer's payload.
+    pub fn payload(&self, layer: &Layer) -> &[u8] {
+        &self.data[layer.payload_range()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_print_like_tshark_and_pypcapkit() {
+        let t = Timestamp {
+            secs: 1_700_000_000,
+            nanos: 19_000_000,
+        };
+        assert_eq!(t.epoch(), "1700000000.019000000");
+        assert_eq!(t.iso8601(), "2023-11-14T22:13:20.019000");
+        assert_eq!(
+            Timestamp { secs: 0, nanos: 0 }.iso8601(),
+            "1970-01-01T00:00:00.000000"
+        );
+        assert_eq!(
+            Timestamp {
+                secs: 951_782_400,
+                nanos: 0
+            }
+            .iso8601(),
+            "2000-02-29T00:00:00.000000"
+        );
+        assert_eq!(
+            Timestamp {
+                secs: -2,
+                nanos: 500_000_000
+            }
+            .epoch(),
+            "-1.500000000"
+        );
+    }
+}

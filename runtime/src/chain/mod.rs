@@ -1,0 +1,129 @@
+//! The protocol chain: from a link type, dissect header after header, each payload going
+//! to the protocol its header's dispatch table names, until a threshold, an unknown key,
+//! or the end of the bytes.
+//!
+//! Bad input never panics and never aborts: a header that cannot be read becomes a
+//! `Malformed` layer (protocol and reason) and the layers before it stay.
+
+mod frame;
+
+pub use frame::{Frame, Layer, LayerKind, Timestamp};
+
+use crate::layer::Level;
+use crate::protocols::{self, Next, ProtocolId};
+
+/// Where dissection stops: the protocol that matches is dissected, its payload is Raw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Thresholds {
+    /// Stop after the last protocol of this layer (`transport`: TCP is dissected, HTTP is not).
+    pub layer: Option<Level>,
+    /// Stop after this protocol.
+    pub protocol: Option<ProtocolId>,
+}
+
+impl Thresholds {
+    fn stops_before(&self, next: ProtocolId) -> bool {
+        self.layer.is_some_and(|l| next.layer() > l)
+    }
+
+    fn stops_after(&self, protocol: ProtocolId) -> bool {
+        self.protocol == Some(protocol)
+    }
+}
+
+/// Dissects a frame of `linktype` into `layers` (cleared first).
+pub fn dissect(data: &[u8], linktype: u32, limits: &Thresholds, layers: &mut Vec<Layer>) {
+    layers.clear();
+    let start = protocols::table::linktype(u64::from(linktype));
+    walk(data, start, limits, layers);
+}
+
+/// Dissects `data` starting with `protocol`, as if a table had sent it there.
+pub fn dissect_from(
+    protocol: ProtocolId,
+    data: &[u8],
+    limits: &Thresholds,
+    layers: &mut Vec<Layer>,
+) {
+    layers.clear();
+    walk(
+        data,
+        Some(Next {
+            protocol,
+            name: None,
+        }),
+        limits,
+        layers,
+    );
+}
+
+fn raw(offset: usize, len: usize) -> Layer {
+    Layer {
+        kind: LayerKind::Raw,
+        name: "Raw",
+        offset,
+        header_len: len,
+        payload_len: 0,
+        missing: 0,
+    }
+}
+
+fn walk(data: &[u8], mut next: Option<Next>, limits: &Thresholds, layers: &mut Vec<Layer>) {
+    let mut offset = 0;
+    let mut end = data.len();
+    loop {
+        let Some(n) = next else {
+            if offset < end {
+                layers.push(raw(offset, end - offset));
+            }
+            return;
+        };
+        if limits.stops_before(n.protocol) {
+            if offset < end {
+                layers.push(raw(offset, end - offset));
+            }
+            return;
+        }
+        let input = &data[offset..end];
+        let (header, header_len) = match protocols::dissect(n.protocol, input) {
+            Ok(ok) => ok,
+            Err(e) => {
+                layers.push(Layer {
+                    kind: LayerKind::Malformed {
+                        protocol: n.protocol,
+                        reason: e.reason,
+                    },
+                    name: "Malformed",
+                    offset,
+                    header_len: input.len(),
+                    payload_len: 0,
+                    missing: 0,
+                });
+                return;
+            }
+        };
+        let available = input.len() - header_len;
+        let declared = header.payload_len(available as u64);
+        let payload_len = match declared {
+            Some(d) => usize::try_from(d).unwrap_or(usize::MAX).min(available),
+            None => available,
+        };
+        let missing = declared.map_or(0, |d| d.saturating_sub(available as u64));
+        let payload = &input[header_len..header_len + payload_len];
+        next = if limits.stops_after(n.protocol) || payload.is_empty() {
+            None
+        } else {
+            header.next_protocol(payload)
+        };
+        layers.push(Layer {
+            name: n.name.unwrap_or(n.protocol.name()),
+            kind: LayerKind::Header(header),
+            offset,
+            header_len,
+            payload_len,
+            missing,
+        });
+        offset += header_len;
+        end = offset + payload_len;
+    }
+}

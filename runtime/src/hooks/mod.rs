@@ -1,0 +1,4 @@
+//! Hand-written parts that specs name: one file per protocol, named after its spec id.
+//! Everything else about these protocols (struct, fields, dispatch, tests) is generated.
+
+pub mod http;

@@ -1,0 +1,287 @@
+//! TLV option lists (IPv4, IPv6, TCP, pcapng options): the framing is this file's, the
+//! typed values are generated from the specs' `[[tlv]]` families.
+//!
+//! Reading is lossless: every byte of the list lands in some item (an option, a raw
+//! option, padding after the end marker, or a truncated tail), so writing a list back
+//! gives the bytes it was read from. A bad length stops the list, not the header.
+
+use deku::ctx::Endian;
+use deku::no_std_io::{Read, Seek, Write};
+use deku::reader::Reader;
+use deku::writer::Writer;
+use deku::DekuError;
+
+use crate::value::{BytesDisplay, FieldInfo, Value, Visitor};
+
+/// How a family frames its options (from its spec).
+#[derive(Debug, Clone, Copy)]
+pub struct TlvFormat {
+    pub kind_bytes: u8,
+    pub length_bytes: u8,
+    /// The length counts the kind and length bytes too.
+    pub length_covers_all: bool,
+    /// Each option is padded to a multiple of this.
+    pub align: u8,
+    /// Kinds that are a single kind, without length or value.
+    pub single: &'static [u64],
+    /// A kind after which the rest of the list is padding.
+    pub end: Option<u64>,
+    pub registry: Option<fn(u64) -> Option<&'static str>>,
+}
+
+/// The typed options of a family (generated).
+pub trait TlvValue: Sized {
+    const FORMAT: TlvFormat;
+    /// The option of this kind, if the kind is known and `value` fits its layout.
+    fn read(kind: u64, value: &[u8], endian: Endian) -> Option<Self>;
+    fn kind(&self) -> u64;
+    fn write(&self, out: &mut Vec<u8>, endian: Endian) -> Result<(), DekuError>;
+    /// Hands the option's values to `v`; `infos` are this family's value infos for the
+    /// protocol using it, in variant order.
+    fn visit<V: Visitor + ?Sized>(&self, v: &mut V, infos: &'static [FieldInfo]);
+}
+
+/// Why a list ended before its bytes did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tail {
+    /// Bytes after the end-of-list option.
+    Padding,
+    /// An option whose kind, length or value runs past the end of the list.
+    Truncated,
+}
+
+/// One entry of an option list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlvItem<T> {
+    /// A one-byte option (EOL, NOP, Pad1).
+    Single { kind: u64 },
+    /// An option with a known layout.
+    Known {
+        kind: u64,
+        length: u64,
+        value: T,
+        padding: Vec<u8>,
+    },
+    /// An option of an unknown kind, or whose value does not fit its kind's layout.
+    Raw {
+        kind: u64,
+        length: u64,
+        data: Vec<u8>,
+        padding: Vec<u8>,
+    },
+    /// The end of the list that is not an option.
+    Tail { tail: Tail, data: Vec<u8> },
+}
+
+/// A list of options, in wire order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlvList<T> {
+    pub items: Vec<TlvItem<T>>,
+}
+
+impl<T> Default for TlvList<T> {
+    fn default() -> Self {
+        TlvList { items: Vec::new() }
+    }
+}
+
+impl<T: TlvValue> TlvList<T> {
+    /// The typed options, skipping padding and raw options.
+    pub fn known(&self) -> impl Iterator<Item = &T> {
+        self.items.iter().filter_map(|i| match i {
+            TlvItem::Known { value, .. } => Some(value),
+            _ => None,
+        })
+    }
+}
+
+fn get(bytes: &[u8], width: u8, endian: Endian) -> u64 {
+    match (width, endian) {
+        (1, _) => u64::from(bytes[0]),
+        (_, Endian::Big) => u64::from(u16::from_be_bytes([bytes[0], bytes[1]])),
+        _ => u64::from(u16::from_le_bytes([bytes[0], bytes[1]])),
+    }
+}
+
+fn put(out: &mut Vec<u8>, value: u64, width: u8, endian: Endian) {
+    match (width, endian) {
+        (1, _) => out.push(value as u8),
+        (_, Endian::Big) => out.extend_from_slice(&(value as u16).to_be_bytes()),
+        _ => out.extend_from_slice(&(value as u16).to_le_bytes()),
+    }
+}
+
+/// Splits `bytes` into options.
+pub fn parse<T: TlvValue>(bytes: &[u8], endian: Endian) -> TlvList<T> {
+    let f = T::FORMAT;
+    let (kb, lb) = (usize::from(f.kind_bytes), usize::from(f.length_bytes));
+    let align = usize::from(f.align.max(1));
+    let mut items = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &bytes[i..];
+        let truncated = |items: &mut Vec<TlvItem<T>>| {
+            items.push(TlvItem::Tail {
+                tail: Tail::Truncated,
+                data: rest.to_vec(),
+            });
+        };
+        if rest.len() < kb {
+            truncated(&mut items);
+            break;
+        }
+        let kind = get(rest, f.kind_bytes, endian);
+        if f.single.contains(&kind) {
+            items.push(TlvItem::Single { kind });
+            i += kb;
+        } else {
+            if rest.len() < kb + lb {
+                truncated(&mut items);
+                break;
+            }
+            let length = get(&rest[kb..], f.length_bytes, endian);
+            let value_len = if f.length_covers_all {
+                match usize::try_from(length)
+                    .ok()
+                    .and_then(|l| l.checked_sub(kb + lb))
+                {
+                    Some(v) => v,
+                    None => {
+                        truncated(&mut items);
+                        break;
+                    }
+                }
+            } else {
+                usize::try_from(length).unwrap_or(usize::MAX)
+            };
+            let total = kb + lb + value_len.min(rest.len());
+            if kb + lb + value_len > rest.len() {
+                truncated(&mut items);
+                break;
+            }
+            let value = &rest[kb + lb..total];
+            let padded = total.div_ceil(align) * align;
+            let padding = rest[total..padded.min(rest.len())].to_vec();
+            items.push(match T::read(kind, value, endian) {
+                Some(value) => TlvItem::Known {
+                    kind,
+                    length,
+                    value,
+                    padding,
+                },
+                None => TlvItem::Raw {
+                    kind,
+                    length,
+                    data: value.to_vec(),
+                    padding,
+                },
+            });
+            i += padded.min(rest.len());
+        }
+        if f.end == Some(kind) {
+            if i < bytes.len() {
+                items.push(TlvItem::Tail {
+                    tail: Tail::Padding,
+                    data: bytes[i..].to_vec(),
+                });
+            }
+            break;
+        }
+    }
+    TlvList { items }
+}
+
+/// The wire form of a list.
+pub fn serialize<T: TlvValue>(list: &TlvList<T>, endian: Endian) -> Result<Vec<u8>, DekuError> {
+    let f = T::FORMAT;
+    let mut out = Vec::new();
+    for item in &list.items {
+        match item {
+            TlvItem::Single { kind } => put(&mut out, *kind, f.kind_bytes, endian),
+            TlvItem::Known {
+                kind,
+                length,
+                value,
+                padding,
+            } => {
+                put(&mut out, *kind, f.kind_bytes, endian);
+                put(&mut out, *length, f.length_bytes, endian);
+                value.write(&mut out, endian)?;
+                out.extend_from_slice(padding);
+            }
+            TlvItem::Raw {
+                kind,
+                length,
+                data,
+                padding,
+            } => {
+                put(&mut out, *kind, f.kind_bytes, endian);
+                put(&mut out, *length, f.length_bytes, endian);
+                out.extend_from_slice(data);
+                out.extend_from_slice(padding);
+            }
+            TlvItem::Tail { data, .. } => out.extend_from_slice(data),
+        }
+    }
+    Ok(out)
+}
+
+/// deku reader: `size` bytes of options (the rest of the input when `usize::MAX`).
+pub fn read<T: TlvValue, R: Read + Seek>(
+    reader: &mut Reader<R>,
+    size: usize,
+    endian: Endian,
+) -> Result<TlvList<T>, DekuError> {
+    let bytes = crate::wire::read_bytes(reader, size)?;
+    Ok(parse(&bytes, endian))
+}
+
+/// deku writer.
+pub fn write<T: TlvValue, W: Write + Seek>(
+    writer: &mut Writer<W>,
+    list: &TlvList<T>,
+    endian: Endian,
+) -> Result<(), DekuError> {
+    writer.write_bytes(&serialize(list, endian)?)
+}
+
+/// Visits a list: `infos` are the list's own info, then kind, length and data, then the
+/// family's value infos.
+pub fn visit<T: TlvValue, V: Visitor + ?Sized>(
+    list: &TlvList<T>,
+    v: &mut V,
+    infos: &'static [FieldInfo],
+) {
+    let f = T::FORMAT;
+    let kind_value = |kind: u64| match f.registry {
+        Some(r) => Value::Enum(kind, r(kind)),
+        None => Value::Uint(kind),
+    };
+    v.begin_list(&infos[0]);
+    for item in &list.items {
+        v.begin_item();
+        match item {
+            TlvItem::Single { kind } => v.field(&infos[1], kind_value(*kind)),
+            TlvItem::Known {
+                kind,
+                length,
+                value,
+                ..
+            } => {
+                v.field(&infos[1], kind_value(*kind));
+                v.field(&infos[2], Value::Uint(*length));
+                value.visit(v, &infos[4..]);
+            }
+            TlvItem::Raw {
+                kind, length, data, ..
+            } => {
+                v.field(&infos[1], kind_value(*kind));
+                v.field(&infos[2], Value::Uint(*length));
+                v.field(&infos[3], Value::Bytes(data, BytesDisplay::Hex));
+            }
+            TlvItem::Tail { data, .. } => v.field(&infos[3], Value::Bytes(data, BytesDisplay::Hex)),
+        }
+        v.end_item();
+    }
+    v.end_list();
+}

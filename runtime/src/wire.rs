@@ -1,0 +1,163 @@
+//! Small readers and writers the generated dissectors call from their deku attributes.
+//! Each one bounds what it allocates by what the input really holds, so a length field
+//! claiming gigabytes costs nothing but an error.
+
+use std::io::Cursor;
+
+use deku::ctx::{Endian, Order};
+use deku::no_std_io::{Read, Seek, Write};
+use deku::reader::Reader;
+use deku::writer::Writer;
+use deku::{DekuError, DekuReader, DekuWriter};
+
+use crate::layer::DissectError;
+
+/// Reads a header at the start of `input`: the header and the bytes it took.
+pub fn read_header<'a, T, C>(input: &'a [u8], ctx: C) -> Result<(T, usize), DissectError>
+where
+    T: DekuReader<'a, C>,
+{
+    let mut cursor = Cursor::new(input);
+    let mut reader = Reader::new(&mut cursor);
+    match T::from_reader_with_ctx(&mut reader, ctx) {
+        Ok(header) => Ok((header, reader.bits_read / 8)),
+        Err(e) => Err(describe(e, input.len())),
+    }
+}
+
+fn describe(e: DekuError, available: usize) -> DissectError {
+    match e {
+        DekuError::Incomplete(_) => DissectError::new(format!(
+            "truncated: the header does not fit in the {available} bytes captured"
+        )),
+        DekuError::Parse(m) | DekuError::InvalidParam(m) | DekuError::Assertion(m) => {
+            DissectError::new(m)
+        }
+        other => DissectError::new(other.to_string()),
+    }
+}
+
+/// Reads `size` bytes, growing the buffer only as bytes arrive.
+pub fn read_bytes<R: Read + Seek>(
+    reader: &mut Reader<R>,
+    size: usize,
+) -> Result<Vec<u8>, DekuError> {
+    const CHUNK: usize = 4096;
+    if size == usize::MAX {
+        return read_rest(reader);
+    }
+    let mut out = vec![0u8; size.min(CHUNK)];
+    let mut filled = 0;
+    while filled < size {
+        let n = (size - filled).min(CHUNK);
+        if out.len() < filled + n {
+            out.resize(filled + n, 0);
+        }
+        reader.read_bytes(n, &mut out[filled..filled + n], Order::Msb0)?;
+        filled += n;
+    }
+    Ok(out)
+}
+
+/// Reads whatever is left of the input.
+pub fn read_rest<R: Read + Seek>(reader: &mut Reader<R>) -> Result<Vec<u8>, DekuError> {
+    let mut out = Vec::new();
+    let mut byte = [0u8; 1];
+    while !reader.end() {
+        reader.read_bytes(1, &mut byte, Order::Msb0)?;
+        out.push(byte[0]);
+    }
+    Ok(out)
+}
+
+/// Reads `size` bytes of whole `T`s (the rest of the input when `size` is `usize::MAX`).
+/// Bytes that do not make a whole element are an error.
+pub fn read_list<'a, T, R>(
+    reader: &mut Reader<R>,
+    size: usize,
+    endian: Endian,
+) -> Result<Vec<T>, DekuError>
+where
+    T: for<'b> DekuReader<'b, Endian>,
+    R: Read + Seek,
+{
+    let bytes = read_bytes(reader, size)?;
+    let mut cursor = Cursor::new(bytes.as_slice());
+    let mut inner = Reader::new(&mut cursor);
+    let mut out = Vec::new();
+    while inner.bits_read / 8 < bytes.len() {
+        out.push(T::from_reader_with_ctx(&mut inner, endian)?);
+    }
+    Ok(out)
+}
+
+/// Writes every element of a list.
+pub fn write_list<T, W>(writer: &mut Writer<W>, list: &[T], endian: Endian) -> Result<(), DekuError>
+where
+    T: DekuWriter<Endian>,
+    W: Write + Seek,
+{
+    for item in list {
+        item.to_writer(writer, endian)?;
+    }
+    Ok(())
+}
+
+/// Reads a `T` that must take exactly all of `bytes`; `None` otherwise.
+pub fn read_whole<T>(bytes: &[u8], endian: Endian) -> Option<T>
+where
+    T: for<'b> DekuReader<'b, Endian>,
+{
+    let mut cursor = Cursor::new(bytes);
+    let mut reader = Reader::new(&mut cursor);
+    let value = T::from_reader_with_ctx(&mut reader, endian).ok()?;
+    (reader.bits_read == bytes.len() * 8).then_some(value)
+}
+
+/// Appends the wire form of `value` to `out`.
+pub fn write_into<T: DekuWriter<Endian>>(
+    value: &T,
+    out: &mut Vec<u8>,
+    endian: Endian,
+) -> Result<(), DekuError> {
+    let start = out.len();
+    let mut cursor = Cursor::new(&mut *out);
+    cursor.set_position(start as u64);
+    let mut writer = Writer::new(&mut cursor);
+    value.to_writer(&mut writer, endian)?;
+    writer.finalize()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_bytes_fails_cleanly_on_a_huge_claim() {
+        let data = [1u8, 2, 3];
+        let mut cursor = Cursor::new(&data[..]);
+        let mut reader = Reader::new(&mut cursor);
+        assert!(read_bytes(&mut reader, 1 << 40).is_err());
+    }
+
+    #[test]
+    fn read_list_rejects_partial_elements() {
+        let data = [0u8, 1, 0, 2, 9];
+        let mut cursor = Cursor::new(&data[..]);
+        let mut reader = Reader::new(&mut cursor);
+        assert!(read_list::<u16, _>(&mut reader, 5, Endian::Big).is_err());
+        let mut cursor = Cursor::new(&data[..]);
+        let mut reader = Reader::new(&mut cursor);
+        assert_eq!(
+            read_list::<u16, _>(&mut reader, 4, Endian::Big).unwrap(),
+            vec![1, 2]
+        );
+    }
+
+    #[test]
+    fn read_whole_needs_every_byte() {
+        assert_eq!(read_whole::<u16>(&[0, 5], Endian::Big), Some(5));
+        assert_eq!(read_whole::<u16>(&[0, 5, 0], Endian::Big), None);
+        assert_eq!(read_whole::<u16>(&[0], Endian::Big), None);
+    }
+}

@@ -1,0 +1,71 @@
+//! The capture files of the corpus folder.
+
+use std::path::{Path, PathBuf};
+
+/// File name extensions of capture files.
+const EXTENSIONS: &[&str] = &["pcap", "pcapng"];
+
+/// The capture files (`*.pcap`, `*.pcapng`) directly in `dir`, sorted by name.
+pub fn list(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read corpus {}: {e}", dir.display()))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.is_file() && is_capture(path))
+        .collect();
+    files.sort_by_key(|path| file_name(path));
+    Ok(files)
+}
+
+/// Keeps only the named files; every name must be in the corpus.
+pub fn select(files: Vec<PathBuf>, names: &[String]) -> Result<Vec<PathBuf>, String> {
+    if names.is_empty() {
+        return Ok(files);
+    }
+    if let Some(missing) = names
+        .iter()
+        .find(|n| !files.iter().any(|f| &file_name(f) == *n))
+    {
+        return Err(format!("no capture file named {missing} in the corpus"));
+    }
+    Ok(files
+        .into_iter()
+        .filter(|f| names.contains(&file_name(f)))
+        .collect())
+}
+
+/// The file name of a path, as text.
+pub fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Whether the path has a capture file extension.
+fn is_capture(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| EXTENSIONS.contains(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capture_extensions() {
+        assert!(is_capture(Path::new("a/b.pcap")));
+        assert!(is_capture(Path::new("b.pcapng")));
+        assert!(!is_capture(Path::new("MANIFEST.md")));
+        assert!(!is_capture(Path::new("b.pcap.gz")));
+    }
+
+    #[test]
+    fn selection_by_name() {
+        let files = vec![PathBuf::from("d/a.pcap"), PathBuf::from("d/b.pcapng")];
+        let picked = select(files.clone(), &["b.pcapng".into()]).unwrap();
+        assert_eq!(picked, [PathBuf::from("d/b.pcapng")]);
+        assert_eq!(select(files.clone(), &[]).unwrap(), files);
+        assert!(select(files, &["c.pcap".into()]).is_err());
+    }
+}

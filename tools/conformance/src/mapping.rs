@@ -1,0 +1,166 @@
+//! The field mapping: which tshark field gives the ground truth for each pcapkit field path,
+//! and how tshark's value is normalised before comparison.
+//!
+//! This is the one table to edit when a contract field is added. Each row names the
+//! pcapkit path, the tshark 4.0 field, the normalisation applied to every tshark value
+//! ([`Norm`]) and, rarely, a [`Filter`] that removes values that are not comparable.
+
+/// How a single tshark value is rewritten into pcapkit's output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Norm {
+    /// Compare the string as printed.
+    AsIs,
+    /// `0x0800` → `2048` (tshark prints `BASE_HEX` fields with a `0x` prefix).
+    HexToDec,
+    /// `True`/`False`/`1`/`0` → `1`/`0` (tshark 4.0 prints `1`/`0` in `-T fields`).
+    Bool,
+    /// Divide an integer by this factor (`ip.hdr_len` is in bytes, pcapkit gives words).
+    Divide(u64),
+    /// Multiply an integer by this factor (fragment offsets: 8-byte units → bytes).
+    Multiply(u64),
+}
+
+/// Values dropped from one side before comparison, because they do not belong to the
+/// pcapkit field even though tshark (or pcapkit) prints them under the mapped name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter {
+    /// Keep every value.
+    Keep,
+    /// Drop tshark values equal to this (normalised) string.
+    DropTshark(&'static str),
+    /// Drop pcapkit values that are integers at most this bound.
+    DropPcapkitAtMost(u64),
+}
+
+/// One row of the mapping table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldMap {
+    /// pcapkit field path, as passed to `pcapkit -e`.
+    pub pcapkit: &'static str,
+    /// tshark field name, as passed to `tshark -e`.
+    pub tshark: &'static str,
+    /// Normalisation of each tshark value.
+    pub norm: Norm,
+    /// Values excluded from the comparison.
+    pub filter: Filter,
+}
+
+impl FieldMap {
+    /// A row without a filter.
+    const fn new(pcapkit: &'static str, tshark: &'static str, norm: Norm) -> Self {
+        FieldMap {
+            pcapkit,
+            tshark,
+            norm,
+            filter: Filter::Keep,
+        }
+    }
+
+    /// The same row with a filter.
+    const fn filtered(self, filter: Filter) -> Self {
+        FieldMap { filter, ..self }
+    }
+}
+
+/// The join key: frames of the two outputs are matched by this field.
+pub const KEY_FIELD: &str = "frame.number";
+
+/// Largest value of an IEEE 802.3 length field; 802.3 frames carry a length where
+/// Ethernet II carries an EtherType, and tshark prints it as `eth.len` / `vlan.len`.
+const MAX_8023_LENGTH: u64 = 1500;
+
+use Norm::{AsIs, Bool, Divide, HexToDec, Multiply};
+
+/// pcapkit path ⇐ tshark field, in output order.
+pub const FIELDS: &[FieldMap] = &[
+    FieldMap::new("frame.number", "frame.number", AsIs),
+    FieldMap::new("frame.time_epoch", "frame.time_epoch", AsIs),
+    FieldMap::new("frame.len", "frame.len", AsIs),
+    FieldMap::new("frame.cap_len", "frame.cap_len", AsIs),
+    FieldMap::new("ethernet.src", "eth.src", AsIs),
+    FieldMap::new("ethernet.dst", "eth.dst", AsIs),
+    FieldMap::new("ethernet.type", "eth.type", HexToDec)
+        .filtered(Filter::DropPcapkitAtMost(MAX_8023_LENGTH)),
+    FieldMap::new("vlan.pcp", "vlan.priority", AsIs),
+    FieldMap::new("vlan.dei", "vlan.dei", Bool),
+    FieldMap::new("vlan.vid", "vlan.id", AsIs),
+    FieldMap::new("vlan.type", "vlan.etype", HexToDec)
+        .filtered(Filter::DropPcapkitAtMost(MAX_8023_LENGTH)),
+    FieldMap::new("ieee8021ad.pcp", "ieee8021ad.priority", AsIs),
+    FieldMap::new("ieee8021ad.dei", "ieee8021ad.dei", Bool),
+    FieldMap::new("ieee8021ad.vid", "ieee8021ad.id", AsIs),
+    FieldMap::new("arp.htype", "arp.hw.type", AsIs),
+    FieldMap::new("arp.ptype", "arp.proto.type", HexToDec),
+    FieldMap::new("arp.oper", "arp.opcode", AsIs),
+    FieldMap::new("arp.sha", "arp.src.hw_mac", AsIs),
+    FieldMap::new("arp.spa", "arp.src.proto_ipv4", AsIs),
+    FieldMap::new("arp.tha", "arp.dst.hw_mac", AsIs),
+    FieldMap::new("arp.tpa", "arp.dst.proto_ipv4", AsIs),
+    // tshark's IPv6 dissector also fills `ip.version` (with 6): not an IPv4 header.
+    FieldMap::new("ipv4.version", "ip.version", AsIs).filtered(Filter::DropTshark("6")),
+    FieldMap::new("ipv4.ihl", "ip.hdr_len", Divide(4)),
+    FieldMap::new("ipv4.len", "ip.len", AsIs),
+    FieldMap::new("ipv4.id", "ip.id", HexToDec),
+    FieldMap::new("ipv4.df", "ip.flags.df", Bool),
+    FieldMap::new("ipv4.mf", "ip.flags.mf", Bool),
+    FieldMap::new("ipv4.offset", "ip.frag_offset", Multiply(8)),
+    FieldMap::new("ipv4.ttl", "ip.ttl", AsIs),
+    FieldMap::new("ipv4.protocol", "ip.proto", AsIs),
+    FieldMap::new("ipv4.checksum", "ip.checksum", HexToDec),
+    FieldMap::new("ipv4.src", "ip.src", AsIs),
+    FieldMap::new("ipv4.dst", "ip.dst", AsIs),
+    FieldMap::new("ipv6.flow_label", "ipv6.flow", HexToDec),
+    FieldMap::new("ipv6.payload_len", "ipv6.plen", AsIs),
+    FieldMap::new("ipv6.next_header", "ipv6.nxt", AsIs),
+    FieldMap::new("ipv6.hop_limit", "ipv6.hlim", AsIs),
+    FieldMap::new("ipv6.src", "ipv6.src", AsIs),
+    FieldMap::new("ipv6.dst", "ipv6.dst", AsIs),
+    FieldMap::new("ipv6_frag.id", "ipv6.fraghdr.ident", HexToDec),
+    FieldMap::new("ipv6_frag.offset", "ipv6.fraghdr.offset", Multiply(8)),
+    FieldMap::new("ipv6_frag.mf", "ipv6.fraghdr.more", Bool),
+    FieldMap::new("tcp.srcport", "tcp.srcport", AsIs),
+    FieldMap::new("tcp.dstport", "tcp.dstport", AsIs),
+    FieldMap::new("tcp.seq", "tcp.seq_raw", AsIs),
+    FieldMap::new("tcp.ack", "tcp.ack_raw", AsIs),
+    FieldMap::new("tcp.flags", "tcp.flags", HexToDec),
+    FieldMap::new("tcp.window", "tcp.window_size_value", AsIs),
+    FieldMap::new("tcp.mss", "tcp.options.mss_val", AsIs),
+    FieldMap::new("udp.srcport", "udp.srcport", AsIs),
+    FieldMap::new("udp.dstport", "udp.dstport", AsIs),
+    FieldMap::new("udp.len", "udp.length", AsIs),
+    FieldMap::new("http.method", "http.request.method", AsIs),
+    FieldMap::new("http.uri", "http.request.uri", AsIs),
+    FieldMap::new("http.status", "http.response.code", AsIs),
+];
+
+/// The mapping row of a pcapkit path.
+#[cfg(test)]
+pub fn by_pcapkit_path(path: &str) -> Option<&'static FieldMap> {
+    FIELDS.iter().find(|f| f.pcapkit == path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn paths_and_tshark_names_are_unique() {
+        let pcapkit: HashSet<_> = FIELDS.iter().map(|f| f.pcapkit).collect();
+        let tshark: HashSet<_> = FIELDS.iter().map(|f| f.tshark).collect();
+        assert_eq!(pcapkit.len(), FIELDS.len());
+        assert_eq!(tshark.len(), FIELDS.len());
+    }
+
+    #[test]
+    fn key_field_is_first() {
+        assert_eq!(FIELDS[0].pcapkit, KEY_FIELD);
+        assert_eq!(FIELDS[0].tshark, KEY_FIELD);
+    }
+
+    #[test]
+    fn lookup_by_path() {
+        assert_eq!(by_pcapkit_path("ipv4.ihl").unwrap().norm, Norm::Divide(4));
+        assert!(by_pcapkit_path("ipv4.nope").is_none());
+    }
+}

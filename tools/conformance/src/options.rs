@@ -1,0 +1,168 @@
+//! Command-line options (std only).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The usage text.
+pub const USAGE: &str = "\
+pcapkit-conformance: compare pcapkit's fields output with tshark over a capture corpus
+
+Run from the workspace root:  cargo run --release -p pcapkit-conformance -- [OPTIONS]
+Relative paths are resolved against the current directory.
+
+Options:
+  --corpus DIR        capture folder (*.pcap, *.pcapng)   [../shared/corpus/public]
+  --pcapkit PATH      pcapkit binary                       [target/release/pcapkit]
+  --tshark PATH       tshark binary                        [tshark]
+  --known FILE        known differences                    [tools/conformance/known-differences.toml]
+  --file NAME         check only this corpus file (repeatable)
+  --details           print every disagreement
+  --min PERCENT       minimum agreement over compared cells [99.5]
+  --jobs N            files checked in parallel            [available cores]
+  --timeout SECONDS   time limit per tool run              [120]
+  -h, --help          this text
+
+Exit status: 0 pass; 1 a crash or hang, agreement below --min, or a disagreement not
+in the known differences; 2 bad usage or setup (missing binary, corpus or known file).
+";
+
+/// Parsed options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    pub corpus: PathBuf,
+    pub pcapkit: PathBuf,
+    pub tshark: PathBuf,
+    pub known: PathBuf,
+    pub files: Vec<String>,
+    pub details: bool,
+    pub min: f64,
+    pub jobs: usize,
+    pub timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            corpus: "../shared/corpus/public".into(),
+            pcapkit: "target/release/pcapkit".into(),
+            tshark: "tshark".into(),
+            known: "tools/conformance/known-differences.toml".into(),
+            files: Vec::new(),
+            details: false,
+            min: 99.5,
+            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// What the command line asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    Help,
+    Run(Options),
+}
+
+/// Parses the arguments (without the program name). Accepts `--opt VALUE` and
+/// `--opt=VALUE`.
+pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Request, String> {
+    let mut options = Options::default();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_string(), Some(v.to_string())),
+            _ => (arg, None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match name.as_str() {
+            "-h" | "--help" => return Ok(Request::Help),
+            "--details" => options.details = true,
+            "--corpus" => options.corpus = value()?.into(),
+            "--pcapkit" => options.pcapkit = value()?.into(),
+            "--tshark" => options.tshark = value()?.into(),
+            "--known" => options.known = value()?.into(),
+            "--file" => options.files.push(value()?),
+            "--min" => options.min = parse_percent(&value()?)?,
+            "--jobs" => options.jobs = parse_number(&name, &value()?)?.max(1) as usize,
+            "--timeout" => options.timeout = Duration::from_secs(parse_number(&name, &value()?)?),
+            _ => return Err(format!("unknown argument {name} (see --help)")),
+        }
+    }
+    Ok(Request::Run(options))
+}
+
+/// A percentage between 0 and 100.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    match text.trim_end_matches('%').parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!(
+            "--min wants a percentage from 0 to 100, not {text}"
+        )),
+    }
+}
+
+/// A whole positive number.
+fn parse_number(name: &str, text: &str) -> Result<u64, String> {
+    text.parse()
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("{name} wants a positive whole number, not {text}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<Options, String> {
+        match parse(args.iter().map(|s| s.to_string()))? {
+            Request::Run(options) => Ok(options),
+            Request::Help => Err("help".into()),
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let o = run(&[]).unwrap();
+        assert_eq!(o.corpus, PathBuf::from("../shared/corpus/public"));
+        assert_eq!(o.pcapkit, PathBuf::from("target/release/pcapkit"));
+        assert_eq!(o.min, 99.5);
+        assert!(!o.details && o.files.is_empty());
+    }
+
+    #[test]
+    fn values_separate_or_inline() {
+        let o = run(&[
+            "--pcapkit",
+            "/x/pcapkit",
+            "--min=98",
+            "--file",
+            "a.pcap",
+            "--file=b.pcap",
+            "--details",
+            "--jobs",
+            "3",
+            "--timeout=5",
+        ])
+        .unwrap();
+        assert_eq!(o.pcapkit, PathBuf::from("/x/pcapkit"));
+        assert_eq!(o.min, 98.0);
+        assert_eq!(o.files, ["a.pcap", "b.pcap"]);
+        assert!(o.details);
+        assert_eq!(o.jobs, 3);
+        assert_eq!(o.timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn errors_and_help() {
+        assert!(run(&["--min", "101"]).is_err());
+        assert!(run(&["--min"]).is_err());
+        assert!(run(&["--jobs", "0"]).is_err());
+        assert!(run(&["--bogus"]).is_err());
+        assert_eq!(run(&["--help"]), Err("help".into()));
+    }
+}

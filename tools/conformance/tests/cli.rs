@@ -1,0 +1,136 @@
+//! End-to-end runs of the binary against fake `tshark` and `pcapkit` shell scripts, so
+//! that neither tool (nor a real corpus) is needed.
+#![cfg(unix)]
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A fake tshark: prints a version, or a fixed table for `-r a.pcap`.
+const FAKE_TSHARK: &str = r#"#!/bin/sh
+if [ "$1" = "--version" ]; then echo "TShark (Wireshark) 4.0.17 (fake)"; exit 0; fi
+case "$3" in
+  *a.pcap) printf 'frame.number\teth.type\tip.hdr_len\ttcp.flags\n1\t0x0800\t20\t0x0012\n2\t0x0800\t24\t0x0010\n' ;;
+  *b.pcap) echo "tshark: The file appears to be damaged or corrupt." >&2; exit 2 ;;
+esac
+"#;
+
+/// A fake pcapkit: its behaviour on `a.pcap` is chosen by `$MODE`.
+const FAKE_PCAPKIT: &str = r#"#!/bin/sh
+case "$1" in
+  *b.pcap) echo "error: not a capture file" >&2; exit 1 ;;
+esac
+header='frame.number	ethernet.type	ipv4.ihl	tcp.flags'
+case "$MODE" in
+  ok)    printf '%s\n1\t2048\t5\t18\n2\t2048\t6\t16\n' "$header" ;;
+  diff)  printf '%s\n1\t2048\t5\t18\n2\t2048\t6\t0x10\n' "$header" ;;
+  crash) printf '%s\n1\t2048\t5\t18\n' "$header"
+         echo "thread 'main' panicked at src/lib.rs:1:1:" >&2; echo "boom" >&2; exit 101 ;;
+esac
+"#;
+
+const KNOWN_TCP_FLAGS: &str = r#"
+[[difference]]
+file   = "a.pcap"
+field  = "tcp.flags"
+frames = "2"
+reason = "test explanation"
+"#;
+
+/// A fresh scratch folder with the fake tools, a two-file corpus and a known file.
+fn scratch(known: &str) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "pcapkit-conformance-test-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(dir.join("corpus")).unwrap();
+    fs::write(dir.join("corpus/a.pcap"), b"").unwrap();
+    fs::write(dir.join("corpus/b.pcap"), b"").unwrap();
+    fs::write(dir.join("corpus/notes.txt"), b"").unwrap();
+    fs::write(dir.join("known.toml"), known).unwrap();
+    script(&dir.join("tshark"), FAKE_TSHARK);
+    script(&dir.join("pcapkit"), FAKE_PCAPKIT);
+    dir
+}
+
+fn script(path: &Path, text: &str) {
+    fs::write(path, text).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn run(dir: &Path, mode: &str, extra: &[&str]) -> (i32, String) {
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_pcapkit-conformance"))
+        .current_dir(dir)
+        .env("MODE", mode)
+        .args(["--corpus", "corpus", "--known", "known.toml"])
+        .args([
+            "--tshark",
+            "./tshark",
+            "--pcapkit",
+            "./pcapkit",
+            "--jobs",
+            "2",
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let _ = fs::remove_dir_all(dir);
+    (out.status.code().unwrap_or(-1), stdout)
+}
+
+#[test]
+fn agreeing_output_passes() {
+    let (code, out) = run(&scratch(""), "ok", &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("TOTAL (2 files)"), "{out}");
+    assert!(out.contains("agreement 100.000%"), "{out}");
+    // b.pcap: both tools reject it, nothing to compare.
+    assert!(
+        out.contains("pcapkit exit 1: error: not a capture file"),
+        "{out}"
+    );
+    assert!(out.trim_end().ends_with("PASS"), "{out}");
+}
+
+#[test]
+fn unexplained_difference_fails() {
+    let (code, out) = run(&scratch(""), "diff", &["--details", "--min", "50"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("DIFF"), "{out}");
+    assert!(
+        out.contains("a.pcap\t2\ttcp.flags\t16 [0x0010]\t0x10\t-"),
+        "{out}"
+    );
+    assert!(out.contains("1 disagreement(s) not covered"), "{out}");
+}
+
+#[test]
+fn explained_difference_passes_above_the_minimum() {
+    let (code, out) = run(&scratch(KNOWN_TCP_FLAGS), "diff", &["--min", "80"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = run(&scratch(KNOWN_TCP_FLAGS), "diff", &["--min", "99.5"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("below the minimum"), "{out}");
+}
+
+#[test]
+fn crash_fails_and_counts_missing_frames() {
+    let (code, out) = run(&scratch(""), "crash", &["--file", "a.pcap", "--min", "0"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("CRASH"), "{out}");
+    assert!(out.contains("panicked at src/lib.rs:1:1: boom"), "{out}");
+    assert!(out.contains("2/1"), "{out}");
+}
+
+#[test]
+fn stale_known_difference_is_listed() {
+    let (code, out) = run(&scratch(KNOWN_TCP_FLAGS), "ok", &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("matched no disagreement"), "{out}");
+}
