@@ -32,6 +32,8 @@ pub mod value;
 pub mod wire;
 
 pub use chain::{Frame, Layer, LayerKind, Thresholds, Timestamp};
+pub use dump::Format;
+pub use extract::{Error, Extractor, ExtractorBuilder};
 
 pub use layer::Level;
 pub use protocols::ProtocolId;

@@ -1,1 +1,231 @@
-fn main() {}
+//! The `pcapkit` command line: see `pcapkit --help`.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use pcapkit::dump::FRAME_FIELDS;
+use pcapkit::protocols::ProtocolId;
+use pcapkit::{Error, Extractor, Format, Level};
+
+const AFTER_HELP: &str = "\
+Examples:
+  pcapkit capture.pcap                          JSON of every frame on standard output
+  pcapkit capture.pcapng -o out.json            the same, into out.json (written whole or not at all)
+  pcapkit capture.pcap -f ndjson | jq .protocols
+  pcapkit capture.pcap -e frame.number -e ipv4.src -e tcp.dstport
+  pcapkit capture.pcap --layer transport -f ndjson   stop after TCP/UDP; the payload stays Raw
+  pcapkit capture.pcap --nofile -v              dissect only, one line a frame on standard error
+  cat capture.pcap | pcapkit -                  read standard input
+  pcapkit protocols                             every protocol, its layer and where it is found
+  pcapkit fields --list                         every field path for -e";
+
+/// Dissect pcap and pcapng captures through every layer and dump what was found.
+#[derive(Parser)]
+#[command(name = "pcapkit", version, about, after_help = AFTER_HELP, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// Capture file (pcap or pcapng); `-` reads standard input.
+    input: Option<PathBuf>,
+
+    /// Output file; `-` (the default) is standard output.
+    #[arg(short, long, value_name = "OUT")]
+    output: Option<PathBuf>,
+
+    /// Output format [default: from the output's extension, `fields` with -e, else json].
+    #[arg(short, long, value_parser = parse_format)]
+    format: Option<Format>,
+
+    /// A column of the `fields` format (repeat for more); implies `-f fields`.
+    #[arg(short = 'e', long = "field", value_name = "FIELD")]
+    fields: Vec<String>,
+
+    /// Stop after this layer: link, internet, transport or application.
+    #[arg(long, value_parser = parse_level)]
+    layer: Option<Level>,
+
+    /// Stop after this protocol (a spec id or name, any case: tcp, IPv4).
+    #[arg(long, value_parser = parse_protocol)]
+    protocol: Option<ProtocolId>,
+
+    /// Dissect without writing any output; print a summary on standard error.
+    #[arg(long)]
+    nofile: bool,
+
+    /// Append the format's extension to the output name when it lacks it.
+    #[arg(long)]
+    extension: bool,
+
+    /// Print every frame's number and protocol chain on standard error.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List every protocol: id, name, layer, and the tables it is bound into.
+    Protocols,
+    /// List the field paths usable with -e.
+    Fields {
+        /// List every field (required, for symmetry with other subcommands).
+        #[arg(long)]
+        list: bool,
+        /// Only the fields of this protocol.
+        #[arg(value_parser = parse_protocol)]
+        protocol: Option<ProtocolId>,
+    },
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
+fn parse_level(s: &str) -> Result<Level, String> {
+    s.parse()
+}
+
+fn parse_protocol(s: &str) -> Result<ProtocolId, String> {
+    ProtocolId::from_name(s).ok_or_else(|| {
+        let known: Vec<&str> = ProtocolId::ALL.iter().map(|p| p.id()).collect();
+        format!("unknown protocol `{s}` (known: {})", known.join(", "))
+    })
+}
+
+fn main() -> ExitCode {
+    // A bug must still end in one line, not a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("pcapkit: internal error: {info} (please report it)");
+    }));
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Protocols) => list_protocols(),
+        Some(Command::Fields { list: _, protocol }) => list_fields(protocol),
+        None => extract(cli),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Error::Write { source, .. }) if source.kind() == io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("pcapkit: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn extract(cli: Cli) -> Result<(), Error> {
+    let Some(input) = cli.input else {
+        return Err(Error::Usage(
+            "no input: give a capture file, or `-` for standard input (see pcapkit --help)".into(),
+        ));
+    };
+    let format = cli.format.unwrap_or(if cli.fields.is_empty() {
+        cli.output
+            .as_deref()
+            .and_then(|p| p.extension())
+            .and_then(|e| Format::from_extension(&e.to_string_lossy()))
+            .unwrap_or(Format::Json)
+    } else {
+        Format::Fields
+    });
+    if !cli.fields.is_empty() && format != Format::Fields {
+        return Err(Error::Usage(format!(
+            "-e chooses columns of the fields format, not of {format}"
+        )));
+    }
+    let mut builder = Extractor::builder()
+        .input(&input)
+        .output(cli.output.unwrap_or_else(|| PathBuf::from("-")))
+        .format(format)
+        .fields(cli.fields)
+        .nofile(cli.nofile)
+        .extension(cli.extension)
+        .store(false)
+        .progress(true);
+    if let Some(l) = cli.layer {
+        builder = builder.layer(l);
+    }
+    if let Some(p) = cli.protocol {
+        builder = builder.protocol(p);
+    }
+    if cli.verbose {
+        builder = builder.verbose(|frame| {
+            eprintln!("Frame {:>6}: {}", frame.number, frame.protocols());
+        });
+    }
+    let started = Instant::now();
+    let extractor = builder.run()?;
+    for w in extractor.warnings() {
+        eprintln!("pcapkit: warning: {w}");
+    }
+    if cli.nofile {
+        eprintln!(
+            "pcapkit: {} frames dissected in {:.3} s",
+            extractor.frame_count(),
+            started.elapsed().as_secs_f64()
+        );
+    } else if let Some(path) = extractor.output_path() {
+        eprintln!(
+            "pcapkit: {} frames written to {}",
+            extractor.frame_count(),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+fn list_protocols() -> Result<(), Error> {
+    let mut out = String::new();
+    out.push_str("id           name         layer        found through\n");
+    for p in ProtocolId::ALL {
+        let binds: Vec<String> = p
+            .bindings()
+            .iter()
+            .map(|b| match (b.key, b.heuristic) {
+                (Some(k), _) => format!("{} {k:#x}", b.table),
+                (None, Some(h)) => format!("{} heuristic {h}", b.table),
+                _ => b.table.to_owned(),
+            })
+            .collect();
+        out.push_str(&format!(
+            "{:<12} {:<12} {:<12} {}\n",
+            p.id(),
+            p.name(),
+            p.layer(),
+            binds.join(", ")
+        ));
+    }
+    print(&out)
+}
+
+fn list_fields(only: Option<ProtocolId>) -> Result<(), Error> {
+    let mut out = String::new();
+    if only.is_none() {
+        for (path, doc) in FRAME_FIELDS {
+            out.push_str(&format!("{path:<28} {:<24} {doc}\n", "frame"));
+        }
+    }
+    for p in ProtocolId::ALL
+        .into_iter()
+        .filter(|p| only.is_none_or(|o| o == *p))
+    {
+        for f in p.fields() {
+            out.push_str(&format!("{:<28} {:<24} {}\n", f.path, f.ty, f.doc));
+        }
+    }
+    print(&out)
+}
+
+fn print(text: &str) -> Result<(), Error> {
+    io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(|source| Error::Write {
+            path: "standard output".into(),
+            source,
+        })
+}

@@ -476,7 +476,7 @@ fn emit_check(p: &Protocol) -> TokenStream {
                 quote!()
             };
             checks.push(quote! {
-                if #guard !#cond {
+                if #guard !(#cond) {
                     return Err(crate::layer::DissectError::new(format!(#msg, #(#args),*)));
                 }
             });
@@ -542,7 +542,7 @@ fn emit_next(model: &Model, p: &Protocol) -> TokenStream {
     let when = payload.when.as_ref().map(|w| {
         let code = w.expr.to_bool(&resolve).expect("checked");
         quote! {
-            if !#code {
+            if !(#code) {
                 return None;
             }
         }

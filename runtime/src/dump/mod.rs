@@ -1,1 +1,89 @@
-//! (in progress)
+//! Output formats. A dumper receives the capture's header, its sections and interfaces
+//! (pcapng), and every frame, in order; the extractor writes its output to a temporary
+//! file and renames it at the end, so no half-written file is ever left behind.
+
+mod fields;
+mod json;
+
+use std::fmt;
+use std::io;
+use std::str::FromStr;
+
+use crate::chain::Frame;
+use crate::reader::{CaptureInfo, Interface, Section};
+
+pub use fields::{unknown_field, Fields, FRAME_FIELDS};
+pub use json::{Json, Ndjson};
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// One JSON document in PyPCAPKit's layout (`Global Header`, `Frame 1`, ...).
+    Json,
+    /// One JSON object a line, one line a frame.
+    Ndjson,
+    /// Tab-separated columns chosen with `-e`, like `tshark -T fields`.
+    Fields,
+}
+
+impl Format {
+    pub const ALL: [Format; 3] = [Format::Json, Format::Ndjson, Format::Fields];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Ndjson => "ndjson",
+            Format::Fields => "fields",
+        }
+    }
+
+    /// The file extension `extension` appends.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Ndjson => "ndjson",
+            Format::Fields => "tsv",
+        }
+    }
+
+    /// The format a file name's extension suggests.
+    pub fn from_extension(ext: &str) -> Option<Format> {
+        match ext.to_ascii_lowercase().as_str() {
+            "json" => Some(Format::Json),
+            "ndjson" | "jsonl" => Some(Format::Ndjson),
+            "tsv" => Some(Format::Fields),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Format, String> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown format `{s}` (known: json, ndjson, fields)"))
+    }
+}
+
+/// Writes what the extractor finds.
+pub trait Dumper {
+    fn header(&mut self, info: &CaptureInfo) -> io::Result<()>;
+    fn section(&mut self, _section: &Section) -> io::Result<()> {
+        Ok(())
+    }
+    fn interface(&mut self, _interface: &Interface) -> io::Result<()> {
+        Ok(())
+    }
+    fn frame(&mut self, frame: &Frame) -> io::Result<()>;
+    /// Completes the output (closing brackets) and flushes it.
+    fn finish(&mut self) -> io::Result<()>;
+}

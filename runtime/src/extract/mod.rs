@@ -1,1 +1,495 @@
-//! (in progress)
+//! The extractor: PyPCAPKit's `Extractor`, as a builder. It reads a capture, dissects
+//! every frame up to the chosen threshold, optionally keeps the frames, calls back for
+//! each one, and dumps them in a format.
+//!
+//! ```no_run
+//! use pcapkit::{Extractor, Format, Level};
+//!
+//! // Iterator mode: frames one at a time, nothing kept, nothing written.
+//! let mut extractor = Extractor::builder()
+//!     .input("capture.pcapng")
+//!     .layer(Level::Transport)
+//!     .store(false)
+//!     .build()?;
+//! for frame in &mut extractor {
+//!     println!("{:>6} {}", frame.number, frame.protocols());
+//! }
+//! for warning in extractor.warnings() {
+//!     eprintln!("warning: {warning}");
+//! }
+//! # Ok::<(), pcapkit::Error>(())
+//! ```
+
+mod output;
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::chain::{self, Frame, Thresholds};
+use crate::dump::{Dumper, Fields, Format, Json, Ndjson};
+use crate::layer::Level;
+use crate::protocols::ProtocolId;
+use crate::reader::{CaptureInfo, CaptureReader, Event, Interface, ReadError, Section};
+
+use output::Output;
+
+/// Why extraction failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot open {path}: {source}")]
+    Open { path: PathBuf, source: io::Error },
+    #[error("{path}: {source}")]
+    Read { path: String, source: ReadError },
+    #[error("cannot write {path}: {source}")]
+    Write { path: String, source: io::Error },
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// Where the capture comes from.
+enum Input {
+    Path(PathBuf),
+    Stdin,
+    Reader(Box<dyn Read + Send>),
+}
+
+type Callback = Box<dyn FnMut(&Frame) + Send>;
+
+/// Options for an [`Extractor`], named after PyPCAPKit's.
+pub struct ExtractorBuilder {
+    input: Option<Input>,
+    output: Option<PathBuf>,
+    format: Option<Format>,
+    auto: bool,
+    store: bool,
+    nofile: bool,
+    extension: bool,
+    thresholds: Thresholds,
+    fields: Vec<String>,
+    verbose: Option<Callback>,
+    progress: bool,
+}
+
+impl Default for ExtractorBuilder {
+    fn default() -> Self {
+        ExtractorBuilder {
+            input: None,
+            output: None,
+            format: None,
+            auto: false,
+            store: true,
+            nofile: false,
+            extension: true,
+            thresholds: Thresholds::default(),
+            fields: Vec::new(),
+            verbose: None,
+            progress: false,
+        }
+    }
+}
+
+impl ExtractorBuilder {
+    /// The capture file (PyPCAPKit's `fin`); `-` reads standard input.
+    pub fn input(mut self, path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref();
+        self.input = Some(if path == Path::new("-") {
+            Input::Stdin
+        } else {
+            Input::Path(path.to_owned())
+        });
+        self
+    }
+
+    /// Reads the capture from any reader instead of a file.
+    pub fn reader(mut self, reader: impl Read + Send + 'static) -> Self {
+        self.input = Some(Input::Reader(Box::new(reader)));
+        self
+    }
+
+    /// Where to write the dump (PyPCAPKit's `fout`); `-` is standard output. Without an
+    /// output nothing is written.
+    pub fn output(mut self, path: impl AsRef<Path>) -> Self {
+        self.output = Some(path.as_ref().to_owned());
+        self
+    }
+
+    /// The dump format; by default the output name's extension decides, else JSON.
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = Some(format);
+        self
+    }
+
+    /// Run to the end when built (PyPCAPKit's `auto`); off: iterate over the extractor.
+    pub fn auto(mut self, auto: bool) -> Self {
+        self.auto = auto;
+        self
+    }
+
+    /// Keep every frame, for [`Extractor::frames`] (on by default, as in PyPCAPKit).
+    /// Off, memory stays flat whatever the capture's size.
+    pub fn store(mut self, store: bool) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// Write no output file, whatever `output` says.
+    pub fn nofile(mut self, nofile: bool) -> Self {
+        self.nofile = nofile;
+        self
+    }
+
+    /// Append the format's extension to the output name when it lacks it (on by default).
+    pub fn extension(mut self, extension: bool) -> Self {
+        self.extension = extension;
+        self
+    }
+
+    /// Stop after the last protocol of this layer: its payload stays Raw.
+    pub fn layer(mut self, layer: Level) -> Self {
+        self.thresholds.layer = Some(layer);
+        self
+    }
+
+    /// Stop after this protocol: its payload stays Raw.
+    pub fn protocol(mut self, protocol: ProtocolId) -> Self {
+        self.thresholds.protocol = Some(protocol);
+        self
+    }
+
+    /// The columns of the `fields` format (field paths, as `ipv4.src`).
+    pub fn fields<S: Into<String>>(mut self, fields: impl IntoIterator<Item = S>) -> Self {
+        self.fields = fields.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Called with every frame once dissected (PyPCAPKit's `verbose`).
+    pub fn verbose(mut self, callback: impl FnMut(&Frame) + Send + 'static) -> Self {
+        self.verbose = Some(Box::new(callback));
+        self
+    }
+
+    /// Show a progress bar on standard error when it is a terminal.
+    pub fn progress(mut self, progress: bool) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// Opens the input and the output and reads the file header; runs to the end too
+    /// when `auto` is on.
+    pub fn build(self) -> Result<Extractor, Error> {
+        let auto = self.auto;
+        let mut extractor = self.open()?;
+        if auto {
+            extractor.run_to_end()?;
+        }
+        Ok(extractor)
+    }
+
+    /// Builds and runs to the end.
+    pub fn run(self) -> Result<Extractor, Error> {
+        self.auto(true).build()
+    }
+
+    fn open(self) -> Result<Extractor, Error> {
+        let (reader, name, size): (Box<dyn Read + Send>, String, Option<u64>) = match self.input {
+            None => {
+                return Err(Error::Usage(
+                    "no input: give a capture file, or `-` for standard input".into(),
+                ))
+            }
+            Some(Input::Path(path)) => {
+                let file = File::open(&path).map_err(|source| Error::Open {
+                    path: path.clone(),
+                    source,
+                })?;
+                let size = file.metadata().ok().map(|m| m.len());
+                (Box::new(file), path.display().to_string(), size)
+            }
+            Some(Input::Stdin) => (Box::new(io::stdin()), "standard input".into(), None),
+            Some(Input::Reader(r)) => (r, "input".into(), None),
+        };
+        let reader = CaptureReader::new(reader).map_err(|source| Error::Read {
+            path: name.clone(),
+            source,
+        })?;
+
+        let format = self.format.unwrap_or_else(|| {
+            self.output
+                .as_deref()
+                .and_then(|p| p.extension())
+                .and_then(|e| Format::from_extension(&e.to_string_lossy()))
+                .unwrap_or(Format::Json)
+        });
+        let (output, dumper) = match (&self.output, self.nofile) {
+            (Some(path), false) => {
+                let output = Output::create(path, self.extension.then(|| format.extension()))?;
+                let writer = BufWriter::with_capacity(1 << 16, output.writer()?);
+                let dumper = make_dumper(format, writer, &self.fields)?;
+                (Some(output), Some(dumper))
+            }
+            _ => {
+                if format == Format::Fields || !self.fields.is_empty() {
+                    // Check the columns even when nothing is written.
+                    Fields::new(io::sink(), &self.fields).map_err(Error::Usage)?;
+                }
+                (None, None)
+            }
+        };
+        let progress = (self.progress && io::stderr().is_terminal()).then(|| progress_bar(size));
+        let mut extractor = Extractor {
+            reader,
+            name,
+            format,
+            output,
+            dumper,
+            store: self.store,
+            thresholds: self.thresholds,
+            verbose: self.verbose,
+            progress,
+            frames: Vec::new(),
+            sections: Vec::new(),
+            interfaces: Vec::new(),
+            warnings: Vec::new(),
+            scratch: Frame::default(),
+            count: 0,
+            finished: false,
+        };
+        let info = extractor.reader.info().clone();
+        extractor.dump(|d| d.header(&info))?;
+        Ok(extractor)
+    }
+}
+
+fn make_dumper(
+    format: Format,
+    writer: BufWriter<Box<dyn Write + Send>>,
+    fields: &[String],
+) -> Result<Box<dyn Dumper + Send>, Error> {
+    Ok(match format {
+        Format::Json => Box::new(Json::new(writer)),
+        Format::Ndjson => Box::new(Ndjson::new(writer)),
+        Format::Fields => {
+            let columns = if fields.is_empty() {
+                [
+                    "frame.number",
+                    "frame.time_epoch",
+                    "frame.cap_len",
+                    "frame.protocols",
+                ]
+                .map(String::from)
+                .to_vec()
+            } else {
+                fields.to_vec()
+            };
+            Box::new(Fields::new(writer, &columns).map_err(Error::Usage)?)
+        }
+    })
+}
+
+fn progress_bar(size: Option<u64>) -> indicatif::ProgressBar {
+    let bar = match size {
+        Some(len) => indicatif::ProgressBar::new(len).with_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} ({eta})")
+                .expect("valid template"),
+        ),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(4));
+    bar
+}
+
+/// Reads and dissects a capture; see [`ExtractorBuilder`] for the options.
+pub struct Extractor {
+    reader: CaptureReader<Box<dyn Read + Send>>,
+    name: String,
+    format: Format,
+    output: Option<Output>,
+    dumper: Option<Box<dyn Dumper + Send>>,
+    store: bool,
+    thresholds: Thresholds,
+    verbose: Option<Callback>,
+    progress: Option<indicatif::ProgressBar>,
+    frames: Vec<Frame>,
+    sections: Vec<Section>,
+    interfaces: Vec<Interface>,
+    warnings: Vec<String>,
+    /// The frame being filled, reused when frames are not stored or handed out.
+    scratch: Frame,
+    count: u64,
+    finished: bool,
+}
+
+impl Extractor {
+    pub fn builder() -> ExtractorBuilder {
+        ExtractorBuilder::default()
+    }
+
+    /// What the file header says (pcap), or that it is pcapng.
+    pub fn info(&self) -> &CaptureInfo {
+        self.reader.info()
+    }
+
+    /// pcapng sections read so far.
+    pub fn sections(&self) -> &[Section] {
+        &self.sections
+    }
+
+    /// pcapng interfaces read so far, in file order.
+    pub fn interfaces(&self) -> &[Interface] {
+        &self.interfaces
+    }
+
+    /// The frames kept (with `store` on).
+    pub fn frames(&self) -> &[Frame] {
+        &self.frames
+    }
+
+    /// Number of frames read so far.
+    pub fn frame_count(&self) -> u64 {
+        self.count
+    }
+
+    /// What went wrong in the file (it was read up to there).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The output file, once the dump is complete (`None` for standard output or none).
+    pub fn output_path(&self) -> Option<&Path> {
+        self.output.as_ref().and_then(Output::path)
+    }
+
+    /// The dump format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Reads every remaining frame and completes the output.
+    pub fn run_to_end(&mut self) -> Result<(), Error> {
+        while self.step(false)?.is_some() {}
+        self.finish()
+    }
+
+    /// Completes the output: writes its end and renames the temporary file into place.
+    /// Called by `run_to_end`, and at the end of iteration.
+    pub fn finish(&mut self) -> Result<(), Error> {
+        if self.finished {
+            return Ok(());
+        }
+        self.finished = true;
+        if let Some(bar) = &self.progress {
+            bar.finish_and_clear();
+        }
+        self.dump(|d| d.finish())?;
+        self.dumper = None;
+        if let Some(output) = &mut self.output {
+            output.commit()?;
+        }
+        Ok(())
+    }
+
+    fn dump(&mut self, f: impl FnOnce(&mut dyn Dumper) -> io::Result<()>) -> Result<(), Error> {
+        match &mut self.dumper {
+            Some(d) => f(d.as_mut()).map_err(|source| Error::Write {
+                path: self
+                    .output
+                    .as_ref()
+                    .map_or_else(|| "output".into(), Output::display),
+                source,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Reads up to the next frame and dissects it. `handout`: the caller takes the frame.
+    fn step(&mut self, handout: bool) -> Result<Option<Frame>, Error> {
+        let mut frame = std::mem::take(&mut self.scratch);
+        loop {
+            let event = self.reader.next(&mut frame.data);
+            match event {
+                None => {
+                    self.scratch = frame;
+                    return Ok(None);
+                }
+                Some(Event::Packet(record)) => {
+                    self.count += 1;
+                    frame.number = self.count;
+                    frame.timestamp = record.timestamp;
+                    frame.len = record.orig_len;
+                    frame.cap_len = frame.data.len() as u32;
+                    frame.linktype = record.linktype;
+                    frame.interface = record.interface;
+                    chain::dissect(
+                        &frame.data,
+                        record.linktype,
+                        &self.thresholds,
+                        &mut frame.layers,
+                    );
+                    break;
+                }
+                Some(Event::Section(s)) => {
+                    self.dump(|d| d.section(&s))?;
+                    self.sections.push(s);
+                }
+                Some(Event::Interface(i)) => {
+                    self.dump(|d| d.interface(&i))?;
+                    self.interfaces.push(i);
+                }
+                Some(Event::Warning(w)) => self.warnings.push(format!("{}: {w}", self.name)),
+            }
+        }
+        if let Some(cb) = &mut self.verbose {
+            cb(&frame);
+        }
+        if let Some(bar) = &self.progress {
+            if self.count % 1024 == 0 {
+                bar.set_position(self.reader.offset());
+                bar.set_message(format!("{} frames", self.count));
+            }
+        }
+        let result = self.dump(|d| d.frame(&frame));
+        if let Err(e) = result {
+            self.scratch = frame;
+            return Err(e);
+        }
+        if self.store {
+            self.frames.push(frame.clone());
+        }
+        if handout {
+            Ok(Some(frame))
+        } else {
+            self.scratch = frame;
+            Ok(Some(Frame::default()))
+        }
+    }
+
+    /// The next frame, or the error that stopped the extraction.
+    pub fn next_frame(&mut self) -> Option<Result<Frame, Error>> {
+        match self.step(true) {
+            Ok(Some(frame)) => Some(Ok(frame)),
+            Ok(None) => match self.finish() {
+                Ok(()) => None,
+                Err(e) => Some(Err(e)),
+            },
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+/// Iterating yields frames until the end of the capture; a write error ends the
+/// iteration and is kept in [`Extractor::warnings`]. Use [`Extractor::next_frame`] to
+/// get errors as values.
+impl Iterator for Extractor {
+    type Item = Frame;
+
+    fn next(&mut self) -> Option<Frame> {
+        match self.next_frame()? {
+            Ok(frame) => Some(frame),
+            Err(e) => {
+                self.warnings.push(e.to_string());
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! `fields`: like `tshark -T fields`: the columns named with `-e`, a header line, one
+//! tab-separated row a frame; a field present several times in a frame is joined with `,`.
+
+use std::io::{self, Write};
+
+use super::Dumper;
+use crate::chain::{Frame, LayerKind};
+use crate::protocols::{FIELD_COUNT, FIELD_TABLES};
+use crate::reader::CaptureInfo;
+use crate::value::{FieldInfo, Value, Visitor};
+
+/// Fields every frame has, besides those of its protocols.
+pub const FRAME_FIELDS: &[(&str, &str)] = &[
+    ("frame.number", "1-based position in the capture"),
+    (
+        "frame.time_epoch",
+        "seconds since 1970-01-01 UTC, with 9 decimals",
+    ),
+    ("frame.time", "ISO 8601 time, UTC"),
+    ("frame.len", "length on the wire"),
+    ("frame.cap_len", "bytes captured"),
+    ("frame.linktype", "link-layer header type"),
+    ("frame.interface", "pcapng interface index"),
+    (
+        "frame.protocols",
+        "the protocol chain, as Ethernet:IPv4:TCP",
+    ),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Frame(usize),
+    Protocol(u32),
+}
+
+/// Where a requested path is found.
+fn resolve(path: &str) -> Option<Column> {
+    if let Some(i) = FRAME_FIELDS.iter().position(|(p, _)| *p == path) {
+        return Some(Column::Frame(i));
+    }
+    FIELD_TABLES
+        .iter()
+        .flat_map(|t| t.iter())
+        .find(|f| f.path == path)
+        .map(|f| Column::Protocol(f.id))
+}
+
+/// Why a field path is not known, with the nearest known paths.
+pub fn unknown_field(path: &str) -> String {
+    let all = FRAME_FIELDS
+        .iter()
+        .map(|(p, _)| *p)
+        .chain(FIELD_TABLES.iter().flat_map(|t| t.iter().map(|f| f.path)));
+    let last = path.rsplit('.').next().unwrap_or(path);
+    let mut near: Vec<&str> = all
+        .filter(|p| p.rsplit('.').next() == Some(last))
+        .take(6)
+        .collect();
+    near.sort_unstable();
+    let mut msg = format!("unknown field `{path}`");
+    if !near.is_empty() {
+        msg.push_str(&format!(" (did you mean {}?)", near.join(", ")));
+    }
+    msg.push_str("; `pcapkit fields --list` lists them all");
+    msg
+}
+
+/// The `fields` dumper.
+pub struct Fields<W: Write> {
+    out: W,
+    paths: Vec<String>,
+    columns: Vec<Column>,
+    /// Per field id, the slot collecting its values (`usize::MAX`: not requested).
+    slot_of: Vec<usize>,
+    /// Values per requested protocol field, joined with `,`.
+    slots: Vec<String>,
+    row: String,
+}
+
+impl<W: Write> Fields<W> {
+    /// Checks the paths; the error names the first unknown one.
+    pub fn new(out: W, paths: &[String]) -> Result<Self, String> {
+        let mut columns = Vec::new();
+        let mut slot_of = vec![usize::MAX; FIELD_COUNT];
+        let mut slots = 0;
+        for path in paths {
+            let column = resolve(path).ok_or_else(|| unknown_field(path))?;
+            if let Column::Protocol(id) = column {
+                if slot_of[id as usize] == usize::MAX {
+                    slot_of[id as usize] = slots;
+                    slots += 1;
+                }
+            }
+            columns.push(column);
+        }
+        Ok(Fields {
+            out,
+            paths: paths.to_vec(),
+            columns,
+            slot_of,
+            slots: vec![String::new(); slots],
+            row: String::new(),
+        })
+    }
+}
+
+struct Collect<'a> {
+    slot_of: &'a [usize],
+    slots: &'a mut [String],
+}
+
+impl Visitor for Collect<'_> {
+    fn field(&mut self, info: &'static FieldInfo, value: Value<'_>) {
+        let slot = self.slot_of[info.id as usize];
+        if slot != usize::MAX {
+            let cell = &mut self.slots[slot];
+            if !cell.is_empty() {
+                cell.push(',');
+            }
+            value.write_text(cell);
+        }
+    }
+}
+
+fn frame_value(frame: &Frame, index: usize, out: &mut String) {
+    let mut num = itoa::Buffer::new();
+    match FRAME_FIELDS[index].0 {
+        "frame.number" => out.push_str(num.format(frame.number)),
+        "frame.time_epoch" => out.push_str(&frame.timestamp.epoch()),
+        "frame.time" => out.push_str(&frame.timestamp.iso8601()),
+        "frame.len" => out.push_str(num.format(frame.len)),
+        "frame.cap_len" => out.push_str(num.format(frame.cap_len)),
+        "frame.linktype" => out.push_str(num.format(frame.linktype)),
+        "frame.interface" => {
+            if let Some(i) = frame.interface {
+                out.push_str(num.format(i));
+            }
+        }
+        "frame.protocols" => frame.write_protocols(out),
+        other => unreachable!("{other} is listed in FRAME_FIELDS"),
+    }
+}
+
+impl<W: Write> Dumper for Fields<W> {
+    fn header(&mut self, _info: &CaptureInfo) -> io::Result<()> {
+        writeln!(self.out, "{}", self.paths.join("\t"))
+    }
+
+    fn frame(&mut self, frame: &Frame) -> io::Result<()> {
+        for s in &mut self.slots {
+            s.clear();
+        }
+        if !self.slots.is_empty() {
+            let mut collect = Collect {
+                slot_of: &self.slot_of,
+                slots: &mut self.slots,
+            };
+            for layer in &frame.layers {
+                if let LayerKind::Header(h) = &layer.kind {
+                    h.visit(&mut collect);
+                }
+            }
+        }
+        self.row.clear();
+        for (i, column) in self.columns.iter().enumerate() {
+            if i > 0 {
+                self.row.push('\t');
+            }
+            match *column {
+                Column::Frame(index) => frame_value(frame, index, &mut self.row),
+                Column::Protocol(id) => self.row.push_str(&self.slots[self.slot_of[id as usize]]),
+            }
+        }
+        self.row.push('\n');
+        self.out.write_all(self.row.as_bytes())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_suggest_known_ones() {
+        let msg = unknown_field("ip.src");
+        assert!(msg.contains("ipv4.src"), "{msg}");
+        assert!(msg.contains("ipv6.src"), "{msg}");
+        assert!(Fields::new(Vec::new(), &["ip.src".to_owned()]).is_err());
+        assert!(Fields::new(
+            Vec::new(),
+            &["ipv4.src".to_owned(), "frame.number".to_owned()]
+        )
+        .is_ok());
+    }
+}

@@ -1,0 +1,100 @@
+//! The output file: written to a temporary file beside its final name and renamed into
+//! place once complete, so a failed or interrupted run never leaves half a file.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use super::Error;
+
+pub enum Output {
+    Stdout,
+    File {
+        path: PathBuf,
+        temp: Option<tempfile::NamedTempFile>,
+    },
+}
+
+impl Output {
+    /// `-` is standard output; a path gets `extension` appended when it lacks it.
+    pub fn create(path: &Path, extension: Option<&str>) -> Result<Output, Error> {
+        if path == Path::new("-") {
+            return Ok(Output::Stdout);
+        }
+        let mut path = path.to_owned();
+        if let Some(ext) = extension {
+            if path
+                .extension()
+                .is_none_or(|e| !e.eq_ignore_ascii_case(ext))
+            {
+                let mut name = path.into_os_string();
+                name.push(".");
+                name.push(ext);
+                path = PathBuf::from(name);
+            }
+        }
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        let temp = tempfile::Builder::new()
+            .prefix(".pcapkit-")
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(|source| Error::Write {
+                path: path.display().to_string(),
+                source,
+            })?;
+        Ok(Output::File {
+            path,
+            temp: Some(temp),
+        })
+    }
+
+    pub fn writer(&self) -> Result<Box<dyn Write + Send>, Error> {
+        match self {
+            Output::Stdout => Ok(Box::new(io::stdout())),
+            Output::File {
+                path,
+                temp: Some(temp),
+            } => temp
+                .as_file()
+                .try_clone()
+                .map(|f| Box::new(f) as Box<dyn Write + Send>)
+                .map_err(|source| Error::Write {
+                    path: path.display().to_string(),
+                    source,
+                }),
+            Output::File { path, temp: None } => Err(Error::Write {
+                path: path.display().to_string(),
+                source: io::Error::other("the output is already complete"),
+            }),
+        }
+    }
+
+    /// Renames the complete temporary file to its final name.
+    pub fn commit(&mut self) -> Result<(), Error> {
+        if let Output::File { path, temp } = self {
+            if let Some(temp) = temp.take() {
+                temp.persist(&*path).map_err(|e| Error::Write {
+                    path: path.display().to_string(),
+                    source: e.error,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Output::Stdout => None,
+            Output::File { path, .. } => Some(path),
+        }
+    }
+
+    pub fn display(&self) -> String {
+        match self {
+            Output::Stdout => "standard output".into(),
+            Output::File { path, .. } => path.display().to_string(),
+        }
+    }
+}

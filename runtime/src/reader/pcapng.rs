@@ -1,0 +1,364 @@
+//! pcapng files: a sequence of blocks, each `type, total length, body, total length`.
+//! A Section Header Block starts a section and sets its byte order; Interface
+//! Description Blocks describe the section's interfaces (link type, timestamp resolution
+//! and offset); Enhanced, Simple and (obsolete) Packet Blocks carry packets. Other block
+//! types are skipped.
+
+use std::io::Read;
+
+use deku::ctx::Endian;
+
+use super::source::Source;
+use super::{ByteOrder, Event, Record, Step};
+use crate::chain::Timestamp;
+use crate::protocols::pcapng_block::PcapngBlock;
+use crate::protocols::pcapng_epb::PcapngEpb;
+use crate::protocols::pcapng_idb::PcapngIdb;
+use crate::protocols::pcapng_opb::PcapngOpb;
+use crate::protocols::pcapng_shb::PcapngShb;
+use crate::protocols::pcapng_spb::PcapngSpb;
+use crate::protocols::tlv::pcapng_if_option::PcapngIfOption;
+use crate::protocols::tlv::pcapng_shb_option::PcapngShbOption;
+
+/// The block type of a Section Header Block, the same in both byte orders.
+pub const SHB_TYPE: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
+const BYTE_ORDER_MAGIC: u32 = 0x1a2b_3c4d;
+const IDB: u32 = 1;
+const OPB: u32 = 2;
+const SPB: u32 = 3;
+const EPB: u32 = 6;
+/// Largest block accepted: a larger length means the file is damaged.
+const MAX_BLOCK: u32 = 64 << 20;
+
+/// A section, as its header block describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Section {
+    /// 1-based.
+    pub number: u32,
+    pub byte_order: ByteOrder,
+    pub header: PcapngShb,
+}
+
+impl Section {
+    /// A text option of the section (`hardware`, `os`, `userappl`, `comment`).
+    pub fn text_option(&self, want: fn(&PcapngShbOption) -> Option<&Vec<u8>>) -> Option<String> {
+        self.header
+            .options
+            .known()
+            .find_map(want)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+    }
+}
+
+/// An interface of a section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Interface {
+    /// 1-based section number.
+    pub section: u32,
+    /// 0-based index in the section, as packets name it.
+    pub index: u32,
+    pub header: PcapngIdb,
+    /// Timestamp resolution: `if_tsresol` (10^-n seconds, or 2^-n with the top bit set).
+    pub tsresol: u8,
+    /// Seconds added to every timestamp: `if_tsoffset`.
+    pub tsoffset: i64,
+}
+
+impl Interface {
+    fn new(section: u32, index: u32, header: PcapngIdb) -> Interface {
+        let mut tsresol = 6;
+        let mut tsoffset = 0;
+        for option in header.options.known() {
+            match option {
+                PcapngIfOption::IfTsresol(r) => tsresol = r.if_tsresol,
+                PcapngIfOption::IfTsoffset(o) => tsoffset = o.if_tsoffset,
+                _ => {}
+            }
+        }
+        Interface {
+            section,
+            index,
+            header,
+            tsresol,
+            tsoffset,
+        }
+    }
+
+    pub fn linktype(&self) -> u32 {
+        u32::from(self.header.linktype)
+    }
+
+    /// A timestamp in this interface's units, as seconds and nanoseconds.
+    pub fn timestamp(&self, units: u64) -> Timestamp {
+        let (secs, nanos) = if self.tsresol & 0x80 != 0 {
+            let shift = u32::from(self.tsresol & 0x7f).min(63);
+            let frac = units & ((1u64 << shift) - 1);
+            (
+                units >> shift,
+                ((u128::from(frac) * 1_000_000_000) >> shift) as u32,
+            )
+        } else {
+            let exp = u32::from(self.tsresol).min(19);
+            let per_sec = 10u64.pow(exp);
+            let frac = units % per_sec;
+            let nanos = if exp <= 9 {
+                frac * 10u64.pow(9 - exp)
+            } else {
+                frac / 10u64.pow(exp - 9)
+            };
+            (units / per_sec, nanos as u32)
+        };
+        Timestamp {
+            secs: (secs as i64).saturating_add(self.tsoffset),
+            nanos,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct State {
+    order: Option<ByteOrder>,
+    section: u32,
+    interfaces: Vec<Interface>,
+    block: Vec<u8>,
+    number: u64,
+}
+
+fn u32_at(bytes: &[u8], order: ByteOrder) -> u32 {
+    let b = [bytes[0], bytes[1], bytes[2], bytes[3]];
+    match order {
+        ByteOrder::Little => u32::from_le_bytes(b),
+        ByteOrder::Big => u32::from_be_bytes(b),
+    }
+}
+
+pub fn next<R: Read>(source: &mut Source<R>, state: &mut State, data: &mut Vec<u8>) -> Step {
+    loop {
+        let offset = source.offset();
+        let head = match source.fill(12) {
+            Ok(h) if h.is_empty() => return Step::End,
+            Ok(h) if h.len() < 12 => {
+                return Step::Stop(format!(
+                    "the file ends inside a block header (offset {offset}, {} bytes left)",
+                    h.len()
+                ))
+            }
+            Ok(h) => h,
+            Err(e) => return Step::Stop(format!("read error at offset {offset}: {e}")),
+        };
+        // A section header sets the byte order: look at its magic before its length.
+        let order = if head[..4] == SHB_TYPE {
+            match u32::from_le_bytes([head[8], head[9], head[10], head[11]]) {
+                BYTE_ORDER_MAGIC => ByteOrder::Little,
+                m if m.swap_bytes() == BYTE_ORDER_MAGIC => ByteOrder::Big,
+                _ => {
+                    return Step::Stop(format!(
+                        "section header at offset {offset} has no byte-order magic"
+                    ))
+                }
+            }
+        } else {
+            match state.order {
+                Some(o) => o,
+                None => {
+                    return Step::Stop(format!(
+                        "block at offset {offset} comes before any section header"
+                    ))
+                }
+            }
+        };
+        let (block, _) = match PcapngBlock::parse(head, order.deku()) {
+            Ok(b) => b,
+            Err(e) => return Step::Stop(format!("block at offset {offset}: {e}")),
+        };
+        let total = block.total_length;
+        if total < 12 || total % 4 != 0 || total > MAX_BLOCK {
+            return Step::Stop(format!("block at offset {offset} has an impossible length {total}: the file is damaged here"));
+        }
+        let total = total as usize;
+        let bytes = match source.fill(total) {
+            Ok(b) => b,
+            Err(e) => return Step::Stop(format!("read error at offset {offset}: {e}")),
+        };
+        if bytes.len() < total {
+            return Step::Stop(format!(
+                "the file ends inside a block (offset {offset}: {} of its {total} bytes are there)",
+                bytes.len()
+            ));
+        }
+        if u32_at(&bytes[total - 4..], order) as usize != total {
+            return Step::Stop(format!("block at offset {offset}: its trailing length does not match {total}: the file is damaged here"));
+        }
+        state.block.clear();
+        state.block.extend_from_slice(&bytes[8..total - 4]);
+        source.consume(total);
+        let endian = order.deku();
+        let event = match block.block_type {
+            t if t.to_le_bytes() == SHB_TYPE => section(state, order, offset),
+            IDB => interface(state, endian, offset),
+            EPB => enhanced(state, endian, offset, data),
+            SPB => simple(state, endian, offset, data),
+            OPB => obsolete(state, endian, offset, data),
+            _ => continue, // name resolution, statistics, custom...: not packets
+        };
+        return event;
+    }
+}
+
+fn section(state: &mut State, order: ByteOrder, offset: u64) -> Step {
+    match PcapngShb::parse(&state.block, order.deku()) {
+        Ok((header, _)) if header.version_major == 1 => {
+            state.order = Some(order);
+            state.section += 1;
+            state.interfaces.clear();
+            Step::Event(Event::Section(Section {
+                number: state.section,
+                byte_order: order,
+                header,
+            }))
+        }
+        Ok((header, _)) => Step::Stop(format!(
+            "section header at offset {offset}: pcapng version {}.{} is not supported",
+            header.version_major, header.version_minor
+        )),
+        Err(e) => Step::Stop(format!("section header at offset {offset}: {e}")),
+    }
+}
+
+fn interface(state: &mut State, endian: Endian, offset: u64) -> Step {
+    match PcapngIdb::parse(&state.block, endian) {
+        Ok((header, _)) => {
+            let index = state.interfaces.len() as u32;
+            let iface = Interface::new(state.section, index, header);
+            state.interfaces.push(iface.clone());
+            Step::Event(Event::Interface(iface))
+        }
+        Err(e) => Step::Stop(format!("interface description at offset {offset}: {e}")),
+    }
+}
+
+/// The packet of a packet block: checks its interface and length, copies its bytes.
+fn packet(
+    state: &mut State,
+    offset: u64,
+    interface: u32,
+    units: Option<u64>,
+    body_at: usize,
+    cap_len: u32,
+    orig_len: u32,
+    data: &mut Vec<u8>,
+) -> Step {
+    let Some(iface) = state.interfaces.get(interface as usize) else {
+        return Step::Stop(format!(
+            "packet block at offset {offset} names interface {interface}, but the section describes {}",
+            state.interfaces.len()
+        ));
+    };
+    let end = body_at.saturating_add(cap_len as usize);
+    if end > state.block.len() {
+        return Step::Stop(format!(
+            "packet block at offset {offset} claims {cap_len} bytes but holds {}: the file is damaged here",
+            state.block.len().saturating_sub(body_at)
+        ));
+    }
+    data.clear();
+    data.extend_from_slice(&state.block[body_at..end]);
+    state.number += 1;
+    let timestamp = units.map_or_else(Timestamp::default, |u| iface.timestamp(u));
+    Step::Event(Event::Packet(Record {
+        timestamp,
+        orig_len,
+        linktype: iface.linktype(),
+        interface: Some(interface),
+        ts_frac: timestamp.nanos,
+        nanosecond: true,
+    }))
+}
+
+fn enhanced(state: &mut State, endian: Endian, offset: u64, data: &mut Vec<u8>) -> Step {
+    match PcapngEpb::parse(&state.block, endian) {
+        Ok((h, len)) => {
+            let units = (u64::from(h.ts_high) << 32) | u64::from(h.ts_low);
+            packet(
+                state,
+                offset,
+                h.interface_id,
+                Some(units),
+                len,
+                h.cap_len,
+                h.orig_len,
+                data,
+            )
+        }
+        Err(e) => Step::Stop(format!("enhanced packet block at offset {offset}: {e}")),
+    }
+}
+
+fn obsolete(state: &mut State, endian: Endian, offset: u64, data: &mut Vec<u8>) -> Step {
+    match PcapngOpb::parse(&state.block, endian) {
+        Ok((h, len)) => {
+            let units = (u64::from(h.ts_high) << 32) | u64::from(h.ts_low);
+            packet(
+                state,
+                offset,
+                u32::from(h.interface_id),
+                Some(units),
+                len,
+                h.cap_len,
+                h.orig_len,
+                data,
+            )
+        }
+        Err(e) => Step::Stop(format!("packet block at offset {offset}: {e}")),
+    }
+}
+
+fn simple(state: &mut State, endian: Endian, offset: u64, data: &mut Vec<u8>) -> Step {
+    match PcapngSpb::parse(&state.block, endian) {
+        Ok((h, len)) => {
+            // The block holds the packet padded to 32 bits; the snaplen may cut it shorter.
+            let held = (state.block.len() - len) as u32;
+            let snaplen = state.interfaces.first().map_or(0, |i| i.header.snaplen);
+            let mut cap_len = h.orig_len.min(held);
+            if snaplen > 0 {
+                cap_len = cap_len.min(snaplen);
+            }
+            packet(state, offset, 0, None, len, cap_len, h.orig_len, data)
+        }
+        Err(e) => Step::Stop(format!("simple packet block at offset {offset}: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tlv::TlvList;
+
+    fn iface(tsresol: u8, tsoffset: i64) -> Interface {
+        Interface {
+            section: 1,
+            index: 0,
+            header: PcapngIdb {
+                linktype: 1,
+                reserved: 0,
+                snaplen: 0,
+                options: TlvList::default(),
+            },
+            tsresol,
+            tsoffset,
+        }
+    }
+
+    #[test]
+    fn timestamps_in_every_resolution() {
+        let t = iface(6, 0).timestamp(1_519_128_000_195_312);
+        assert_eq!((t.secs, t.nanos), (1_519_128_000, 195_312_000));
+        let t = iface(9, 0).timestamp(1_519_128_000_195_312_500);
+        assert_eq!((t.secs, t.nanos), (1_519_128_000, 195_312_500));
+        // 2^-8 seconds: 50/256 = 0.1953125
+        let t = iface(0x88, 0).timestamp((1_519_128_000 << 8) | 50);
+        assert_eq!((t.secs, t.nanos), (1_519_128_000, 195_312_500));
+        let t = iface(0, 10).timestamp(5);
+        assert_eq!((t.secs, t.nanos), (15, 0));
+    }
+}
