@@ -366,7 +366,10 @@ impl Expr {
         let (code, ty) = self.to_rust(resolve)?;
         Ok(match ty {
             Ty::Int => code,
-            Ty::Bool => quote!(u64::from(#code)),
+            Ty::Bool => {
+                let code = bare(code);
+                quote!(u64::from(#code))
+            }
         })
     }
 
