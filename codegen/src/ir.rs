@@ -306,6 +306,23 @@ pub struct Table {
     pub heuristics: Vec<(String, String)>,
 }
 
+/// Where each field ends in the header, in bytes, when that is the same in every header:
+/// the fields up to the first one of variable size or presence.
+pub fn static_ends(fields: &[Field]) -> Vec<Option<u64>> {
+    let mut offset = Some(0u64);
+    fields
+        .iter()
+        .map(|f| {
+            let end = match (offset, f.ty.fixed_size(), &f.cond) {
+                (Some(o), Some(size), None) => Some(o + size),
+                _ => None,
+            };
+            offset = end;
+            end
+        })
+        .collect()
+}
+
 /// One value a field list shows: a field, or one bit range of it.
 #[derive(Debug, Clone)]
 pub struct Entry<'a> {

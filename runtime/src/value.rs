@@ -12,6 +12,9 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 pub struct FieldInfo {
     /// Global index, below [`crate::protocols::FIELD_COUNT`].
     pub id: u32,
+    /// Where the value's bytes end in its header, when that does not vary (`u32::MAX`
+    /// otherwise): a header cut short by the snapshot length still shows what it holds.
+    pub end: u32,
     /// The protocol's spec id.
     pub protocol: &'static str,
     /// Full path, as used with `-e` (`tcp.mss`).

@@ -25,10 +25,13 @@ where
     }
 }
 
+/// How the reason of a header cut short starts.
+pub const TRUNCATED: &str = "truncated";
+
 fn describe(e: DekuError, available: usize) -> DissectError {
     match e {
         DekuError::Incomplete(_) => DissectError::new(format!(
-            "truncated: the header does not fit in the {available} bytes captured"
+            "{TRUNCATED}: the header does not fit in the {available} bytes captured"
         )),
         DekuError::Parse(m) | DekuError::InvalidParam(m) | DekuError::Assertion(m) => {
             DissectError::new(m)

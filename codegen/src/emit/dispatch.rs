@@ -215,6 +215,14 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
             })
         }
 
+        /// A `protocol` header cut short: read with the missing bytes as zeros, if the
+        /// captured bytes pass the spec's assertions over them.
+        pub fn dissect_partial(protocol: ProtocolId, input: &[u8]) -> ::core::option::Option<Header> {
+            Some(match protocol {
+                #(ProtocolId::#variants => Header::#variants(#modules_of::#variants::parse_partial(input)?)),*
+            })
+        }
+
         /// Dispatch tables: a key to the protocol bound to it, from every spec's `[[bind]]`.
         pub mod table {
             use super::{Next, ProtocolId};

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use crate::ir::*;
 
 pub struct Info {
+    /// Where the value's bytes end in the header, when static (`u32::MAX` otherwise).
+    pub end: u32,
     pub path: String,
     pub name: String,
     pub ty: String,
@@ -51,8 +53,10 @@ impl Layout {
 fn proto_layout(model: &Model, p: &Protocol, base: usize) -> ProtoLayout {
     let mut infos = Vec::new();
     let mut index = BTreeMap::new();
-    let push = |infos: &mut Vec<Info>, name: &str, ty: String, doc: &str| {
+    let ends = static_ends(&p.fields);
+    let push = |infos: &mut Vec<Info>, end: u32, name: &str, ty: String, doc: &str| {
         infos.push(Info {
+            end,
             path: format!("{}.{name}", p.id),
             name: name.rsplit('.').next().unwrap_or(name).to_owned(),
             ty,
@@ -61,7 +65,15 @@ fn proto_layout(model: &Model, p: &Protocol, base: usize) -> ProtoLayout {
     };
     for e in entries(&p.fields) {
         index.insert(format!("entry:{}", e.name), infos.len());
-        push(&mut infos, e.name, e.ty.clone(), e.doc);
+        let i = p
+            .fields
+            .iter()
+            .position(|f| std::ptr::eq(f, e.field))
+            .expect("own field");
+        let end = ends[i]
+            .and_then(|e| u32::try_from(e).ok())
+            .unwrap_or(u32::MAX);
+        push(&mut infos, end, e.name, e.ty.clone(), e.doc);
         let f = e.field;
         match &f.ty {
             FieldType::Tlv(family) => {
@@ -71,18 +83,21 @@ fn proto_layout(model: &Model, p: &Protocol, base: usize) -> ProtoLayout {
                 };
                 push(
                     &mut infos,
+                    u32::MAX,
                     &format!("{}.kind", f.name),
                     kind_ty,
                     "option kind",
                 );
                 push(
                     &mut infos,
+                    u32::MAX,
                     &format!("{}.length", f.name),
                     "u16".into(),
                     "option length, as on the wire",
                 );
                 push(
                     &mut infos,
+                    u32::MAX,
                     &format!("{}.data", f.name),
                     "bytes".into(),
                     "value of an option kept raw",
@@ -90,7 +105,7 @@ fn proto_layout(model: &Model, p: &Protocol, base: usize) -> ProtoLayout {
                 if let Some(t) = model.tlv(family) {
                     for v in &t.variants {
                         for ve in entries(&v.fields) {
-                            push(&mut infos, ve.name, ve.ty.clone(), ve.doc);
+                            push(&mut infos, u32::MAX, ve.name, ve.ty.clone(), ve.doc);
                         }
                     }
                 }
@@ -98,12 +113,14 @@ fn proto_layout(model: &Model, p: &Protocol, base: usize) -> ProtoLayout {
             FieldType::KvList => {
                 push(
                     &mut infos,
+                    u32::MAX,
                     &format!("{}.name", f.name),
                     "str".into(),
                     "name",
                 );
                 push(
                     &mut infos,
+                    u32::MAX,
                     &format!("{}.value", f.name),
                     "str".into(),
                     "value",

@@ -432,6 +432,7 @@ fn emit_methods(model: &Model, p: &Protocol, _lay: &ProtoLayout) -> TokenStream 
     };
 
     let next = emit_next(model, p);
+    let partial = emit_partial(p);
     let _ = id;
     quote! {
         #[doc = #parse_doc]
@@ -441,12 +442,19 @@ fn emit_methods(model: &Model, p: &Protocol, _lay: &ProtoLayout) -> TokenStream 
             Ok((header, #len))
         }
         #check
+        #partial
         #payload_len
         #next
     }
 }
 
 fn emit_check(p: &Protocol) -> TokenStream {
+    let ends = static_ends(&p.fields);
+    let end_of = |name: &str| -> Option<u64> {
+        let container = lookup(&p.fields, name)?.field;
+        let i = p.fields.iter().position(|f| std::ptr::eq(f, container))?;
+        ends[i]
+    };
     let mut checks = Vec::new();
     let mut exprs = Vec::new();
     for f in &p.fields {
@@ -469,12 +477,22 @@ fn emit_check(p: &Protocol) -> TokenStream {
                 .join(", ");
             let msg = format!("{}.{what}: `{}` does not hold ({fmt})", p.id, a.src);
             let args = names.iter().map(|n| resolve(n).expect("checked").0);
-            let guard = if f.cond.is_some() {
-                let n = ident(&f.name);
-                quote!(#n.is_some() &&)
-            } else {
-                quote!()
+            // Checked only once every byte it reads was captured.
+            let needs = std::iter::once(f.name.as_str())
+                .chain(names.iter().copied())
+                .map(end_of)
+                .try_fold(0u64, |max, end| end.map(|e| max.max(e)));
+            let mut guard = match needs {
+                Some(n) => {
+                    let n = proc_macro2::Literal::u64_unsuffixed(n);
+                    quote!(captured >= #n &&)
+                }
+                None => quote!(captured == usize::MAX &&),
             };
+            if f.cond.is_some() {
+                let n = ident(&f.name);
+                guard = quote!(#guard #n.is_some() &&);
+            }
             checks.push(quote! {
                 if #guard !(#cond) {
                     return Err(crate::layer::DissectError::new(format!(#msg, #(#args),*)));
@@ -484,12 +502,47 @@ fn emit_check(p: &Protocol) -> TokenStream {
     }
     let deps = deps(&p.fields, &exprs);
     let bind = bind_from_self(&deps);
+    let captured = if checks.is_empty() {
+        quote!(_captured)
+    } else {
+        quote!(captured)
+    };
     quote! {
         /// Checks the assertions of the spec; the error names the first that fails.
         pub fn check(&self) -> ::core::result::Result<(), crate::layer::DissectError> {
+            self.check_within(usize::MAX)
+        }
+
+        /// Checks the assertions that read only the first `captured` bytes of the header.
+        pub fn check_within(&self, #captured: usize) -> ::core::result::Result<(), crate::layer::DissectError> {
             #bind
             #(#checks)*
             Ok(())
+        }
+    }
+}
+
+/// `parse_partial`: a header cut short by the capture's snapshot length, read as if the
+/// missing bytes were zeros; only the values held by captured bytes are to be shown.
+fn emit_partial(p: &Protocol) -> TokenStream {
+    if p.hook.is_some() || p.endian == Endian::Runtime {
+        return quote! {
+            /// Not available for this protocol.
+            pub fn parse_partial(_input: &[u8]) -> ::core::option::Option<Self> {
+                None
+            }
+        };
+    }
+    quote! {
+        /// Reads a header cut short: the missing bytes read as zeros, and only the
+        /// assertions over captured bytes are checked. Show only the values whose
+        /// `FieldInfo::end` is within `input.len()`.
+        pub fn parse_partial(input: &[u8]) -> ::core::option::Option<Self> {
+            let mut padded = input.to_vec();
+            padded.resize(input.len() + 0x1_0000, 0);
+            let (header, _) = crate::wire::read_header::<Self, _>(&padded, ()).ok()?;
+            header.check_within(input.len()).ok()?;
+            Some(header)
         }
     }
 }
@@ -766,9 +819,16 @@ fn emit_field_table(p: &Protocol, lay: &ProtoLayout) -> TokenStream {
     let rows = lay.infos.iter().enumerate().map(|(i, info)| {
         let id = u32::try_from(lay.base + i).expect("field count fits u32");
         let (path, name, ty, doc) = (&info.path, &info.name, &info.ty, &info.doc);
+        let end = if info.end == u32::MAX {
+            quote!(u32::MAX)
+        } else {
+            let e = proc_macro2::Literal::u32_unsuffixed(info.end);
+            quote!(#e)
+        };
         quote! {
             crate::value::FieldInfo {
                 id: #id,
+                end: #end,
                 protocol: #protocol,
                 path: #path,
                 name: #name,

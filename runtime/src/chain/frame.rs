@@ -3,6 +3,7 @@
 use std::fmt::{self, Write};
 
 use crate::protocols::{Header, ProtocolId};
+use crate::value::{FieldInfo, Value, Visitor};
 
 /// A capture timestamp: seconds and nanoseconds since 1970-01-01 UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
@@ -85,6 +86,10 @@ pub struct Layer {
     pub payload_len: usize,
     /// Payload bytes the header declares that were not captured.
     pub missing: u64,
+    /// Set when the header itself was cut short (by the snapshot length, or by the end
+    /// of an ICMP quote): why it could not be read whole. Only the values held by the
+    /// captured bytes are shown.
+    pub truncated: Option<String>,
 }
 
 impl Layer {
@@ -104,6 +109,21 @@ impl Layer {
         }
     }
 
+    /// Hands the header's values to `v`; for a truncated header, only those whose bytes
+    /// were captured.
+    pub fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
+        let Some(header) = self.header() else { return };
+        if self.truncated.is_none() {
+            header.visit(v);
+        } else {
+            header.visit(&mut Captured {
+                inner: v,
+                captured: self.header_len,
+                skipping: 0,
+            });
+        }
+    }
+
     /// Range of the header in the frame's bytes.
     pub fn header_range(&self) -> std::ops::Range<usize> {
         self.offset..self.offset + self.header_len
@@ -113,6 +133,56 @@ impl Layer {
     pub fn payload_range(&self) -> std::ops::Range<usize> {
         let start = self.offset + self.header_len;
         start..start + self.payload_len
+    }
+}
+
+/// Passes on the values held by the first `captured` bytes of a header.
+struct Captured<'a, V: ?Sized> {
+    inner: &'a mut V,
+    captured: usize,
+    /// Depth of lists being skipped.
+    skipping: usize,
+}
+
+impl<V: Visitor + ?Sized> Captured<'_, V> {
+    fn held(&self, info: &FieldInfo) -> bool {
+        (info.end as usize) <= self.captured
+    }
+}
+
+impl<V: Visitor + ?Sized> Visitor for Captured<'_, V> {
+    fn field(&mut self, info: &'static FieldInfo, value: Value<'_>) {
+        if self.skipping == 0 && self.held(info) {
+            self.inner.field(info, value);
+        }
+    }
+
+    fn begin_list(&mut self, info: &'static FieldInfo) {
+        if self.skipping > 0 || !self.held(info) {
+            self.skipping += 1;
+        } else {
+            self.inner.begin_list(info);
+        }
+    }
+
+    fn end_list(&mut self) {
+        if self.skipping > 0 {
+            self.skipping -= 1;
+        } else {
+            self.inner.end_list();
+        }
+    }
+
+    fn begin_item(&mut self) {
+        if self.skipping == 0 {
+            self.inner.begin_item();
+        }
+    }
+
+    fn end_item(&mut self) {
+        if self.skipping == 0 {
+            self.inner.end_item();
+        }
     }
 }
 

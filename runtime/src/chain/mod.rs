@@ -65,6 +65,7 @@ fn raw(offset: usize, len: usize) -> Layer {
         header_len: len,
         payload_len: 0,
         missing: 0,
+        truncated: None,
     }
 }
 
@@ -88,17 +89,7 @@ fn walk(data: &[u8], mut next: Option<Next>, limits: &Thresholds, layers: &mut V
         let (header, header_len) = match protocols::dissect(n.protocol, input) {
             Ok(ok) => ok,
             Err(e) => {
-                layers.push(Layer {
-                    kind: LayerKind::Malformed {
-                        protocol: n.protocol,
-                        reason: e.reason,
-                    },
-                    name: "Malformed",
-                    offset,
-                    header_len: input.len(),
-                    payload_len: 0,
-                    missing: 0,
-                });
+                layers.push(unreadable(n, offset, input, e.reason));
                 return;
             }
         };
@@ -122,8 +113,39 @@ fn walk(data: &[u8], mut next: Option<Next>, limits: &Thresholds, layers: &mut V
             header_len,
             payload_len,
             missing,
+            truncated: None,
         });
         offset += header_len;
         end = offset + payload_len;
+    }
+}
+
+/// The layer for a header that could not be read: the values its captured bytes hold
+/// when it was cut short, else `Malformed`.
+fn unreadable(n: Next, offset: usize, input: &[u8], reason: String) -> Layer {
+    if reason.starts_with(crate::wire::TRUNCATED) {
+        if let Some(header) = protocols::dissect_partial(n.protocol, input) {
+            return Layer {
+                kind: LayerKind::Header(header),
+                name: n.name.unwrap_or(n.protocol.name()),
+                offset,
+                header_len: input.len(),
+                payload_len: 0,
+                missing: 0,
+                truncated: Some(reason),
+            };
+        }
+    }
+    Layer {
+        kind: LayerKind::Malformed {
+            protocol: n.protocol,
+            reason,
+        },
+        name: "Malformed",
+        offset,
+        header_len: input.len(),
+        payload_len: 0,
+        missing: 0,
+        truncated: None,
     }
 }

@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::Dumper;
-use crate::chain::{Frame, LayerKind};
+use crate::chain::Frame;
 use crate::protocols::{FIELD_COUNT, FIELD_TABLES};
 use crate::reader::CaptureInfo;
 use crate::value::{FieldInfo, Value, Visitor};
@@ -156,9 +156,7 @@ impl<W: Write> Dumper for Fields<W> {
                 slots: &mut self.slots,
             };
             for layer in &frame.layers {
-                if let LayerKind::Header(h) = &layer.kind {
-                    h.visit(&mut collect);
-                }
+                layer.visit(&mut collect);
             }
         }
         self.row.clear();

@@ -241,9 +241,12 @@ pub fn frame_members(json: &mut JsonText, frame: &Frame, nanosecond: bool) {
                 if layer.name != h.protocol().name() {
                     json.str_field("name", layer.name);
                 }
-                header_members(json, |v| h.visit(v));
+                header_members(json, |v| layer.visit(v));
                 if layer.missing > 0 {
                     json.uint_field("missing", layer.missing);
+                }
+                if let Some(reason) = &layer.truncated {
+                    json.str_field("truncated", reason);
                 }
             }
             LayerKind::Raw => {

@@ -34,7 +34,6 @@ const METHODS: &[&[u8]] = &[
     b"SUBSCRIBE",
     b"UNSUBSCRIBE",
     b"M-SEARCH",
-    b"PRI",
 ];
 
 /// Longest start line or header line looked at (longer lines are cut, not an error).
@@ -46,7 +45,8 @@ const MAX_LINE: usize = 64 * 1024;
 pub fn parse(input: &[u8]) -> Result<(Http, usize), String> {
     let (first, mut pos) = line(input, 0);
     let mut http = Http::default();
-    if let Some((method, uri, version)) = request_line(first) {
+    // On an HTTP port a segment may hold only the start of a request line ("GET /").
+    if let Some((method, uri, version)) = request_line(first, false) {
         http.method = text(method);
         http.uri = text(uri);
         http.version = text(version);
@@ -77,7 +77,7 @@ pub fn parse(input: &[u8]) -> Result<(Http, usize), String> {
 /// Whether a payload on a port without a binding starts like an HTTP/1 message.
 pub fn looks_like_http(payload: &[u8]) -> bool {
     let (first, _) = line(payload, 0);
-    request_line(first).is_some() || status_line(first).is_some()
+    request_line(first, true).is_some() || status_line(first).is_some()
 }
 
 /// The line starting at `start` (without its CR LF) and where the next one starts.
@@ -92,17 +92,21 @@ fn line(input: &[u8], start: usize) -> (&[u8], usize) {
     }
 }
 
-/// `METHOD SP request-target SP HTTP/x.y`
-fn request_line(l: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
+/// `METHOD SP request-target SP HTTP/1.x`; unless `complete`, the version (and the
+/// target's end) may be missing, cut off by the end of the segment.
+fn request_line(l: &[u8], complete: bool) -> Option<(&[u8], &[u8], &[u8])> {
     let sp = l.iter().position(|&b| b == b' ')?;
     let method = &l[..sp];
     if !METHODS.contains(&method) {
         return None;
     }
     let rest = &l[sp + 1..];
-    let sp2 = rest.iter().rposition(|&b| b == b' ')?;
-    let (uri, version) = (&rest[..sp2], &rest[sp2 + 1..]);
-    (is_version(version) && !uri.is_empty()).then_some((method, uri, version))
+    let (uri, version) = match rest.iter().rposition(|&b| b == b' ') {
+        Some(sp2) if is_version(&rest[sp2 + 1..]) => (&rest[..sp2], &rest[sp2 + 1..]),
+        _ if complete => return None,
+        _ => (rest, &b""[..]),
+    };
+    (!uri.is_empty()).then_some((method, uri, version))
 }
 
 /// `HTTP/x.y SP status-code [SP reason-phrase]`
@@ -178,6 +182,26 @@ mod tests {
             msg.len(),
             "an incomplete header takes the whole segment"
         );
+    }
+
+    #[test]
+    fn request_line_cut_by_the_segment_end() {
+        let (h, len) = parse(b"GET /").unwrap();
+        assert_eq!(
+            (h.method.as_str(), h.uri.as_str(), h.version.as_str()),
+            ("GET", "/", "")
+        );
+        assert_eq!(len, 5);
+        assert!(
+            !looks_like_http(b"GET /"),
+            "the heuristic wants a whole request line"
+        );
+    }
+
+    #[test]
+    fn http2_preface_is_not_http1() {
+        assert!(!looks_like_http(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+        assert_eq!(parse(b"PRI * HTTP/2.0\r\n").unwrap().1, 0);
     }
 
     #[test]

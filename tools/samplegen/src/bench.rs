@@ -245,20 +245,24 @@ struct TcpFlow {
     left: u32,
     /// Server segments since the client last acknowledged.
     unacked: u32,
+    /// The peer's next sequence number when this side last acknowledged.
+    c_acked: u32,
+    s_acked: u32,
     /// HTTP requests left on this connection.
     requests: u32,
     /// Index into [`HTTP_PATHS`] of the request being answered.
     path: usize,
 }
 
+/// Request targets; all are served from the text pool, so all have text types.
 const HTTP_PATHS: [&str; 8] = [
     "/",
     "/index.html",
     "/css/site.css",
     "/js/app.js",
-    "/img/logo.png",
-    "/api/v2/items?page=3",
-    "/favicon.ico",
+    "/about.html",
+    "/robots.txt",
+    "/docs/guide.html?lang=en",
     "/news/2024/01/01/happy-new-year.html",
 ];
 
@@ -273,12 +277,8 @@ fn content_type(path: &str) -> &'static str {
         "text/css"
     } else if path.ends_with(".js") {
         "application/javascript"
-    } else if path.ends_with(".png") {
-        "image/png"
-    } else if path.ends_with(".ico") {
-        "image/x-icon"
-    } else if path.starts_with("/api/") {
-        "application/json"
+    } else if path.ends_with(".txt") {
+        "text/plain; charset=utf-8"
     } else {
         "text/html; charset=utf-8"
     }
@@ -318,6 +318,8 @@ impl TcpFlow {
             unacked: 0,
             requests: 0,
             path: 0,
+            c_acked: 0,
+            s_acked: 0,
         }
     }
 
@@ -410,6 +412,13 @@ impl TcpFlow {
             b.extend_from_slice(payload);
             finish_tcp(b, start, pair);
         });
+        if flags & ACK != 0 {
+            if from_client {
+                self.c_acked = self.s_next;
+            } else {
+                self.s_acked = self.c_next;
+            }
+        }
         let advance = payload.len() as u32 + u32::from(flags & (SYN | FIN) != 0);
         let next = if from_client {
             &mut self.c_next
@@ -523,9 +532,16 @@ impl TcpFlow {
             }
             Phase::Bulk => {
                 let from_client = ctx.rng.percent(30);
+                // A pure ACK only when the peer sent something since this side
+                // last acknowledged; otherwise it would be a duplicate ACK.
+                let peer_sent = if from_client {
+                    self.s_next != self.c_acked
+                } else {
+                    self.c_next != self.s_acked
+                };
                 let len = match ctx.rng.below(100) {
-                    0..=29 => 0,
-                    30..=69 => mss,
+                    0..=29 if peer_sent => 0,
+                    0..=69 => mss,
                     _ => ctx.rng.range(1, mss as u64) as usize,
                 };
                 let flags = if len == 0 || len == mss {
@@ -533,9 +549,10 @@ impl TcpFlow {
                 } else {
                     PSH | ACK
                 };
-                let at = ctx.rng.below((ctx.binary.len() - mss) as u64) as usize;
-                let binary = ctx.binary;
-                self.send(ctx, from_client, flags, &binary[at..at + len]);
+                let mut payload = std::mem::take(ctx.scratch);
+                binary_payload(ctx.rng, ctx.binary, len, &mut payload);
+                self.send(ctx, from_client, flags, &payload);
+                *ctx.scratch = payload;
                 self.left -= 1;
                 if self.left == 0 {
                     self.phase = Phase::ClientFin;
@@ -610,6 +627,22 @@ struct Generator {
     pending_arp: Option<usize>,
     ip_id: u16,
     stats: Stats,
+}
+
+/// Opaque application bytes for bulk TCP and non-DNS UDP: a fixed 8-byte record
+/// marker, then pool bytes. Without the marker, tshark's heuristic dissectors
+/// (RTCP, Thrift, CLTP, ...) claim a few hundred random payloads per 100k frames.
+/// Byte 0 rules out RTCP (version 0); bytes 0 and 4 rule out Thrift, plain or
+/// framed (no protocol id, absurd lengths); byte 1 is no OSI TPDU type.
+fn binary_payload(rng: &mut Rng, pool: &[u8], len: usize, out: &mut Vec<u8>) {
+    const MARKER: &[u8; 8] = &[0x3f, 0xa7, 0x1c, 0x55, 0x3f, 0xa7, 0x1c, 0x55];
+    out.clear();
+    out.extend_from_slice(&MARKER[..len.min(MARKER.len())]);
+    if len > MARKER.len() {
+        let n = len - MARKER.len();
+        let at = rng.below((pool.len() - n) as u64) as usize;
+        out.extend_from_slice(&pool[at..at + n]);
+    }
 }
 
 fn text_pool() -> Vec<u8> {
@@ -732,21 +765,14 @@ impl Generator {
         } else {
             self.rng.range(200, 1200)
         } as usize;
-        let at = self.rng.below((self.binary.len() - len) as u64) as usize;
+        binary_payload(&mut self.rng, &self.binary, len, &mut self.scratch);
         let (from, to, ports) = if self.rng.percent(50) {
             (&f.client, &f.server, (f.cport, f.sport))
         } else {
             (&f.server, &f.client, (f.sport, f.cport))
         };
         self.ip_id = self.ip_id.wrapping_add(1);
-        udp_packet(
-            &mut self.buf,
-            from,
-            to,
-            ports,
-            self.ip_id,
-            &self.binary[at..at + len],
-        );
+        udp_packet(&mut self.buf, from, to, ports, self.ip_id, &self.scratch);
     }
 
     fn dns(&mut self, v6: bool) {
