@@ -244,6 +244,17 @@ impl Expr {
         Ok(expr)
     }
 
+    /// Every number written in the expression.
+    pub fn literals(&self) -> Vec<u64> {
+        match self {
+            Expr::Int(v) => vec![*v],
+            Expr::Name(_) => Vec::new(),
+            Expr::Not(e) => e.literals(),
+            Expr::Binary(_, a, b) => [a.literals(), b.literals()].concat(),
+            Expr::Call(_, args) => args.iter().flat_map(Expr::literals).collect(),
+        }
+    }
+
     /// Every name the expression reads, in order of appearance.
     pub fn names(&self) -> Vec<&str> {
         let mut out = Vec::new();

@@ -14,7 +14,7 @@ use super::*;
 use crate::ir::*;
 
 pub fn emit(model: &Model) -> TokenStream {
-    let modules = model.protocols.iter().map(|p| emit_protocol(p));
+    let modules = model.protocols.iter().map(emit_protocol);
     quote!(#(#modules)*)
 }
 
@@ -116,6 +116,7 @@ fn emit_protocol(p: &Protocol) -> TokenStream {
             #builder
 
             proptest! {
+                #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
                 #never_panic
                 #round_trip
                 #chain
@@ -130,7 +131,7 @@ fn emit_builder(p: &Protocol) -> TokenStream {
     let default_big = match p.endian {
         Endian::Big => quote!(true),
         Endian::Little => quote!(false),
-        Endian::Runtime => quote!((endian == ::deku::ctx::Endian::Big)),
+        Endian::Runtime => quote!(endian == ::deku::ctx::Endian::Big),
     };
     let mut stmts = Vec::new();
     for (i, f) in p.fields.iter().enumerate() {
@@ -182,7 +183,7 @@ fn draw_value(p: &Protocol, f: &Field, _big: &TokenStream) -> TokenStream {
     let size = |elem: u64| {
         let n = match &f.size {
             Some(s) => s.expr.to_int(&local_resolver(before)).expect("checked"),
-            None => quote!((rng.u64() % 64)),
+            None => quote!(rng.u64() % 64),
         };
         quote! {
             let n: u64 = #n;
@@ -212,15 +213,27 @@ fn draw_value(p: &Protocol, f: &Field, _big: &TokenStream) -> TokenStream {
                 .chain(f.bits.iter().filter_map(|r| r.assert.as_ref()))
                 .map(|a| a.expr.to_bool(&resolve).expect("checked"))
                 .collect();
-            let ok = if checks.is_empty() {
-                quote!(true)
-            } else {
-                quote!(#(#checks)&&*)
+            let ok = match checks.as_slice() {
+                [] => quote!(true),
+                [one] => one.clone(),
+                many => quote!(#((#many))&&*),
             };
+            // Values worth trying besides random ones: the assertions' own numbers.
+            let mut literals: Vec<u64> = f
+                .assert
+                .iter()
+                .chain(f.bits.iter().filter_map(|r| r.assert.as_ref()))
+                .flat_map(|a| a.expr.literals())
+                .collect();
+            literals.sort_unstable();
+            literals.dedup();
+            let literals = literals
+                .iter()
+                .map(|l| proc_macro2::Literal::u64_unsuffixed(*l));
             quote! {
                 let mut tries = 0;
                 loop {
-                    let #name = (rng.u64() & #mask) as #rust;
+                    let #name = rng.draw(#mask, &[#(#literals),*]) as #rust;
                     if #ok {
                         break #name;
                     }

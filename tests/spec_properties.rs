@@ -1,0 +1,113 @@
+//! Property tests generated from every spec (see `codegen/src/emit/tests.rs`): random
+//! bytes never panic a dissector, a random valid header reads back whole and writes back
+//! byte for byte, and the layers of a frame never leave the frame.
+//!
+//! This file provides what the generated tests use; the tests themselves are in OUT_DIR.
+
+use std::io::Cursor;
+
+use deku::writer::Writer;
+use deku::DekuWriter;
+use pcapkit::protocols::ProtocolId;
+use pcapkit::value::{FieldInfo, Value, Visitor};
+use pcapkit::Thresholds;
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+
+/// splitmix64: a tiny deterministic generator, seeded by proptest.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A value for an integer field: often random, often small (so that lengths stay
+    /// reasonable), sometimes one of `literals` (so that `x == 6` can hold).
+    pub fn draw(&mut self, mask: u64, literals: &[u64]) -> u64 {
+        match self.u64() % 4 {
+            0 | 1 => self.u64() & mask,
+            2 => (self.u64() % 64) & mask,
+            _ if literals.is_empty() => self.u64() & mask,
+            _ => literals[(self.u64() % literals.len() as u64) as usize] & mask,
+        }
+    }
+
+    pub fn array<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0u8; N];
+        for b in &mut out {
+            *b = self.u64() as u8;
+        }
+        out
+    }
+
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.u64() as u8).collect()
+    }
+}
+
+/// Appends the low `bytes` bytes of `value` in the given byte order.
+pub fn put(out: &mut Vec<u8>, value: u64, bytes: usize, big: bool) {
+    let le = value.to_le_bytes();
+    if big {
+        out.extend(le[..bytes].iter().rev());
+    } else {
+        out.extend_from_slice(&le[..bytes]);
+    }
+}
+
+/// The wire form of a header, through its deku writer.
+pub fn write_back<T: DekuWriter<C>, C>(header: &T, ctx: C) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut cursor = Cursor::new(&mut out);
+    let mut writer = Writer::new(&mut cursor);
+    header
+        .to_writer(&mut writer, ctx)
+        .expect("a parsed header writes back");
+    writer.finalize().expect("whole bytes");
+    out
+}
+
+/// Throws every value away (visiting must still not panic).
+pub struct NullVisitor;
+
+impl Visitor for NullVisitor {
+    fn field(&mut self, _info: &'static FieldInfo, value: Value<'_>) {
+        let _ = value.to_string();
+    }
+}
+
+/// Dissects `frame` from `protocol` and checks that the layers tile the frame: each
+/// starts where the previous header ended, and none reaches past the frame's end.
+pub fn check_layers(protocol: ProtocolId, frame: &[u8]) -> Result<(), TestCaseError> {
+    let mut layers = Vec::new();
+    pcapkit::chain::dissect_from(protocol, frame, &Thresholds::default(), &mut layers);
+    let mut expected_offset = 0;
+    for layer in &layers {
+        prop_assert_eq!(
+            layer.offset,
+            expected_offset,
+            "layer {} starts off its place",
+            layer.name
+        );
+        prop_assert!(
+            layer.payload_range().end <= frame.len(),
+            "layer {} runs past the frame",
+            layer.name
+        );
+        expected_offset = layer.offset + layer.header_len;
+        layer.visit(&mut NullVisitor);
+    }
+    Ok(())
+}
+
+include!(concat!(env!("OUT_DIR"), "/property_tests.rs"));
