@@ -40,6 +40,15 @@ fn describe(e: DekuError, available: usize) -> DissectError {
     }
 }
 
+/// Reads `N` bytes in one go (deku's own array reader takes them one at a time).
+pub fn read_array<const N: usize, R: Read + Seek>(
+    reader: &mut Reader<R>,
+) -> Result<[u8; N], DekuError> {
+    let mut out = [0u8; N];
+    reader.read_bytes_const_into::<N>(&mut out, Order::Msb0)?;
+    Ok(out)
+}
+
 /// Reads `size` bytes, growing the buffer only as bytes arrive.
 pub fn read_bytes<R: Read + Seek>(
     reader: &mut Reader<R>,

@@ -54,6 +54,39 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
         .collect();
     let levels: Vec<_> = frame.iter().map(|p| ident(p.layer.variant())).collect();
     let n = frame.len();
+    let header_types: Vec<TokenStream> = frame
+        .iter()
+        .map(|p| {
+            let (m, t) = (ident(&p.id), camel(&p.id));
+            if p.hook.is_some() {
+                quote!(::std::boxed::Box<#m::#t>)
+            } else {
+                quote!(#m::#t)
+            }
+        })
+        .collect();
+    let boxed: Vec<bool> = frame.iter().map(|p| p.hook.is_some()).collect();
+    let wrap = |value: TokenStream| -> Vec<TokenStream> {
+        boxed
+            .iter()
+            .map(|b| {
+                if *b {
+                    quote!(::std::boxed::Box::new(#value))
+                } else {
+                    value.clone()
+                }
+            })
+            .collect()
+    };
+    let wrap_h = wrap(quote!(h));
+    let wrap_partial: Vec<TokenStream> = frame
+        .iter()
+        .zip(wrap(quote!(partial)))
+        .map(|(p, w)| {
+            let (m, t) = (ident(&p.id), camel(&p.id));
+            quote!({ let partial = #m::#t::parse_partial(input)?; #w })
+        })
+        .collect();
     let lower_names: Vec<String> = frame.iter().map(|p| p.name.to_lowercase()).collect();
     let bindings = frame.iter().map(|p| {
         let rows = p.binds.iter().map(|b| {
@@ -176,10 +209,11 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
             pub name: ::core::option::Option<&'static str>,
         }
 
-        /// A dissected header of any protocol.
+        /// A dissected header of any protocol. Protocols parsed by hooks (text, with
+        /// owned strings) are boxed, so that the others stay small.
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub enum Header {
-            #(#variants(#modules_of::#variants)),*
+            #(#variants(#header_types)),*
         }
 
         impl Header {
@@ -210,7 +244,7 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
             Ok(match protocol {
                 #(ProtocolId::#variants => {
                     let (h, len) = #modules_of::#variants::parse(input)?;
-                    (Header::#variants(h), len)
+                    (Header::#variants(#wrap_h), len)
                 }),*
             })
         }
@@ -219,7 +253,7 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
         /// captured bytes pass the spec's assertions over them.
         pub fn dissect_partial(protocol: ProtocolId, input: &[u8]) -> ::core::option::Option<Header> {
             Some(match protocol {
-                #(ProtocolId::#variants => Header::#variants(#modules_of::#variants::parse_partial(input)?)),*
+                #(ProtocolId::#variants => Header::#variants(#wrap_partial)),*
             })
         }
 

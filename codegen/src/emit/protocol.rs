@@ -178,6 +178,10 @@ fn deku_field_attrs(p: &Protocol, f: &Field) -> TokenStream {
                 attrs.push(quote!(endian = "big"));
                 None
             }
+            FieldType::Mac => Some((
+                "crate::wire::read_array::<6, _>(deku::reader)".to_owned(),
+                None,
+            )),
             FieldType::Bytes if f.size.is_some() => Some((
                 format!("crate::wire::read_bytes(deku::reader, {size})"),
                 None,

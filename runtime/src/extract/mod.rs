@@ -192,7 +192,7 @@ impl ExtractorBuilder {
     }
 
     fn open(self) -> Result<Extractor, Error> {
-        let (reader, name, size): (Box<dyn Read + Send>, String, Option<u64>) = match self.input {
+        let (reader, name, size) = match self.input {
             None => {
                 return Err(Error::Usage(
                     "no input: give a capture file, or `-` for standard input".into(),
@@ -204,12 +204,17 @@ impl ExtractorBuilder {
                     source,
                 })?;
                 let size = file.metadata().ok().map(|m| m.len());
-                (Box::new(file), path.display().to_string(), size)
+                let name = path.display().to_string();
+                (CaptureReader::from_file(file), name, size)
             }
-            Some(Input::Stdin) => (Box::new(io::stdin()), "standard input".into(), None),
-            Some(Input::Reader(r)) => (r, "input".into(), None),
+            Some(Input::Stdin) => (
+                CaptureReader::new(io::stdin()),
+                "standard input".to_owned(),
+                None,
+            ),
+            Some(Input::Reader(r)) => (CaptureReader::new(r), "input".to_owned(), None),
         };
-        let reader = CaptureReader::new(reader).map_err(|source| Error::Read {
+        let reader = reader.map_err(|source| Error::Read {
             path: name.clone(),
             source,
         })?;
@@ -301,7 +306,7 @@ fn progress_bar(size: Option<u64>) -> indicatif::ProgressBar {
 
 /// Reads and dissects a capture; see [`ExtractorBuilder`] for the options.
 pub struct Extractor {
-    reader: CaptureReader<Box<dyn Read + Send>>,
+    reader: CaptureReader,
     name: String,
     format: Format,
     output: Option<Output>,
@@ -404,28 +409,36 @@ impl Extractor {
 
     /// Reads up to the next frame and dissects it. `handout`: the caller takes the frame.
     fn step(&mut self, handout: bool) -> Result<Option<Frame>, Error> {
+        // Without anyone to see the frame, its bytes need not be copied out of the input.
+        let keep_bytes = handout || self.store || self.dumper.is_some() || self.verbose.is_some();
         let mut frame = std::mem::take(&mut self.scratch);
         loop {
-            let event = self.reader.next(&mut frame.data);
-            match event {
+            match self.reader.next() {
                 None => {
                     self.scratch = frame;
                     return Ok(None);
                 }
                 Some(Event::Packet(record)) => {
                     self.count += 1;
+                    let bytes = self.reader.packet();
                     frame.number = self.count;
                     frame.timestamp = record.timestamp;
                     frame.len = record.orig_len;
-                    frame.cap_len = frame.data.len() as u32;
+                    frame.cap_len = bytes.len() as u32;
                     frame.linktype = record.linktype;
                     frame.interface = record.interface;
-                    chain::dissect(
-                        &frame.data,
-                        record.linktype,
-                        &self.thresholds,
-                        &mut frame.layers,
-                    );
+                    frame.data.clear();
+                    if keep_bytes {
+                        frame.data.extend_from_slice(bytes);
+                        chain::dissect(
+                            &frame.data,
+                            record.linktype,
+                            &self.thresholds,
+                            &mut frame.layers,
+                        );
+                    } else {
+                        chain::dissect(bytes, record.linktype, &self.thresholds, &mut frame.layers);
+                    }
                     break;
                 }
                 Some(Event::Section(s)) => {

@@ -76,6 +76,18 @@ pub fn parse(input: &[u8]) -> Result<(Http, usize), String> {
 
 /// Whether a payload on a port without a binding starts like an HTTP/1 message.
 pub fn looks_like_http(payload: &[u8]) -> bool {
+    // Most payloads fail on their first byte, the rest on the first word; only then
+    // look for the end of the line.
+    if !payload.first().is_some_and(u8::is_ascii_uppercase) {
+        return false;
+    }
+    let starts_right = payload.starts_with(b"HTTP/1.")
+        || METHODS
+            .iter()
+            .any(|m| payload.len() > m.len() && payload.starts_with(m) && payload[m.len()] == b' ');
+    if !starts_right {
+        return false;
+    }
     let (first, _) = line(payload, 0);
     request_line(first, true).is_some() || status_line(first).is_some()
 }

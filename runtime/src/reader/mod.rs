@@ -55,7 +55,7 @@ pub enum ReadError {
     Unsupported(String),
 }
 
-/// Metadata of a record; its bytes are in the buffer passed to [`CaptureReader::next`].
+/// Metadata of a record; its bytes are [`CaptureReader::packet`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Record {
     pub timestamp: Timestamp,
@@ -73,7 +73,7 @@ pub struct Record {
 /// What the reader found next.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    /// A packet record; its bytes are in the caller's buffer.
+    /// A packet record; its bytes are [`CaptureReader::packet`] until the next event.
     Packet(Record),
     /// A pcapng section begins.
     Section(Section),
@@ -90,12 +90,22 @@ pub enum CaptureInfo {
     Pcapng,
 }
 
-/// Reads records from a pcap or pcapng stream.
-pub struct CaptureReader<R> {
-    source: Source<R>,
+/// Reads records from a pcap or pcapng file or stream.
+pub struct CaptureReader {
+    source: Source,
     format: Format,
     info: CaptureInfo,
     done: bool,
+    packet: Span,
+}
+
+/// Where the bytes of the last packet are.
+#[derive(Debug, Clone, Copy)]
+enum Span {
+    /// In the input, at this offset.
+    Input { offset: u64, len: usize },
+    /// In the current pcapng block.
+    Block { from: usize, len: usize },
 }
 
 enum Format {
@@ -103,10 +113,18 @@ enum Format {
     Pcapng(pcapng::State),
 }
 
-impl<R: Read> CaptureReader<R> {
-    /// Recognises the format and reads the file header.
-    pub fn new(input: R) -> Result<Self, ReadError> {
-        let mut source = Source::new(input);
+impl CaptureReader {
+    /// Reads a stream: recognises the format and reads the file header.
+    pub fn new(input: impl Read + Send + 'static) -> Result<Self, ReadError> {
+        Self::start(Source::stream(Box::new(input)))
+    }
+
+    /// Reads a file (memory-mapped when it is a regular file).
+    pub fn from_file(file: std::fs::File) -> Result<Self, ReadError> {
+        Self::start(Source::file(file))
+    }
+
+    fn start(mut source: Source) -> Result<Self, ReadError> {
         let head = source.fill(4)?;
         if head.len() < 4 {
             return Err(if head.is_empty() {
@@ -122,6 +140,7 @@ impl<R: Read> CaptureReader<R> {
                 format: Format::Pcapng(pcapng::State::default()),
                 info: CaptureInfo::Pcapng,
                 done: false,
+                packet: Span::Block { from: 0, len: 0 },
             });
         }
         let (state, header) = pcap::open(&mut source, magic)?;
@@ -130,6 +149,7 @@ impl<R: Read> CaptureReader<R> {
             format: Format::Pcap(state),
             info: CaptureInfo::Pcap(header),
             done: false,
+            packet: Span::Block { from: 0, len: 0 },
         })
     }
 
@@ -144,15 +164,14 @@ impl<R: Read> CaptureReader<R> {
         self.source.offset()
     }
 
-    /// The next event; a packet's bytes replace the contents of `data`. `None` at the end,
-    /// and after a warning that stopped the reader.
-    pub fn next(&mut self, data: &mut Vec<u8>) -> Option<Event> {
+    /// The next event: `None` at the end, and after a warning that stopped the reader.
+    pub fn next(&mut self) -> Option<Event> {
         if self.done {
             return None;
         }
         let event = match &mut self.format {
-            Format::Pcap(state) => pcap::next(&mut self.source, state, data),
-            Format::Pcapng(state) => pcapng::next(&mut self.source, state, data),
+            Format::Pcap(state) => pcap::next(&mut self.source, state, &mut self.packet),
+            Format::Pcapng(state) => pcapng::next(&mut self.source, state, &mut self.packet),
         };
         match event {
             Step::Event(e) => Some(e),
@@ -164,6 +183,17 @@ impl<R: Read> CaptureReader<R> {
                 self.done = true;
                 Some(Event::Warning(warning))
             }
+        }
+    }
+}
+
+impl CaptureReader {
+    /// The bytes of the last [`Event::Packet`], valid until the next call to `next`.
+    pub fn packet(&self) -> &[u8] {
+        match (self.packet, &self.format) {
+            (Span::Input { offset, len }, _) => self.source.recent(offset, len),
+            (Span::Block { from, len }, Format::Pcapng(state)) => &state.block()[from..from + len],
+            (Span::Block { .. }, Format::Pcap(_)) => &[],
         }
     }
 }

@@ -3,10 +3,8 @@
 //! is in microseconds or nanoseconds; the "modified" format (Alexey Kuznetsov's patch,
 //! magic a1b2cd34) adds 8 bytes to every record header.
 
-use std::io::Read;
-
 use super::source::Source;
-use super::{hex, ByteOrder, Event, ReadError, Record, Step};
+use super::{hex, ByteOrder, Event, ReadError, Record, Span, Step};
 use crate::chain::Timestamp;
 use crate::protocols::pcap_header::PcapHeader as Raw;
 use crate::protocols::pcap_record::PcapRecord;
@@ -39,10 +37,7 @@ pub struct State {
     number: u64,
 }
 
-pub fn open<R: Read>(
-    source: &mut Source<R>,
-    magic: [u8; 4],
-) -> Result<(State, PcapHeader), ReadError> {
+pub fn open(source: &mut Source, magic: [u8; 4]) -> Result<(State, PcapHeader), ReadError> {
     let (order, nanosecond, modified) = match magic {
         [0xd4, 0xc3, 0xb2, 0xa1] => (ByteOrder::Little, false, false),
         [0xa1, 0xb2, 0xc3, 0xd4] => (ByteOrder::Big, false, false),
@@ -83,7 +78,7 @@ pub fn open<R: Read>(
     ))
 }
 
-pub fn next<R: Read>(source: &mut Source<R>, state: &mut State, data: &mut Vec<u8>) -> Step {
+pub fn next(source: &mut Source, state: &mut State, span: &mut Span) -> Step {
     let offset = source.offset();
     let header = match source.fill(state.record_len) {
         Ok(h) if h.is_empty() => return Step::End,
@@ -127,9 +122,15 @@ pub fn next<R: Read>(source: &mut Source<R>, state: &mut State, data: &mut Vec<u
             record.incl_len
         ));
     }
-    data.clear();
-    data.extend_from_slice(&bytes[state.record_len..total]);
+    *span = Span::Input {
+        offset: offset + state.record_len as u64,
+        len: total - state.record_len,
+    };
     source.consume(total);
+    // The next record header and the start of its packet: load them while this one is
+    // being dissected.
+    source.prefetch(0);
+    source.prefetch(64);
     state.number += 1;
     let frac_ns = if state.nanosecond {
         u64::from(record.ts_frac)

@@ -4,12 +4,10 @@
 //! and offset); Enhanced, Simple and (obsolete) Packet Blocks carry packets. Other block
 //! types are skipped.
 
-use std::io::Read;
-
 use deku::ctx::Endian;
 
 use super::source::Source;
-use super::{ByteOrder, Event, Record, Step};
+use super::{ByteOrder, Event, Record, Span, Step};
 use crate::chain::Timestamp;
 use crate::protocols::pcapng_block::PcapngBlock;
 use crate::protocols::pcapng_epb::PcapngEpb;
@@ -124,6 +122,13 @@ pub struct State {
     number: u64,
 }
 
+impl State {
+    /// The body of the current block.
+    pub fn block(&self) -> &[u8] {
+        &self.block
+    }
+}
+
 fn u32_at(bytes: &[u8], order: ByteOrder) -> u32 {
     let b = [bytes[0], bytes[1], bytes[2], bytes[3]];
     match order {
@@ -132,7 +137,7 @@ fn u32_at(bytes: &[u8], order: ByteOrder) -> u32 {
     }
 }
 
-pub fn next<R: Read>(source: &mut Source<R>, state: &mut State, data: &mut Vec<u8>) -> Step {
+pub fn next(source: &mut Source, state: &mut State, span: &mut Span) -> Step {
     loop {
         let offset = source.offset();
         let head = match source.fill(12) {
@@ -196,9 +201,9 @@ pub fn next<R: Read>(source: &mut Source<R>, state: &mut State, data: &mut Vec<u
         let event = match block.block_type {
             t if t.to_le_bytes() == SHB_TYPE => section(state, order, offset),
             IDB => interface(state, endian, offset),
-            EPB => enhanced(state, endian, offset, data),
-            SPB => simple(state, endian, offset, data),
-            OPB => obsolete(state, endian, offset, data),
+            EPB => enhanced(state, endian, offset, span),
+            SPB => simple(state, endian, offset, span),
+            OPB => obsolete(state, endian, offset, span),
             _ => continue, // name resolution, statistics, custom...: not packets
         };
         return event;
@@ -246,7 +251,7 @@ fn packet(
     body_at: usize,
     cap_len: u32,
     orig_len: u32,
-    data: &mut Vec<u8>,
+    span: &mut Span,
 ) -> Step {
     let Some(iface) = state.interfaces.get(interface as usize) else {
         return Step::Stop(format!(
@@ -261,8 +266,10 @@ fn packet(
             state.block.len().saturating_sub(body_at)
         ));
     }
-    data.clear();
-    data.extend_from_slice(&state.block[body_at..end]);
+    *span = Span::Block {
+        from: body_at,
+        len: end - body_at,
+    };
     state.number += 1;
     let timestamp = units.map_or_else(Timestamp::default, |u| iface.timestamp(u));
     Step::Event(Event::Packet(Record {
@@ -275,7 +282,7 @@ fn packet(
     }))
 }
 
-fn enhanced(state: &mut State, endian: Endian, offset: u64, data: &mut Vec<u8>) -> Step {
+fn enhanced(state: &mut State, endian: Endian, offset: u64, span: &mut Span) -> Step {
     match PcapngEpb::parse(&state.block, endian) {
         Ok((h, len)) => {
             let units = (u64::from(h.ts_high) << 32) | u64::from(h.ts_low);
@@ -287,14 +294,14 @@ fn enhanced(state: &mut State, endian: Endian, offset: u64, data: &mut Vec<u8>) 
                 len,
                 h.cap_len,
                 h.orig_len,
-                data,
+                span,
             )
         }
         Err(e) => Step::Stop(format!("enhanced packet block at offset {offset}: {e}")),
     }
 }
 
-fn obsolete(state: &mut State, endian: Endian, offset: u64, data: &mut Vec<u8>) -> Step {
+fn obsolete(state: &mut State, endian: Endian, offset: u64, span: &mut Span) -> Step {
     match PcapngOpb::parse(&state.block, endian) {
         Ok((h, len)) => {
             let units = (u64::from(h.ts_high) << 32) | u64::from(h.ts_low);
@@ -306,14 +313,14 @@ fn obsolete(state: &mut State, endian: Endian, offset: u64, data: &mut Vec<u8>) 
                 len,
                 h.cap_len,
                 h.orig_len,
-                data,
+                span,
             )
         }
         Err(e) => Step::Stop(format!("packet block at offset {offset}: {e}")),
     }
 }
 
-fn simple(state: &mut State, endian: Endian, offset: u64, data: &mut Vec<u8>) -> Step {
+fn simple(state: &mut State, endian: Endian, offset: u64, span: &mut Span) -> Step {
     match PcapngSpb::parse(&state.block, endian) {
         Ok((h, len)) => {
             // The block holds the packet padded to 32 bits; the snaplen may cut it shorter.
@@ -323,7 +330,7 @@ fn simple(state: &mut State, endian: Endian, offset: u64, data: &mut Vec<u8>) ->
             if snaplen > 0 {
                 cap_len = cap_len.min(snaplen);
             }
-            packet(state, offset, 0, None, len, cap_len, h.orig_len, data)
+            packet(state, offset, 0, None, len, cap_len, h.orig_len, span)
         }
         Err(e) => Step::Stop(format!("simple packet block at offset {offset}: {e}")),
     }

@@ -1,12 +1,104 @@
-//! A read-ahead window over any byte stream: the readers ask for the next `n` bytes and
-//! consume them, and memory stays bounded by the largest block, whatever the file size.
+//! The bytes of a capture: a memory-mapped file, or a read-ahead window over any byte
+//! stream. The readers ask for the next `n` bytes and consume them; with a stream,
+//! memory stays bounded by the largest block, whatever the file size.
 
+use std::fs::File;
 use std::io::{self, Read};
 
 const CHUNK: usize = 1 << 20;
 
-pub struct Source<R> {
-    inner: R,
+pub enum Source {
+    /// A regular file, mapped: no copy into a buffer, no read calls.
+    Mapped {
+        map: memmap2::Mmap,
+        pos: usize,
+    },
+    Stream(Stream),
+}
+
+impl Source {
+    pub fn stream(inner: Box<dyn Read + Send>) -> Source {
+        Source::Stream(Stream::new(inner))
+    }
+
+    /// Maps a regular file; anything else (a pipe, a device) is read as a stream.
+    pub fn file(file: File) -> Source {
+        let regular = file.metadata().is_ok_and(|m| m.is_file());
+        // SAFETY: the map is only read. A capture truncated by another process while it
+        // is being read would fault; capture files are not rewritten in place.
+        match regular.then(|| unsafe { memmap2::Mmap::map(&file) }) {
+            Some(Ok(map)) => {
+                // Read ahead, and let the kernel map many pages per fault.
+                let _ = map.advise(memmap2::Advice::Sequential);
+                Source::Mapped { map, pos: 0 }
+            }
+            _ => Source::stream(Box::new(file)),
+        }
+    }
+
+    /// At least `n` bytes unless the input ends first (then what is left).
+    pub fn fill(&mut self, n: usize) -> io::Result<&[u8]> {
+        match self {
+            Source::Mapped { map, pos } => {
+                let rest = &map[*pos..];
+                Ok(&rest[..rest.len().min(n)])
+            }
+            Source::Stream(s) => s.fill(n),
+        }
+    }
+
+    pub fn consume(&mut self, n: usize) {
+        match self {
+            Source::Mapped { map, pos } => *pos = (*pos + n).min(map.len()),
+            Source::Stream(s) => s.consume(n),
+        }
+    }
+
+    /// Offset in the input of the next byte.
+    pub fn offset(&self) -> u64 {
+        match self {
+            Source::Mapped { pos, .. } => *pos as u64,
+            Source::Stream(s) => s.offset(),
+        }
+    }
+
+    /// Asks the CPU to start loading the bytes `ahead` bytes past the current position
+    /// (the next record's header), so that reading them later does not wait on memory.
+    pub fn prefetch(&self, ahead: usize) {
+        let window = match self {
+            Source::Mapped { map, pos } => &map[*pos..],
+            Source::Stream(s) => &s.buf[s.start..s.end],
+        };
+        if let Some(byte) = window.get(ahead) {
+            prefetch(byte);
+        }
+    }
+
+    /// Bytes consumed since the last `fill`, by their offset in the input (they stay in
+    /// place until the next `fill`).
+    pub fn recent(&self, offset: u64, len: usize) -> &[u8] {
+        match self {
+            Source::Mapped { map, .. } => &map[offset as usize..offset as usize + len],
+            Source::Stream(s) => s.recent(offset, len),
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn prefetch(byte: &u8) {
+    // SAFETY: a prefetch is only a hint; it never faults, whatever the address.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
+            (byte as *const u8).cast(),
+        );
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn prefetch(_byte: &u8) {}
+
+pub struct Stream {
+    inner: Box<dyn Read + Send>,
     buf: Vec<u8>,
     start: usize,
     end: usize,
@@ -15,9 +107,9 @@ pub struct Source<R> {
     eof: bool,
 }
 
-impl<R: Read> Source<R> {
-    pub fn new(inner: R) -> Self {
-        Source {
+impl Stream {
+    pub fn new(inner: Box<dyn Read + Send>) -> Self {
+        Stream {
             inner,
             buf: vec![0; CHUNK],
             start: 0,
@@ -56,6 +148,11 @@ impl<R: Read> Source<R> {
         Ok(&self.buf[self.start..self.start + len])
     }
 
+    fn recent(&self, offset: u64, len: usize) -> &[u8] {
+        let at = self.start - (self.offset - offset) as usize;
+        &self.buf[at..at + len]
+    }
+
     pub fn consume(&mut self, n: usize) {
         let n = n.min(self.end - self.start);
         self.start += n;
@@ -73,14 +170,13 @@ mod tests {
     use super::*;
 
     /// A reader that hands out one byte at a time, the worst case for buffering.
-    struct Trickle<'a>(&'a [u8]);
+    struct Trickle(Vec<u8>);
 
-    impl Read for Trickle<'_> {
+    impl Read for Trickle {
         fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-            match (self.0.split_first(), out.first_mut()) {
-                (Some((b, rest)), Some(o)) => {
-                    *o = *b;
-                    self.0 = rest;
+            match out.first_mut() {
+                Some(o) if !self.0.is_empty() => {
+                    *o = self.0.remove(0);
                     Ok(1)
                 }
                 _ => Ok(0),
@@ -91,7 +187,7 @@ mod tests {
     #[test]
     fn fill_gathers_across_reads_and_stops_at_the_end() {
         let data: Vec<u8> = (0..=255).collect();
-        let mut s = Source::new(Trickle(&data));
+        let mut s = Source::stream(Box::new(Trickle(data.clone())));
         assert_eq!(s.fill(10).unwrap(), &data[..10]);
         s.consume(4);
         assert_eq!(s.offset(), 4);
@@ -105,7 +201,7 @@ mod tests {
     #[test]
     fn blocks_larger_than_the_buffer_grow_it() {
         let data = vec![7u8; 3 * CHUNK];
-        let mut s = Source::new(&data[..]);
+        let mut s = Source::stream(Box::new(io::Cursor::new(data)));
         s.fill(10).unwrap();
         s.consume(5);
         assert_eq!(s.fill(2 * CHUNK).unwrap().len(), 2 * CHUNK);
