@@ -12,6 +12,12 @@ pub enum Output {
         path: PathBuf,
         temp: Option<tempfile::NamedTempFile>,
     },
+    /// Something that is not a regular file (`/dev/null`, a FIFO, a terminal): written
+    /// directly, never replaced.
+    Special {
+        path: PathBuf,
+        file: std::fs::File,
+    },
 }
 
 impl Output {
@@ -31,6 +37,16 @@ impl Output {
                 name.push(ext);
                 path = PathBuf::from(name);
             }
+        }
+        if std::fs::metadata(&path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .map_err(|source| Error::Write {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+            return Ok(Output::Special { path, file });
         }
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
@@ -64,6 +80,13 @@ impl Output {
                     path: path.display().to_string(),
                     source,
                 }),
+            Output::Special { path, file } => file
+                .try_clone()
+                .map(|f| Box::new(f) as Box<dyn Write + Send>)
+                .map_err(|source| Error::Write {
+                    path: path.display().to_string(),
+                    source,
+                }),
             Output::File { path, temp: None } => Err(Error::Write {
                 path: path.display().to_string(),
                 source: io::Error::other("the output is already complete"),
@@ -87,14 +110,14 @@ impl Output {
     pub fn path(&self) -> Option<&Path> {
         match self {
             Output::Stdout => None,
-            Output::File { path, .. } => Some(path),
+            Output::File { path, .. } | Output::Special { path, .. } => Some(path),
         }
     }
 
     pub fn display(&self) -> String {
         match self {
             Output::Stdout => "standard output".into(),
-            Output::File { path, .. } => path.display().to_string(),
+            Output::File { path, .. } | Output::Special { path, .. } => path.display().to_string(),
         }
     }
 }

@@ -7,11 +7,17 @@ use std::io::{self, Read};
 
 const CHUNK: usize = 1 << 20;
 
+/// Pages of a mapped file behind the read position are given back every this many bytes,
+/// so that memory use stays flat however large the file.
+const RELEASE_EVERY: usize = 8 << 20;
+
 pub enum Source {
     /// A regular file, mapped: no copy into a buffer, no read calls.
     Mapped {
         map: memmap2::Mmap,
         pos: usize,
+        /// Bytes before this were given back.
+        released: usize,
     },
     Stream(Stream),
 }
@@ -30,7 +36,11 @@ impl Source {
             Some(Ok(map)) => {
                 // Read ahead, and let the kernel map many pages per fault.
                 let _ = map.advise(memmap2::Advice::Sequential);
-                Source::Mapped { map, pos: 0 }
+                Source::Mapped {
+                    map,
+                    pos: 0,
+                    released: 0,
+                }
             }
             _ => Source::stream(Box::new(file)),
         }
@@ -39,7 +49,7 @@ impl Source {
     /// At least `n` bytes unless the input ends first (then what is left).
     pub fn fill(&mut self, n: usize) -> io::Result<&[u8]> {
         match self {
-            Source::Mapped { map, pos } => {
+            Source::Mapped { map, pos, .. } => {
                 let rest = &map[*pos..];
                 Ok(&rest[..rest.len().min(n)])
             }
@@ -49,7 +59,24 @@ impl Source {
 
     pub fn consume(&mut self, n: usize) {
         match self {
-            Source::Mapped { map, pos } => *pos = (*pos + n).min(map.len()),
+            Source::Mapped { map, pos, released } => {
+                *pos = (*pos + n).min(map.len());
+                // Keep the last stretch mapped: the packet just consumed is still read.
+                let behind = pos.saturating_sub(RELEASE_EVERY) & !0xfff;
+                if behind >= *released + RELEASE_EVERY {
+                    // SAFETY: nothing reads these bytes again: every reader of the map
+                    // asks for bytes at or after `released`, which only grows; a read
+                    // there anyway would fault the page back in from the file.
+                    let _ = unsafe {
+                        map.unchecked_advise_range(
+                            memmap2::UncheckedAdvice::DontNeed,
+                            *released,
+                            behind - *released,
+                        )
+                    };
+                    *released = behind;
+                }
+            }
             Source::Stream(s) => s.consume(n),
         }
     }
@@ -66,7 +93,7 @@ impl Source {
     /// (the next record's header), so that reading them later does not wait on memory.
     pub fn prefetch(&self, ahead: usize) {
         let window = match self {
-            Source::Mapped { map, pos } => &map[*pos..],
+            Source::Mapped { map, pos, .. } => &map[*pos..],
             Source::Stream(s) => &s.buf[s.start..s.end],
         };
         if let Some(byte) = window.get(ahead) {
