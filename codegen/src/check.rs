@@ -166,6 +166,7 @@ pub fn build(
 
     let mut ids = BTreeMap::new();
     let mut names = BTreeMap::new();
+    let mut camels = BTreeMap::new();
     for p in &protocols {
         let at = At { file: &p.file };
         if let Some(prev) = ids.insert(p.id.clone(), p.file.clone()) {
@@ -178,6 +179,17 @@ pub fn build(
             return Err(at.err(
                 "protocol.name",
                 format!("`{}` is also the name of {}", p.name, prev.display()),
+            ));
+        }
+        if let Some(prev) = camels.insert(camel_name(&p.id), p.file.clone()) {
+            return Err(at.err(
+                "protocol.id",
+                format!(
+                    "`{}` and the id of {} make the same Rust name `{}`",
+                    p.id,
+                    prev.display(),
+                    camel_name(&p.id)
+                ),
             ));
         }
     }
@@ -240,6 +252,15 @@ fn check_tables(protocols: &[Protocol]) -> Result<BTreeMap<String, Table>, SpecE
 fn check_registry(file: PathBuf, r: model::RegistryFile) -> Result<Registry, SpecError> {
     let at = At { file: &file };
     let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    if !is_identifier(&r.registry.id) {
+        return Err(at.err(
+            "registry.id",
+            format!(
+                "`{}` must be lower-case letters, digits and `_`, starting with a letter",
+                r.registry.id
+            ),
+        ));
+    }
     if r.registry.id != stem {
         return Err(at.err(
             "registry.id",
@@ -306,6 +327,27 @@ struct Cx<'a> {
     registries: &'a BTreeSet<String>,
     tlvs: &'a BTreeMap<String, PathBuf>,
     hooked: bool,
+}
+
+/// Method names every generated header has: no field or bit range may take them.
+const RESERVED: &[&str] = &[
+    "parse",
+    "parse_partial",
+    "check",
+    "check_within",
+    "payload_len",
+    "next_protocol",
+    "visit",
+];
+
+/// A spec name as the emitter spells it in Rust (keywords get a trailing `_`).
+fn rust_name(name: &str) -> String {
+    crate::emit::ident(name).to_string()
+}
+
+/// A spec id as the emitter spells a type (`ipv6_frag` → `Ipv6Frag`).
+fn camel_name(id: &str) -> String {
+    crate::emit::camel(id).to_string()
 }
 
 fn is_identifier(s: &str) -> bool {
@@ -551,6 +593,9 @@ fn check_fields(cx: &Cx, what: &str, fields: &[model::Field]) -> Result<Vec<Fiel
             }
         }
         if f.peek {
+            if f.cond.is_some() {
+                return Err(at.err(&location, "a `peek` field cannot be optional (`if`)"));
+            }
             if ty.fixed_size().is_none() {
                 return Err(at.err(&location, "a `peek` field must have a fixed size"));
             }
@@ -589,8 +634,23 @@ fn check_fields(cx: &Cx, what: &str, fields: &[model::Field]) -> Result<Vec<Fiel
             }
         };
         for name in std::iter::once(&f.name).chain(bits.iter().map(|b| &b.name)) {
-            if !names.insert(name.clone()) {
-                return Err(at.err(&location, format!("the name `{name}` is used twice")));
+            // `type` and `type_` are one Rust name (keywords get a trailing `_`).
+            let rust = rust_name(name);
+            if !names.insert(rust.clone()) {
+                return Err(at.err(
+                    &location,
+                    format!("the name `{name}` is used twice (as `{rust}` in Rust)"),
+                ));
+            }
+            // Bit ranges become accessor methods, beside the generated ones.
+            if name != &f.name && RESERVED.contains(&name.as_str()) {
+                return Err(at.err(
+                    &location,
+                    format!(
+                        "`{name}` is the name of a generated method; choose another (reserved: {})",
+                        RESERVED.join(", ")
+                    ),
+                ));
             }
         }
 
@@ -672,8 +732,8 @@ fn flatten_bits(
     out: &mut Vec<BitRange>,
 ) -> Result<(), SpecError> {
     let at = &cx.at;
-    let sum: u32 = bits.iter().map(|b| b.width).sum();
-    if sum != width {
+    let sum: u64 = bits.iter().map(|b| u64::from(b.width)).sum();
+    if sum != u64::from(width) {
         return Err(at.err(
             location,
             format!("bit widths add up to {sum}, but the container `{container}` has {width} bits"),
@@ -895,6 +955,16 @@ fn check_tlv(
     if !(1..=8).contains(&t.align) {
         return Err(at.err(&location, "`align` must be between 1 and 8"));
     }
+    let kind_max = max_of_width(u32::from(kind_bytes) * 8);
+    if let Some(k) = t.single.iter().chain(&t.end).find(|k| **k > kind_max) {
+        return Err(at.err(
+            &location,
+            format!(
+                "kind {k} (in `single` or `end`) does not fit in `{}`",
+                t.kind
+            ),
+        ));
+    }
     let no_tlvs = BTreeMap::new();
     let cx = Cx {
         at: at.clone(),
@@ -913,13 +983,25 @@ fn check_tlv(
         if !kinds.insert(v.kind) {
             return Err(at.err(&here, format!("kind {} is declared twice", v.kind)));
         }
+        if camel_name(&v.name) == camel_name(&t.id) {
+            return Err(at.err(
+                &here,
+                "a variant cannot take the family's name (both become one Rust type)",
+            ));
+        }
+        if v.kind > max_of_width(u32::from(kind_bytes) * 8) {
+            return Err(at.err(
+                &here,
+                format!("kind {} does not fit in `{}`", v.kind, t.kind),
+            ));
+        }
         if t.single.contains(&v.kind) {
             return Err(at.err(&here, "a single-byte kind has no value to declare"));
         }
-        let fields = check_fields(&cx, &format!("{here}: field"), &v.fields)?;
-        if let Some(f) = fields.iter().find(|f| matches!(f.ty, FieldType::Tlv(_))) {
+        if let Some(f) = v.fields.iter().find(|f| f.ty.starts_with("tlv:")) {
             return Err(at.err(&here, format!("field `{}`: TLV lists cannot nest", f.name)));
         }
+        let fields = check_fields(&cx, &format!("{here}: field"), &v.fields)?;
         variants.push(TlvVariant {
             kind: v.kind,
             name: v.name.clone(),

@@ -300,6 +300,9 @@ impl Expr {
                 let (a, b) = (bare(a.int_operand(resolve)?), bare(b.int_operand(resolve)?));
                 (quote!((if #c { #a } else { #b })), Ty::Int)
             }
+            Expr::Call(f, _) if f != "min" && f != "max" => {
+                return Err(format!("unknown function `{f}` (known: min, max, if)"));
+            }
             Expr::Call(f, args) => {
                 let [a, b] = args.as_slice() else {
                     return Err(format!("`{f}` takes two arguments"));

@@ -5,8 +5,7 @@
 //! - The real `specs/` folder generates, and never asks deku for sub-byte fields.
 //! - One test per rule a spec can break: the error names the file, the place in it and the
 //!   reason.
-//! - At the end, ignored tests pinning generator bugs found while writing these (see the
-//!   reason of each `#[ignore]`); they pass once the bug is fixed.
+//! - At the end, regression tests for generator bugs found while writing these.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -2480,7 +2479,6 @@ fn emit_panics(model: &Model) -> bool {
 // check.rs `flatten_bits`: `bits.iter().map(|b| b.width).sum()` overflows u32 (a panic in
 // debug builds, such as build scripts; a wrap-around that passes the check in release).
 #[test]
-#[ignore = "generator bug: huge bit widths overflow the sum in flatten_bits"]
 fn huge_bit_width_is_an_error_not_a_panic() {
     let spec = protocol(
         "p",
@@ -2502,7 +2500,6 @@ bits = [ { name = "a", width = 4294967295 }, { name = "b", width = 9 } ]
 // check.rs `check_registry` never checks that the id is an identifier; the emitter then
 // panics in `ident()` ("\"my-reg\" is not a valid Ident").
 #[test]
-#[ignore = "generator bug: registry ids are not checked to be identifiers"]
 fn registry_id_must_be_an_identifier() {
     let reg = "[registry]\nid = \"my-reg\"\nwidth = 8\n[values]\n1 = \"ONE\"\n";
     let files = [("registry/my-reg.toml", reg)];
@@ -2515,7 +2512,6 @@ fn registry_id_must_be_an_identifier() {
 // A bit range named like a generated method (`check`, `parse`, `visit`, `payload_len`,
 // `next_protocol`) gives two methods of that name on the struct: E0592 when compiled.
 #[test]
-#[ignore = "generator bug: bit ranges may take the names of generated methods"]
 fn bit_range_named_like_a_generated_method() {
     let spec = protocol(
         "p",
@@ -2543,7 +2539,6 @@ fn bit_range_named_like_a_generated_method() {
 // A `peek` field with `if`: `parse` returns `len - SIZE` even when the field was absent,
 // which underflows for a header shorter than the peeked field.
 #[test]
-#[ignore = "generator bug: a conditional peek field is subtracted even when absent"]
 fn peek_field_with_if_is_rejected() {
     let spec = protocol(
         "p",
@@ -2557,7 +2552,6 @@ fn peek_field_with_if_is_rejected() {
 // list fails as an unknown family ("(known: )") and the "TLV lists cannot nest" check
 // after it is unreachable.
 #[test]
-#[ignore = "generator bug: the TLV nesting rule is unreachable"]
 fn nested_tlv_says_tlv_lists_cannot_nest() {
     let spec = "[[tlv]]\nid = \"inner\"\nkind = \"u8\"\nlength = \"u8\"\n[[tlv]]\nid = \"outer\"\nkind = \"u8\"\nlength = \"u8\"\n[[tlv.variant]]\nkind = 1\nname = \"wrap\"\nfields = [ { name = \"sub\", type = \"tlv:inner\" } ]\n";
     let err = load_specs(&[("opt.toml", spec)]).expect_err("nested TLV accepted");
@@ -2567,7 +2561,6 @@ fn nested_tlv_says_tlv_lists_cannot_nest() {
 // expr.rs `to_rust`: a call with other than two arguments to an unknown function reports
 // "`abs` takes two arguments" instead of the unknown function.
 #[test]
-#[ignore = "generator bug: an unknown function with one argument is reported as an arity error"]
 fn unknown_function_with_one_argument() {
     let spec = protocol(
         "p",
@@ -2580,7 +2573,6 @@ fn unknown_function_with_one_argument() {
 // A variant named like its family: `pub use opt::Opt;` and `pub enum Opt` in one module
 // (E0255 when compiled).
 #[test]
-#[ignore = "generator bug: a TLV variant may take its family's type name"]
 fn tlv_variant_named_like_its_family() {
     let opt = "[[tlv]]\nid = \"opt\"\nkind = \"u8\"\nlength = \"u8\"\n[[tlv.variant]]\nkind = 2\nname = \"opt\"\nfields = [ { name = \"v\", type = \"u8\" } ]\n";
     let spec = protocol("p", "[[field]]\nname = \"options\"\ntype = \"tlv:opt\"\n");
@@ -2591,7 +2583,6 @@ fn tlv_variant_named_like_its_family() {
 
 // Distinct ids with one CamelCase form (`a_b`, `a__b`) give two `ProtocolId::AB`.
 #[test]
-#[ignore = "generator bug: ids are unique but their CamelCase forms need not be"]
 fn ids_with_the_same_camel_case_form() {
     let a = "[protocol]\nid = \"a_b\"\nname = \"A1\"\nlayer = \"link\"\n";
     let b = "[protocol]\nid = \"a__b\"\nname = \"A2\"\nlayer = \"link\"\n";
@@ -2603,7 +2594,6 @@ fn ids_with_the_same_camel_case_form() {
 // TLV kinds are not checked against the kind width: kind 256 of a u8 family can never
 // be read.
 #[test]
-#[ignore = "generator bug: TLV kinds are not checked against the kind width"]
 fn tlv_kind_wider_than_the_kind_field() {
     let spec = family("[[tlv.variant]]\nkind = 256\nname = \"big\"\n");
     let err = load_specs(&[("opt.toml", &spec)]).expect_err("kind 256 in a u8 family");
@@ -2614,7 +2604,6 @@ fn tlv_kind_wider_than_the_kind_field() {
 // `self.b.map(|v| (u64::from(v) >> 12) & 0xf as u8)`: the range code is `bare()`d, so `as`
 // casts the mask, not the range (u64 & u8: does not compile).
 #[test]
-#[ignore = "generator bug: accessors of ranges of an `if` field cast the mask, not the value"]
 fn ranges_of_a_conditional_field() {
     let spec = protocol(
         "p",
@@ -2644,7 +2633,6 @@ bits = [ { name = "hi", width = 4 }, { name = "lo", width = 12, scale = 8 } ]
 // become `c == 0 || c > 100 && c_hi == 1`: the builder draws headers `check()` rejects,
 // and the round-trip property test fails.
 #[test]
-#[ignore = "generator bug: the property-test builder joins assertions without parentheses"]
 fn builder_keeps_every_assertion() {
     use quote::ToTokens;
     let spec = protocol(

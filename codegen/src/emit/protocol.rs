@@ -296,9 +296,9 @@ fn emit_accessors(p: &Protocol) -> TokenStream {
             let name = ident(&r.name);
             let (code, ret) = if f.cond.is_some() {
                 let (code, _) = range_of(quote!(u64::from(v)), r);
-                let code = bare(code);
                 let ret = accessor_type(r);
                 if r.is_bool {
+                    let code = bare(code);
                     (
                         quote!(self.#container.map(|v| #code)),
                         quote!(::core::option::Option<#ret>),
