@@ -68,8 +68,16 @@ pub fn load(dir: &Path) -> Result<Model, SpecError> {
         })?;
         let toml_err = |e: toml::de::Error| SpecError {
             file: rel.clone(),
-            location: String::new(),
-            reason: e.to_string().trim_end().replace('\n', " "),
+            location: e
+                .span()
+                .map(|span| {
+                    format!(
+                        "line {}",
+                        text[..span.start.min(text.len())].matches('\n').count() + 1
+                    )
+                })
+                .unwrap_or_default(),
+            reason: e.message().trim_end().replace('\n', " "),
         };
         if rel.starts_with("registry") {
             let file: model::RegistryFile = toml::from_str(&text).map_err(toml_err)?;
@@ -239,7 +247,11 @@ fn check_tables(protocols: &[Protocol]) -> Result<BTreeMap<String, Table>, SpecE
                     }
                     table.keys.push((*key, p.id.clone(), b.name.clone()));
                 }
-                BindKey::Heuristic(hook) => table.heuristics.push((p.id.clone(), hook.clone())),
+                BindKey::Heuristic(hook) => {
+                    table
+                        .heuristics
+                        .push((p.id.clone(), hook.clone(), b.name.clone()))
+                }
             }
         }
     }
@@ -469,8 +481,15 @@ fn check_payload(
         .map(model::Keys::into_vec)
         .unwrap_or_default()
         .into_iter()
-        .map(|k| check_expr(at, "payload.key", &k, fields, None))
+        .enumerate()
+        .map(|(i, k)| check_expr(at, &format!("payload.key #{}", i + 1), &k, fields, None))
         .collect::<Result<Vec<_>, _>>()?;
+    if when.is_some() && p.table.is_none() {
+        return Err(at.err(
+            "payload.when",
+            "`when` decides whether to dispatch: it needs a `table`",
+        ));
+    }
     match (&p.table, keys.is_empty()) {
         (Some(_), true) => return Err(at.err("payload", "`table` needs a `key` to look up")),
         (None, false) => return Err(at.err("payload", "`key` needs a `table` to look it up in")),

@@ -302,8 +302,8 @@ pub struct Registry {
 pub struct Table {
     /// (key, protocol id, display-name override)
     pub keys: Vec<(u64, String, Option<String>)>,
-    /// (protocol id, hook function)
-    pub heuristics: Vec<(String, String)>,
+    /// (protocol id, hook function, display-name override)
+    pub heuristics: Vec<(String, String, Option<String>)>,
 }
 
 /// Where each field ends in the header, in bytes, when that is the same in every header:

@@ -599,7 +599,7 @@ fn tables_collect_every_binding() {
     );
     assert_eq!(
         next.heuristics,
-        [("inner".to_owned(), "looks_like_inner".to_owned())]
+        [("inner".to_owned(), "looks_like_inner".to_owned(), None)]
     );
     let inner = &model.protocols[1];
     assert!(matches!(&inner.binds[2].key, BindKey::Heuristic(h) if h == "looks_like_inner"));
@@ -1077,7 +1077,7 @@ fn real_specs_model() {
     assert!(model.tables["tcp_port"]
         .heuristics
         .iter()
-        .any(|(p, _)| p == "http"));
+        .any(|(p, _, _)| p == "http"));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1227,7 +1227,7 @@ key   = ["srcport", "dstport"]
     expect_error(
         &[("p.toml", &spec)],
         "p.toml",
-        "payload.key",
+        "payload.key #2",
         &["unknown name `dstport`"],
     );
 }
@@ -1286,7 +1286,7 @@ fn ipv4_in_a_payload_key() {
     expect_error(
         &[("p.toml", &spec)],
         "p.toml",
-        "payload.key",
+        "payload.key #1",
         &["`src` is not a number"],
     );
 }
@@ -2118,13 +2118,8 @@ fn misspelt_key() {
     expect_error(
         &[("p.toml", &spec)],
         "p.toml",
-        "",
-        &[
-            "unknown field `tpye`",
-            "expected one of",
-            "`type`",
-            "line 8",
-        ],
+        "line 8",
+        &["unknown field `tpye`", "expected one of", "`type`"],
     );
 }
 
@@ -2134,7 +2129,7 @@ fn misspelt_key_in_protocol() {
     expect_error(
         &[("p.toml", spec)],
         "p.toml",
-        "",
+        "line 5",
         &["unknown field `endain`"],
     );
 }
@@ -2145,7 +2140,7 @@ fn misspelt_key_in_registry() {
     expect_error(
         &[("registry/kinds.toml", reg)],
         "registry/kinds.toml",
-        "",
+        "line 3",
         &["unknown field `widht`"],
     );
 }

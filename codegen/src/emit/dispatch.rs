@@ -300,13 +300,14 @@ fn emit_table(name: &str, table: &Table) -> TokenStream {
         return lookup;
     }
     let h = format_ident!("{}_heuristic", name);
-    let tries = table.heuristics.iter().map(|(proto, hook)| {
+    let tries = table.heuristics.iter().map(|(proto, hook, bind_name)| {
+        let name = opt_str(bind_name.as_deref());
         let v = camel(proto);
         let m = ident(proto);
         let hook = ident(hook);
         quote! {
             if crate::hooks::#m::#hook(payload) {
-                return Some(Next { protocol: ProtocolId::#v, name: None });
+                return Some(Next { protocol: ProtocolId::#v, name: #name });
             }
         }
     });
