@@ -244,6 +244,29 @@ impl Expr {
         Ok(expr)
     }
 
+    /// The expression that holds exactly when this one does not: comparisons flip
+    /// (`a >= 5` → `a < 5`), a negation drops, anything else gets a `!`.
+    pub fn negated(&self) -> Expr {
+        use BinOp::*;
+        let flip = |op| match op {
+            Eq => Some(Ne),
+            Ne => Some(Eq),
+            Lt => Some(Ge),
+            Le => Some(Gt),
+            Gt => Some(Le),
+            Ge => Some(Lt),
+            _ => None,
+        };
+        match self {
+            Expr::Not(inner) => (**inner).clone(),
+            Expr::Binary(op, a, b) => match flip(*op) {
+                Some(f) => Expr::Binary(f, a.clone(), b.clone()),
+                None => Expr::Not(Box::new(self.clone())),
+            },
+            _ => Expr::Not(Box::new(self.clone())),
+        }
+    }
+
     /// Every number written in the expression.
     pub fn literals(&self) -> Vec<u64> {
         match self {
@@ -387,7 +410,7 @@ impl Expr {
         })
     }
 
-    fn bool_operand(
+    pub(crate) fn bool_operand(
         &self,
         resolve: &dyn Fn(&str) -> Option<(TokenStream, Ty)>,
     ) -> Result<TokenStream, String> {
@@ -452,6 +475,14 @@ mod tests {
         );
         assert_eq!(parse("!(a)").names(), vec!["a"]);
         assert_eq!(parse("if(a == 0, 1, a)").names(), vec!["a", "a"]);
+    }
+
+    #[test]
+    fn negation_flips_comparisons() {
+        assert_eq!(parse("a >= 5").negated(), parse("a < 5"));
+        assert_eq!(parse("a == 1").negated(), parse("a != 1"));
+        assert_eq!(parse("!a").negated(), parse("a"));
+        assert_eq!(parse("a && b").negated(), parse("!(a && b)"));
     }
 
     #[test]

@@ -4,6 +4,4 @@
 //! Nothing here is written by hand; see `specs/README.md` for the language and
 //! `cargo run -p pcapkit-codegen --example dump -- specs DIR` to read the code.
 
-#![allow(clippy::all)]
-
 include!(concat!(env!("OUT_DIR"), "/protocols.rs"));

@@ -81,10 +81,14 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
     let wrap_h = wrap(quote!(h));
     let wrap_partial: Vec<TokenStream> = frame
         .iter()
-        .zip(wrap(quote!(partial)))
-        .map(|(p, w)| {
+        .map(|p| {
             let (m, t) = (ident(&p.id), camel(&p.id));
-            quote!({ let partial = #m::#t::parse_partial(input)?; #w })
+            let read = quote!(#m::#t::parse_partial(input)?);
+            if p.hook.is_some() {
+                quote!(::std::boxed::Box::new(#read))
+            } else {
+                read
+            }
         })
         .collect();
     let lower_names: Vec<String> = frame.iter().map(|p| p.name.to_lowercase()).collect();

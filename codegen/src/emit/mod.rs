@@ -194,10 +194,13 @@ pub(crate) fn deps<'a>(fields: &'a [Field], exprs: &[&Expr]) -> Vec<&'a Field> {
 
 /// `value` (of type `ty`) as a `u64`: `u64::from(x)` for unsigned, a cast for signed.
 pub(crate) fn widen(value: TokenStream, ty: &FieldType) -> TokenStream {
-    if ty.is_uint() {
-        quote!(u64::from(#value))
-    } else {
-        quote!((#value as u64))
+    match ty {
+        FieldType::Int {
+            bytes: 8,
+            signed: false,
+        } => value,
+        FieldType::Int { signed: false, .. } => quote!(u64::from(#value)),
+        _ => quote!((#value as u64)),
     }
 }
 

@@ -470,7 +470,7 @@ fn emit_check(p: &Protocol) -> TokenStream {
         for (what, a) in asserts {
             exprs.push(&a.expr);
             let resolve = local_resolver(&p.fields);
-            let cond = a.expr.to_bool(&resolve).expect("checked");
+            let fails = a.expr.negated().bool_operand(&resolve).expect("checked");
             // The message names the values the assertion read.
             let mut names: Vec<&str> = a.expr.names();
             names.dedup();
@@ -498,7 +498,7 @@ fn emit_check(p: &Protocol) -> TokenStream {
                 guard = quote!(#guard #n.is_some() &&);
             }
             checks.push(quote! {
-                if #guard !(#cond) {
+                if #guard #fails {
                     return Err(crate::layer::DissectError::new(format!(#msg, #(#args),*)));
                 }
             });
@@ -597,9 +597,9 @@ fn emit_next(model: &Model, p: &Protocol) -> TokenStream {
         quote!(_payload)
     };
     let when = payload.when.as_ref().map(|w| {
-        let code = w.expr.to_bool(&resolve).expect("checked");
+        let code = w.expr.negated().to_bool(&resolve).expect("checked");
         quote! {
-            if !(#code) {
+            if #code {
                 return None;
             }
         }
@@ -629,6 +629,10 @@ fn emit_next(model: &Model, p: &Protocol) -> TokenStream {
 /// Rust building the `Value` of an entry from `src` (the container or field value).
 fn value_of(ty: &FieldType, registry: Option<&String>, src: TokenStream) -> TokenStream {
     match ty {
+        FieldType::Int {
+            signed: true,
+            bytes: 8,
+        } => quote!(crate::value::Value::Int(#src)),
         FieldType::Int { signed: true, .. } => quote!(crate::value::Value::Int(i64::from(#src))),
         FieldType::Int { .. } => match registry {
             Some(r) => {
@@ -736,6 +740,14 @@ pub(crate) fn visit_entry(
     }
 }
 
+/// `&value` → `value` in visiting code, for a `value` that is a reference already.
+fn strip_borrows(code: TokenStream) -> TokenStream {
+    code.to_string()
+        .replace("& value", "value")
+        .parse()
+        .expect("valid Rust")
+}
+
 /// Visiting a value of a TLV variant (which cannot hold a TLV list itself).
 pub(crate) fn visit_entry_for_tlv(
     e: &Entry,
@@ -773,6 +785,8 @@ fn emit_visit(model: &Model, p: &Protocol, lay: &ProtoLayout) -> TokenStream {
         let is_copy = f.ty.fixed_size().is_some();
         let mut stmt = if f.cond.is_some() {
             let inner = visit_entry(Some(model), &e, info, &infos_from, i, quote!(value));
+            // A non-copy value is borrowed: `value` is then a reference already.
+            let inner = if is_copy { inner } else { strip_borrows(inner) };
             let pat = if is_copy {
                 quote!(Some(value))
             } else {

@@ -22,7 +22,12 @@ pub fn emit(t: &TlvFamily) -> TokenStream {
         let name = camel(&v.name);
         let kind = v.kind;
         let doc = docs(&[&v.doc]);
-        kinds.push(quote!(#family::#name { .. } => #kind,));
+        let kind = proc_macro2::Literal::u64_unsuffixed(kind);
+        kinds.push(if v.fields.is_empty() {
+            quote!(#family::#name => #kind,)
+        } else {
+            quote!(#family::#name(_) => #kind,)
+        });
         if v.fields.is_empty() {
             variants.push(quote!(#doc #name,));
             reads.push(quote!(#kind => value.is_empty().then_some(#family::#name),));

@@ -413,7 +413,7 @@ impl Extractor {
         let keep_bytes = handout || self.store || self.dumper.is_some() || self.verbose.is_some();
         let mut frame = std::mem::take(&mut self.scratch);
         loop {
-            match self.reader.next() {
+            match self.reader.next_event() {
                 None => {
                     self.scratch = frame;
                     return Ok(None);

@@ -165,7 +165,7 @@ impl CaptureReader {
     }
 
     /// The next event: `None` at the end, and after a warning that stopped the reader.
-    pub fn next(&mut self) -> Option<Event> {
+    pub fn next_event(&mut self) -> Option<Event> {
         if self.done {
             return None;
         }
@@ -188,7 +188,7 @@ impl CaptureReader {
 }
 
 impl CaptureReader {
-    /// The bytes of the last [`Event::Packet`], valid until the next call to `next`.
+    /// The bytes of the last [`Event::Packet`], valid until the next call to `next_event`.
     pub fn packet(&self) -> &[u8] {
         match (self.packet, &self.format) {
             (Span::Input { offset, len }, _) => self.source.recent(offset, len),

@@ -81,7 +81,7 @@ pub fn open(source: &mut Source, magic: [u8; 4]) -> Result<(State, PcapHeader), 
 pub fn next(source: &mut Source, state: &mut State, span: &mut Span) -> Step {
     let offset = source.offset();
     let header = match source.fill(state.record_len) {
-        Ok(h) if h.is_empty() => return Step::End,
+        Ok([]) => return Step::End,
         Ok(h) if h.len() < state.record_len => {
             return Step::Stop(format!(
                 "the file ends inside the header of record {} (offset {offset}: {} of {} bytes)",

@@ -141,7 +141,7 @@ pub fn next(source: &mut Source, state: &mut State, span: &mut Span) -> Step {
     loop {
         let offset = source.offset();
         let head = match source.fill(12) {
-            Ok(h) if h.is_empty() => return Step::End,
+            Ok([]) => return Step::End,
             Ok(h) if h.len() < 12 => {
                 return Step::Stop(format!(
                     "the file ends inside a block header (offset {offset}, {} bytes left)",
@@ -242,17 +242,26 @@ fn interface(state: &mut State, endian: Endian, offset: u64) -> Step {
     }
 }
 
-/// The packet of a packet block: checks its interface and length, copies its bytes.
-fn packet(
-    state: &mut State,
-    offset: u64,
+/// What the three kinds of packet block say about their packet.
+struct PacketInfo {
     interface: u32,
+    /// Timestamp in the interface's units (none in a simple packet block).
     units: Option<u64>,
+    /// Where the packet's bytes start in the block body.
     body_at: usize,
     cap_len: u32,
     orig_len: u32,
-    span: &mut Span,
-) -> Step {
+}
+
+/// The packet of a packet block: checks its interface and length, locates its bytes.
+fn packet(state: &mut State, offset: u64, info: PacketInfo, span: &mut Span) -> Step {
+    let PacketInfo {
+        interface,
+        units,
+        body_at,
+        cap_len,
+        orig_len,
+    } = info;
     let Some(iface) = state.interfaces.get(interface as usize) else {
         return Step::Stop(format!(
             "packet block at offset {offset} names interface {interface}, but the section describes {}",
@@ -286,16 +295,14 @@ fn enhanced(state: &mut State, endian: Endian, offset: u64, span: &mut Span) -> 
     match PcapngEpb::parse(&state.block, endian) {
         Ok((h, len)) => {
             let units = (u64::from(h.ts_high) << 32) | u64::from(h.ts_low);
-            packet(
-                state,
-                offset,
-                h.interface_id,
-                Some(units),
-                len,
-                h.cap_len,
-                h.orig_len,
-                span,
-            )
+            let info = PacketInfo {
+                interface: h.interface_id,
+                units: Some(units),
+                body_at: len,
+                cap_len: h.cap_len,
+                orig_len: h.orig_len,
+            };
+            packet(state, offset, info, span)
         }
         Err(e) => Step::Stop(format!("enhanced packet block at offset {offset}: {e}")),
     }
@@ -305,16 +312,14 @@ fn obsolete(state: &mut State, endian: Endian, offset: u64, span: &mut Span) -> 
     match PcapngOpb::parse(&state.block, endian) {
         Ok((h, len)) => {
             let units = (u64::from(h.ts_high) << 32) | u64::from(h.ts_low);
-            packet(
-                state,
-                offset,
-                u32::from(h.interface_id),
-                Some(units),
-                len,
-                h.cap_len,
-                h.orig_len,
-                span,
-            )
+            let info = PacketInfo {
+                interface: u32::from(h.interface_id),
+                units: Some(units),
+                body_at: len,
+                cap_len: h.cap_len,
+                orig_len: h.orig_len,
+            };
+            packet(state, offset, info, span)
         }
         Err(e) => Step::Stop(format!("packet block at offset {offset}: {e}")),
     }
@@ -330,7 +335,14 @@ fn simple(state: &mut State, endian: Endian, offset: u64, span: &mut Span) -> St
             if snaplen > 0 {
                 cap_len = cap_len.min(snaplen);
             }
-            packet(state, offset, 0, None, len, cap_len, h.orig_len, span)
+            let info = PacketInfo {
+                interface: 0,
+                units: None,
+                body_at: len,
+                cap_len,
+                orig_len: h.orig_len,
+            };
+            packet(state, offset, info, span)
         }
         Err(e) => Step::Stop(format!("simple packet block at offset {offset}: {e}")),
     }
