@@ -11,7 +11,9 @@ use pcapkit::protocols::Header;
 use pcapkit::{Extractor, ProtocolId};
 
 fn main() -> Result<(), pcapkit::Error> {
-    let path = std::env::args().nth(1).unwrap_or_else(|| "samples/demo.pcap".to_owned());
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "samples/demo.pcap".to_owned());
     // Iterator mode without storing frames: memory stays flat whatever the capture's size.
     let mut extractor = Extractor::builder().input(&path).store(false).build()?;
     let mut chains: BTreeMap<String, u64> = BTreeMap::new();
@@ -27,7 +29,7 @@ fn main() -> Result<(), pcapkit::Error> {
         println!("{n:>8}  {chain}");
     }
     let mut busiest: Vec<_> = ports.into_iter().collect();
-    busiest.sort_by(|a, b| b.1.cmp(&a.1));
+    busiest.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
     for (port, n) in busiest.iter().take(5) {
         println!("{n:>8}  TCP segments to port {port}");
     }

@@ -191,7 +191,7 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
 
         impl ::core::fmt::Display for ProtocolId {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.name())
+                f.pad(self.name())
             }
         }
 

@@ -77,10 +77,13 @@ fn proto_layout(model: &Model, p: &Protocol, base: usize) -> ProtoLayout {
         let f = e.field;
         match &f.ty {
             FieldType::Tlv(family) => {
-                let kind_ty = match model.tlv(family).and_then(|t| t.registry.as_ref()) {
-                    Some(r) => format!("u16 ({r})"),
-                    None => "u16".to_owned(),
+                let family = model.tlv(family);
+                let bits = |bytes: Option<u8>| format!("u{}", u32::from(bytes.unwrap_or(1)) * 8);
+                let kind_ty = match family.and_then(|t| t.registry.as_ref()) {
+                    Some(r) => format!("{} ({r})", bits(family.map(|t| t.kind_bytes))),
+                    None => bits(family.map(|t| t.kind_bytes)),
                 };
+                let length_ty = bits(family.map(|t| t.length_bytes));
                 push(
                     &mut infos,
                     u32::MAX,
@@ -92,7 +95,7 @@ fn proto_layout(model: &Model, p: &Protocol, base: usize) -> ProtoLayout {
                     &mut infos,
                     u32::MAX,
                     &format!("{}.length", f.name),
-                    "u16".into(),
+                    length_ty,
                     "option length, as on the wire",
                 );
                 push(
@@ -102,7 +105,7 @@ fn proto_layout(model: &Model, p: &Protocol, base: usize) -> ProtoLayout {
                     "bytes".into(),
                     "value of an option kept raw",
                 );
-                if let Some(t) = model.tlv(family) {
+                if let Some(t) = family {
                     for v in &t.variants {
                         for ve in entries(&v.fields) {
                             push(&mut infos, u32::MAX, ve.name, ve.ty.clone(), ve.doc);

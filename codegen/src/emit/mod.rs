@@ -271,9 +271,28 @@ pub(crate) fn bind_from_self(deps: &[&Field]) -> TokenStream {
 
 /// Doc comment lines as attributes.
 pub(crate) fn docs(lines: &[&str]) -> TokenStream {
-    let lines = lines.iter().filter(|l| !l.is_empty()).map(|l| {
-        let l = format!(" {l}");
+    // Empty lines separate paragraphs; leading and trailing ones (and runs) are dropped.
+    let mut kept: Vec<&str> = Vec::new();
+    for l in lines {
+        if !l.is_empty() || kept.last().is_some_and(|k| !k.is_empty()) {
+            kept.push(l);
+        }
+    }
+    while kept.last() == Some(&"") {
+        kept.pop();
+    }
+    let lines = kept.iter().map(|l| {
+        let l = if l.is_empty() {
+            String::new()
+        } else {
+            format!(" {l}")
+        };
         quote!(#[doc = #l])
     });
     quote!(#(#lines)*)
+}
+
+/// An index literal without a type suffix (`FIELDS[3]`, not `FIELDS[3usize]`).
+pub(crate) fn index(i: usize) -> proc_macro2::Literal {
+    proc_macro2::Literal::usize_unsuffixed(i)
 }

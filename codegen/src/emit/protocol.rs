@@ -19,12 +19,19 @@ pub fn emit(model: &Model, layout: &Layout, p: &Protocol) -> TokenStream {
     let methods = emit_methods(model, p, lay);
     let visit = emit_visit(model, p, lay);
     let fields = emit_field_table(p, lay);
+    let accessors = if accessors.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            impl #ty {
+                #accessors
+            }
+        }
+    };
     quote! {
         #strukt
         #helpers
-        impl #ty {
-            #accessors
-        }
+        #accessors
         impl #ty {
             #methods
             #visit
@@ -100,7 +107,12 @@ fn emit_struct(p: &Protocol) -> TokenStream {
 }
 
 fn field_doc(f: &Field) -> TokenStream {
-    let mut lines = vec![f.doc.clone()];
+    let first = if f.doc.is_empty() {
+        format!("`{}` ({}).", f.name, f.ty.describe())
+    } else {
+        f.doc.clone()
+    };
+    let mut lines = vec![first];
     if !f.bits.is_empty() {
         let ranges: Vec<String> = f
             .bits
@@ -711,6 +723,7 @@ pub(crate) fn visit_entry(
                 })
                 .unwrap_or(0);
             let infos = infos_from(local_index);
+            let n = index(n);
             quote!(crate::tlv::visit(&#src, v, &#infos[..#n]);)
         }
         FieldType::KvList => {
@@ -765,6 +778,9 @@ pub(crate) fn struct_with_accessors(p: &Protocol) -> TokenStream {
     let strukt = emit_struct(p);
     let helpers = emit_helpers(p);
     let accessors = emit_accessors(p);
+    if accessors.is_empty() {
+        return quote!(#strukt #helpers);
+    }
     quote! {
         #strukt
         #helpers
@@ -779,8 +795,12 @@ fn emit_visit(model: &Model, p: &Protocol, lay: &ProtoLayout) -> TokenStream {
     for e in entries(&p.fields) {
         let f = e.field;
         let i = lay.entry(e.name);
-        let info = quote!(&FIELDS[#i]);
-        let infos_from = |start: usize| quote!(FIELDS[#start..]);
+        let at = index(i);
+        let info = quote!(&FIELDS[#at]);
+        let infos_from = |start: usize| {
+            let start = index(start);
+            quote!(FIELDS[#start..])
+        };
         let name = ident(&f.name);
         let is_copy = f.ty.fixed_size().is_some();
         let mut stmt = if f.cond.is_some() {

@@ -56,8 +56,12 @@ pub fn emit(t: &TlvFamily) -> TokenStream {
             .enumerate()
             .map(|(j, e)| {
                 let i = offset + j;
-                let info = quote!(&infos[#i]);
-                let infos_from = |start: usize| quote!(infos[#start..]);
+                let at = index(i);
+                let info = quote!(&infos[#at]);
+                let infos_from = |start: usize| {
+                    let start = index(start);
+                    quote!(infos[#start..])
+                };
                 let field = ident(&e.field.name);
                 super::protocol::visit_entry_for_tlv(e, info, &infos_from, i, quote!(x.#field))
             })

@@ -117,8 +117,24 @@ impl Visitor for Collect<'_> {
             if !cell.is_empty() {
                 cell.push(',');
             }
+            let start = cell.len();
             value.write_text(cell);
+            escape_from(cell, start);
         }
+    }
+}
+
+/// Escapes tabs and line breaks written since `start`, as tshark does, so that a value
+/// never splits a row or a column.
+fn escape_from(cell: &mut String, start: usize) {
+    if cell[start..].contains(['\t', '\n', '\r', '\\']) {
+        let escaped = cell[start..]
+            .replace('\\', "\\\\")
+            .replace('\t', "\\t")
+            .replace('\n', "\\n")
+            .replace('\r', "\\r");
+        cell.truncate(start);
+        cell.push_str(&escaped);
     }
 }
 
@@ -181,6 +197,14 @@ impl<W: Write> Dumper for Fields<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tabs_and_line_breaks_are_escaped() {
+        let mut cell = String::from("a,");
+        Value::Text("x\ty\r\nz\\").write_text(&mut cell);
+        escape_from(&mut cell, 2);
+        assert_eq!(cell, "a,x\\ty\\r\\nz\\\\");
+    }
 
     #[test]
     fn unknown_fields_suggest_known_ones() {

@@ -212,7 +212,8 @@ fn layer_key(layer: &Layer) -> &'static str {
 /// Writes a frame as the members of an open object.
 pub fn frame_members(json: &mut JsonText, frame: &Frame, nanosecond: bool) {
     json.open_object("frame_info");
-    json.uint_field("ts_sec", frame.timestamp.secs as u64);
+    json.key("ts_sec");
+    json.value(&Value::Int(frame.timestamp.secs), false);
     if nanosecond {
         json.uint_field("ts_nsec", u64::from(frame.timestamp.nanos));
     } else {

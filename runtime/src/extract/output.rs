@@ -2,6 +2,7 @@
 //! place once complete, so a failed or interrupted run never leaves half a file.
 
 use std::io::{self, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use super::Error;
@@ -9,7 +10,10 @@ use super::Error;
 pub enum Output {
     Stdout,
     File {
+        /// The name the user gave.
         path: PathBuf,
+        /// The file replaced: `path` with symbolic links resolved.
+        target: PathBuf,
         temp: Option<tempfile::NamedTempFile>,
     },
     /// Something that is not a regular file (`/dev/null`, a FIFO, a terminal): written
@@ -48,20 +52,25 @@ impl Output {
                 })?;
             return Ok(Output::Special { path, file });
         }
-        let dir = match path.parent() {
+        // Through a symbolic link, the file it names is the one replaced, not the link.
+        let target = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        let dir = match target.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
             _ => PathBuf::from("."),
         };
         let temp = tempfile::Builder::new()
             .prefix(".pcapkit-")
             .suffix(".tmp")
+            // As any new file: 0666 less the umask, not a temporary file's 0600.
+            .permissions(std::fs::Permissions::from_mode(0o666))
             .tempfile_in(&dir)
             .map_err(|source| Error::Write {
                 path: path.display().to_string(),
-                source,
+                source: plain(source),
             })?;
         Ok(Output::File {
             path,
+            target,
             temp: Some(temp),
         })
     }
@@ -72,6 +81,7 @@ impl Output {
             Output::File {
                 path,
                 temp: Some(temp),
+                ..
             } => temp
                 .as_file()
                 .try_clone()
@@ -87,7 +97,9 @@ impl Output {
                     path: path.display().to_string(),
                     source,
                 }),
-            Output::File { path, temp: None } => Err(Error::Write {
+            Output::File {
+                path, temp: None, ..
+            } => Err(Error::Write {
                 path: path.display().to_string(),
                 source: io::Error::other("the output is already complete"),
             }),
@@ -96,11 +108,11 @@ impl Output {
 
     /// Renames the complete temporary file to its final name.
     pub fn commit(&mut self) -> Result<(), Error> {
-        if let Output::File { path, temp } = self {
+        if let Output::File { path, target, temp } = self {
             if let Some(temp) = temp.take() {
-                temp.persist(&*path).map_err(|e| Error::Write {
+                temp.persist(&*target).map_err(|e| Error::Write {
                     path: path.display().to_string(),
-                    source: e.error,
+                    source: plain(e.error),
                 })?;
             }
         }
@@ -119,5 +131,13 @@ impl Output {
             Output::Stdout => "standard output".into(),
             Output::File { path, .. } | Output::Special { path, .. } => path.display().to_string(),
         }
+    }
+}
+
+/// The error without the temporary file's name, which means nothing to the user.
+fn plain(e: io::Error) -> io::Error {
+    match e.raw_os_error() {
+        Some(code) => io::Error::from_raw_os_error(code),
+        None => io::Error::from(e.kind()),
     }
 }
