@@ -332,6 +332,11 @@ fn inputs(frames: &[Sample]) -> Vec<(&'static str, Vec<&[u8]>)> {
 }
 
 fn check(frames: &[Sample]) {
+    eprintln!(
+        "size_of: Layer {} bytes, Header {} bytes",
+        std::mem::size_of::<Layer>(),
+        std::mem::size_of::<pcapkit::protocols::Header>()
+    );
     for (name, data, chain_expected) in frames {
         let frame = frame_of(1, data);
         assert_eq!(&frame.protocols(), chain_expected, "{name}");

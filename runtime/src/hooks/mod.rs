@@ -2,3 +2,4 @@
 //! Everything else about these protocols (struct, fields, dispatch, tests) is generated.
 
 pub mod http;
+pub mod null;
