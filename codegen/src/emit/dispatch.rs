@@ -54,6 +54,21 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
         .collect();
     let levels: Vec<_> = frame.iter().map(|p| ident(p.layer.variant())).collect();
     let n = frame.len();
+    let variant_docs: Vec<String> = frame
+        .iter()
+        .map(|p| {
+            let title = if p.title.is_empty() {
+                &p.name
+            } else {
+                &p.title
+            };
+            format!(" {title} (`{}`).", p.id)
+        })
+        .collect();
+    let header_docs: Vec<String> = frame
+        .iter()
+        .map(|p| format!(" A {} header.", p.name))
+        .collect();
     let header_types: Vec<TokenStream> = frame
         .iter()
         .map(|p| {
@@ -129,7 +144,7 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
         /// Every protocol frames are dissected into, one per spec.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum ProtocolId {
-            #(#variants),*
+            #(#[doc = #variant_docs] #variants),*
         }
 
         impl ProtocolId {
@@ -198,8 +213,11 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
         /// One `[[bind]]` of a spec.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub struct Binding {
+            /// The dispatch table.
             pub table: &'static str,
+            /// The key, for a binding by key.
             pub key: ::core::option::Option<u64>,
+            /// The hook function, for a heuristic binding.
             pub heuristic: ::core::option::Option<&'static str>,
             /// Display name for frames found through this binding, if not the protocol's.
             pub name: ::core::option::Option<&'static str>,
@@ -208,6 +226,7 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
         /// The protocol a payload goes to, found through a dispatch table.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub struct Next {
+            /// The protocol of the payload.
             pub protocol: ProtocolId,
             /// The binding's display name, if it has one (`RARP`).
             pub name: ::core::option::Option<&'static str>,
@@ -217,7 +236,7 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
         /// owned strings) are boxed, so that the others stay small.
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub enum Header {
-            #(#variants(#header_types)),*
+            #(#[doc = #header_docs] #variants(#header_types)),*
         }
 
         impl Header {

@@ -21,7 +21,8 @@ pub fn emit(t: &TlvFamily) -> TokenStream {
     for v in &t.variants {
         let name = camel(&v.name);
         let kind = v.kind;
-        let doc = docs(&[&v.doc]);
+        let fallback = format!("`{}` option (kind {}).", v.name, v.kind);
+        let doc = docs(&[if v.doc.is_empty() { &fallback } else { &v.doc }]);
         let kind = proc_macro2::Literal::u64_unsuffixed(kind);
         kinds.push(if v.fields.is_empty() {
             quote!(#family::#name => #kind,)
