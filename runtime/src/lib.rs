@@ -19,6 +19,8 @@
 //! # Ok::<(), pcapkit::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod chain;
 pub mod dump;
 pub mod extract;

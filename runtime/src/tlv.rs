@@ -16,7 +16,9 @@ use crate::value::{BytesDisplay, FieldInfo, Value, Visitor};
 /// How a family frames its options (from its spec).
 #[derive(Debug, Clone, Copy)]
 pub struct TlvFormat {
+    /// Width of the kind field: 1 or 2 bytes.
     pub kind_bytes: u8,
+    /// Width of the length field: 1 or 2 bytes.
     pub length_bytes: u8,
     /// The length counts the kind and length bytes too.
     pub length_covers_all: bool,
@@ -26,15 +28,19 @@ pub struct TlvFormat {
     pub single: &'static [u64],
     /// A kind after which the rest of the list is padding.
     pub end: Option<u64>,
+    /// Names the kinds when values are visited; `None` shows kinds as plain numbers.
     pub registry: Option<fn(u64) -> Option<&'static str>>,
 }
 
 /// The typed options of a family (generated).
 pub trait TlvValue: Sized {
+    /// How the family's options are framed.
     const FORMAT: TlvFormat;
     /// The option of this kind, if the kind is known and `value` fits its layout.
     fn read(kind: u64, value: &[u8], endian: Endian) -> Option<Self>;
+    /// The kind the option is read from and written as.
     fn kind(&self) -> u64;
+    /// Appends the option's value bytes (not its kind, length or padding) to `out`.
     fn write(&self, out: &mut Vec<u8>, endian: Endian) -> Result<(), DekuError>;
     /// Hands the option's values to `v`; `infos` are this family's value infos for the
     /// protocol using it, in variant order.
@@ -54,28 +60,46 @@ pub enum Tail {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TlvItem<T> {
     /// A one-byte option (EOL, NOP, Pad1).
-    Single { kind: u64 },
+    Single {
+        /// The option's kind.
+        kind: u64,
+    },
     /// An option with a known layout.
     Known {
+        /// The option's kind.
         kind: u64,
+        /// The length field as read (it counts the kind and length bytes too when the
+        /// format's `length_covers_all` is set).
         length: u64,
+        /// The decoded value.
         value: T,
+        /// Bytes after the value up to the format's alignment.
         padding: Vec<u8>,
     },
     /// An option of an unknown kind, or whose value does not fit its kind's layout.
     Raw {
+        /// The option's kind.
         kind: u64,
+        /// The length field as read, as in `Known`.
         length: u64,
+        /// The value bytes, undecoded.
         data: Vec<u8>,
+        /// Bytes after the value up to the format's alignment.
         padding: Vec<u8>,
     },
     /// The end of the list that is not an option.
-    Tail { tail: Tail, data: Vec<u8> },
+    Tail {
+        /// Why the list ended here.
+        tail: Tail,
+        /// Every remaining byte of the list.
+        data: Vec<u8>,
+    },
 }
 
 /// A list of options, in wire order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlvList<T> {
+    /// Every entry, covering all the bytes of the list.
     pub items: Vec<TlvItem<T>>,
 }
 

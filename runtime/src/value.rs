@@ -30,6 +30,7 @@ pub struct FieldInfo {
 /// How a byte string is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BytesDisplay {
+    /// As lower-case hex without separators (the default).
     Hex,
     /// As a MAC address when 6 bytes long, hex otherwise.
     Mac,
@@ -44,15 +45,23 @@ pub enum BytesDisplay {
 /// One dissected value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Value<'a> {
+    /// An unsigned integer or bit range.
     Uint(u64),
+    /// A signed integer.
     Int(i64),
+    /// A one-bit flag.
     Bool(bool),
     /// A registry value: its number, and its name when the registry knows it.
     Enum(u64, Option<&'static str>),
+    /// A MAC address.
     Mac([u8; 6]),
+    /// An IPv4 address.
     Ipv4(Ipv4Addr),
+    /// An IPv6 address.
     Ipv6(Ipv6Addr),
+    /// A byte string, and how to show it.
     Bytes(&'a [u8], BytesDisplay),
+    /// Text, such as an HTTP method or header value.
     Text(&'a str),
 }
 
@@ -144,19 +153,28 @@ pub fn write_bytes(out: &mut String, b: &[u8], display: BytesDisplay) {
 /// header fields) are bracketed by `begin_list`/`end_list`; the entries of a list of
 /// records by `begin_item`/`end_item`.
 pub trait Visitor {
+    /// One value, and the field it belongs to.
     fn field(&mut self, info: &'static FieldInfo, value: Value<'_>);
+    /// A list field starts; its values or items follow, up to the matching `end_list`.
     fn begin_list(&mut self, _info: &'static FieldInfo) {}
+    /// The list opened last ends.
     fn end_list(&mut self) {}
+    /// An entry of the current list starts (a TLV option, a record).
     fn begin_item(&mut self) {}
+    /// The entry opened last ends.
     fn end_item(&mut self) {}
 }
 
 /// A registry's table of named values, for listings.
 #[derive(Debug)]
 pub struct Registry {
+    /// The spec id, as fields' `enum` names it (`ethertype`).
     pub id: &'static str,
+    /// What the values are (`ARP hardware type`).
     pub title: &'static str,
+    /// Where the names come from (an IANA registry, an RFC, a header file).
     pub source: &'static str,
+    /// Every named value and its name, by increasing value.
     pub values: &'static [(u64, &'static str)],
 }
 

@@ -8,12 +8,23 @@ use crate::value::{FieldInfo, Value, Visitor};
 /// A capture timestamp: seconds and nanoseconds since 1970-01-01 UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
 pub struct Timestamp {
+    /// Whole seconds since the epoch; negative before 1970.
     pub secs: i64,
+    /// Nanoseconds past `secs`, `0..1_000_000_000` (always forward in time, even when
+    /// `secs` is negative).
     pub nanos: u32,
 }
 
 impl Timestamp {
     /// `1700000000.019000000`, as tshark's `frame.time_epoch`.
+    ///
+    /// ```
+    /// use pcapkit::Timestamp;
+    ///
+    /// let t = Timestamp { secs: 1_700_000_000, nanos: 19_000_000 };
+    /// assert_eq!(t.epoch(), "1700000000.019000000");
+    /// assert_eq!(Timestamp { secs: -2, nanos: 500_000_000 }.epoch(), "-1.500000000");
+    /// ```
     pub fn epoch(&self) -> String {
         self.to_string()
     }
@@ -67,7 +78,9 @@ pub enum LayerKind {
     Raw,
     /// A header that could not be read: which protocol, and why.
     Malformed {
+        /// The protocol the dispatch table chose for these bytes.
         protocol: ProtocolId,
+        /// The dissector's error message.
         reason: String,
     },
 }
@@ -75,6 +88,7 @@ pub enum LayerKind {
 /// One layer of a frame, and where it lies in the frame's bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layer {
+    /// What the layer holds: a header, raw bytes, or a malformed header.
     pub kind: LayerKind,
     /// Display name (the protocol's, or its binding's, like `RARP`; `Raw`; `Malformed`).
     pub name: &'static str,
@@ -102,6 +116,7 @@ impl Layer {
         }
     }
 
+    /// The dissected header, if the layer holds one (`None` for Raw and Malformed).
     pub fn header(&self) -> Option<&Header> {
         match &self.kind {
             LayerKind::Header(h) => Some(h),
@@ -191,6 +206,7 @@ impl<V: Visitor + ?Sized> Visitor for Captured<'_, V> {
 pub struct Frame {
     /// 1-based position in the capture.
     pub number: u64,
+    /// When the frame was captured, from the record header.
     pub timestamp: Timestamp,
     /// Length on the wire.
     pub len: u32,
@@ -202,6 +218,7 @@ pub struct Frame {
     pub interface: Option<u32>,
     /// The captured bytes.
     pub data: Vec<u8>,
+    /// The layers dissected from `data`, outermost (link layer) first.
     pub layers: Vec<Layer>,
 }
 

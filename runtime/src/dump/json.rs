@@ -288,6 +288,7 @@ pub struct Json<W: Write> {
 }
 
 impl<W: Write> Json<W> {
+    /// Writes to `out`, a frame at a time; wrap a file in a `BufWriter`.
     pub fn new(out: W) -> Self {
         let mut text = JsonText::new(true);
         text.open('{', false);
@@ -367,6 +368,7 @@ pub struct Ndjson<W: Write> {
 }
 
 impl<W: Write> Ndjson<W> {
+    /// Writes to `out`, a line per frame; wrap a file in a `BufWriter`.
     pub fn new(out: W) -> Self {
         Ndjson {
             out,

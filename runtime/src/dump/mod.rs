@@ -27,8 +27,10 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, for parsing by name.
     pub const ALL: [Format; 3] = [Format::Json, Format::Ndjson, Format::Fields];
 
+    /// The name [`FromStr`] accepts (in any case) and [`Display`](fmt::Display) prints.
     pub fn name(self) -> &'static str {
         match self {
             Format::Json => "json",
@@ -46,7 +48,16 @@ impl Format {
         }
     }
 
-    /// The format a file name's extension suggests.
+    /// The format a file name's extension suggests (any case; `jsonl` is NDJSON);
+    /// `None` for an extension no format uses.
+    ///
+    /// ```
+    /// use pcapkit::Format;
+    ///
+    /// assert_eq!(Format::from_extension("JSONL"), Some(Format::Ndjson));
+    /// assert_eq!(Format::from_extension("tsv"), Some(Format::Fields));
+    /// assert_eq!(Format::from_extension("pcap"), None);
+    /// ```
     pub fn from_extension(ext: &str) -> Option<Format> {
         match ext.to_ascii_lowercase().as_str() {
             "json" => Some(Format::Json),
@@ -76,13 +87,17 @@ impl FromStr for Format {
 
 /// Writes what the extractor finds.
 pub trait Dumper {
+    /// The capture's file header, first of all; pcapng has none, and says so.
     fn header(&mut self, info: &CaptureInfo) -> io::Result<()>;
+    /// A pcapng section header block, when it is read; ignored by default.
     fn section(&mut self, _section: &Section) -> io::Result<()> {
         Ok(())
     }
+    /// A pcapng interface description block, when it is read; ignored by default.
     fn interface(&mut self, _interface: &Interface) -> io::Result<()> {
         Ok(())
     }
+    /// A frame, once dissected.
     fn frame(&mut self, frame: &Frame) -> io::Result<()>;
     /// Completes the output (closing brackets) and flushes it.
     fn finish(&mut self) -> io::Result<()>;

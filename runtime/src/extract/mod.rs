@@ -37,12 +37,31 @@ use output::Output;
 /// Why extraction failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The capture file could not be opened.
     #[error("cannot open {path}: {source}")]
-    Open { path: PathBuf, source: io::Error },
+    Open {
+        /// The capture file.
+        path: PathBuf,
+        /// Why it could not be opened.
+        source: io::Error,
+    },
+    /// The capture's file header could not be read, or is not pcap or pcapng.
     #[error("{path}: {source}")]
-    Read { path: String, source: ReadError },
+    Read {
+        /// The input: the file's path, `standard input`, or `input` for a reader.
+        path: String,
+        /// What was wrong.
+        source: ReadError,
+    },
+    /// The output could not be created, written or moved into place.
     #[error("cannot write {path}: {source}")]
-    Write { path: String, source: io::Error },
+    Write {
+        /// The output: the file's path, `standard output`, or `output`.
+        path: String,
+        /// Why the write failed.
+        source: io::Error,
+    },
+    /// The options do not make sense: no input, or an unknown `fields` column.
     #[error("{0}")]
     Usage(String),
 }
@@ -326,6 +345,8 @@ pub struct Extractor {
 }
 
 impl Extractor {
+    /// Starts with PyPCAPKit's defaults: `store` and `extension` on, `auto` off, no
+    /// output, no threshold.
     pub fn builder() -> ExtractorBuilder {
         ExtractorBuilder::default()
     }

@@ -22,11 +22,14 @@ use source::Source;
 /// Byte order of a file or section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ByteOrder {
+    /// Least significant byte first.
     Little,
+    /// Most significant byte first (network order).
     Big,
 }
 
 impl ByteOrder {
+    /// `little` or `big`, as the dumps write it.
     pub fn name(self) -> &'static str {
         match self {
             ByteOrder::Little => "little",
@@ -45,12 +48,17 @@ impl ByteOrder {
 /// A file that cannot be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    /// Reading the input failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The magic number is neither pcap's nor pcapng's: its bytes in hex, or `missing`
+    /// when the input is empty.
     #[error("not a pcap or pcapng file (the first bytes are {0})")]
     NotACapture(String),
+    /// The input ends inside the magic number or the pcap file header (named).
     #[error("the file ends inside its {0}")]
     TruncatedHeader(&'static str),
+    /// The pcap file header cannot be parsed, or its version is not 2.x.
     #[error("{0}")]
     Unsupported(String),
 }
@@ -58,15 +66,21 @@ pub enum ReadError {
 /// Metadata of a record; its bytes are [`CaptureReader::packet`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Record {
+    /// When the packet was captured; for pcapng, scaled by the interface's `if_tsresol`
+    /// and `if_tsoffset`, and zero for a Simple Packet Block, which has no timestamp.
     pub timestamp: Timestamp,
     /// Length on the wire.
     pub orig_len: u32,
+    /// Link-layer header type (LINKTYPE_ value): the pcap file header's, or the pcapng
+    /// interface's.
     pub linktype: u32,
-    /// pcapng interface (index in its section).
+    /// pcapng interface (index in its section); `None` in pcap.
     pub interface: Option<u32>,
     /// The timestamp's raw sub-second part as the file stores it, and its unit
     /// (microseconds or nanoseconds in pcap), for PyPCAPKit-style `frame_info`.
     pub ts_frac: u32,
+    /// `ts_frac` is in nanoseconds (always in pcapng, where it is the timestamp's
+    /// `nanos`); otherwise microseconds.
     pub nanosecond: bool,
 }
 
@@ -86,7 +100,9 @@ pub enum Event {
 /// The kind of capture file, with what its header says.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CaptureInfo {
+    /// A pcap file, and its file header.
     Pcap(PcapHeader),
+    /// A pcapng file: its section and interface headers arrive as [`Event`]s.
     Pcapng,
 }
 

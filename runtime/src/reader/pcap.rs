@@ -17,13 +17,17 @@ const MAX_RECORD: u32 = 16 << 20;
 pub struct PcapHeader {
     /// The header as read (magic number, version, time zone, snaplen, link type...).
     pub raw: Raw,
+    /// Byte order of the file, from the magic number.
     pub byte_order: ByteOrder,
+    /// Record timestamps' sub-second part is in nanoseconds (magic a1b23c4d), not
+    /// microseconds.
     pub nanosecond: bool,
     /// The "modified" pcap format, with 8 more bytes per record header.
     pub modified: bool,
 }
 
 impl PcapHeader {
+    /// Link-layer header type of every record (LINKTYPE_ value).
     pub fn linktype(&self) -> u32 {
         u32::from(self.raw.linktype())
     }

@@ -33,7 +33,9 @@ const MAX_BLOCK: u32 = 64 << 20;
 pub struct Section {
     /// 1-based.
     pub number: u32,
+    /// Byte order of every block in the section, from the header's byte-order magic.
     pub byte_order: ByteOrder,
+    /// The Section Header Block as read (version, section length, options).
     pub header: PcapngShb,
 }
 
@@ -55,6 +57,7 @@ pub struct Interface {
     pub section: u32,
     /// 0-based index in the section, as packets name it.
     pub index: u32,
+    /// The Interface Description Block as read (link type, snaplen, options).
     pub header: PcapngIdb,
     /// Timestamp resolution: `if_tsresol` (10^-n seconds, or 2^-n with the top bit set).
     pub tsresol: u8,
@@ -82,6 +85,7 @@ impl Interface {
         }
     }
 
+    /// Link-layer header type of the interface's packets (LINKTYPE_ value).
     pub fn linktype(&self) -> u32 {
         u32::from(self.header.linktype)
     }
