@@ -285,14 +285,57 @@ pub(crate) fn docs(lines: &[&str]) -> TokenStream {
         let l = if l.is_empty() {
             String::new()
         } else {
-            format!(" {l}")
+            format!(" {}", linkify(l))
         };
         quote!(#[doc = #l])
     });
     quote!(#(#lines)*)
 }
 
+/// Wraps bare URLs in angle brackets, which rustdoc turns into links.
+pub(crate) fn linkify(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 4);
+    let mut rest = text;
+    while let Some(at) = [rest.find("https://"), rest.find("http://")]
+        .into_iter()
+        .flatten()
+        .min()
+    {
+        let (before, from) = rest.split_at(at);
+        let len = from
+            .find(|c: char| c.is_whitespace() || c == ')' || c == '>')
+            .unwrap_or(from.len());
+        let url = from[..len].trim_end_matches(['.', ',']);
+        out.push_str(before);
+        if before.ends_with('<') {
+            out.push_str(url);
+        } else {
+            out.push('<');
+            out.push_str(url);
+            out.push('>');
+        }
+        rest = &from[url.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// An index literal without a type suffix (`FIELDS[3]`, not `FIELDS[3usize]`).
 pub(crate) fn index(i: usize) -> proc_macro2::Literal {
     proc_macro2::Literal::usize_unsuffixed(i)
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::linkify;
+
+    #[test]
+    fn bare_urls_become_links() {
+        assert_eq!(
+            linkify("IANA (https://www.iana.org/x). See http://a.b/c, then."),
+            "IANA (<https://www.iana.org/x>). See <http://a.b/c>, then."
+        );
+        assert_eq!(linkify("<https://a.b>"), "<https://a.b>");
+        assert_eq!(linkify("no link"), "no link");
+    }
 }

@@ -48,9 +48,6 @@ fn struct_doc(p: &Protocol) -> TokenStream {
     };
     let first = if p.reference.is_empty() {
         format!("{title}.")
-    } else if p.reference.starts_with("http") {
-        // A bare URL in rustdoc wants angle brackets to become a link.
-        format!("{title} (<{}>).", p.reference)
     } else {
         format!("{title} ({}).", p.reference)
     };

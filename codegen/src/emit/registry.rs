@@ -20,7 +20,7 @@ pub fn emit(registries: &[Registry]) -> TokenStream {
             quote!((#v, #name))
         });
         let fn_doc = format!(" The name of a `{id}` value ({title}), if it has one.");
-        let table_doc = format!(" Every named `{id}` value. Source: {source}.");
+        let table_doc = super::linkify(&format!(" Every named `{id}` value. Source: {source}."));
         quote! {
             #[doc = #fn_doc]
             pub fn #f(value: u64) -> ::core::option::Option<&'static str> {
