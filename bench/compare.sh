@@ -215,10 +215,12 @@ r_fields=$(ratio "$ts_fields" "$pk_fields")
     fi
     echo
     if [ "$py_status" = ok ]; then
+        py_pps=$(num %.0f "$PY_PACKETS / $py_extract")
         echo "PyPCAPKit $py_version, $PY_PACKETS packets: extract() $(ms "$py_extract") ms =" \
-            "$(num %.0f "$PY_PACKETS / $py_extract") pkt/s (import excluded); pcapkit --nofile" \
-            "(whole process) $(ms "$pk_py") ms = $(num %.0f "$PY_PACKETS / $pk_py") pkt/s:" \
-            "$(ratio "$py_extract" "$pk_py")x"
+            "$py_pps pkt/s (import excluded). pcapkit --nofile on the same file:" \
+            "$(ms "$pk_py") ms for the whole process, $(ratio "$py_extract" "$pk_py")x faster;" \
+            "pcapkit's rate on the $PACKETS-packet capture, $(rate "$pk_nofile") pkt/s, is" \
+            "$(num %.0f "$PACKETS / $pk_nofile / $py_pps")x PyPCAPKit's."
     else
         echo "PyPCAPKit: $py_status"
     fi

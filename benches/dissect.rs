@@ -333,9 +333,12 @@ fn inputs(frames: &[Sample]) -> Vec<(&'static str, Vec<&[u8]>)> {
 
 fn check(frames: &[Sample]) {
     eprintln!(
-        "size_of: Layer {} bytes, Header {} bytes",
+        "size_of: Layer {} bytes, Header {} bytes; etherparse: SlicedPacket {} bytes, \
+         PacketHeaders {} bytes",
         std::mem::size_of::<Layer>(),
-        std::mem::size_of::<pcapkit::protocols::Header>()
+        std::mem::size_of::<pcapkit::protocols::Header>(),
+        std::mem::size_of::<etherparse::SlicedPacket>(),
+        std::mem::size_of::<etherparse::PacketHeaders>()
     );
     for (name, data, chain_expected) in frames {
         let frame = frame_of(1, data);
