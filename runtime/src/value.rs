@@ -108,10 +108,15 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Lower-case hex, no separators.
 pub fn write_hex(out: &mut String, bytes: &[u8]) {
-    out.reserve(bytes.len() * 2);
-    for b in bytes {
-        out.push(HEX[usize::from(b >> 4)] as char);
-        out.push(HEX[usize::from(b & 0xf)] as char);
+    // A chunk at a time through a stack buffer: one push per chunk, not per digit.
+    let mut buf = [0u8; 512];
+    for chunk in bytes.chunks(buf.len() / 2) {
+        for (pair, b) in buf.chunks_exact_mut(2).zip(chunk) {
+            pair[0] = HEX[usize::from(b >> 4)];
+            pair[1] = HEX[usize::from(b & 0xf)];
+        }
+        let digits = &buf[..chunk.len() * 2];
+        out.push_str(std::str::from_utf8(digits).expect("hex digits are ASCII"));
     }
 }
 
@@ -199,6 +204,10 @@ mod tests {
         let v6: Ipv6Addr = "2001:db8:0:0:0:0:0:1".parse().unwrap();
         assert_eq!(text(Value::Ipv6(v6)), "2001:db8::1");
         assert_eq!(text(Value::Bytes(&[0xde, 0xad], BytesDisplay::Hex)), "dead");
+        let long: Vec<u8> = (0..=255).cycle().take(1000).collect();
+        let hex = text(Value::Bytes(&long, BytesDisplay::Hex));
+        assert_eq!(hex.len(), 2000);
+        assert!(hex.starts_with("000102") && hex[510..].starts_with("ff00"));
         assert_eq!(
             text(Value::Bytes(&[10, 0, 0, 1], BytesDisplay::Ipv4)),
             "10.0.0.1"

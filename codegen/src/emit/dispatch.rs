@@ -73,14 +73,14 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
         .iter()
         .map(|p| {
             let (m, t) = (ident(&p.id), camel(&p.id));
-            if p.hook.is_some() {
+            if boxed_in_header(p) {
                 quote!(::std::boxed::Box<#m::#t>)
             } else {
                 quote!(#m::#t)
             }
         })
         .collect();
-    let boxed: Vec<bool> = frame.iter().map(|p| p.hook.is_some()).collect();
+    let boxed: Vec<bool> = frame.iter().map(|p| boxed_in_header(p)).collect();
     let wrap = |value: TokenStream| -> Vec<TokenStream> {
         boxed
             .iter()
@@ -99,7 +99,7 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
         .map(|p| {
             let (m, t) = (ident(&p.id), camel(&p.id));
             let read = quote!(#m::#t::parse_partial(input)?);
-            if p.hook.is_some() {
+            if boxed_in_header(p) {
                 quote!(::std::boxed::Box::new(#read))
             } else {
                 read
@@ -292,6 +292,31 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
         /// Number of field ids (`FieldInfo::id` is below this).
         pub const FIELD_COUNT: usize = #field_count;
     }
+}
+
+/// Headers larger than this many bytes are boxed in `Header`, so that every layer of
+/// every frame does not pay for the largest protocol.
+const INLINE_HEADER_BYTES: u64 = 64;
+
+/// Whether a protocol's header is kept behind a `Box` in `Header`: text protocols (owned
+/// strings) and large layouts.
+fn boxed_in_header(p: &Protocol) -> bool {
+    let size: u64 = p
+        .fields
+        .iter()
+        .map(|f| {
+            let inline = match &f.ty {
+                FieldType::Int { bytes: 3, .. } => 4,
+                t => t.fixed_size().unwrap_or(24),
+            };
+            if f.cond.is_some() && f.ty.fixed_size().is_some() {
+                inline * 2
+            } else {
+                inline
+            }
+        })
+        .sum();
+    p.hook.is_some() || size > INLINE_HEADER_BYTES
 }
 
 fn opt_str(s: Option<&str>) -> TokenStream {

@@ -103,7 +103,7 @@ pub struct Layer {
     /// Set when the header itself was cut short (by the snapshot length, or by the end
     /// of an ICMP quote): why it could not be read whole. Only the values held by the
     /// captured bytes are shown.
-    pub truncated: Option<String>,
+    pub truncated: Option<Box<str>>,
 }
 
 impl Layer {

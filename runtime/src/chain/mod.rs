@@ -132,7 +132,7 @@ fn unreadable(n: Next, offset: usize, input: &[u8], reason: String) -> Layer {
                 header_len: input.len(),
                 payload_len: 0,
                 missing: 0,
-                truncated: Some(reason),
+                truncated: Some(reason.into_boxed_str()),
             };
         }
     }

@@ -21,6 +21,7 @@
 //! ```
 
 mod output;
+mod pipeline;
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
@@ -33,6 +34,7 @@ use crate::protocols::ProtocolId;
 use crate::reader::{CaptureInfo, CaptureReader, Event, Interface, ReadError, Section};
 
 use output::Output;
+use pipeline::{Item, Options, Pipeline};
 
 /// Why extraction failed.
 #[derive(Debug, thiserror::Error)]
@@ -198,7 +200,7 @@ impl ExtractorBuilder {
     /// when `auto` is on.
     pub fn build(self) -> Result<Extractor, Error> {
         let auto = self.auto;
-        let mut extractor = self.open()?;
+        let mut extractor = self.open(auto)?;
         if auto {
             extractor.run_to_end()?;
         }
@@ -210,7 +212,7 @@ impl ExtractorBuilder {
         self.auto(true).build()
     }
 
-    fn open(self) -> Result<Extractor, Error> {
+    fn open(self, auto: bool) -> Result<Extractor, Error> {
         let (reader, name, size) = match self.input {
             None => {
                 return Err(Error::Usage(
@@ -261,25 +263,36 @@ impl ExtractorBuilder {
             }
         };
         let progress = (self.progress && io::stderr().is_terminal()).then(|| progress_bar(size));
+        let info = reader.info().clone();
+        // A frame's bytes are copied out of a mapped input only for someone to look at.
+        let keep_bytes = !auto || self.store || dumper.is_some() || self.verbose.is_some();
         let mut extractor = Extractor {
-            reader,
+            reader: Pipeline::start(
+                reader,
+                Options {
+                    keep_bytes,
+                    thresholds: self.thresholds,
+                },
+            ),
+            info,
+            keep_bytes,
+            thresholds: self.thresholds,
+            scratch: Frame::default(),
             name,
             format,
             output,
             dumper,
             store: self.store,
-            thresholds: self.thresholds,
             verbose: self.verbose,
             progress,
             frames: Vec::new(),
             sections: Vec::new(),
             interfaces: Vec::new(),
             warnings: Vec::new(),
-            scratch: Frame::default(),
             count: 0,
             finished: false,
         };
-        let info = extractor.reader.info().clone();
+        let info = extractor.info.clone();
         extractor.dump(|d| d.header(&info))?;
         Ok(extractor)
     }
@@ -325,21 +338,25 @@ fn progress_bar(size: Option<u64>) -> indicatif::ProgressBar {
 
 /// Reads and dissects a capture; see [`ExtractorBuilder`] for the options.
 pub struct Extractor {
-    reader: CaptureReader,
+    /// The reader, running on a thread of its own.
+    reader: Pipeline,
+    info: CaptureInfo,
+    /// Copy frames' bytes out of a mapped input (someone will look at them).
+    keep_bytes: bool,
+    thresholds: Thresholds,
+    /// The frame a mapped packet is read into.
+    scratch: Frame,
     name: String,
     format: Format,
     output: Option<Output>,
     dumper: Option<Box<dyn Dumper + Send>>,
     store: bool,
-    thresholds: Thresholds,
     verbose: Option<Callback>,
     progress: Option<indicatif::ProgressBar>,
     frames: Vec<Frame>,
     sections: Vec<Section>,
     interfaces: Vec<Interface>,
     warnings: Vec<String>,
-    /// The frame being filled, reused when frames are not stored or handed out.
-    scratch: Frame,
     count: u64,
     finished: bool,
 }
@@ -353,7 +370,7 @@ impl Extractor {
 
     /// What the file header says (pcap), or that it is pcapng.
     pub fn info(&self) -> &CaptureInfo {
-        self.reader.info()
+        &self.info
     }
 
     /// pcapng sections read so far.
@@ -428,60 +445,75 @@ impl Extractor {
         }
     }
 
-    /// Reads up to the next frame and dissects it. `handout`: the caller takes the frame.
+    /// Takes the next frame from the reader and dissects it. `handout`: the caller takes
+    /// the frame.
     fn step(&mut self, handout: bool) -> Result<Option<Frame>, Error> {
-        // Without anyone to see the frame, its bytes need not be copied out of the input.
-        let keep_bytes = handout || self.store || self.dumper.is_some() || self.verbose.is_some();
-        let mut frame = std::mem::take(&mut self.scratch);
-        loop {
-            match self.reader.next_event() {
-                None => {
-                    self.scratch = frame;
-                    return Ok(None);
+        let mut frame = loop {
+            match self.reader.next_item() {
+                None => return Ok(None),
+                Some(Item::Frame {
+                    mut frame,
+                    dissected,
+                }) => {
+                    if !dissected {
+                        chain::dissect(
+                            &frame.data,
+                            frame.linktype,
+                            &self.thresholds,
+                            &mut frame.layers,
+                        );
+                    }
+                    break frame;
                 }
-                Some(Event::Packet(record)) => {
-                    self.count += 1;
-                    let bytes = self.reader.packet();
-                    frame.number = self.count;
+                Some(Item::Mapped {
+                    record,
+                    offset,
+                    len,
+                }) => {
+                    let mut frame = std::mem::take(&mut self.scratch);
                     frame.timestamp = record.timestamp;
                     frame.len = record.orig_len;
-                    frame.cap_len = bytes.len() as u32;
+                    frame.cap_len = len as u32;
                     frame.linktype = record.linktype;
                     frame.interface = record.interface;
                     frame.data.clear();
-                    if keep_bytes {
+                    let bytes = self.reader.bytes(offset, len);
+                    if self.keep_bytes || handout {
                         frame.data.extend_from_slice(bytes);
                         chain::dissect(
                             &frame.data,
-                            record.linktype,
+                            frame.linktype,
                             &self.thresholds,
                             &mut frame.layers,
                         );
                     } else {
-                        chain::dissect(bytes, record.linktype, &self.thresholds, &mut frame.layers);
+                        // Dissected where it lies: nobody looks at this frame's bytes.
+                        chain::dissect(bytes, frame.linktype, &self.thresholds, &mut frame.layers);
                     }
-                    break;
+                    break frame;
                 }
-                Some(Event::Section(s)) => {
+                Some(Item::Event(Event::Section(s))) => {
                     self.dump(|d| d.section(&s))?;
                     self.sections.push(s);
                 }
-                Some(Event::Interface(i)) => {
+                Some(Item::Event(Event::Interface(i))) => {
                     self.dump(|d| d.interface(&i))?;
                     self.interfaces.push(i);
                 }
-                Some(Event::Warning(w)) => self.warnings.push(format!("{}: {w}", self.name)),
+                Some(Item::Event(Event::Warning(w))) => {
+                    self.warnings.push(format!("{}: {w}", self.name))
+                }
+                Some(Item::Event(Event::Packet(_))) => {
+                    unreachable!("the reading thread sends packets as items")
+                }
             }
-        }
+        };
+        self.count += 1;
+        frame.number = self.count;
         if let Some(cb) = &mut self.verbose {
             cb(&frame);
         }
-        if let Some(bar) = &self.progress {
-            if self.count % 1024 == 0 {
-                bar.set_position(self.reader.offset());
-                bar.set_message(format!("{} frames", self.count));
-            }
-        }
+        self.progress_tick();
         let result = self.dump(|d| d.frame(&frame));
         if let Err(e) = result {
             self.scratch = frame;
@@ -493,8 +525,22 @@ impl Extractor {
         if handout {
             Ok(Some(frame))
         } else {
-            self.scratch = frame;
+            // Frames go back to the reader to be refilled; the scratch frame stays.
+            if self.scratch.layers.capacity() == 0 {
+                self.scratch = frame;
+            } else {
+                self.reader.recycle(frame);
+            }
             Ok(Some(Frame::default()))
+        }
+    }
+
+    fn progress_tick(&self) {
+        if let Some(bar) = &self.progress {
+            if self.count % 1024 == 0 {
+                bar.set_position(self.reader.offset());
+                bar.set_message(format!("{} frames", self.count));
+            }
         }
     }
 

@@ -17,6 +17,7 @@ use crate::chain::Timestamp;
 pub use pcap::PcapHeader;
 pub use pcapng::{Interface, Section};
 
+pub(crate) use source::prefetch;
 use source::Source;
 
 /// Byte order of a file or section.
@@ -204,6 +205,23 @@ impl CaptureReader {
 }
 
 impl CaptureReader {
+    /// The whole input when it is a memory-mapped file, shared: packets can then be read
+    /// where they lie, from any thread (see [`CaptureReader::packet_offset`]).
+    pub fn mapped(&self) -> Option<std::sync::Arc<memmap2::Mmap>> {
+        self.source.mapped()
+    }
+
+    /// Where the bytes of the last [`Event::Packet`] lie in a mapped input (offset and
+    /// length), when they lie there unchanged.
+    pub fn packet_offset(&self) -> Option<(usize, usize)> {
+        match (self.packet, &self.source) {
+            (Span::Input { offset, len }, source::Source::Mapped { .. }) => {
+                Some((offset as usize, len))
+            }
+            _ => None,
+        }
+    }
+
     /// The bytes of the last [`Event::Packet`], valid until the next call to `next_event`.
     pub fn packet(&self) -> &[u8] {
         match (self.packet, &self.format) {

@@ -14,7 +14,8 @@ const RELEASE_EVERY: usize = 8 << 20;
 pub enum Source {
     /// A regular file, mapped: no copy into a buffer, no read calls.
     Mapped {
-        map: memmap2::Mmap,
+        /// Shared, so that a dissecting thread can read packets where they lie.
+        map: std::sync::Arc<memmap2::Mmap>,
         pos: usize,
         /// Bytes before this were given back.
         released: usize,
@@ -37,7 +38,7 @@ impl Source {
                 // Read ahead, and let the kernel map many pages per fault.
                 let _ = map.advise(memmap2::Advice::Sequential);
                 Source::Mapped {
-                    map,
+                    map: std::sync::Arc::new(map),
                     pos: 0,
                     released: 0,
                 }
@@ -96,8 +97,14 @@ impl Source {
             Source::Mapped { map, pos, .. } => &map[*pos..],
             Source::Stream(s) => &s.buf[s.start..s.end],
         };
-        if let Some(byte) = window.get(ahead) {
-            prefetch(byte);
+        prefetch(window.get(ahead..).unwrap_or_default());
+    }
+
+    /// The whole input, when it is a mapped file.
+    pub fn mapped(&self) -> Option<std::sync::Arc<memmap2::Mmap>> {
+        match self {
+            Source::Mapped { map, .. } => Some(map.clone()),
+            Source::Stream(_) => None,
         }
     }
 
@@ -111,18 +118,22 @@ impl Source {
     }
 }
 
+/// Asks the CPU to start loading the cache line holding the first of `bytes`.
 #[cfg(target_arch = "x86_64")]
-fn prefetch(byte: &u8) {
-    // SAFETY: a prefetch is only a hint; it never faults, whatever the address.
-    unsafe {
-        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
-            (byte as *const u8).cast(),
-        );
+pub fn prefetch(bytes: &[u8]) {
+    if let Some(byte) = bytes.first() {
+        // SAFETY: a prefetch is only a hint; it never faults, whatever the address.
+        unsafe {
+            core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
+                (byte as *const u8).cast(),
+            );
+        }
     }
 }
 
+/// Asks the CPU to start loading the cache line holding the first of `bytes`.
 #[cfg(not(target_arch = "x86_64"))]
-fn prefetch(_byte: &u8) {}
+pub fn prefetch(_bytes: &[u8]) {}
 
 pub struct Stream {
     inner: Box<dyn Read + Send>,

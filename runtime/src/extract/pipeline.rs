@@ -1,0 +1,254 @@
+//! Reading on a thread of its own: while the caller dissects and dumps frames, the reader
+//! walks the file. From a mapped file the reader only finds where each packet lies (the
+//! caller reads it there, with the next packet's headers prefetched); from a stream it
+//! copies packets into frames. When the caller falls behind (the channel is full, as
+//! when it writes JSON), the reader spends the wait dissecting the batch it is about to
+//! hand over, so both cores dissect. Items travel in batches (the handoff costs little
+//! per frame), the channel is bounded (memory stays flat), and frames the caller is done
+//! with go back to the reader to be refilled (no allocation per frame).
+
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::thread;
+
+use crate::chain::{self, Frame, Thresholds};
+use crate::reader::{prefetch, CaptureReader, Event, Record};
+
+/// Frames per batch, and bytes of packet data per batch, at most.
+const BATCH_FRAMES: usize = 256;
+const BATCH_BYTES: usize = 1 << 20;
+/// Batches in flight between the threads.
+const IN_FLIGHT: usize = 4;
+/// Frames kept for reuse; frames holding more than `REUSE_BYTES` are not kept.
+const SPARE_FRAMES: usize = IN_FLIGHT * BATCH_FRAMES * 2;
+const REUSE_BYTES: usize = 64 << 10;
+
+/// What the reader found.
+pub enum Item {
+    /// A packet in a frame, dissected or not (its bytes copied, unless nobody is to look
+    /// at them).
+    Frame { frame: Frame, dissected: bool },
+    /// A packet of the mapped input: its record, and where its bytes lie.
+    Mapped {
+        record: Record,
+        offset: usize,
+        len: usize,
+    },
+    /// Anything else the reader reports (sections, interfaces, warnings).
+    Event(Event),
+}
+
+/// How the reader prepares frames it dissects itself.
+#[derive(Clone, Copy)]
+pub struct Options {
+    /// Copy each packet's bytes into its frame: someone will look at them.
+    pub keep_bytes: bool,
+    pub thresholds: Thresholds,
+}
+
+struct Batch {
+    items: Vec<Item>,
+    /// Offset in the input after the batch, for progress.
+    offset: u64,
+}
+
+/// The caller's end of the reading thread.
+pub struct Pipeline {
+    /// The mapped input, where `Item::Mapped` packets lie.
+    map: Option<Arc<memmap2::Mmap>>,
+    batches: Receiver<Batch>,
+    recycle: SyncSender<Vec<Frame>>,
+    current: std::vec::IntoIter<Item>,
+    done_with: Vec<Frame>,
+    offset: u64,
+}
+
+impl Pipeline {
+    /// Starts reading `reader` on a new thread.
+    pub fn start(mut reader: CaptureReader, options: Options) -> Pipeline {
+        let map = reader.mapped();
+        let reader_map = map.clone();
+        let (send_batch, batches) = sync_channel::<Batch>(IN_FLIGHT);
+        let (recycle, returned) = sync_channel::<Vec<Frame>>(IN_FLIGHT * 2);
+        thread::Builder::new()
+            .name("pcapkit-reader".into())
+            .spawn(move || {
+                let mut spare: Vec<Frame> = Vec::new();
+                loop {
+                    while let Ok(frames) = returned.try_recv() {
+                        let room = SPARE_FRAMES.saturating_sub(spare.len());
+                        spare.extend(frames.into_iter().take(room));
+                    }
+                    let (items, ended) = fill(&mut reader, &mut spare);
+                    let mut batch = Batch {
+                        items,
+                        offset: reader.offset(),
+                    };
+                    match send_batch.try_send(batch) {
+                        Ok(()) => {}
+                        // The caller is behind: dissect this batch while waiting for room.
+                        Err(TrySendError::Full(full)) => {
+                            batch = full;
+                            let map = reader_map.as_deref();
+                            for item in &mut batch.items {
+                                complete(item, map, &mut spare, &options);
+                            }
+                            if send_batch.send(batch).is_err() {
+                                return;
+                            }
+                        }
+                        // The caller is gone.
+                        Err(TrySendError::Disconnected(_)) => return,
+                    }
+                    if ended {
+                        return;
+                    }
+                }
+            })
+            .expect("the system can start a thread");
+        Pipeline {
+            map,
+            batches,
+            recycle,
+            current: Vec::new().into_iter(),
+            done_with: Vec::new(),
+            offset: 0,
+        }
+    }
+
+    /// The next item, in file order; `None` at the end.
+    pub fn next_item(&mut self) -> Option<Item> {
+        loop {
+            if let Some(item) = self.current.next() {
+                // Start loading the next packet's headers while this one is dissected.
+                if let (Some(Item::Mapped { offset, len, .. }), Some(map)) =
+                    (self.current.as_slice().first(), &self.map)
+                {
+                    let bytes = &map[*offset..*offset + *len];
+                    prefetch(bytes);
+                    prefetch(bytes.get(64..).unwrap_or_default());
+                }
+                return Some(item);
+            }
+            let batch = self.batches.recv().ok()?;
+            self.offset = batch.offset;
+            self.current = batch.items.into_iter();
+        }
+    }
+
+    /// The bytes of an `Item::Mapped` packet.
+    pub fn bytes(&self, offset: usize, len: usize) -> &[u8] {
+        match &self.map {
+            Some(map) => &map[offset..offset + len],
+            None => &[],
+        }
+    }
+
+    /// Gives a frame back to be refilled.
+    pub fn recycle(&mut self, frame: Frame) {
+        if frame.data.capacity() > REUSE_BYTES {
+            return;
+        }
+        self.done_with.push(frame);
+        if self.done_with.len() >= BATCH_FRAMES {
+            let frames = std::mem::take(&mut self.done_with);
+            // A full return channel only means the reader has spares enough.
+            if let Err(TrySendError::Full(frames)) = self.recycle.try_send(frames) {
+                drop(frames);
+            }
+        }
+    }
+
+    /// How far the reader has got in the input, in bytes.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+}
+
+/// Reads up to a batch; also says whether the input ended.
+fn fill(reader: &mut CaptureReader, spare: &mut Vec<Frame>) -> (Vec<Item>, bool) {
+    let mut items = Vec::with_capacity(BATCH_FRAMES);
+    let mut bytes = 0;
+    while items.len() < BATCH_FRAMES && bytes < BATCH_BYTES {
+        match reader.next_event() {
+            None => return (items, true),
+            Some(Event::Packet(record)) => {
+                if let Some((offset, len)) = reader.packet_offset() {
+                    bytes += len;
+                    items.push(Item::Mapped {
+                        record,
+                        offset,
+                        len,
+                    });
+                    continue;
+                }
+                let data = reader.packet();
+                let mut frame = spare.pop().unwrap_or_default();
+                frame.timestamp = record.timestamp;
+                frame.len = record.orig_len;
+                frame.cap_len = data.len() as u32;
+                frame.linktype = record.linktype;
+                frame.interface = record.interface;
+                frame.data.clear();
+                frame.data.extend_from_slice(data);
+                frame.layers.clear();
+                bytes += data.len();
+                items.push(Item::Frame {
+                    frame,
+                    dissected: false,
+                });
+            }
+            Some(event) => items.push(Item::Event(event)),
+        }
+    }
+    (items, false)
+}
+
+/// Dissects an item on the reader's side, turning a mapped packet into a frame.
+fn complete(
+    item: &mut Item,
+    map: Option<&memmap2::Mmap>,
+    spare: &mut Vec<Frame>,
+    options: &Options,
+) {
+    match item {
+        Item::Frame { frame, dissected } => {
+            chain::dissect(
+                &frame.data,
+                frame.linktype,
+                &options.thresholds,
+                &mut frame.layers,
+            );
+            *dissected = true;
+        }
+        Item::Mapped {
+            record,
+            offset,
+            len,
+        } => {
+            let Some(map) = map else { return };
+            let bytes = &map[*offset..*offset + *len];
+            let mut frame = spare.pop().unwrap_or_default();
+            frame.timestamp = record.timestamp;
+            frame.len = record.orig_len;
+            frame.cap_len = *len as u32;
+            frame.linktype = record.linktype;
+            frame.interface = record.interface;
+            frame.data.clear();
+            if options.keep_bytes {
+                frame.data.extend_from_slice(bytes);
+            }
+            chain::dissect(
+                bytes,
+                frame.linktype,
+                &options.thresholds,
+                &mut frame.layers,
+            );
+            *item = Item::Frame {
+                frame,
+                dissected: true,
+            };
+        }
+        Item::Event(_) => {}
+    }
+}
