@@ -105,6 +105,17 @@ impl Protocol {
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
     }
+
+    /// Bytes read but not consumed at the end of the header (`peek` fields).
+    pub fn peek_len(&self) -> usize {
+        let peek: u64 = self
+            .fields
+            .iter()
+            .filter(|f| f.peek)
+            .filter_map(|f| f.ty.fixed_size())
+            .sum();
+        usize::try_from(peek).expect("peek fields are a few bytes")
+    }
 }
 
 #[derive(Debug, Clone)]

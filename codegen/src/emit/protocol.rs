@@ -371,13 +371,7 @@ fn accessor_type(r: &BitRange) -> TokenStream {
 
 fn emit_methods(model: &Model, p: &Protocol, _lay: &ProtoLayout) -> TokenStream {
     let id = &p.id;
-    let peek: u64 = p
-        .fields
-        .iter()
-        .filter(|f| f.peek)
-        .filter_map(|f| f.ty.fixed_size())
-        .sum();
-    let peek = usize::try_from(peek).expect("small");
+    let peek = p.peek_len();
     let (params, read) = match (&p.hook, p.endian) {
         (Some(hook), _) => {
             let hook = ident(hook);

@@ -60,13 +60,7 @@ fn emit_protocol(p: &Protocol) -> TokenStream {
     let buildable = p.hook.is_none() && p.fields.iter().all(|f| f.hook.is_none());
     let (builder, round_trip, chain) = if buildable {
         let builder = emit_builder(p);
-        let peek: u64 = p
-            .fields
-            .iter()
-            .filter(|f| f.peek)
-            .filter_map(|f| f.ty.fixed_size())
-            .sum();
-        let peek = usize::try_from(peek).expect("small");
+        let peek = p.peek_len();
         let parse_sample = parse(quote!(&bytes));
         let write = if runtime {
             quote!(write_back(&header, endian))
