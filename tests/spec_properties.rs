@@ -15,46 +15,6 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
-/// splitmix64: a tiny deterministic generator, seeded by proptest.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub fn u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A value for an integer field: often random, often small (so that lengths stay
-    /// reasonable), sometimes one of `literals` (so that `x == 6` can hold).
-    pub fn draw(&mut self, mask: u64, literals: &[u64]) -> u64 {
-        match self.u64() % 4 {
-            0 | 1 => self.u64() & mask,
-            2 => (self.u64() % 64) & mask,
-            _ if literals.is_empty() => self.u64() & mask,
-            _ => literals[(self.u64() % literals.len() as u64) as usize] & mask,
-        }
-    }
-
-    pub fn array<const N: usize>(&mut self) -> [u8; N] {
-        let mut out = [0u8; N];
-        for b in &mut out {
-            *b = self.u64() as u8;
-        }
-        out
-    }
-
-    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.u64() as u8).collect()
-    }
-}
-
 /// Appends the low `bytes` bytes of `value` in the given byte order.
 pub fn put(out: &mut Vec<u8>, value: u64, bytes: usize, big: bool) {
     let le = value.to_le_bytes();
@@ -109,5 +69,9 @@ pub fn check_layers(protocol: ProtocolId, frame: &[u8]) -> Result<(), TestCaseEr
     }
     Ok(())
 }
+
+mod common;
+
+pub use common::Rng;
 
 include!(concat!(env!("OUT_DIR"), "/property_tests.rs"));

@@ -459,6 +459,29 @@ impl Rng {
     pub fn below(&mut self, n: usize) -> usize {
         (self.u64() % n as u64) as usize
     }
+
+    /// A value for an integer field: often random, often small (so that lengths stay
+    /// reasonable), sometimes one of `literals` (so that `x == 6` can hold).
+    pub fn draw(&mut self, mask: u64, literals: &[u64]) -> u64 {
+        match self.u64() % 4 {
+            0 | 1 => self.u64() & mask,
+            2 => (self.u64() % 64) & mask,
+            _ if literals.is_empty() => self.u64() & mask,
+            _ => literals[(self.u64() % literals.len() as u64) as usize] & mask,
+        }
+    }
+
+    pub fn array<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0u8; N];
+        for b in &mut out {
+            *b = self.u64() as u8;
+        }
+        out
+    }
+
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.u64() as u8).collect()
+    }
 }
 
 // ---------------------------------------------------------------------------------------
