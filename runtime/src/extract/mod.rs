@@ -34,7 +34,7 @@ use crate::protocols::ProtocolId;
 use crate::reader::{CaptureInfo, CaptureReader, Event, Interface, ReadError, Section};
 
 use output::Output;
-use pipeline::{Item, Options, Pipeline};
+use pipeline::{load_dissected, Item, Options, Pipeline};
 
 /// Why extraction failed.
 #[derive(Debug, thiserror::Error)]
@@ -471,25 +471,10 @@ impl Extractor {
                     len,
                 }) => {
                     let mut frame = std::mem::take(&mut self.scratch);
-                    frame.timestamp = record.timestamp;
-                    frame.len = record.orig_len;
-                    frame.cap_len = len as u32;
-                    frame.linktype = record.linktype;
-                    frame.interface = record.interface;
-                    frame.data.clear();
+                    // Bytes nobody looks at are not copied out of the input.
+                    let keep = self.keep_bytes || handout;
                     let bytes = self.reader.bytes(offset, len);
-                    if self.keep_bytes || handout {
-                        frame.data.extend_from_slice(bytes);
-                        chain::dissect(
-                            &frame.data,
-                            frame.linktype,
-                            &self.thresholds,
-                            &mut frame.layers,
-                        );
-                    } else {
-                        // Dissected where it lies: nobody looks at this frame's bytes.
-                        chain::dissect(bytes, frame.linktype, &self.thresholds, &mut frame.layers);
-                    }
+                    load_dissected(&mut frame, &record, bytes, keep, &self.thresholds);
                     break frame;
                 }
                 Some(Item::Event(Event::Section(s))) => {

@@ -184,13 +184,7 @@ fn fill(reader: &mut CaptureReader, spare: &mut Vec<Frame>) -> (Vec<Item>, bool)
                 }
                 let data = reader.packet();
                 let mut frame = spare.pop().unwrap_or_default();
-                frame.timestamp = record.timestamp;
-                frame.len = record.orig_len;
-                frame.cap_len = data.len() as u32;
-                frame.linktype = record.linktype;
-                frame.interface = record.interface;
-                frame.data.clear();
-                frame.data.extend_from_slice(data);
+                load(&mut frame, &record, data, true);
                 frame.layers.clear();
                 bytes += data.len();
                 items.push(Item::Frame {
@@ -229,20 +223,12 @@ fn complete(
             let Some(map) = map else { return };
             let bytes = &map[*offset..*offset + *len];
             let mut frame = spare.pop().unwrap_or_default();
-            frame.timestamp = record.timestamp;
-            frame.len = record.orig_len;
-            frame.cap_len = *len as u32;
-            frame.linktype = record.linktype;
-            frame.interface = record.interface;
-            frame.data.clear();
-            if options.keep_bytes {
-                frame.data.extend_from_slice(bytes);
-            }
-            chain::dissect(
+            load_dissected(
+                &mut frame,
+                record,
                 bytes,
-                frame.linktype,
+                options.keep_bytes,
                 &options.thresholds,
-                &mut frame.layers,
             );
             *item = Item::Frame {
                 frame,
@@ -251,4 +237,31 @@ fn complete(
         }
         Item::Event(_) => {}
     }
+}
+
+/// Gives `frame` a packet's record and length, and its bytes when `keep` (else the frame
+/// holds no bytes: nobody is to look at them).
+fn load(frame: &mut Frame, record: &Record, bytes: &[u8], keep: bool) {
+    frame.timestamp = record.timestamp;
+    frame.len = record.orig_len;
+    frame.cap_len = bytes.len() as u32;
+    frame.linktype = record.linktype;
+    frame.interface = record.interface;
+    frame.data.clear();
+    if keep {
+        frame.data.extend_from_slice(bytes);
+    }
+}
+
+/// [`load`], then dissects the packet from `bytes`, where they lie (a copy kept in the
+/// frame is the same bytes).
+pub fn load_dissected(
+    frame: &mut Frame,
+    record: &Record,
+    bytes: &[u8],
+    keep: bool,
+    thresholds: &Thresholds,
+) {
+    load(frame, record, bytes, keep);
+    chain::dissect(bytes, frame.linktype, thresholds, &mut frame.layers);
 }

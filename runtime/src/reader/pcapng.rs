@@ -16,7 +16,6 @@ use crate::protocols::pcapng_opb::PcapngOpb;
 use crate::protocols::pcapng_shb::PcapngShb;
 use crate::protocols::pcapng_spb::PcapngSpb;
 use crate::protocols::tlv::pcapng_if_option::PcapngIfOption;
-use crate::protocols::tlv::pcapng_shb_option::PcapngShbOption;
 
 /// The block type of a Section Header Block, the same in both byte orders.
 pub const SHB_TYPE: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
@@ -37,17 +36,6 @@ pub struct Section {
     pub byte_order: ByteOrder,
     /// The Section Header Block as read (version, section length, options).
     pub header: PcapngShb,
-}
-
-impl Section {
-    /// A text option of the section (`hardware`, `os`, `userappl`, `comment`).
-    pub fn text_option(&self, want: fn(&PcapngShbOption) -> Option<&Vec<u8>>) -> Option<String> {
-        self.header
-            .options
-            .known()
-            .find_map(want)
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-    }
 }
 
 /// An interface of a section.
