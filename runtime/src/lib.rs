@@ -24,18 +24,21 @@
 pub mod chain;
 pub mod dump;
 pub mod extract;
+pub mod flow;
 pub mod hooks;
 pub mod layer;
 pub mod protocols;
 pub mod reader;
+pub mod reassembly;
 pub mod registry;
+pub mod session;
 pub mod tlv;
 pub mod value;
 pub mod wire;
 
 pub use chain::{Frame, Layer, LayerKind, Thresholds, Timestamp};
 pub use dump::Format;
-pub use extract::{Error, Extractor, ExtractorBuilder};
+pub use extract::{Error, Extractor, ExtractorBuilder, Reassembly};
 
 pub use layer::Level;
 pub use protocols::ProtocolId;

@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use pcapkit::dump::FRAME_FIELDS;
 use pcapkit::protocols::ProtocolId;
+use pcapkit::reassembly::ReassemblyOptions;
 use pcapkit::{Error, Extractor, Format, Level};
 
 const AFTER_HELP: &str = "\
@@ -22,6 +23,8 @@ Examples:
   pcapkit capture.pcap -e frame.number -e ipv4.src -e tcp.dstport
   pcapkit capture.pcap --layer transport -f ndjson   stop after TCP/UDP; the payload stays Raw
   pcapkit capture.pcap --nofile -v              dissect only, one line a frame on standard error
+  pcapkit capture.pcap --ip --tcp -e frame.number -e tcp.stream -e http.method
+                                                reassemble IP fragments and HTTP messages across segments
   cat capture.pcap | pcapkit -                  read standard input
   pcapkit protocols                             every protocol, its layer and where it is found
   pcapkit fields --list                         every field path for -e";
@@ -67,6 +70,70 @@ struct Cli {
     /// Print every frame's number and protocol chain on standard error.
     #[arg(short, long)]
     verbose: bool,
+
+    #[command(flatten)]
+    reassembly: ReassemblyArgs,
+}
+
+/// Reassembly: state across frames.
+#[derive(clap::Args)]
+#[command(next_help_heading = "Reassembly")]
+struct ReassemblyArgs {
+    /// Reassemble fragmented IPv4 and IPv6 datagrams: the frame with the last missing
+    /// fragment carries the datagram's dissection.
+    #[arg(long)]
+    ip: bool,
+
+    /// Reassemble fragmented IPv4 datagrams only.
+    #[arg(long)]
+    ipv4: bool,
+
+    /// Reassemble fragmented IPv6 packets only.
+    #[arg(long)]
+    ipv6: bool,
+
+    /// Follow TCP streams: number connections (tcp.stream) and dissect HTTP messages
+    /// across segments; the frame that completes a message carries it.
+    #[arg(long)]
+    tcp: bool,
+
+    /// Also dissect incomplete datagrams and messages (over the bytes that arrived);
+    /// they stay marked incomplete, with their holes.
+    #[arg(long)]
+    no_strict: bool,
+
+    /// Memory all pending fragments and stream data may hold, in MiB; past it the
+    /// oldest is given up on and reported incomplete.
+    #[arg(long, value_name = "MIB", default_value_t = 128)]
+    reassembly_memory: usize,
+
+    /// Memory one TCP direction may hold (out-of-order data, a message being put
+    /// together), in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 16)]
+    stream_memory: usize,
+
+    /// Seconds (capture time) an incomplete IPv4 datagram waits for its fragments.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    ipv4_timeout: u32,
+
+    /// Seconds (capture time) an incomplete IPv6 packet waits for its fragments.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    ipv6_timeout: u32,
+}
+
+impl ReassemblyArgs {
+    fn options(&self) -> ReassemblyOptions {
+        ReassemblyOptions {
+            ipv4: self.ip || self.ipv4,
+            ipv6: self.ip || self.ipv6,
+            tcp: self.tcp,
+            strict: !self.no_strict,
+            ipv4_timeout: i64::from(self.ipv4_timeout),
+            ipv6_timeout: i64::from(self.ipv6_timeout),
+            memory: self.reassembly_memory.saturating_mul(1 << 20),
+            stream_memory: self.stream_memory.saturating_mul(1 << 20).max(1 << 16),
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -150,6 +217,7 @@ fn extract(cli: Cli) -> Result<(), Error> {
         .nofile(cli.nofile)
         .extension(cli.extension)
         .store(false)
+        .reassembly(cli.reassembly.options())
         .progress(true);
     if let Some(l) = cli.layer {
         builder = builder.layer(l);

@@ -1,7 +1,9 @@
 //! A dissected frame: its record metadata, its bytes, and its layers in order.
 
 use std::fmt::{self, Write};
+use std::ops::Range;
 
+use crate::flow::Endpoint;
 use crate::protocols::{Header, ProtocolId};
 use crate::value::{FieldInfo, Value, Visitor};
 
@@ -220,6 +222,69 @@ pub struct Frame {
     pub data: Vec<u8>,
     /// The layers dissected from `data`, outermost (link layer) first.
     pub layers: Vec<Layer>,
+    /// The TCP connection number of the frame's segment (`tcp.stream`), counted from 0 in
+    /// order of first appearance; only when TCP reassembly is on.
+    pub tcp_stream: Option<u64>,
+    /// Datagrams and PDUs this frame completed (or, at a timeout or a close, gave up on),
+    /// each with its own bytes and layers, which continue the frame's protocol chain.
+    pub reassembled: Vec<Reassembled>,
+    /// What reassembly found wrong with this frame's piece: an overlap with different
+    /// bytes, a fragment past 65535, a segment far outside the window, ...
+    pub notes: Vec<String>,
+}
+
+/// Which reassembly put a buffer together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReassemblyKind {
+    /// An IPv4 datagram from its fragments.
+    Ipv4,
+    /// An IPv6 packet from its fragments.
+    Ipv6,
+    /// An application PDU from TCP segments.
+    Tcp,
+}
+
+impl ReassemblyKind {
+    /// `ipv4`, `ipv6` or `tcp`, as in PyPCAPKit's `reassembly` results.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReassemblyKind::Ipv4 => "ipv4",
+            ReassemblyKind::Ipv6 => "ipv6",
+            ReassemblyKind::Tcp => "tcp",
+        }
+    }
+}
+
+/// A buffer put together from several frames: an IP datagram or a TCP PDU, with the
+/// layers dissected from it (starting with the protocol above the one reassembled).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reassembled {
+    /// IP defragmentation or TCP.
+    pub kind: ReassemblyKind,
+    /// Source (port 0 for IP).
+    pub src: Endpoint,
+    /// Destination (port 0 for IP).
+    pub dst: Endpoint,
+    /// The IP identification, or the TCP stream number.
+    pub id: u64,
+    /// The protocol the bytes were dissected as (the payload protocol of IP, the
+    /// application protocol of TCP), when known.
+    pub protocol: Option<ProtocolId>,
+    /// Where the buffer starts: 0 for IP, the stream offset (relative sequence number) for TCP.
+    pub offset: u64,
+    /// The frames whose bytes it holds, in capture order.
+    pub frames: Vec<u64>,
+    /// Every byte arrived. When false, `holes` says which did not; the bytes are those
+    /// of the runs that arrived, back to back (never zero-filled).
+    pub completed: bool,
+    /// Missing byte ranges, relative to `offset`.
+    pub holes: Vec<Range<u64>>,
+    /// Overlaps with different bytes, conflicting ends, and the like.
+    pub anomalies: Vec<String>,
+    /// The reassembled bytes.
+    pub data: Vec<u8>,
+    /// The layers dissected from `data` (empty for incomplete data in strict mode).
+    pub layers: Vec<Layer>,
 }
 
 impl Frame {
@@ -230,9 +295,10 @@ impl Frame {
         s
     }
 
-    /// Appends the protocol chain to `out`.
+    /// Appends the protocol chain to `out`: the frame's layers, then those of what it
+    /// reassembled.
     pub fn write_protocols(&self, out: &mut String) {
-        for (i, layer) in self.layers.iter().enumerate() {
+        for (i, (layer, _)) in self.all_layers().enumerate() {
             if i > 0 {
                 out.push(':');
             }
@@ -240,17 +306,34 @@ impl Frame {
         }
     }
 
-    /// The first header of a protocol.
-    pub fn header(&self, protocol: ProtocolId) -> Option<&Header> {
-        self.layers
+    /// Every layer in chain order, each with the bytes its offsets refer to: the frame's
+    /// own, then those of each reassembled buffer.
+    pub fn all_layers(&self) -> impl Iterator<Item = (&Layer, &[u8])> {
+        let own = self.layers.iter().map(|l| (l, &self.data[..]));
+        let rest = self
+            .reassembled
             .iter()
-            .filter_map(Layer::header)
+            .flat_map(|r| r.layers.iter().map(|l| (l, &r.data[..])));
+        own.chain(rest)
+    }
+
+    /// The first header of a protocol (in the frame or in what it reassembled).
+    pub fn header(&self, protocol: ProtocolId) -> Option<&Header> {
+        self.all_layers()
+            .filter_map(|(l, _)| l.header())
             .find(|h| h.protocol() == protocol)
     }
 
-    /// The bytes of a layer's payload.
+    /// The bytes of a layer's payload (a layer of the frame itself).
     pub fn payload(&self, layer: &Layer) -> &[u8] {
         &self.data[layer.payload_range()]
+    }
+
+    /// Clears what the stateful stages add, before the frame is refilled.
+    pub fn clear_reassembly(&mut self) {
+        self.tcp_stream = None;
+        self.reassembled.clear();
+        self.notes.clear();
     }
 }
 

@@ -7,7 +7,7 @@
 
 mod frame;
 
-pub use frame::{Frame, Layer, LayerKind, Timestamp};
+pub use frame::{Frame, Layer, LayerKind, Reassembled, ReassemblyKind, Timestamp};
 
 use crate::layer::Level;
 use crate::protocols::{self, Next, ProtocolId};
@@ -57,7 +57,14 @@ pub fn dissect_from(
     );
 }
 
-fn raw(offset: usize, len: usize) -> Layer {
+/// Dissects `data` as the payload a dispatch table sent to `next` (keeping the name the
+/// binding gives it), appending to `layers`.
+pub fn dissect_next(next: Next, data: &[u8], limits: &Thresholds, layers: &mut Vec<Layer>) {
+    walk(data, Some(next), limits, layers);
+}
+
+/// A Raw layer over `len` bytes at `offset`.
+pub fn raw(offset: usize, len: usize) -> Layer {
     Layer {
         kind: LayerKind::Raw,
         name: "Raw",
@@ -70,6 +77,7 @@ fn raw(offset: usize, len: usize) -> Layer {
 }
 
 fn walk(data: &[u8], mut next: Option<Next>, limits: &Thresholds, layers: &mut Vec<Layer>) {
+    // Appends: `dissect` and `dissect_from` clear first, `dissect_next` continues a list.
     let mut offset = 0;
     let mut end = data.len();
     loop {

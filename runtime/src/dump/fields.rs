@@ -25,6 +25,11 @@ pub const FRAME_FIELDS: &[(&str, &str)] = &[
         "frame.protocols",
         "the protocol chain, as Ethernet:IPv4:TCP",
     ),
+    (
+        "tcp.stream",
+        "TCP connection number, from 0 in order of first appearance (with --tcp)",
+    ),
+    ("tcp.len", "TCP payload length of each segment, in bytes"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +158,22 @@ fn frame_value(frame: &Frame, index: usize, out: &mut String) {
             }
         }
         "frame.protocols" => frame.write_protocols(out),
+        "tcp.stream" => {
+            if let Some(s) = frame.tcp_stream {
+                out.push_str(num.format(s));
+            }
+        }
+        "tcp.len" => {
+            let tcp = frame
+                .all_layers()
+                .filter(|(l, _)| l.protocol() == Some(crate::protocols::ProtocolId::Tcp));
+            for (i, (layer, _)) in tcp.enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(num.format(layer.payload_len));
+            }
+        }
         other => unreachable!("{other} is listed in FRAME_FIELDS"),
     }
 }
@@ -171,7 +192,7 @@ impl<W: Write> Dumper for Fields<W> {
                 slot_of: &self.slot_of,
                 slots: &mut self.slots,
             };
-            for layer in &frame.layers {
+            for (layer, _) in frame.all_layers() {
                 layer.visit(&mut collect);
             }
         }

@@ -5,7 +5,8 @@
 use std::io::{self, Write};
 
 use super::Dumper;
-use crate::chain::{Frame, Layer, LayerKind};
+use crate::chain::{Frame, Layer, LayerKind, Reassembled};
+use crate::protocols::ProtocolId;
 use crate::reader::{CaptureInfo, Interface, Section};
 use crate::value::{write_bytes, write_hex, BytesDisplay, FieldInfo, Value, Visitor};
 
@@ -37,7 +38,7 @@ impl JsonText {
     }
 
     /// Starts an element of the current container (comma and indentation).
-    fn element(&mut self) {
+    pub fn element(&mut self) {
         if let Some(has) = self.stack.last_mut() {
             if *has {
                 self.out.push(',');
@@ -241,8 +242,11 @@ pub fn frame_members(json: &mut JsonText, frame: &Frame, nanosecond: bool) {
         &Value::enumerated(u64::from(frame.linktype), crate::registry::linktype),
         false,
     );
-    for layer in &frame.layers {
+    let mut depth = 0;
+    let mut stream = frame.tcp_stream;
+    for (layer, data) in frame.all_layers() {
         json.open_object(layer_key(layer));
+        depth += 1;
         match &layer.kind {
             LayerKind::Header(h) => {
                 if layer.name != h.protocol().name() {
@@ -255,27 +259,97 @@ pub fn frame_members(json: &mut JsonText, frame: &Frame, nanosecond: bool) {
                 if let Some(reason) = &layer.truncated {
                     json.str_field("truncated", reason);
                 }
+                if h.protocol() == ProtocolId::Tcp {
+                    if let Some(s) = stream.take() {
+                        json.uint_field("stream", s);
+                    }
+                }
             }
             LayerKind::Raw => {
                 json.uint_field("length", layer.header_len as u64);
-                hex_field(json, "packet", &frame.data[layer.header_range()]);
+                hex_field(json, "packet", &data[layer.header_range()]);
             }
             LayerKind::Malformed { protocol, reason } => {
                 json.str_field("protocol", protocol.id());
                 json.uint_field("offset", layer.offset as u64);
                 json.str_field("reason", reason);
-                hex_field(json, "packet", &frame.data[layer.header_range()]);
+                hex_field(json, "packet", &data[layer.header_range()]);
             }
         }
     }
-    for _ in &frame.layers {
+    for _ in 0..depth {
         json.close('}');
+    }
+    if !frame.reassembled.is_empty() {
+        json.key("reassembly");
+        json.open('[', false);
+        for r in &frame.reassembled {
+            json.open('{', true);
+            reassembled_members(json, r);
+            json.close('}');
+        }
+        json.close(']');
+    }
+    if !frame.notes.is_empty() {
+        json.key("notes");
+        json.open('[', false);
+        for note in &frame.notes {
+            json.value(&Value::Text(note), true);
+        }
+        json.close(']');
     }
     json.key("protocols");
     let mut chain = String::new();
     frame.write_protocols(&mut chain);
     string(&mut json.out, &chain);
     hex_field(json, "packet", &frame.data);
+}
+
+/// What reassembly did, as members of an open object: which datagram or stream, which
+/// frames, whether complete, what is missing; the dissected layers are in the frame's
+/// layer nesting, not here.
+pub fn reassembled_members(json: &mut JsonText, r: &Reassembled) {
+    json.str_field("kind", r.kind.name());
+    json.uint_field("id", r.id);
+    json.str_field("src", &r.src.to_string());
+    json.str_field("dst", &r.dst.to_string());
+    if let Some(p) = r.protocol {
+        json.str_field("protocol", p.id());
+    }
+    json.uint_field("offset", r.offset);
+    json.uint_field("length", r.data.len() as u64);
+    json.key("completed");
+    json.value(&Value::Bool(r.completed), false);
+    json.key("frames");
+    json.open('[', false);
+    for f in &r.frames {
+        json.value(&Value::Uint(*f), true);
+    }
+    json.close(']');
+    if !r.holes.is_empty() {
+        json.key("holes");
+        json.open('[', false);
+        for h in &r.holes {
+            json.open('[', true);
+            json.value(&Value::Uint(h.start), true);
+            if h.end == crate::reassembly::OPEN_END {
+                json.element();
+                json.out.push_str("null");
+            } else {
+                json.value(&Value::Uint(h.end), true);
+            }
+            json.close(']');
+        }
+        json.close(']');
+    }
+    if !r.anomalies.is_empty() {
+        json.key("anomalies");
+        json.open('[', false);
+        for a in &r.anomalies {
+            json.value(&Value::Text(a), true);
+        }
+        json.close(']');
+    }
 }
 
 fn hex_field(json: &mut JsonText, key: &str, bytes: &[u8]) {
@@ -355,6 +429,21 @@ impl<W: Write> Dumper for Json<W> {
         self.text.open_object(&key);
         frame_members(&mut self.text, frame, self.nanosecond);
         self.text.close('}');
+        self.flush_text()
+    }
+
+    fn reassembled_at_end(&mut self, incomplete: &[Reassembled]) -> io::Result<()> {
+        if incomplete.is_empty() {
+            return Ok(());
+        }
+        self.text.key("Incomplete Reassembly");
+        self.text.open('[', false);
+        for r in incomplete {
+            self.text.open('{', true);
+            reassembled_members(&mut self.text, r);
+            self.text.close('}');
+        }
+        self.text.close(']');
         self.flush_text()
     }
 

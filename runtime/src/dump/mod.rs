@@ -9,7 +9,7 @@ use std::fmt;
 use std::io;
 use std::str::FromStr;
 
-use crate::chain::Frame;
+use crate::chain::{Frame, Reassembled};
 use crate::reader::{CaptureInfo, Interface, Section};
 
 pub use fields::{unknown_field, Fields, FRAME_FIELDS};
@@ -99,6 +99,11 @@ pub trait Dumper {
     }
     /// A frame, once dissected.
     fn frame(&mut self, frame: &Frame) -> io::Result<()>;
+    /// Datagrams and PDUs still incomplete when the capture ended (after the last frame);
+    /// ignored by default.
+    fn reassembled_at_end(&mut self, _incomplete: &[Reassembled]) -> io::Result<()> {
+        Ok(())
+    }
     /// Completes the output (closing brackets) and flushes it.
     fn finish(&mut self) -> io::Result<()>;
 }

@@ -27,11 +27,13 @@ use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::chain::{self, Frame, Thresholds};
+use crate::chain::{self, Frame, Reassembled, ReassemblyKind, Thresholds};
 use crate::dump::{Dumper, Fields, Format, Json, Ndjson};
 use crate::layer::Level;
 use crate::protocols::ProtocolId;
 use crate::reader::{CaptureInfo, CaptureReader, Event, Interface, ReadError, Section};
+use crate::reassembly::ReassemblyOptions;
+use crate::session::Session;
 
 use output::Output;
 use pipeline::{load_dissected, Item, Options, Pipeline};
@@ -76,6 +78,29 @@ enum Input {
 }
 
 type Callback = Box<dyn FnMut(&Frame) + Send>;
+type ReassemblyCallback = Box<dyn FnMut(&Reassembled) + Send>;
+
+/// What reassembly put together (PyPCAPKit's `reassembly`), kept with `store` on: every
+/// datagram and PDU, complete or given up on, in the order they ended.
+#[derive(Debug, Clone, Default)]
+pub struct Reassembly {
+    /// IPv4 datagrams.
+    pub ipv4: Vec<Reassembled>,
+    /// IPv6 packets.
+    pub ipv6: Vec<Reassembled>,
+    /// TCP application PDUs.
+    pub tcp: Vec<Reassembled>,
+}
+
+impl Reassembly {
+    fn push(&mut self, r: &Reassembled) {
+        match r.kind {
+            ReassemblyKind::Ipv4 => self.ipv4.push(r.clone()),
+            ReassemblyKind::Ipv6 => self.ipv6.push(r.clone()),
+            ReassemblyKind::Tcp => self.tcp.push(r.clone()),
+        }
+    }
+}
 
 /// Options for an [`Extractor`], named after PyPCAPKit's.
 pub struct ExtractorBuilder {
@@ -90,6 +115,8 @@ pub struct ExtractorBuilder {
     fields: Vec<String>,
     verbose: Option<Callback>,
     progress: bool,
+    reassembly: ReassemblyOptions,
+    on_reassembled: Option<ReassemblyCallback>,
 }
 
 impl Default for ExtractorBuilder {
@@ -106,6 +133,8 @@ impl Default for ExtractorBuilder {
             fields: Vec::new(),
             verbose: None,
             progress: false,
+            reassembly: ReassemblyOptions::default(),
+            on_reassembled: None,
         }
     }
 }
@@ -187,6 +216,51 @@ impl ExtractorBuilder {
     /// Called with every frame once dissected (PyPCAPKit's `verbose`).
     pub fn verbose(mut self, callback: impl FnMut(&Frame) + Send + 'static) -> Self {
         self.verbose = Some(Box::new(callback));
+        self
+    }
+
+    /// Reassemble fragmented IPv4 and IPv6 datagrams (PyPCAPKit's `ip`).
+    pub fn ip(mut self, on: bool) -> Self {
+        self.reassembly.ipv4 = on;
+        self.reassembly.ipv6 = on;
+        self
+    }
+
+    /// Reassemble fragmented IPv4 datagrams (PyPCAPKit's `ipv4`).
+    pub fn ipv4(mut self, on: bool) -> Self {
+        self.reassembly.ipv4 = on;
+        self
+    }
+
+    /// Reassemble fragmented IPv6 packets (PyPCAPKit's `ipv6`).
+    pub fn ipv6(mut self, on: bool) -> Self {
+        self.reassembly.ipv6 = on;
+        self
+    }
+
+    /// Follow TCP streams: number connections (`tcp.stream`) and dissect application
+    /// PDUs across segments (PyPCAPKit's `tcp`).
+    pub fn tcp(mut self, on: bool) -> Self {
+        self.reassembly.tcp = on;
+        self
+    }
+
+    /// Dissect only complete datagrams and PDUs (on by default, PyPCAPKit's `strict`);
+    /// off, incomplete ones are dissected too, and still marked incomplete.
+    pub fn strict(mut self, on: bool) -> Self {
+        self.reassembly.strict = on;
+        self
+    }
+
+    /// Every reassembly option at once, budgets and timeouts included.
+    pub fn reassembly(mut self, options: ReassemblyOptions) -> Self {
+        self.reassembly = options;
+        self
+    }
+
+    /// Called with every datagram and PDU reassembly completes or gives up on.
+    pub fn on_reassembled(mut self, callback: impl FnMut(&Reassembled) + Send + 'static) -> Self {
+        self.on_reassembled = Some(Box::new(callback));
         self
     }
 
@@ -277,6 +351,12 @@ impl ExtractorBuilder {
             info,
             keep_bytes,
             thresholds: self.thresholds,
+            session: self
+                .reassembly
+                .any()
+                .then(|| Session::new(self.reassembly, self.thresholds)),
+            on_reassembled: self.on_reassembled,
+            reassembled: Reassembly::default(),
             scratch: Frame::default(),
             name,
             format,
@@ -344,6 +424,10 @@ pub struct Extractor {
     /// Copy frames' bytes out of a mapped input (someone will look at them).
     keep_bytes: bool,
     thresholds: Thresholds,
+    /// Reassembly state, when any is asked for.
+    session: Option<Session>,
+    on_reassembled: Option<ReassemblyCallback>,
+    reassembled: Reassembly,
     /// The frame a mapped packet is read into.
     scratch: Frame,
     name: String,
@@ -381,6 +465,12 @@ impl Extractor {
     /// pcapng interfaces read so far, in file order.
     pub fn interfaces(&self) -> &[Interface] {
         &self.interfaces
+    }
+
+    /// What reassembly put together or gave up on (with `store` on); complete once the
+    /// extraction has finished.
+    pub fn reassembly(&self) -> &Reassembly {
+        &self.reassembled
     }
 
     /// The frames kept (with `store` on).
@@ -424,6 +514,13 @@ impl Extractor {
         if let Some(bar) = &self.progress {
             bar.finish_and_clear();
         }
+        if let Some(session) = &mut self.session {
+            let rest = session.finish();
+            for r in &rest {
+                self.record_reassembled(r);
+            }
+            self.dump(|d| d.reassembled_at_end(&rest))?;
+        }
         self.dump(|d| d.finish())?;
         self.dumper = None;
         if let Some(output) = &mut self.output {
@@ -448,7 +545,7 @@ impl Extractor {
     /// Takes the next frame from the reader and dissects it. `handout`: the caller takes
     /// the frame.
     fn step(&mut self, handout: bool) -> Result<Option<Frame>, Error> {
-        let mut frame = loop {
+        let frame = loop {
             match self.reader.next_item() {
                 None => return Ok(None),
                 Some(Item::Frame {
@@ -463,6 +560,13 @@ impl Extractor {
                             &mut frame.layers,
                         );
                     }
+                    self.count += 1;
+                    frame.number = self.count;
+                    if let Some(session) = &mut self.session {
+                        let data = std::mem::take(&mut frame.data);
+                        session.process(&mut frame, &data);
+                        frame.data = data;
+                    }
                     break frame;
                 }
                 Some(Item::Mapped {
@@ -475,6 +579,11 @@ impl Extractor {
                     let keep = self.keep_bytes || handout;
                     let bytes = self.reader.bytes(offset, len);
                     load_dissected(&mut frame, &record, bytes, keep, &self.thresholds);
+                    self.count += 1;
+                    frame.number = self.count;
+                    if let Some(session) = &mut self.session {
+                        session.process(&mut frame, bytes);
+                    }
                     break frame;
                 }
                 Some(Item::Event(Event::Section(s))) => {
@@ -493,8 +602,9 @@ impl Extractor {
                 }
             }
         };
-        self.count += 1;
-        frame.number = self.count;
+        for r in &frame.reassembled {
+            self.record_reassembled(r);
+        }
         if let Some(cb) = &mut self.verbose {
             cb(&frame);
         }
@@ -517,6 +627,15 @@ impl Extractor {
                 self.reader.recycle(frame);
             }
             Ok(Some(Frame::default()))
+        }
+    }
+
+    fn record_reassembled(&mut self, r: &Reassembled) {
+        if let Some(cb) = &mut self.on_reassembled {
+            cb(r);
+        }
+        if self.store {
+            self.reassembled.push(r);
         }
     }
 

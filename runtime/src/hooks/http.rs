@@ -44,7 +44,10 @@ const MAX_LINE: usize = 64 * 1024;
 /// is not complete in it).
 pub fn parse(input: &[u8]) -> Result<(Http, usize), String> {
     let (first, mut pos) = line(input, 0);
-    let mut http = Http::default();
+    let mut http = Http {
+        content_length: NO_LENGTH,
+        ..Http::default()
+    };
     // On an HTTP port a segment may hold only the start of a request line ("GET /").
     if let Some((method, uri, version)) = request_line(first, false) {
         http.method = text(method);
@@ -68,10 +71,184 @@ pub fn parse(input: &[u8]) -> Result<(Http, usize), String> {
             Some(colon) => (&l[..colon], &l[colon + 1..]),
             None => (l, &b""[..]),
         };
-        http.headers
-            .push((text(name.trim_ascii()), text(value.trim_ascii())));
+        let value = value.trim_ascii();
+        if name.trim_ascii().eq_ignore_ascii_case(b"content-length") {
+            if let Some(n) = decimal(value) {
+                http.content_length = n;
+            }
+        }
+        http.headers.push((text(name.trim_ascii()), text(value)));
     }
     Ok((http, pos))
+}
+
+/// `content_length` of a message without a Content-Length header.
+pub const NO_LENGTH: u64 = u64::MAX;
+
+/// Longest message head (start line and header fields) looked for on a stream: a head
+/// still incomplete after this many bytes is not HTTP.
+pub const MAX_HEAD: usize = 256 * 1024;
+
+/// How much of a TCP stream an HTTP/1 message takes (RFC 9112, section 6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// The message is this many bytes long.
+    Complete(usize),
+    /// More bytes are needed.
+    Incomplete,
+    /// The bytes do not start with a request or status line.
+    NotMessage,
+}
+
+/// What a stream consumer knows besides the bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FramingContext {
+    /// The sender has closed its direction: a body delimited by the close is complete.
+    pub closed: bool,
+    /// The response answers a HEAD request (it has no body whatever it says).
+    pub head_request: bool,
+}
+
+/// The length of the HTTP/1 message at the start of `stream`: the head up to the empty
+/// line, then a body by Content-Length, by chunked transfer coding, or, for a response
+/// without either, up to the close. Requests without either have no body; so have 1xx,
+/// 204 and 304 responses and responses to HEAD.
+pub fn message_len(stream: &[u8], cx: FramingContext) -> Framing {
+    let Some(head_len) = head_len(stream) else {
+        if stream.len() > MAX_HEAD || (!stream.is_empty() && !starts_like_message(stream)) {
+            return Framing::NotMessage;
+        }
+        return Framing::Incomplete;
+    };
+    let (first, mut pos) = line(stream, 0);
+    let response = match (request_line(first, true), status_line(first)) {
+        (Some(_), _) => None,
+        (None, Some((_, status, _))) => Some(status),
+        (None, None) => return Framing::NotMessage,
+    };
+    let mut length = None;
+    let mut chunked = false;
+    while pos < head_len {
+        let (l, next) = line(stream, pos);
+        pos = next;
+        let Some(colon) = l.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let (name, value) = (l[..colon].trim_ascii(), l[colon + 1..].trim_ascii());
+        if name.eq_ignore_ascii_case(b"content-length") {
+            length = decimal(value);
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            chunked = value
+                .rsplit(|&b| b == b',')
+                .next()
+                .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+        }
+    }
+    let no_body = match response {
+        None => !chunked && length.is_none(),
+        Some(status) => {
+            (100..200).contains(&status) || status == 204 || status == 304 || cx.head_request
+        }
+    };
+    if no_body {
+        return Framing::Complete(head_len);
+    }
+    if chunked {
+        return match chunked_len(&stream[head_len..]) {
+            Some(body) => Framing::Complete(head_len + body),
+            None if cx.closed => Framing::Complete(stream.len()),
+            None => Framing::Incomplete,
+        };
+    }
+    match length {
+        Some(n) => match usize::try_from(n)
+            .ok()
+            .and_then(|n| n.checked_add(head_len))
+        {
+            Some(total) if total <= stream.len() => Framing::Complete(total),
+            _ => Framing::Incomplete,
+        },
+        // A response delimited by the close of the connection.
+        None if cx.closed => Framing::Complete(stream.len()),
+        None => Framing::Incomplete,
+    }
+}
+
+/// Whether a method or status line could still be starting in `stream` (its first word).
+fn starts_like_message(stream: &[u8]) -> bool {
+    let word = &stream[..stream.len().min(8)];
+    b"HTTP/1.".starts_with(&word[..word.len().min(7)])
+        || METHODS.iter().any(|m| {
+            let n = word.len().min(m.len() + 1);
+            let mut with_space = m.to_vec();
+            with_space.push(b' ');
+            with_space.starts_with(&word[..n])
+        })
+}
+
+/// The length of the head, up to and including the empty line.
+fn head_len(stream: &[u8]) -> Option<usize> {
+    let window = &stream[..stream.len().min(MAX_HEAD)];
+    let mut pos = 0;
+    while pos < window.len() {
+        let nl = window[pos..].iter().position(|&b| b == b'\n')?;
+        let l = &window[pos..pos + nl];
+        pos += nl + 1;
+        if l.is_empty() || l == b"\r" {
+            // An empty line before the start line is not a message head.
+            return (pos > l.len() + 1).then_some(pos);
+        }
+    }
+    None
+}
+
+/// The length of a chunked body (chunks, the last chunk, trailers and the final empty
+/// line), or `None` when it does not end within `body`.
+fn chunked_len(body: &[u8]) -> Option<usize> {
+    let mut pos = 0;
+    loop {
+        let nl = body.get(pos..)?.iter().position(|&b| b == b'\n')?;
+        let size_line = &body[pos..pos + nl];
+        pos += nl + 1;
+        let digits = size_line
+            .split(|&b| b == b';' || b == b'\r')
+            .next()
+            .unwrap_or_default()
+            .trim_ascii();
+        let size = std::str::from_utf8(digits)
+            .ok()
+            .and_then(|d| u64::from_str_radix(d, 16).ok())?;
+        if size == 0 {
+            // Trailer fields, up to an empty line.
+            loop {
+                let nl = body.get(pos..)?.iter().position(|&b| b == b'\n')?;
+                let l = &body[pos..pos + nl];
+                pos += nl + 1;
+                if l.is_empty() || l == b"\r" {
+                    return Some(pos);
+                }
+            }
+        }
+        let size = usize::try_from(size).ok()?;
+        pos = pos.checked_add(size)?;
+        // The chunk's CR LF.
+        let rest = body.get(pos..)?;
+        if rest.starts_with(b"\r\n") {
+            pos += 2;
+        } else if rest.starts_with(b"\n") {
+            pos += 1;
+        } else if rest.len() < 2 {
+            return None;
+        }
+    }
+}
+
+/// A decimal number, with no sign or other characters.
+fn decimal(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
 /// Whether a payload on a port without a binding starts like an HTTP/1 message.
@@ -185,7 +362,11 @@ mod tests {
     #[test]
     fn continuation_and_incomplete_headers() {
         let (h, len) = parse(b"\x89PNG binary body").unwrap();
-        assert_eq!((h, len), (Http::default(), 0));
+        let empty = Http {
+            content_length: NO_LENGTH,
+            ..Http::default()
+        };
+        assert_eq!((h, len), (empty, 0));
         let msg = b"POST /x HTTP/1.1\r\nHost: a";
         let (h, len) = parse(msg).unwrap();
         assert_eq!(h.method, "POST");
@@ -214,6 +395,52 @@ mod tests {
     fn http2_preface_is_not_http1() {
         assert!(!looks_like_http(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
         assert_eq!(parse(b"PRI * HTTP/2.0\r\n").unwrap().1, 0);
+    }
+
+    #[test]
+    fn messages_are_framed_by_length_chunks_or_close() {
+        let cx = FramingContext::default();
+        let get = b"GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\n";
+        assert_eq!(message_len(get, cx), Framing::Complete(27));
+        let post = b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello!";
+        assert_eq!(message_len(post, cx), Framing::Complete(post.len() - 1));
+        assert_eq!(message_len(&post[..30], cx), Framing::Incomplete);
+        let chunked =
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nX";
+        assert_eq!(
+            message_len(chunked, cx),
+            Framing::Complete(chunked.len() - 1)
+        );
+        assert_eq!(message_len(&chunked[..50], cx), Framing::Incomplete);
+        let until_close = b"HTTP/1.0 200 OK\r\n\r\nbody";
+        assert_eq!(message_len(until_close, cx), Framing::Incomplete);
+        let closed = FramingContext { closed: true, ..cx };
+        assert_eq!(
+            message_len(until_close, closed),
+            Framing::Complete(until_close.len())
+        );
+        let head = FramingContext {
+            head_request: true,
+            ..cx
+        };
+        let r = b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n";
+        assert_eq!(message_len(r, head), Framing::Complete(r.len()));
+        let cont = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n";
+        assert_eq!(message_len(cont, cx), Framing::Complete(25));
+        assert_eq!(message_len(b"\x16\x03\x01 tls", cx), Framing::NotMessage);
+        assert_eq!(message_len(b"GE", cx), Framing::Incomplete);
+        assert_eq!(
+            message_len(b"HTTP/1.1 200 OK\r\nHost", cx),
+            Framing::Incomplete
+        );
+    }
+
+    #[test]
+    fn content_length_is_a_field() {
+        let (h, _) = parse(b"HTTP/1.1 200 OK\r\nContent-Length: 43\r\n\r\n").unwrap();
+        assert_eq!(h.content_length, 43);
+        let (h, _) = parse(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+        assert_eq!(h.content_length, NO_LENGTH);
     }
 
     #[test]

@@ -1,0 +1,71 @@
+//! Flows: the endpoints of a transport conversation, and a key that names a conversation
+//! the same way whichever direction a packet travels.
+
+use std::fmt;
+use std::net::IpAddr;
+
+/// One end of a transport conversation: an address and a port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Endpoint {
+    /// The IPv4 or IPv6 address.
+    pub addr: IpAddr,
+    /// The TCP or UDP port.
+    pub port: u16,
+}
+
+impl fmt::Display for Endpoint {
+    /// `192.0.2.1:80`, or `[2001:db8::1]:80` for IPv6.
+    ///
+    /// ```
+    /// use pcapkit::flow::Endpoint;
+    ///
+    /// let e = Endpoint { addr: "2001:db8::1".parse().unwrap(), port: 443 };
+    /// assert_eq!(e.to_string(), "[2001:db8::1]:443");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.addr {
+            IpAddr::V4(a) => write!(f, "{a}:{}", self.port),
+            IpAddr::V6(a) => write!(f, "[{a}]:{}", self.port),
+        }
+    }
+}
+
+/// A conversation between two endpoints, the same key for both directions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    /// The lower endpoint.
+    pub low: Endpoint,
+    /// The higher endpoint.
+    pub high: Endpoint,
+}
+
+impl FlowKey {
+    /// The key of a packet from `src` to `dst`, and whether `src` is the lower endpoint.
+    ///
+    /// ```
+    /// use pcapkit::flow::{Endpoint, FlowKey};
+    ///
+    /// let a = Endpoint { addr: "10.0.0.1".parse().unwrap(), port: 1234 };
+    /// let b = Endpoint { addr: "10.0.0.2".parse().unwrap(), port: 80 };
+    /// assert_eq!(FlowKey::new(a, b).0, FlowKey::new(b, a).0);
+    /// ```
+    pub fn new(src: Endpoint, dst: Endpoint) -> (FlowKey, bool) {
+        if src <= dst {
+            (
+                FlowKey {
+                    low: src,
+                    high: dst,
+                },
+                true,
+            )
+        } else {
+            (
+                FlowKey {
+                    low: dst,
+                    high: src,
+                },
+                false,
+            )
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! A byte assembler shared by IP defragmentation and TCP streams: pieces arrive at byte
+//! offsets, in any order, duplicated or overlapping; the assembler keeps the bytes, the
+//! ranges received (RFC 815's hole list, kept as its complement) and what overlapped.
+//!
+//! The first copy of a byte wins: a later piece never overwrites what arrived before it,
+//! and a later piece whose bytes differ from those already held is reported as a
+//! conflict. This is how tshark's TCP analysis treats retransmissions, and it cannot be
+//! steered by an attacker sending a second, different copy.
+//!
+//! Everything is bounded: the bytes held by `window` (an offset past `base + window` is
+//! refused), the number of disjoint ranges by `max_ranges` (a piece that would add one
+//! more is refused), so a flood of tiny, scattered pieces costs no more than a full buffer.
+
+use std::ops::Range;
+
+/// Why a piece was not taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// It ends beyond the window the assembler may hold.
+    OutOfWindow,
+    /// It would add a disjoint range beyond the bounded count.
+    TooManyRanges,
+}
+
+/// What inserting a piece did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inserted {
+    /// Bytes that were new.
+    pub new: u64,
+    /// Bytes that were held already (retransmitted or overlapping).
+    pub duplicate: u64,
+    /// The first range (stream offsets) where the piece's bytes differ from those held.
+    pub conflict: Option<Range<u64>>,
+}
+
+/// Bytes received at offsets from `base`, with the ranges that are present.
+#[derive(Debug, Clone)]
+pub struct Assembler {
+    /// Offset of `data[0]`: bytes before it were consumed.
+    base: u64,
+    /// Bytes from `base`; positions not in `ranges` are holes (their content is meaningless).
+    data: Vec<u8>,
+    /// Received ranges at or after `base`: sorted, disjoint, never touching.
+    ranges: Vec<Range<u64>>,
+    window: u64,
+    max_ranges: usize,
+}
+
+impl Assembler {
+    /// An empty assembler taking bytes in `base..base + window`, in at most `max_ranges`
+    /// disjoint runs.
+    pub fn new(base: u64, window: u64, max_ranges: usize) -> Assembler {
+        Assembler {
+            base,
+            data: Vec::new(),
+            ranges: Vec::new(),
+            window,
+            max_ranges: max_ranges.max(1),
+        }
+    }
+
+    /// The first offset not consumed.
+    pub fn base(&self) -> u64 {
+        self.base
+    }
+
+    /// Bytes held in memory (holes included: they take room too).
+    pub fn held(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Received ranges, in order.
+    pub fn ranges(&self) -> &[Range<u64>] {
+        &self.ranges
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    /// The end of the furthest byte received, or `base` when nothing is held.
+    pub fn end(&self) -> u64 {
+        self.ranges.last().map_or(self.base, |r| r.end)
+    }
+
+    /// Takes `bytes` at stream offset `offset`. Bytes before `base` were consumed: they
+    /// count as duplicates and are not compared.
+    pub fn insert(&mut self, offset: u64, bytes: &[u8]) -> Result<Inserted, Refused> {
+        let mut inserted = Inserted::default();
+        let end = offset.saturating_add(bytes.len() as u64);
+        // Drop what lies before base.
+        let (offset, bytes) = if offset < self.base {
+            let skip = (self.base - offset).min(bytes.len() as u64);
+            inserted.duplicate += skip;
+            (self.base, &bytes[skip as usize..])
+        } else {
+            (offset, bytes)
+        };
+        if bytes.is_empty() {
+            return Ok(inserted);
+        }
+        if end > self.base.saturating_add(self.window) {
+            return Err(Refused::OutOfWindow);
+        }
+        // Ranges the piece touches or overlaps: [first, last).
+        let first = self.ranges.partition_point(|r| r.end < offset);
+        let last = self.ranges.partition_point(|r| r.start <= end);
+        if first == last && self.ranges.len() >= self.max_ranges {
+            return Err(Refused::TooManyRanges);
+        }
+        let need = (end - self.base) as usize;
+        if self.data.len() < need {
+            self.data.resize(need, 0);
+        }
+        // Copy the parts in the holes; compare the parts already held.
+        let mut pos = offset;
+        for k in first..last {
+            let r = self.ranges[k].clone();
+            if r.start > pos {
+                self.copy_in(
+                    pos,
+                    &bytes[(pos - offset) as usize..(r.start - offset) as usize],
+                );
+                inserted.new += r.start - pos;
+            }
+            let held_from = r.start.max(pos);
+            let held_to = r.end.min(end);
+            if held_to > held_from {
+                inserted.duplicate += held_to - held_from;
+                let theirs = &bytes[(held_from - offset) as usize..(held_to - offset) as usize];
+                let ours =
+                    &self.data[(held_from - self.base) as usize..(held_to - self.base) as usize];
+                if inserted.conflict.is_none() && theirs != ours {
+                    let at = theirs
+                        .iter()
+                        .zip(ours)
+                        .position(|(a, b)| a != b)
+                        .unwrap_or(0);
+                    let to = theirs
+                        .iter()
+                        .zip(ours)
+                        .rposition(|(a, b)| a != b)
+                        .unwrap_or(0);
+                    inserted.conflict = Some(held_from + at as u64..held_from + to as u64 + 1);
+                }
+            }
+            pos = pos.max(r.end);
+        }
+        if pos < end {
+            self.copy_in(pos, &bytes[(pos - offset) as usize..]);
+            inserted.new += end - pos;
+        }
+        // Merge the touched ranges and the piece into one.
+        let merged = if first < last {
+            self.ranges[first].start.min(offset)..self.ranges[last - 1].end.max(end)
+        } else {
+            offset..end
+        };
+        self.ranges.splice(first..last, [merged]);
+        Ok(inserted)
+    }
+
+    fn copy_in(&mut self, at: u64, bytes: &[u8]) {
+        let start = (at - self.base) as usize;
+        self.data[start..start + bytes.len()].copy_from_slice(bytes);
+    }
+
+    /// The contiguous bytes from `base` (empty when the first byte is missing).
+    pub fn contiguous(&self) -> &[u8] {
+        match self.ranges.first() {
+            Some(r) if r.start == self.base => &self.data[..(r.end - self.base) as usize],
+            _ => &[],
+        }
+    }
+
+    /// Bytes held in `range` (which must be received).
+    pub fn slice(&self, range: Range<u64>) -> &[u8] {
+        &self.data[(range.start - self.base) as usize..(range.end - self.base) as usize]
+    }
+
+    /// Forgets the bytes before `to` (received or not), moving `base` there.
+    pub fn consume(&mut self, to: u64) {
+        if to <= self.base {
+            return;
+        }
+        let n = ((to - self.base) as usize).min(self.data.len());
+        self.data.drain(..n);
+        self.base = to;
+        self.ranges.retain_mut(|r| {
+            r.start = r.start.max(to);
+            r.end > r.start
+        });
+    }
+
+    /// The holes in `base..total`: what is missing to have every byte up to `total`.
+    pub fn holes(&self, total: u64) -> Vec<Range<u64>> {
+        let mut holes = Vec::new();
+        let mut pos = self.base;
+        for r in &self.ranges {
+            if r.start >= total {
+                break;
+            }
+            if r.start > pos {
+                holes.push(pos..r.start);
+            }
+            pos = pos.max(r.end);
+        }
+        if pos < total {
+            holes.push(pos..total);
+        }
+        holes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn in_order_pieces_are_contiguous() {
+        let mut a = Assembler::new(0, 100, 4);
+        assert_eq!(a.insert(0, b"abc").unwrap().new, 3);
+        assert_eq!(a.insert(3, b"def").unwrap().new, 3);
+        assert_eq!(a.contiguous(), b"abcdef");
+        assert_eq!(a.ranges(), &[0..6]);
+        assert!(a.holes(6).is_empty());
+    }
+
+    #[test]
+    fn out_of_order_pieces_leave_holes_until_filled() {
+        let mut a = Assembler::new(10, 100, 4);
+        a.insert(16, b"ghi").unwrap();
+        assert_eq!(a.contiguous(), b"");
+        assert_eq!(a.holes(20), vec![10..16, 19..20]);
+        a.insert(10, b"abc").unwrap();
+        assert_eq!(a.holes(19), vec![13..16]);
+        a.insert(13, b"def").unwrap();
+        assert_eq!(a.contiguous(), b"abcdefghi");
+        assert_eq!(a.ranges(), &[10..19]);
+    }
+
+    #[test]
+    fn first_copy_wins_and_conflicts_are_reported() {
+        let mut a = Assembler::new(0, 100, 4);
+        a.insert(0, b"abcdef").unwrap();
+        let same = a.insert(2, b"cd").unwrap();
+        assert_eq!((same.new, same.duplicate, same.conflict), (0, 2, None));
+        let other = a.insert(4, b"XfgH").unwrap();
+        assert_eq!(other.new, 2);
+        assert_eq!(other.duplicate, 2);
+        assert_eq!(other.conflict, Some(4..5));
+        assert_eq!(a.contiguous(), b"abcdefgH");
+    }
+
+    #[test]
+    fn bounds_refuse_far_pieces_and_scattered_floods() {
+        let mut a = Assembler::new(0, 100, 2);
+        assert_eq!(a.insert(99, b"xy"), Err(Refused::OutOfWindow));
+        a.insert(0, b"a").unwrap();
+        a.insert(10, b"b").unwrap();
+        assert_eq!(a.insert(20, b"c"), Err(Refused::TooManyRanges));
+        // Touching an existing range adds none.
+        assert!(a.insert(11, b"c").is_ok());
+        assert_eq!(a.ranges(), &[0..1, 10..12]);
+    }
+
+    #[test]
+    fn consumed_bytes_are_duplicates_and_free_room() {
+        let mut a = Assembler::new(0, 8, 4);
+        a.insert(0, b"abcdefgh").unwrap();
+        a.consume(6);
+        assert_eq!(a.contiguous(), b"gh");
+        assert_eq!(a.held(), 2);
+        let again = a.insert(4, b"efghij").unwrap();
+        assert_eq!((again.new, again.duplicate), (2, 4));
+        assert_eq!(a.contiguous(), b"ghij");
+    }
+
+    proptest! {
+        /// Any byte string, cut into pieces, shuffled, with some pieces duplicated and
+        /// some overlapping copies of the same bytes, comes back whole.
+        #[test]
+        fn shuffled_duplicated_pieces_reassemble_exactly(
+            data in proptest::collection::vec(any::<u8>(), 1..2000),
+            cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..40),
+            extra in proptest::collection::vec((any::<prop::sample::Index>(), 1usize..64), 0..20),
+            order in any::<u64>(),
+        ) {
+            let mut bounds: Vec<usize> = cuts.iter().map(|c| c.index(data.len())).collect();
+            bounds.extend([0, data.len()]);
+            bounds.sort_unstable();
+            bounds.dedup();
+            let mut pieces: Vec<(usize, usize)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
+            for (at, len) in &extra {
+                let s = at.index(data.len());
+                pieces.push((s, (s + len).min(data.len())));
+            }
+            shuffle(&mut pieces, order);
+            let mut a = Assembler::new(1000, data.len() as u64, 64);
+            for &(s, e) in &pieces {
+                let r = a.insert(1000 + s as u64, &data[s..e]).unwrap();
+                prop_assert_eq!(r.conflict, None);
+            }
+            prop_assert_eq!(a.contiguous(), &data[..]);
+            prop_assert!(a.holes(1000 + data.len() as u64).is_empty());
+        }
+
+        /// With pieces left out, the holes are exactly the bytes no piece covered.
+        #[test]
+        fn missing_pieces_are_reported_exactly(
+            data_len in 1usize..1500,
+            cuts in proptest::collection::vec(any::<prop::sample::Index>(), 1..30),
+            keep in proptest::collection::vec(any::<bool>(), 31),
+            order in any::<u64>(),
+        ) {
+            let mut bounds: Vec<usize> = cuts.iter().map(|c| c.index(data_len)).collect();
+            bounds.extend([0, data_len]);
+            bounds.sort_unstable();
+            bounds.dedup();
+            let all: Vec<(usize, usize)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
+            let mut kept: Vec<(usize, usize)> =
+                all.iter().zip(&keep).filter(|(_, k)| **k).map(|(p, _)| *p).collect();
+            let mut covered = vec![false; data_len];
+            for &(s, e) in &kept {
+                covered[s..e].iter_mut().for_each(|c| *c = true);
+            }
+            shuffle(&mut kept, order);
+            let mut a = Assembler::new(0, data_len as u64, 64);
+            for &(s, e) in &kept {
+                a.insert(s as u64, &vec![7u8; e - s]).unwrap();
+            }
+            let mut expected = Vec::new();
+            let mut i = 0;
+            while i < data_len {
+                if covered[i] { i += 1; continue; }
+                let s = i;
+                while i < data_len && !covered[i] { i += 1; }
+                expected.push(s as u64..i as u64);
+            }
+            prop_assert_eq!(a.holes(data_len as u64), expected);
+        }
+    }
+
+    /// A deterministic shuffle (xorshift), so failures reproduce from the seed.
+    fn shuffle<T>(items: &mut [T], mut seed: u64) {
+        seed |= 1;
+        for i in (1..items.len()).rev() {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            items.swap(i, (seed % (i as u64 + 1)) as usize);
+        }
+    }
+}

@@ -1,0 +1,418 @@
+//! IPv4 and IPv6 defragmentation (RFC 791, RFC 8200 section 4.5, RFC 815's hole list).
+//!
+//! Fragments are pooled by (source, destination, identification, protocol) for IPv4 and
+//! (source, destination, identification) for IPv6, whose upper protocol comes from the
+//! first fragment's Fragment header. Offsets are in bytes. A datagram is complete when
+//! its last fragment (more-fragments clear) has given the total length and every byte
+//! before it has arrived.
+//!
+//! Nothing here trusts the input: a fragment ending past 65535 bytes, a zero-length
+//! fragment, a second last fragment with another end, or bytes past the end are refused
+//! and reported; overlaps keep the first copy and report different bytes; the pool is
+//! bounded in datagrams, in ranges per datagram and, by the session's budget, in bytes.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::ops::Range;
+
+use super::assembler::{Assembler, Refused};
+
+/// Largest datagram: the IPv4 total length and the IPv6 payload length are 16 bits.
+const MAX_DATAGRAM: u64 = 65_535;
+/// Disjoint runs per datagram: more means tiny, scattered fragments (an attack).
+const MAX_RUNS: usize = 64;
+
+/// Names a datagram being reassembled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DatagramKey {
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// Identification (16 bits in IPv4, 32 in IPv6).
+    pub id: u32,
+    /// IPv4's protocol field; 0 for IPv6 (not part of its key).
+    pub protocol: u8,
+}
+
+/// One fragment, as the IP layer saw it.
+#[derive(Debug, Clone, Copy)]
+pub struct Fragment<'a> {
+    /// Its datagram.
+    pub key: DatagramKey,
+    /// Offset of its data in the datagram, in bytes.
+    pub offset: u64,
+    /// More fragments follow.
+    pub more: bool,
+    /// The upper protocol, from this fragment's header (IPv4 protocol, IPv6 next header).
+    pub protocol: u8,
+    /// Its data.
+    pub data: &'a [u8],
+    /// The frame it came in.
+    pub frame: u64,
+    /// Capture time, in seconds.
+    pub time: i64,
+}
+
+/// A datagram put together, or given up on.
+#[derive(Debug, Clone)]
+pub struct Datagram {
+    /// Its key.
+    pub key: DatagramKey,
+    /// The upper protocol, from the first fragment (offset 0) if it arrived.
+    pub protocol: Option<u8>,
+    /// Frames that brought fragments, in capture order.
+    pub frames: Vec<u64>,
+    /// Every byte arrived.
+    pub completed: bool,
+    /// What is missing, when not completed.
+    pub holes: Vec<Range<u64>>,
+    /// The bytes: the whole datagram, or the runs that arrived back to back.
+    pub data: Vec<u8>,
+    /// Whether `data` starts with the datagram's first byte (so it can be dissected).
+    pub starts_at_zero: bool,
+    /// Overlaps with different bytes and other oddities.
+    pub anomalies: Vec<String>,
+}
+
+/// What a fragment did.
+#[derive(Debug)]
+pub enum Added {
+    /// Held until the rest arrives.
+    Held,
+    /// It completed its datagram.
+    Completed(Datagram),
+    /// It was not taken: why.
+    Refused(String),
+}
+
+struct Pending {
+    assembler: Assembler,
+    /// Total length, once the last fragment arrived.
+    total: Option<u64>,
+    protocol: Option<u8>,
+    frames: Vec<u64>,
+    /// Time of the first fragment, in seconds.
+    first_seen: i64,
+    anomalies: Vec<String>,
+    /// Arrival order, for eviction of the oldest.
+    serial: u64,
+}
+
+/// The fragment pool of one IP version.
+pub struct Defragmenter {
+    pending: HashMap<DatagramKey, Pending>,
+    /// Keys in order of first fragment (stale entries are skipped).
+    order: VecDeque<(DatagramKey, u64)>,
+    serial: u64,
+    held: usize,
+    timeout: i64,
+}
+
+impl Defragmenter {
+    /// A pool whose incomplete datagrams expire `timeout` seconds (capture time) after
+    /// their first fragment.
+    pub fn new(timeout: i64) -> Defragmenter {
+        Defragmenter {
+            pending: HashMap::new(),
+            order: VecDeque::new(),
+            serial: 0,
+            held: 0,
+            timeout,
+        }
+    }
+
+    /// Bytes held.
+    pub fn held(&self) -> usize {
+        self.held
+    }
+
+    /// Datagrams waiting for fragments.
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Whether no datagram is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// Takes a fragment.
+    pub fn add(&mut self, f: Fragment<'_>) -> Added {
+        let end = f.offset + f.data.len() as u64;
+        if f.data.is_empty() {
+            return Added::Refused(format!(
+                "zero-length fragment at offset {} of datagram id {:#x}",
+                f.offset, f.key.id
+            ));
+        }
+        if end > MAX_DATAGRAM {
+            return Added::Refused(format!(
+                "fragment at offset {} ends at byte {end}, past the largest datagram ({MAX_DATAGRAM})",
+                f.offset
+            ));
+        }
+        let pending = match self.pending.get_mut(&f.key) {
+            Some(p) => p,
+            None => {
+                self.serial += 1;
+                self.order.push_back((f.key, self.serial));
+                self.pending.entry(f.key).or_insert(Pending {
+                    assembler: Assembler::new(0, MAX_DATAGRAM, MAX_RUNS),
+                    total: None,
+                    protocol: None,
+                    frames: Vec::new(),
+                    first_seen: f.time,
+                    anomalies: Vec::new(),
+                    serial: self.serial,
+                })
+            }
+        };
+        if let Some(total) = pending.total {
+            if !f.more && end != total {
+                let why = format!(
+                    "a second last fragment ends at {end}, the first said {total}: kept {total}"
+                );
+                pending.anomalies.push(why.clone());
+                return Added::Refused(why);
+            }
+            if end > total {
+                let why = format!("fragment ends at {end}, past the datagram's end {total}");
+                pending.anomalies.push(why.clone());
+                return Added::Refused(why);
+            }
+        } else if !f.more {
+            if pending.assembler.end() > end {
+                let why = format!(
+                    "last fragment ends at {end}, but bytes up to {} arrived",
+                    pending.assembler.end()
+                );
+                pending.anomalies.push(why.clone());
+                return Added::Refused(why);
+            }
+            pending.total = Some(end);
+        }
+        let before = pending.assembler.held();
+        let inserted = match pending.assembler.insert(f.offset, f.data) {
+            Ok(i) => i,
+            Err(Refused::TooManyRanges) => {
+                let why = format!("more than {MAX_RUNS} separate runs of fragments");
+                pending.anomalies.push(why.clone());
+                return Added::Refused(why);
+            }
+            Err(Refused::OutOfWindow) => unreachable!("checked against MAX_DATAGRAM above"),
+        };
+        self.held += pending.assembler.held() - before;
+        if f.offset == 0 {
+            pending.protocol.get_or_insert(f.protocol);
+        }
+        if pending.frames.last() != Some(&f.frame) {
+            pending.frames.push(f.frame);
+        }
+        let mut note = None;
+        if let Some(c) = inserted.conflict {
+            let why = format!(
+                "overlapping fragment with different bytes at {}..{} (first copy kept)",
+                c.start, c.end
+            );
+            pending.anomalies.push(why.clone());
+            note = Some(why);
+        }
+        let complete = pending
+            .total
+            .is_some_and(|t| pending.assembler.contiguous().len() as u64 == t);
+        if complete {
+            let pending = self.pending.remove(&f.key).expect("present");
+            self.held -= pending.assembler.held();
+            return Added::Completed(finish(f.key, pending, true));
+        }
+        match note {
+            Some(why) => Added::Refused(why),
+            None => Added::Held,
+        }
+    }
+
+    /// Gives up on datagrams whose first fragment is older than the timeout at `now`.
+    pub fn expire(&mut self, now: i64) -> Vec<Datagram> {
+        let mut gone = Vec::new();
+        while let Some(&(key, serial)) = self.order.front() {
+            match self.pending.get(&key) {
+                Some(p) if p.serial == serial => {
+                    if now.saturating_sub(p.first_seen) < self.timeout {
+                        break;
+                    }
+                    gone.extend(self.remove(key));
+                }
+                _ => {}
+            }
+            self.order.pop_front();
+        }
+        gone
+    }
+
+    /// Gives up on the oldest datagram (to stay within the memory budget).
+    pub fn evict_oldest(&mut self) -> Option<Datagram> {
+        while let Some((key, serial)) = self.order.pop_front() {
+            if self.pending.get(&key).is_some_and(|p| p.serial == serial) {
+                return self.remove(key);
+            }
+        }
+        None
+    }
+
+    /// Gives up on every datagram (the capture ended).
+    pub fn drain(&mut self) -> Vec<Datagram> {
+        let mut gone = Vec::new();
+        while let Some(d) = self.evict_oldest() {
+            gone.push(d);
+        }
+        gone
+    }
+
+    fn remove(&mut self, key: DatagramKey) -> Option<Datagram> {
+        let p = self.pending.remove(&key)?;
+        self.held -= p.assembler.held();
+        Some(finish(key, p, false))
+    }
+}
+
+fn finish(key: DatagramKey, p: Pending, completed: bool) -> Datagram {
+    let total = p.total.unwrap_or_else(|| p.assembler.end());
+    let (data, holes) = if completed {
+        (p.assembler.contiguous().to_vec(), Vec::new())
+    } else {
+        let mut data = Vec::new();
+        for r in p.assembler.ranges() {
+            data.extend_from_slice(p.assembler.slice(r.clone()));
+        }
+        let mut holes = p.assembler.holes(total);
+        if p.total.is_none() {
+            // The last fragment never came: the end is unknown.
+            holes.push(total..super::OPEN_END);
+        }
+        (data, holes)
+    };
+    Datagram {
+        key,
+        protocol: p.protocol,
+        frames: p.frames,
+        completed,
+        holes,
+        starts_at_zero: p.assembler.ranges().first().is_some_and(|r| r.start == 0),
+        data,
+        anomalies: p.anomalies,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(id: u32) -> DatagramKey {
+        DatagramKey {
+            src: "10.0.0.1".parse().unwrap(),
+            dst: "10.0.0.2".parse().unwrap(),
+            id,
+            protocol: 17,
+        }
+    }
+
+    fn frag(id: u32, offset: u64, more: bool, data: &[u8], frame: u64) -> Fragment<'_> {
+        Fragment {
+            key: key(id),
+            offset,
+            more,
+            protocol: 17,
+            data,
+            frame,
+            time: frame as i64,
+        }
+    }
+
+    #[test]
+    fn fragments_in_any_order_complete_the_datagram() {
+        let mut d = Defragmenter::new(30);
+        assert!(matches!(d.add(frag(1, 16, false, b"tail", 1)), Added::Held));
+        assert!(matches!(
+            d.add(frag(1, 0, true, b"01234567", 2)),
+            Added::Held
+        ));
+        match d.add(frag(1, 8, true, b"89abcdef", 3)) {
+            Added::Completed(g) => {
+                assert_eq!(g.data, b"0123456789abcdeftail");
+                assert_eq!(g.frames, vec![1, 2, 3]);
+                assert_eq!(g.protocol, Some(17));
+                assert!(g.completed && g.holes.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!((d.len(), d.held()), (0, 0));
+    }
+
+    #[test]
+    fn hostile_fragments_are_refused_and_reported() {
+        let mut d = Defragmenter::new(30);
+        assert!(
+            matches!(d.add(frag(1, 65_528, false, &[0; 16], 1)), Added::Refused(r) if r.contains("past the largest"))
+        );
+        assert!(
+            matches!(d.add(frag(1, 8, true, b"", 1)), Added::Refused(r) if r.contains("zero-length"))
+        );
+        assert!(matches!(
+            d.add(frag(2, 8, false, b"abcdefgh", 1)),
+            Added::Held
+        ));
+        assert!(
+            matches!(d.add(frag(2, 8, false, b"abcdefghij", 2)), Added::Refused(r) if r.contains("second last fragment"))
+        );
+        assert!(matches!(
+            d.add(frag(2, 0, true, b"AAAAAAAA", 3)),
+            Added::Completed(_)
+        ));
+        // Teardrop: an overlap with other bytes keeps the first copy and says so.
+        assert!(matches!(
+            d.add(frag(3, 0, true, b"AAAAAAAA", 1)),
+            Added::Held
+        ));
+        assert!(
+            matches!(d.add(frag(3, 4, true, b"BBBBBBBB", 2)), Added::Refused(r) if r.contains("different bytes at 4..8"))
+        );
+        match d.add(frag(3, 12, false, b"CCCC", 3)) {
+            Added::Completed(g) => {
+                assert_eq!(g.data, b"AAAAAAAABBBBCCCC");
+                assert_eq!(g.anomalies.len(), 1);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn timeouts_and_eviction_report_incomplete_datagrams_with_holes() {
+        let mut d = Defragmenter::new(30);
+        d.add(frag(1, 0, true, b"01234567", 0));
+        d.add(frag(2, 8, false, b"abcd", 10));
+        assert!(d.expire(29).is_empty());
+        let gone = d.expire(35);
+        assert_eq!(gone.len(), 1);
+        assert_eq!(gone[0].key.id, 1);
+        assert!(!gone[0].completed);
+        assert_eq!(gone[0].holes, vec![8..crate::reassembly::OPEN_END]);
+        assert_eq!(gone[0].data, b"01234567");
+        let last = d.evict_oldest().unwrap();
+        assert_eq!(last.holes, vec![0..8]);
+        assert!(!last.starts_at_zero);
+        assert!(d.is_empty() && d.held() == 0);
+    }
+
+    #[test]
+    fn a_flood_of_distinct_ids_is_bounded_by_eviction() {
+        let mut d = Defragmenter::new(30);
+        for id in 0..10_000 {
+            d.add(frag(id, 8, true, &[1; 8], u64::from(id)));
+            while d.held() > 16 * 100 {
+                d.evict_oldest();
+            }
+        }
+        assert!(d.len() <= 100);
+    }
+}

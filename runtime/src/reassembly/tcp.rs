@@ -1,0 +1,819 @@
+//! TCP streams: connections numbered as tshark's `tcp.stream`, each direction's bytes put
+//! in order (relative to the initial sequence number, across 32-bit wrap-around), and
+//! application PDUs cut from the ordered bytes by the application's framing.
+//!
+//! - A connection is keyed by its two endpoints, either way round; a SYN (without ACK)
+//!   on a connection that was closed and with another initial sequence number starts a
+//!   new stream number.
+//! - Retransmissions and overlaps keep the first copy (as tshark's analysis does); a copy
+//!   with different bytes is reported on the frame.
+//! - Lost segments stay gaps: they are skipped at a close, at the end of the capture, or
+//!   when a direction holds more than its budget, and counted; bytes are never invented.
+//! - An application protocol with a framer (HTTP/1 today) is dissected on whole PDUs; the
+//!   frame that completes a PDU carries it. Other payloads are dissected per segment, as
+//!   without reassembly.
+
+use std::collections::{HashMap, VecDeque};
+use std::ops::Range;
+
+use sha2::{Digest, Sha256};
+
+use super::assembler::{Assembler, Refused};
+use crate::flow::{Endpoint, FlowKey};
+use crate::hooks::http::{self, Framing, FramingContext};
+use crate::protocols::{Next, ProtocolId};
+
+/// Disjoint runs of out-of-order bytes a direction may hold.
+const MAX_RUNS: usize = 256;
+/// What a connection costs besides its bytes (for the memory budget).
+pub const CONNECTION_COST: usize = 512;
+
+/// How streams are followed.
+#[derive(Debug, Clone, Copy)]
+pub struct TcpOptions {
+    /// Bytes a direction may hold (out-of-order data and a PDU being assembled); also
+    /// how far ahead of the next expected byte a segment may start.
+    pub stream_budget: usize,
+    /// Seconds (capture time) after which an idle connection is forgotten.
+    pub idle_timeout: i64,
+    /// Keep per-connection summaries (frames, byte counts, SHA-256) for `streams`.
+    pub summaries: bool,
+    /// Also keep each direction's bytes in the summaries.
+    pub payloads: bool,
+}
+
+impl Default for TcpOptions {
+    fn default() -> Self {
+        TcpOptions {
+            stream_budget: 16 << 20,
+            idle_timeout: 600,
+            summaries: false,
+            payloads: false,
+        }
+    }
+}
+
+/// One segment, as the TCP layer saw it.
+#[derive(Debug, Clone, Copy)]
+pub struct Segment<'a> {
+    /// Sender.
+    pub src: Endpoint,
+    /// Receiver.
+    pub dst: Endpoint,
+    /// Sequence number.
+    pub seq: u32,
+    /// SYN flag.
+    pub syn: bool,
+    /// ACK flag.
+    pub ack: bool,
+    /// FIN flag.
+    pub fin: bool,
+    /// RST flag.
+    pub rst: bool,
+    /// The payload.
+    pub payload: &'a [u8],
+    /// Where the stateless chain would send the payload (port binding or heuristic).
+    pub next: Option<Next>,
+    /// The frame.
+    pub frame: u64,
+    /// Capture time, in seconds.
+    pub time: i64,
+}
+
+/// An application PDU cut from a stream, or the bytes of one given up on.
+#[derive(Debug, Clone)]
+pub struct Pdu {
+    /// The stream number.
+    pub stream: u64,
+    /// Sender.
+    pub src: Endpoint,
+    /// Receiver.
+    pub dst: Endpoint,
+    /// Stream offset of its first byte (relative sequence number).
+    pub offset: u64,
+    /// Its bytes.
+    pub data: Vec<u8>,
+    /// Frames whose bytes it holds.
+    pub frames: Vec<u64>,
+    /// The whole PDU arrived.
+    pub completed: bool,
+    /// What is missing (relative to `offset`), when not completed; `OPEN_END` ends a
+    /// hole whose end is not known.
+    pub holes: Vec<Range<u64>>,
+    /// The protocol to dissect it as.
+    pub next: Next,
+}
+
+/// What a segment did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// The stream number.
+    pub stream: u64,
+    /// The connection's payload is dissected as PDUs: the segment's own application
+    /// layers go (its bytes reach the application through `pdus`).
+    pub framed: bool,
+    /// PDUs this segment completed or ended.
+    pub pdus: Vec<Pdu>,
+    /// Oddities: different retransmitted bytes, segments far outside the window.
+    pub notes: Vec<String>,
+}
+
+/// One direction of a finished connection, for `pcapkit streams`.
+#[derive(Debug, Clone, Default)]
+pub struct DirectionSummary {
+    /// Bytes delivered in order (gaps not counted).
+    pub bytes: u64,
+    /// SHA-256 of those bytes.
+    pub sha256: [u8; 32],
+    /// Gaps skipped (lost segments).
+    pub gaps: u64,
+    /// The bytes themselves, when asked for.
+    pub payload: Option<Vec<u8>>,
+}
+
+/// A connection, for `pcapkit streams`.
+#[derive(Debug, Clone)]
+pub struct ConnectionSummary {
+    /// `tcp.stream`.
+    pub stream: u64,
+    /// The source of the connection's first captured frame.
+    pub a: Endpoint,
+    /// The other end.
+    pub b: Endpoint,
+    /// Every frame of the connection.
+    pub frames: Vec<u64>,
+    /// From `a` to `b`.
+    pub a_to_b: DirectionSummary,
+    /// From `b` to `a`.
+    pub b_to_a: DirectionSummary,
+    /// Seen from its SYN to its close (FIN both ways, or RST), without gaps.
+    pub completed: bool,
+    /// The application protocol, when one was found.
+    pub protocol: Option<ProtocolId>,
+}
+
+#[derive(Default)]
+struct Direction {
+    /// Sequence number of stream offset 0.
+    origin: Option<u32>,
+    syn: bool,
+    /// Highest offset seen, to place 32-bit sequence numbers.
+    high: u64,
+    assembler: Option<Assembler>,
+    /// Where the FIN is, once seen.
+    fin_at: Option<u64>,
+    /// Frames that brought bytes not yet consumed, with the stream range they brought.
+    pieces: Vec<(u64, Range<u64>)>,
+    /// Bytes up to here went to the summary.
+    summarised: u64,
+    bytes: u64,
+    gaps: u64,
+    hash: Option<Sha256>,
+    payload: Option<Vec<u8>>,
+}
+
+impl Direction {
+    fn held(&self) -> usize {
+        self.assembler.as_ref().map_or(0, Assembler::held)
+    }
+
+    /// The stream offset of sequence number `seq`: the one nearest the highest seen.
+    fn offset(&self, seq: u32) -> Option<u64> {
+        let rel = seq.wrapping_sub(self.origin?);
+        let base = self.high & !0xffff_ffff;
+        let candidates = [
+            base.checked_sub(1 << 32).map(|b| b | u64::from(rel)),
+            Some(base | u64::from(rel)),
+            Some((base + (1 << 32)) | u64::from(rel)),
+        ];
+        candidates
+            .into_iter()
+            .flatten()
+            .min_by_key(|c| c.abs_diff(self.high))
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum App {
+    /// No payload yet.
+    Undecided,
+    /// Dissected per segment.
+    Unframed,
+    /// HTTP/1 messages.
+    Http,
+}
+
+struct Connection {
+    stream: u64,
+    a: Endpoint,
+    b: Endpoint,
+    /// 0: from `a`, 1: from `b`.
+    dirs: [Direction; 2],
+    app: App,
+    next: Option<Next>,
+    /// Whether each pending response answers a HEAD request, oldest first.
+    heads: VecDeque<bool>,
+    rst: bool,
+    frames: Vec<u64>,
+    last_time: i64,
+    touched: u64,
+}
+
+impl Connection {
+    fn closed(&self) -> bool {
+        self.rst || (self.dirs[0].fin_at.is_some() && self.dirs[1].fin_at.is_some())
+    }
+}
+
+/// Every TCP connection of a capture.
+pub struct Streams {
+    options: TcpOptions,
+    connections: HashMap<FlowKey, Connection>,
+    /// Connections by last use (stale entries skipped), for expiry and eviction.
+    lru: VecDeque<(FlowKey, u64)>,
+    touches: u64,
+    next_stream: u64,
+    held: usize,
+    finished: Vec<ConnectionSummary>,
+}
+
+impl Streams {
+    /// No connection yet.
+    pub fn new(options: TcpOptions) -> Streams {
+        Streams {
+            options,
+            connections: HashMap::new(),
+            lru: VecDeque::new(),
+            touches: 0,
+            next_stream: 0,
+            held: 0,
+            finished: Vec::new(),
+        }
+    }
+
+    /// Bytes held, connections counted at [`CONNECTION_COST`].
+    pub fn held(&self) -> usize {
+        self.held + self.connections.len() * CONNECTION_COST
+    }
+
+    /// Connections open.
+    pub fn len(&self) -> usize {
+        self.connections.len()
+    }
+
+    /// Whether no connection is open.
+    pub fn is_empty(&self) -> bool {
+        self.connections.is_empty()
+    }
+
+    /// Summaries of the connections forgotten so far (with `summaries` on).
+    pub fn take_summaries(&mut self) -> Vec<ConnectionSummary> {
+        std::mem::take(&mut self.finished)
+    }
+
+    /// Takes a segment.
+    pub fn add(&mut self, s: Segment<'_>) -> Outcome {
+        let (key, _) = FlowKey::new(s.src, s.dst);
+        let mut out = Outcome::default();
+        let restart = self.connections.get(&key).is_some_and(|c| {
+            let d = usize::from(s.src != c.a);
+            s.syn && !s.ack && c.closed() && c.dirs[d].origin != Some(s.seq.wrapping_add(1))
+        });
+        if restart {
+            self.forget(key, &mut out.pdus);
+        }
+        self.touches += 1;
+        let touches = self.touches;
+        let conn = self.connections.entry(key).or_insert_with(|| {
+            let stream = self.next_stream;
+            self.next_stream += 1;
+            Connection {
+                stream,
+                a: s.src,
+                b: s.dst,
+                dirs: Default::default(),
+                app: App::Undecided,
+                next: None,
+                heads: VecDeque::new(),
+                rst: false,
+                frames: Vec::new(),
+                last_time: s.time,
+                touched: 0,
+            }
+        });
+        conn.touched = touches;
+        conn.last_time = s.time;
+        self.lru.push_back((key, touches));
+        if self.options.summaries {
+            conn.frames.push(s.frame);
+        }
+        out.stream = conn.stream;
+        let d = usize::from(s.src != conn.a);
+        if conn.app == App::Undecided && !s.payload.is_empty() {
+            conn.next = s.next;
+            conn.app = match s.next {
+                Some(n) if n.protocol == ProtocolId::Http => App::Http,
+                _ => App::Unframed,
+            };
+        }
+        out.framed = conn.app == App::Http;
+        let options = self.options;
+        let dir = &mut conn.dirs[d];
+        if dir.assembler.is_none() {
+            dir.assembler = Some(Assembler::new(0, options.stream_budget as u64, MAX_RUNS));
+            if options.summaries {
+                dir.hash = Some(Sha256::new());
+                dir.payload = options.payloads.then(Vec::new);
+            }
+        }
+        let before = dir.held();
+        if s.syn && !dir.syn {
+            dir.syn = true;
+            if dir.origin.is_none() {
+                dir.origin = Some(s.seq.wrapping_add(1));
+            }
+        }
+        let data_seq = if s.syn { s.seq.wrapping_add(1) } else { s.seq };
+        if !s.payload.is_empty() {
+            if dir.origin.is_none() {
+                dir.origin = Some(data_seq);
+            }
+            let offset = dir.offset(data_seq).unwrap_or(0);
+            let end = offset + s.payload.len() as u64;
+            let assembler = dir.assembler.as_mut().expect("made above");
+            match assembler.insert(offset, s.payload) {
+                Ok(inserted) => {
+                    dir.high = dir.high.max(end);
+                    if inserted.new > 0 {
+                        dir.pieces.push((s.frame, offset..end));
+                    }
+                    if let Some(c) = inserted.conflict {
+                        out.notes.push(format!(
+                            "retransmitted bytes differ at relative sequence {}..{} (first copy kept)",
+                            c.start, c.end
+                        ));
+                    }
+                }
+                Err(Refused::OutOfWindow) => out.notes.push(format!(
+                    "segment at relative sequence {offset} is far outside the window (expected about {}); not reassembled",
+                    assembler.base()
+                )),
+                Err(Refused::TooManyRanges) => out.notes.push(format!(
+                    "too many out-of-order runs; segment at relative sequence {offset} not reassembled"
+                )),
+            }
+        }
+        if s.fin && dir.fin_at.is_none() {
+            if dir.origin.is_none() {
+                dir.origin = Some(data_seq);
+            }
+            let at = dir.offset(data_seq).unwrap_or(0) + s.payload.len() as u64;
+            dir.fin_at = Some(at);
+        }
+        if s.rst {
+            conn.rst = true;
+        }
+        self.held = self.held + conn.dirs[d].held() - before;
+        let closing = conn.rst;
+        let mut held = self.held;
+        deliver(conn, d, closing, &mut out.pdus, &mut held);
+        if closing {
+            deliver(conn, 1 - d, true, &mut out.pdus, &mut held);
+        }
+        self.held = held;
+        let conn = &mut self.connections.get_mut(&key).expect("present");
+        if conn.dirs[d].held() > options.stream_budget / 2 {
+            let mut held = self.held;
+            skip_gap(conn, d, &mut out.pdus, &mut held);
+            self.held = held;
+        }
+        self.compact_lru();
+        out
+    }
+
+    /// Forgets connections idle since before `now - idle_timeout`; their pending bytes
+    /// come back as PDUs given up on.
+    pub fn expire(&mut self, now: i64) -> Vec<Pdu> {
+        let mut pdus = Vec::new();
+        while let Some(&(key, touched)) = self.lru.front() {
+            if let Some(c) = self.connections.get(&key) {
+                if c.touched == touched {
+                    if now.saturating_sub(c.last_time) < self.options.idle_timeout {
+                        break;
+                    }
+                    self.forget(key, &mut pdus);
+                }
+            }
+            self.lru.pop_front();
+        }
+        pdus
+    }
+
+    /// Forgets the least recently used connection (to stay within the memory budget).
+    pub fn evict_oldest(&mut self) -> Option<Vec<Pdu>> {
+        while let Some((key, touched)) = self.lru.pop_front() {
+            if self
+                .connections
+                .get(&key)
+                .is_some_and(|c| c.touched == touched)
+            {
+                let mut pdus = Vec::new();
+                self.forget(key, &mut pdus);
+                return Some(pdus);
+            }
+        }
+        None
+    }
+
+    /// Forgets every connection (the capture ended), in stream order.
+    pub fn drain(&mut self) -> Vec<Pdu> {
+        let mut keys: Vec<(u64, FlowKey)> = self
+            .connections
+            .iter()
+            .map(|(k, c)| (c.stream, *k))
+            .collect();
+        keys.sort_unstable_by_key(|(s, _)| *s);
+        let mut pdus = Vec::new();
+        for (_, key) in keys {
+            self.forget(key, &mut pdus);
+        }
+        self.lru.clear();
+        self.finished.sort_unstable_by_key(|c| c.stream);
+        pdus
+    }
+
+    fn forget(&mut self, key: FlowKey, pdus: &mut Vec<Pdu>) {
+        let Some(mut conn) = self.connections.remove(&key) else {
+            return;
+        };
+        let options = self.options;
+        let mut held = self.held;
+        for d in 0..2 {
+            deliver(&mut conn, d, true, pdus, &mut held);
+            while conn.dirs[d]
+                .assembler
+                .as_ref()
+                .is_some_and(|a| !a.is_empty())
+            {
+                skip_gap(&mut conn, d, pdus, &mut held);
+            }
+            held -= conn.dirs[d].held();
+        }
+        self.held = held;
+        if options.summaries {
+            let completed =
+                conn.dirs[0].syn && conn.closed() && conn.dirs.iter().all(|d| d.gaps == 0);
+            let [da, db] = conn.dirs.map(|d| DirectionSummary {
+                bytes: d.bytes,
+                sha256: d.hash.map(|h| h.finalize().into()).unwrap_or_default(),
+                gaps: d.gaps,
+                payload: d.payload,
+            });
+            self.finished.push(ConnectionSummary {
+                stream: conn.stream,
+                a: conn.a,
+                b: conn.b,
+                frames: conn.frames,
+                a_to_b: da,
+                b_to_a: db,
+                completed,
+                protocol: conn.next.map(|n| n.protocol),
+            });
+        }
+    }
+
+    /// Keeps the use list from growing past twice the connections.
+    fn compact_lru(&mut self) {
+        if self.lru.len() > 2 * self.connections.len() + 1024 {
+            let connections = &self.connections;
+            self.lru
+                .retain(|(k, t)| connections.get(k).is_some_and(|c| c.touched == *t));
+        }
+    }
+}
+
+/// Hands direction `d`'s in-order bytes on: to the summary, then to the framer, which cuts
+/// PDUs. At a close, a PDU still incomplete is given up on.
+fn deliver(conn: &mut Connection, d: usize, closing: bool, pdus: &mut Vec<Pdu>, held: &mut usize) {
+    let (src, dst) = if d == 0 {
+        (conn.a, conn.b)
+    } else {
+        (conn.b, conn.a)
+    };
+    let stream = conn.stream;
+    let app = conn.app;
+    let next = conn.next;
+    let dir = &mut conn.dirs[d];
+    let Some(assembler) = dir.assembler.as_mut() else {
+        return;
+    };
+    let before = assembler.held();
+    // The summary sees each byte once, in order.
+    let contiguous_end = assembler.base() + assembler.contiguous().len() as u64;
+    if dir.summarised < contiguous_end {
+        let from = dir.summarised.max(assembler.base());
+        let bytes = assembler.slice(from..contiguous_end);
+        dir.bytes += bytes.len() as u64;
+        if let Some(h) = &mut dir.hash {
+            h.update(bytes);
+        }
+        if let Some(p) = &mut dir.payload {
+            p.extend_from_slice(bytes);
+        }
+        dir.summarised = contiguous_end;
+    }
+    let closed = closing || dir.fin_at.is_some_and(|f| f <= contiguous_end);
+    match (app, next) {
+        (App::Http, Some(next)) => loop {
+            let bytes = assembler.contiguous();
+            if bytes.is_empty() {
+                break;
+            }
+            let cx = FramingContext {
+                closed,
+                head_request: bytes.starts_with(b"HTTP/") && conn.heads.front() == Some(&true),
+            };
+            let framing = http::message_len(bytes, cx);
+            let (len, completed) = match framing {
+                Framing::Complete(n) => (n, true),
+                Framing::NotMessage => (bytes.len(), false),
+                // At a close, a message cut short is given up on here, unless bytes
+                // after a hole arrived: then skipping the gap gives it up, holes known.
+                Framing::Incomplete if closed && assembler.ranges().len() == 1 => {
+                    (bytes.len(), false)
+                }
+                Framing::Incomplete => break,
+            };
+            let start = assembler.base();
+            let data = bytes[..len].to_vec();
+            if framing != Framing::NotMessage {
+                note_message(&mut conn.heads, &data);
+            }
+            let frames = take_frames(&mut dir.pieces, start..start + len as u64);
+            assembler.consume(start + len as u64);
+            if framing == Framing::NotMessage {
+                // Bytes between messages (or after a gap) that are not a message: they
+                // stay where the segments left them.
+                continue;
+            }
+            pdus.push(Pdu {
+                stream,
+                src,
+                dst,
+                offset: start,
+                holes: if completed {
+                    Vec::new()
+                } else {
+                    vec![start + len as u64 - start..super::OPEN_END]
+                },
+                data,
+                frames,
+                completed,
+                next,
+            });
+        },
+        _ => {
+            let start = assembler.base();
+            let end = start + assembler.contiguous().len() as u64;
+            take_frames(&mut dir.pieces, start..end);
+            assembler.consume(end);
+        }
+    }
+    *held = *held + assembler.held() - before;
+}
+
+/// Remembers requests (HEAD or not) and matches final responses to them.
+fn note_message(heads: &mut VecDeque<bool>, message: &[u8]) {
+    if message.starts_with(b"HTTP/") {
+        // Interim (1xx) responses answer no request yet.
+        if message.get(9) != Some(&b'1') {
+            heads.pop_front();
+        }
+    } else if heads.len() < 1024 {
+        heads.push_back(message.starts_with(b"HEAD "));
+    }
+}
+
+/// The frames that brought bytes of `range`, in capture order; pieces wholly before its
+/// end are forgotten.
+fn take_frames(pieces: &mut Vec<(u64, Range<u64>)>, range: Range<u64>) -> Vec<u64> {
+    let mut frames: Vec<u64> = pieces
+        .iter()
+        .filter(|(_, r)| r.start < range.end && r.end > range.start)
+        .map(|(f, _)| *f)
+        .collect();
+    frames.sort_unstable();
+    frames.dedup();
+    pieces.retain(|(_, r)| r.end > range.end);
+    frames
+}
+
+/// Gives up on direction `d`'s first hole: what is contiguous before it becomes a PDU
+/// given up on, the hole is counted as a gap, and delivery goes on after it.
+fn skip_gap(conn: &mut Connection, d: usize, pdus: &mut Vec<Pdu>, held: &mut usize) {
+    let (src, dst) = if d == 0 {
+        (conn.a, conn.b)
+    } else {
+        (conn.b, conn.a)
+    };
+    let stream = conn.stream;
+    let next = conn.next;
+    let framed = conn.app == App::Http;
+    let dir = &mut conn.dirs[d];
+    let Some(assembler) = dir.assembler.as_mut() else {
+        return;
+    };
+    let before = assembler.held();
+    let start = assembler.base();
+    let pending = assembler.contiguous().len() as u64;
+    let hole_end = assembler
+        .ranges()
+        .iter()
+        .map(|r| r.start)
+        .find(|&s| s > start + pending);
+    if pending > 0 {
+        let data = assembler.contiguous().to_vec();
+        let frames = take_frames(&mut dir.pieces, start..start + pending);
+        if let (true, Some(next)) = (framed, next) {
+            pdus.push(Pdu {
+                stream,
+                src,
+                dst,
+                offset: start,
+                holes: vec![pending..hole_end.map_or(super::OPEN_END, |e| e - start)],
+                data,
+                frames,
+                completed: false,
+                next,
+            });
+        }
+        assembler.consume(start + pending);
+    }
+    match hole_end {
+        Some(e) => {
+            dir.gaps += 1;
+            assembler.consume(e);
+            dir.summarised = dir.summarised.max(e);
+        }
+        None => {
+            // Nothing after the hole: only a gap if bytes were seen beyond it (a FIN
+            // past the last byte says some were lost).
+            if dir.fin_at.is_some_and(|f| f > assembler.base()) {
+                dir.gaps += 1;
+                let f = dir.fin_at.unwrap_or_default();
+                assembler.consume(f);
+                dir.summarised = dir.summarised.max(f);
+            }
+        }
+    }
+    *held = *held + assembler.held() - before;
+    deliver(conn, d, false, pdus, held);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ep(s: &str) -> Endpoint {
+        let (a, p) = s.rsplit_once(':').unwrap();
+        Endpoint {
+            addr: a.parse().unwrap(),
+            port: p.parse().unwrap(),
+        }
+    }
+
+    fn http() -> Option<Next> {
+        Some(Next {
+            protocol: ProtocolId::Http,
+            name: None,
+        })
+    }
+
+    struct Conn {
+        streams: Streams,
+        frame: u64,
+    }
+
+    impl Conn {
+        fn new() -> Conn {
+            Conn {
+                streams: Streams::new(TcpOptions {
+                    summaries: true,
+                    payloads: true,
+                    ..TcpOptions::default()
+                }),
+                frame: 0,
+            }
+        }
+
+        fn send(&mut self, client: bool, seq: u32, flags: &str, payload: &[u8]) -> Outcome {
+            self.frame += 1;
+            let (src, dst) = if client {
+                (ep("10.0.0.1:40000"), ep("10.0.0.2:80"))
+            } else {
+                (ep("10.0.0.2:80"), ep("10.0.0.1:40000"))
+            };
+            self.streams.add(Segment {
+                src,
+                dst,
+                seq,
+                syn: flags.contains('S'),
+                ack: flags.contains('A'),
+                fin: flags.contains('F'),
+                rst: flags.contains('R'),
+                payload,
+                next: http(),
+                frame: self.frame,
+                time: self.frame as i64,
+            })
+        }
+    }
+
+    #[test]
+    fn requests_split_and_out_of_order_are_cut_into_messages() {
+        let mut c = Conn::new();
+        c.send(true, 100, "S", b"");
+        c.send(false, 5000, "SA", b"");
+        let req = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\n\r\n";
+        // Second part first.
+        let o = c.send(true, 101 + 10, "A", &req[10..]);
+        assert!(o.pdus.is_empty() && o.framed);
+        let o = c.send(true, 101, "A", &req[..10]);
+        assert_eq!(o.pdus.len(), 2);
+        assert_eq!(o.pdus[0].data, &req[..28]);
+        assert_eq!(o.pdus[0].frames, vec![3, 4]);
+        assert_eq!(o.pdus[1].data, &req[28..]);
+        assert_eq!(o.pdus[1].offset, 28);
+        // A response until close.
+        let o = c.send(false, 5001, "A", b"HTTP/1.0 200 OK\r\n\r\nhello");
+        assert!(o.pdus.is_empty());
+        let o = c.send(false, 5001 + 24, "FA", b"");
+        assert_eq!(o.pdus.len(), 1);
+        assert!(o.pdus[0].completed);
+        assert_eq!(o.pdus[0].data, b"HTTP/1.0 200 OK\r\n\r\nhello");
+    }
+
+    #[test]
+    fn sequence_numbers_wrap() {
+        let mut c = Conn::new();
+        c.send(true, u32::MAX - 5, "S", b"");
+        let msg = b"GET /wrap HTTP/1.1\r\n\r\n";
+        let o1 = c.send(true, u32::MAX - 4, "A", &msg[..8]);
+        assert!(o1.pdus.is_empty());
+        let o2 = c.send(true, (u32::MAX - 4).wrapping_add(8), "A", &msg[8..]);
+        assert_eq!(o2.pdus.len(), 1);
+        assert_eq!(o2.pdus[0].data, msg);
+    }
+
+    #[test]
+    fn retransmissions_with_other_bytes_are_noted_and_first_copy_wins() {
+        let mut c = Conn::new();
+        c.send(true, 0, "S", b"");
+        c.send(true, 1, "A", b"GET /x");
+        let o = c.send(true, 1, "A", b"GET /y HTTP/1.1\r\n\r\n");
+        assert_eq!(o.notes.len(), 1, "{:?}", o.notes);
+        assert_eq!(o.pdus[0].data, b"GET /x HTTP/1.1\r\n\r\n");
+    }
+
+    #[test]
+    fn a_lost_segment_is_a_gap_at_the_close() {
+        let mut c = Conn::new();
+        c.send(true, 0, "S", b"");
+        c.send(
+            true,
+            1,
+            "A",
+            b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n01",
+        );
+        // bytes 41..45 lost
+        c.send(true, 46, "A", b"6789");
+        let o = c.send(true, 50, "FA", b"");
+        assert!(
+            o.pdus.is_empty(),
+            "the lost bytes may still be retransmitted"
+        );
+        let pdus = c.streams.drain();
+        assert_eq!(pdus.len(), 1);
+        assert!(!pdus[0].completed);
+        assert_eq!(pdus[0].holes, vec![41..45]);
+        let summaries = c.streams.take_summaries();
+        assert_eq!(summaries[0].a_to_b.gaps, 1);
+        assert_eq!(summaries[0].a_to_b.bytes, 41 + 4);
+        assert!(!summaries[0].completed);
+    }
+
+    #[test]
+    fn a_syn_on_a_closed_connection_starts_a_new_stream() {
+        let mut c = Conn::new();
+        assert_eq!(c.send(true, 0, "S", b"").stream, 0);
+        c.send(true, 1, "FA", b"");
+        c.send(false, 0, "FA", b"");
+        assert_eq!(c.send(true, 1, "A", b"").stream, 0, "the last ACK");
+        assert_eq!(c.send(true, 9000, "S", b"").stream, 1);
+        c.streams.drain();
+        let s = c.streams.take_summaries();
+        assert_eq!(s.len(), 2);
+        assert!(s[0].completed);
+        assert_eq!(s[0].frames, vec![1, 2, 3, 4]);
+    }
+}

@@ -1,0 +1,372 @@
+//! The state of one capture: IP fragment pools, TCP streams, one memory budget over all
+//! of them, and expiry in capture time. Dissectors stay pure functions of bytes; the
+//! session runs after the stateless chain, frame by frame in capture order, takes the
+//! payloads that belong to a datagram or a stream, and attaches to each frame what it
+//! completed, dissected again from the protocol above.
+//!
+//! ```
+//! use pcapkit::reassembly::ReassemblyOptions;
+//! use pcapkit::session::Session;
+//! use pcapkit::Thresholds;
+//!
+//! let options = ReassemblyOptions { ipv4: true, tcp: true, ..Default::default() };
+//! let mut session = Session::new(options, Thresholds::default());
+//! # let mut frame = pcapkit::Frame::default();
+//! # let bytes: &[u8] = &[];
+//! // For every frame, after `chain::dissect`:
+//! session.process(&mut frame, bytes);
+//! // At the end, what never completed:
+//! let incomplete = session.finish();
+//! # assert!(incomplete.is_empty());
+//! ```
+
+use std::net::IpAddr;
+
+use crate::chain::{self, Frame, Layer, Reassembled, ReassemblyKind, Thresholds};
+use crate::flow::Endpoint;
+use crate::protocols::{self, Header, Next};
+use crate::reassembly::ip::{Added, Datagram, DatagramKey, Defragmenter, Fragment};
+use crate::reassembly::tcp::{ConnectionSummary, Pdu, Segment, Streams, TcpOptions};
+use crate::reassembly::ReassemblyOptions;
+
+/// Reassembly state for one capture (or, later, one flow shard).
+pub struct Session {
+    options: ReassemblyOptions,
+    thresholds: Thresholds,
+    ipv4: Defragmenter,
+    ipv6: Defragmenter,
+    tcp: Streams,
+}
+
+/// Where the layers being walked lie: the frame's own, or a reassembled buffer's.
+#[derive(Clone, Copy)]
+enum Source {
+    Frame,
+    Reassembled(usize),
+}
+
+impl Session {
+    /// A session reassembling what `options` asks for; reassembled bytes are dissected
+    /// up to `thresholds`, like the frames.
+    pub fn new(options: ReassemblyOptions, thresholds: Thresholds) -> Session {
+        Session::with_tcp(options, thresholds, false, false)
+    }
+
+    /// A session that also keeps a summary of every TCP connection (for `pcapkit
+    /// streams`), with each direction's bytes when `payloads`.
+    pub fn with_tcp(
+        options: ReassemblyOptions,
+        thresholds: Thresholds,
+        summaries: bool,
+        payloads: bool,
+    ) -> Session {
+        Session {
+            options,
+            thresholds,
+            ipv4: Defragmenter::new(options.ipv4_timeout),
+            ipv6: Defragmenter::new(options.ipv6_timeout),
+            tcp: Streams::new(TcpOptions {
+                stream_budget: options.stream_memory,
+                summaries,
+                payloads,
+                ..TcpOptions::default()
+            }),
+        }
+    }
+
+    /// The options.
+    pub fn options(&self) -> &ReassemblyOptions {
+        &self.options
+    }
+
+    /// Bytes held by all pools and streams.
+    pub fn held(&self) -> usize {
+        self.ipv4.held() + self.ipv6.held() + self.tcp.held()
+    }
+
+    /// Runs the stateful stages over a dissected frame; `bytes` are the frame's captured
+    /// bytes (which `frame.data` may not hold). Sets `tcp_stream`, `reassembled` and
+    /// `notes`; a fragment's or a framed segment's own payload layers are replaced.
+    pub fn process(&mut self, frame: &mut Frame, bytes: &[u8]) {
+        frame.clear_reassembly();
+        let now = frame.timestamp.secs;
+        if self.options.ipv4 {
+            for d in self.ipv4.expire(now) {
+                let r = self.datagram(d, ReassemblyKind::Ipv4);
+                frame.reassembled.push(r);
+            }
+        }
+        if self.options.ipv6 {
+            for d in self.ipv6.expire(now) {
+                let r = self.datagram(d, ReassemblyKind::Ipv6);
+                frame.reassembled.push(r);
+            }
+        }
+        if self.options.tcp {
+            for pdu in self.tcp.expire(now) {
+                let r = self.pdu(pdu);
+                frame.reassembled.push(r);
+            }
+        }
+        self.walk(frame, bytes);
+        self.keep_budget(frame);
+    }
+
+    /// Ends the capture: every datagram and PDU still pending, given up on, in order
+    /// (IPv4, IPv6, then TCP by stream).
+    pub fn finish(&mut self) -> Vec<Reassembled> {
+        let mut out = Vec::new();
+        for d in self.ipv4.drain() {
+            out.push(self.datagram(d, ReassemblyKind::Ipv4));
+        }
+        for d in self.ipv6.drain() {
+            out.push(self.datagram(d, ReassemblyKind::Ipv6));
+        }
+        for p in self.tcp.drain() {
+            out.push(self.pdu(p));
+        }
+        out
+    }
+
+    /// Summaries of the TCP connections forgotten so far (all of them after `finish`),
+    /// when the session was made to keep them.
+    pub fn take_connections(&mut self) -> Vec<ConnectionSummary> {
+        self.tcp.take_summaries()
+    }
+
+    fn walk(&mut self, frame: &mut Frame, bytes: &[u8]) {
+        let mut source = Source::Frame;
+        let mut i = 0;
+        loop {
+            // A TCP header at the start of a reassembled datagram: its addresses.
+            let outer = match source {
+                Source::Reassembled(k) => {
+                    let r = &frame.reassembled[k];
+                    Some((r.src.addr, r.dst.addr))
+                }
+                Source::Frame => None,
+            };
+            let (layers, data) = match source {
+                Source::Frame => (&mut frame.layers, bytes),
+                Source::Reassembled(k) => {
+                    let r = &mut frame.reassembled[k];
+                    (&mut r.layers, &r.data[..])
+                }
+            };
+            let Some(layer) = layers.get(i) else { return };
+            let Some(header) = layer.header() else { return };
+            let payload = layer.payload_range();
+            let fragment = match header {
+                // What an ICMP error quotes is not a packet of its own.
+                Header::Icmp(_) | Header::Icmpv6(_) => return,
+                Header::Ipv4(h) if self.options.ipv4 && (h.mf() || h.offset() > 0) => Some((
+                    ReassemblyKind::Ipv4,
+                    DatagramKey {
+                        src: IpAddr::V4(h.src),
+                        dst: IpAddr::V4(h.dst),
+                        id: u32::from(h.id),
+                        protocol: h.protocol,
+                    },
+                    u64::from(h.offset()),
+                    h.mf(),
+                    h.protocol,
+                )),
+                Header::Ipv6Frag(h) if self.options.ipv6 && (h.mf() || h.offset() > 0) => {
+                    let Some((src, dst)) = addresses(&layers[..i]) else {
+                        i += 1;
+                        continue;
+                    };
+                    Some((
+                        ReassemblyKind::Ipv6,
+                        DatagramKey {
+                            src,
+                            dst,
+                            id: h.id,
+                            protocol: 0,
+                        },
+                        u64::from(h.offset()),
+                        h.mf(),
+                        h.next_header,
+                    ))
+                }
+                Header::Tcp(h) if self.options.tcp => {
+                    let Some((src, dst)) = addresses(&layers[..i]).or(outer) else {
+                        return;
+                    };
+                    let next = layers.get(i + 1).and_then(|l| {
+                        l.header().map(|h| Next {
+                            protocol: h.protocol(),
+                            name: Some(l.name),
+                        })
+                    });
+                    let segment = Segment {
+                        src: Endpoint {
+                            addr: src,
+                            port: h.srcport,
+                        },
+                        dst: Endpoint {
+                            addr: dst,
+                            port: h.dstport,
+                        },
+                        seq: h.seq,
+                        syn: h.flag_syn(),
+                        ack: h.flag_ack(),
+                        fin: h.flag_fin(),
+                        rst: h.flag_rst(),
+                        payload: &data[payload],
+                        next,
+                        frame: frame.number,
+                        time: frame.timestamp.secs,
+                    };
+                    let outcome = self.tcp.add(segment);
+                    if outcome.framed {
+                        layers.truncate(i + 1);
+                    }
+                    frame.tcp_stream = Some(outcome.stream);
+                    frame.notes.extend(outcome.notes);
+                    for pdu in outcome.pdus {
+                        let r = self.pdu(pdu);
+                        frame.reassembled.push(r);
+                    }
+                    return;
+                }
+                _ => None,
+            };
+            let Some((kind, key, offset, more, protocol)) = fragment else {
+                i += 1;
+                continue;
+            };
+            let pool = match kind {
+                ReassemblyKind::Ipv4 => &mut self.ipv4,
+                _ => &mut self.ipv6,
+            };
+            let added = pool.add(Fragment {
+                key,
+                offset,
+                more,
+                protocol,
+                data: &data[payload.clone()],
+                frame: frame.number,
+                time: frame.timestamp.secs,
+            });
+            // The fragment's data is not a transport header: the layers the stateless
+            // chain found after it go.
+            layers.truncate(i + 1);
+            match added {
+                Added::Completed(d) => {
+                    let r = self.datagram(d, kind);
+                    frame.reassembled.push(r);
+                    source = Source::Reassembled(frame.reassembled.len() - 1);
+                    i = 0;
+                }
+                Added::Held => {
+                    push_raw(layers, payload);
+                    return;
+                }
+                Added::Refused(why) => {
+                    push_raw(layers, payload);
+                    frame.notes.push(why);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Gives up on the oldest pending data while the pools hold more than the budget;
+    /// what is given up is reported on this frame.
+    fn keep_budget(&mut self, frame: &mut Frame) {
+        while self.held() > self.options.memory {
+            let (v4, v6, tcp) = (self.ipv4.held(), self.ipv6.held(), self.tcp.held());
+            if tcp >= v4 && tcp >= v6 {
+                let Some(pdus) = self.tcp.evict_oldest() else {
+                    break;
+                };
+                for p in pdus {
+                    let r = self.pdu(p);
+                    frame.reassembled.push(r);
+                }
+            } else {
+                let (pool, kind) = if v4 >= v6 {
+                    (&mut self.ipv4, ReassemblyKind::Ipv4)
+                } else {
+                    (&mut self.ipv6, ReassemblyKind::Ipv6)
+                };
+                let Some(d) = pool.evict_oldest() else { break };
+                let r = self.datagram(d, kind);
+                frame.reassembled.push(r);
+            }
+        }
+    }
+
+    /// A datagram as a reassembled buffer, dissected from its payload protocol when it
+    /// is complete (or, not strict, when its first bytes arrived).
+    fn datagram(&self, d: Datagram, kind: ReassemblyKind) -> Reassembled {
+        let next = d
+            .protocol
+            .and_then(|p| protocols::table::ip_proto(u64::from(p)));
+        let mut layers = Vec::new();
+        if d.completed || (!self.options.strict && d.starts_at_zero) {
+            match next {
+                Some(next) => chain::dissect_next(next, &d.data, &self.thresholds, &mut layers),
+                None => push_raw(&mut layers, 0..d.data.len()),
+            }
+        }
+        Reassembled {
+            kind,
+            src: Endpoint {
+                addr: d.key.src,
+                port: 0,
+            },
+            dst: Endpoint {
+                addr: d.key.dst,
+                port: 0,
+            },
+            id: u64::from(d.key.id),
+            protocol: next.map(|n| n.protocol),
+            offset: 0,
+            frames: d.frames,
+            completed: d.completed,
+            holes: d.holes,
+            anomalies: d.anomalies,
+            data: d.data,
+            layers,
+        }
+    }
+
+    /// A PDU as a reassembled buffer, dissected when complete (or, not strict, always).
+    fn pdu(&self, p: Pdu) -> Reassembled {
+        let mut layers = Vec::new();
+        if p.completed || !self.options.strict {
+            chain::dissect_next(p.next, &p.data, &self.thresholds, &mut layers);
+        }
+        Reassembled {
+            kind: ReassemblyKind::Tcp,
+            src: p.src,
+            dst: p.dst,
+            id: p.stream,
+            protocol: Some(p.next.protocol),
+            offset: p.offset,
+            frames: p.frames,
+            completed: p.completed,
+            holes: p.holes,
+            anomalies: Vec::new(),
+            data: p.data,
+            layers,
+        }
+    }
+}
+
+/// The addresses of the innermost IP header among `layers`.
+fn addresses(layers: &[Layer]) -> Option<(IpAddr, IpAddr)> {
+    layers.iter().rev().find_map(|l| match l.header()? {
+        Header::Ipv4(h) => Some((IpAddr::V4(h.src), IpAddr::V4(h.dst))),
+        Header::Ipv6(h) => Some((IpAddr::V6(h.src), IpAddr::V6(h.dst))),
+        _ => None,
+    })
+}
+
+fn push_raw(layers: &mut Vec<Layer>, range: std::ops::Range<usize>) {
+    if !range.is_empty() {
+        layers.push(chain::raw(range.start, range.len()));
+    }
+}
