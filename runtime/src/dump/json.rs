@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use super::Dumper;
-use crate::chain::{Frame, Layer, LayerKind, Reassembled};
+use crate::chain::{Frame, Layer, LayerKind, Reassembled, ReassemblyKind};
 use crate::protocols::ProtocolId;
 use crate::reader::{CaptureInfo, Interface, Section};
 use crate::value::{write_bytes, write_hex, BytesDisplay, FieldInfo, Value, Visitor};
@@ -311,8 +311,13 @@ pub fn frame_members(json: &mut JsonText, frame: &Frame, nanosecond: bool) {
 pub fn reassembled_members(json: &mut JsonText, r: &Reassembled) {
     json.str_field("kind", r.kind.name());
     json.uint_field("id", r.id);
-    json.str_field("src", &r.src.to_string());
-    json.str_field("dst", &r.dst.to_string());
+    if r.kind == ReassemblyKind::Tcp {
+        json.str_field("src", &r.src.to_string());
+        json.str_field("dst", &r.dst.to_string());
+    } else {
+        json.str_field("src", &r.src.addr.to_string());
+        json.str_field("dst", &r.dst.addr.to_string());
+    }
     if let Some(p) = r.protocol {
         json.str_field("protocol", p.id());
     }
