@@ -521,3 +521,59 @@ proptest! {
         prop_assert!(done[0].completed);
     }
 }
+
+#[test]
+fn a_segment_cut_by_the_snapshot_length_keeps_its_own_dissection() {
+    let mut run = Run::ip_tcp();
+    run.v4(0, segment(true, 0, SYN, b""));
+    let mut head = b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n".to_vec();
+    head.extend_from_slice(&[b'z'; 1000]);
+    let mut cut = segment(false, 100, PSH_ACK, &head);
+    cut.truncate(40 + 60);
+    let f = run.v4(0, cut);
+    assert_eq!(
+        f.protocols(),
+        "IPv4:TCP:HTTP:Raw",
+        "as tshark: the part captured, dissected"
+    );
+    assert_eq!(
+        pcapkit::dump::tcp_lengths(f).collect::<Vec<_>>(),
+        vec![head.len() as u64]
+    );
+    // The rest of the body, captured without payload, then the next message: found
+    // after the gaps the snapshot length left.
+    let mut rest = segment(false, 100 + head.len() as u32, PSH_ACK, &[b'z'; 4000]);
+    rest.truncate(40);
+    assert_eq!(run.v4(0, rest).protocols(), "IPv4:TCP");
+    let next = 100 + head.len() as u32 + 4000;
+    let f = run.v4(
+        0,
+        segment(false, next, PSH_ACK, b"HTTP/1.1 204 No Content\r\n\r\n"),
+    );
+    assert_eq!(http_fields(f), vec![(String::new(), String::new(), 204)]);
+}
+
+#[test]
+fn an_idle_connection_keeps_its_stream_number() {
+    let mut run = Run::ip_tcp();
+    run.v4(0, segment(true, 0, SYN, b""));
+    run.v4(
+        1,
+        ipv4_between(
+            [10, 0, 0, 9],
+            [10, 0, 0, 2],
+            0,
+            6,
+            0,
+            false,
+            &tcp(9, 80, 0, SYN, b""),
+        ),
+    );
+    // Years later, with no SYN: the same conversation, as tshark numbers it.
+    let f = run.v4(
+        400_000_000,
+        segment(true, 1, PSH_ACK, b"GET / HTTP/1.1\r\n\r\n"),
+    );
+    assert_eq!(f.tcp_stream, Some(0));
+    assert_eq!(http_fields(f).len(), 1);
+}

@@ -102,12 +102,6 @@ impl Session {
                 frame.reassembled.push(r);
             }
         }
-        if self.options.tcp {
-            for pdu in self.tcp.expire(now) {
-                let r = self.pdu(pdu);
-                frame.reassembled.push(r);
-            }
-        }
         self.walk(frame, bytes);
         self.keep_budget(frame);
     }
@@ -193,6 +187,12 @@ impl Session {
                     let Some((src, dst)) = addresses(&layers[..i]).or(outer) else {
                         return;
                     };
+                    // Bytes the snapshot length cut off: counted on the IP layer.
+                    let missing = layers[..i]
+                        .iter()
+                        .rev()
+                        .find(|l| matches!(l.header(), Some(Header::Ipv4(_) | Header::Ipv6(_))))
+                        .map_or(0, |l| l.missing);
                     let next = layers.get(i + 1).and_then(|l| {
                         l.header().map(|h| Next {
                             protocol: h.protocol(),
@@ -214,6 +214,7 @@ impl Session {
                         fin: h.flag_fin(),
                         rst: h.flag_rst(),
                         payload: &data[payload],
+                        missing,
                         next,
                         frame: frame.number,
                         time: frame.timestamp.secs,

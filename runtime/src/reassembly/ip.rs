@@ -177,9 +177,10 @@ impl Defragmenter {
                 return Added::Refused(why);
             }
             if end > total {
-                let why = format!("fragment ends at {end}, past the datagram's end {total}");
-                pending.anomalies.push(why.clone());
-                return Added::Refused(why);
+                // As tshark does: the bytes within the datagram are kept, the rest dropped.
+                pending.anomalies.push(format!(
+                    "fragment ends at {end}, past the datagram's end {total}: cut there"
+                ));
             }
         } else if !f.more {
             if pending.assembler.end() > end {
@@ -192,8 +193,15 @@ impl Defragmenter {
             }
             pending.total = Some(end);
         }
+        let data = match pending.total {
+            Some(total) if end > total => {
+                let keep = total.saturating_sub(f.offset) as usize;
+                &f.data[..keep.min(f.data.len())]
+            }
+            _ => f.data,
+        };
         let before = pending.assembler.held();
-        let inserted = match pending.assembler.insert(f.offset, f.data) {
+        let inserted = match pending.assembler.insert(f.offset, data) {
             Ok(i) => i,
             Err(Refused::TooManyRanges) => {
                 let why = format!("more than {MAX_RUNS} separate runs of fragments");

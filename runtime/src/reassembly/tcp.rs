@@ -34,8 +34,6 @@ pub struct TcpOptions {
     /// Bytes a direction may hold (out-of-order data and a PDU being assembled); also
     /// how far ahead of the next expected byte a segment may start.
     pub stream_budget: usize,
-    /// Seconds (capture time) after which an idle connection is forgotten.
-    pub idle_timeout: i64,
     /// Keep per-connection summaries (frames, byte counts, SHA-256) for `streams`.
     pub summaries: bool,
     /// Also keep each direction's bytes in the summaries.
@@ -46,7 +44,6 @@ impl Default for TcpOptions {
     fn default() -> Self {
         TcpOptions {
             stream_budget: 16 << 20,
-            idle_timeout: 600,
             summaries: false,
             payloads: false,
         }
@@ -70,8 +67,10 @@ pub struct Segment<'a> {
     pub fin: bool,
     /// RST flag.
     pub rst: bool,
-    /// The payload.
+    /// The payload's captured bytes.
     pub payload: &'a [u8],
+    /// Payload bytes the IP header declares that the snapshot length cut off.
+    pub missing: u64,
     /// Where the stateless chain would send the payload (port binding or heuristic).
     pub next: Option<Next>,
     /// The frame.
@@ -162,6 +161,9 @@ struct Direction {
     assembler: Option<Assembler>,
     /// Where the FIN is, once seen.
     fin_at: Option<u64>,
+    /// Ranges the snapshot length cut off: they never come, so a message reaching into
+    /// one is given up on there.
+    lost: Vec<Range<u64>>,
     /// Frames that brought bytes not yet consumed, with the stream range they brought.
     pieces: Vec<(u64, Range<u64>)>,
     /// Bytes up to here went to the summary.
@@ -215,11 +217,19 @@ struct Connection {
     heads: VecDeque<bool>,
     rst: bool,
     frames: Vec<u64>,
-    last_time: i64,
     touched: u64,
 }
 
 impl Connection {
+    /// (sender, receiver) of direction `d`.
+    fn endpoints(&self, d: usize) -> (Endpoint, Endpoint) {
+        if d == 0 {
+            (self.a, self.b)
+        } else {
+            (self.b, self.a)
+        }
+    }
+
     fn closed(&self) -> bool {
         self.rst || (self.dirs[0].fin_at.is_some() && self.dirs[1].fin_at.is_some())
     }
@@ -297,12 +307,10 @@ impl Streams {
                 heads: VecDeque::new(),
                 rst: false,
                 frames: Vec::new(),
-                last_time: s.time,
                 touched: 0,
             }
         });
         conn.touched = touches;
-        conn.last_time = s.time;
         self.lru.push_back((key, touches));
         if self.options.summaries {
             conn.frames.push(s.frame);
@@ -316,7 +324,9 @@ impl Streams {
                 _ => App::Unframed,
             };
         }
-        out.framed = conn.app == App::Http;
+        // A segment cut short by the snapshot length keeps its own dissection, as in
+        // tshark: what it holds of a message is all there will be.
+        out.framed = conn.app == App::Http && s.missing == 0;
         let options = self.options;
         let dir = &mut conn.dirs[d];
         if dir.assembler.is_none() {
@@ -334,6 +344,16 @@ impl Streams {
             }
         }
         let data_seq = if s.syn { s.seq.wrapping_add(1) } else { s.seq };
+        if s.missing > 0 {
+            if dir.origin.is_none() {
+                dir.origin = Some(data_seq);
+            }
+            let cut = dir.offset(data_seq).unwrap_or(0) + s.payload.len() as u64;
+            if dir.lost.len() < MAX_RUNS {
+                dir.lost.push(cut..cut + s.missing);
+            }
+            dir.high = dir.high.max(cut + s.missing);
+        }
         if !s.payload.is_empty() {
             if dir.origin.is_none() {
                 dir.origin = Some(data_seq);
@@ -367,7 +387,7 @@ impl Streams {
             if dir.origin.is_none() {
                 dir.origin = Some(data_seq);
             }
-            let at = dir.offset(data_seq).unwrap_or(0) + s.payload.len() as u64;
+            let at = dir.offset(data_seq).unwrap_or(0) + s.payload.len() as u64 + s.missing;
             dir.fin_at = Some(at);
         }
         if s.rst {
@@ -389,24 +409,6 @@ impl Streams {
         }
         self.compact_lru();
         out
-    }
-
-    /// Forgets connections idle since before `now - idle_timeout`; their pending bytes
-    /// come back as PDUs given up on.
-    pub fn expire(&mut self, now: i64) -> Vec<Pdu> {
-        let mut pdus = Vec::new();
-        while let Some(&(key, touched)) = self.lru.front() {
-            if let Some(c) = self.connections.get(&key) {
-                if c.touched == touched {
-                    if now.saturating_sub(c.last_time) < self.options.idle_timeout {
-                        break;
-                    }
-                    self.forget(key, &mut pdus);
-                }
-            }
-            self.lru.pop_front();
-        }
-        pdus
     }
 
     /// Forgets the least recently used connection (to stay within the memory budget).
@@ -493,13 +495,33 @@ impl Streams {
 }
 
 /// Hands direction `d`'s in-order bytes on: to the summary, then to the framer, which cuts
-/// PDUs. At a close, a PDU still incomplete is given up on.
+/// PDUs. At a close, a PDU still incomplete is given up on; so is one that reaches into
+/// bytes the snapshot length cut off.
 fn deliver(conn: &mut Connection, d: usize, closing: bool, pdus: &mut Vec<Pdu>, held: &mut usize) {
-    let (src, dst) = if d == 0 {
-        (conn.a, conn.b)
-    } else {
-        (conn.b, conn.a)
-    };
+    loop {
+        deliver_contiguous(conn, d, closing, pdus, held);
+        let dir = &mut conn.dirs[d];
+        let Some(assembler) = dir.assembler.as_ref() else {
+            return;
+        };
+        let end = assembler.base() + assembler.contiguous().len() as u64;
+        dir.lost.retain(|r| r.end > end);
+        let Some(i) = dir.lost.iter().position(|r| r.start <= end) else {
+            return;
+        };
+        let lost = dir.lost.swap_remove(i);
+        give_up(conn, d, Some(lost.end), pdus, held);
+    }
+}
+
+fn deliver_contiguous(
+    conn: &mut Connection,
+    d: usize,
+    closing: bool,
+    pdus: &mut Vec<Pdu>,
+    held: &mut usize,
+) {
+    let (src, dst) = conn.endpoints(d);
     let stream = conn.stream;
     let app = conn.app;
     let next = conn.next;
@@ -564,7 +586,7 @@ fn deliver(conn: &mut Connection, d: usize, closing: bool, pdus: &mut Vec<Pdu>, 
                 holes: if completed {
                     Vec::new()
                 } else {
-                    vec![start + len as u64 - start..super::OPEN_END]
+                    vec![len as u64..super::OPEN_END]
                 },
                 data,
                 frames,
@@ -608,17 +630,19 @@ fn take_frames(pieces: &mut Vec<(u64, Range<u64>)>, range: Range<u64>) -> Vec<u6
     frames
 }
 
-/// Gives up on direction `d`'s first hole: what is contiguous before it becomes a PDU
-/// given up on, the hole is counted as a gap, and delivery goes on after it.
-fn skip_gap(conn: &mut Connection, d: usize, pdus: &mut Vec<Pdu>, held: &mut usize) {
-    let (src, dst) = if d == 0 {
-        (conn.a, conn.b)
-    } else {
-        (conn.b, conn.a)
-    };
+/// Gives up on what is contiguous in direction `d` (a PDU given up on, when framed) and
+/// on the bytes up to `to`, which will never come: a gap.
+fn give_up(
+    conn: &mut Connection,
+    d: usize,
+    to: Option<u64>,
+    pdus: &mut Vec<Pdu>,
+    held: &mut usize,
+) {
+    let (src, dst) = conn.endpoints(d);
     let stream = conn.stream;
-    let next = conn.next;
     let framed = conn.app == App::Http;
+    let next = conn.next;
     let dir = &mut conn.dirs[d];
     let Some(assembler) = dir.assembler.as_mut() else {
         return;
@@ -626,11 +650,6 @@ fn skip_gap(conn: &mut Connection, d: usize, pdus: &mut Vec<Pdu>, held: &mut usi
     let before = assembler.held();
     let start = assembler.base();
     let pending = assembler.contiguous().len() as u64;
-    let hole_end = assembler
-        .ranges()
-        .iter()
-        .map(|r| r.start)
-        .find(|&s| s > start + pending);
     if pending > 0 {
         let data = assembler.contiguous().to_vec();
         let frames = take_frames(&mut dir.pieces, start..start + pending);
@@ -640,7 +659,7 @@ fn skip_gap(conn: &mut Connection, d: usize, pdus: &mut Vec<Pdu>, held: &mut usi
                 src,
                 dst,
                 offset: start,
-                holes: vec![pending..hole_end.map_or(super::OPEN_END, |e| e - start)],
+                holes: vec![pending..to.map_or(super::OPEN_END, |e| e - start)],
                 data,
                 frames,
                 completed: false,
@@ -649,24 +668,31 @@ fn skip_gap(conn: &mut Connection, d: usize, pdus: &mut Vec<Pdu>, held: &mut usi
         }
         assembler.consume(start + pending);
     }
-    match hole_end {
-        Some(e) => {
-            dir.gaps += 1;
-            assembler.consume(e);
-            dir.summarised = dir.summarised.max(e);
-        }
-        None => {
-            // Nothing after the hole: only a gap if bytes were seen beyond it (a FIN
-            // past the last byte says some were lost).
-            if dir.fin_at.is_some_and(|f| f > assembler.base()) {
-                dir.gaps += 1;
-                let f = dir.fin_at.unwrap_or_default();
-                assembler.consume(f);
-                dir.summarised = dir.summarised.max(f);
-            }
-        }
+    if let Some(to) = to.filter(|&to| to > assembler.base()) {
+        dir.gaps += 1;
+        assembler.consume(to);
+        dir.summarised = dir.summarised.max(to);
     }
     *held = *held + assembler.held() - before;
+}
+
+/// Gives up on direction `d`'s first hole: what is contiguous before it becomes a PDU
+/// given up on, the hole is counted as a gap, and delivery goes on after it.
+fn skip_gap(conn: &mut Connection, d: usize, pdus: &mut Vec<Pdu>, held: &mut usize) {
+    let dir = &conn.dirs[d];
+    let Some(assembler) = dir.assembler.as_ref() else {
+        return;
+    };
+    let contiguous_end = assembler.base() + assembler.contiguous().len() as u64;
+    // The hole ends where the next bytes start; with none, at a FIN past it (bytes were
+    // lost before it); else it is only the end of what was sent so far.
+    let hole_end = assembler
+        .ranges()
+        .iter()
+        .map(|r| r.start)
+        .find(|&s| s > contiguous_end)
+        .or(dir.fin_at.filter(|&f| f > contiguous_end));
+    give_up(conn, d, hole_end, pdus, held);
     deliver(conn, d, false, pdus, held);
 }
 
@@ -722,6 +748,7 @@ mod tests {
                 fin: flags.contains('F'),
                 rst: flags.contains('R'),
                 payload,
+                missing: 0,
                 next: http(),
                 frame: self.frame,
                 time: self.frame as i64,

@@ -7,6 +7,7 @@ mod bench;
 mod demo;
 mod net;
 mod pcap;
+mod stateful;
 #[cfg(test)]
 mod verify;
 
@@ -30,7 +31,9 @@ use clap::{Parser, Subcommand};
     name = "samplegen",
     version,
     after_help = "Examples:\n  samplegen demo samples/demo.pcap\n  \
-                  samplegen bench /tmp/bench.pcap --packets 1000000"
+                  samplegen bench /tmp/bench.pcap --packets 1000000\n  \
+                  samplegen reassembly /tmp/reassembly.pcap --packets 100000\n  \
+                  samplegen flood /tmp/flood.pcap --packets 5000000"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -71,6 +74,29 @@ enum Command {
         #[arg(long, default_value_t = bench::DEFAULT_SEED)]
         seed: u64,
     },
+    /// Write a capture for reassembly: HTTP/1.1 transfers of 1..64 KiB spread over many
+    /// segments (some out of order, some retransmitted) and fragmented UDP datagrams
+    /// (some in reverse order), many at a time.
+    Reassembly {
+        /// Output file.
+        out: PathBuf,
+        /// Number of frames to write.
+        #[arg(long, default_value_t = 100_000)]
+        packets: u64,
+        /// Generator seed; the same seed always gives the same file.
+        #[arg(long, default_value_t = bench::DEFAULT_SEED)]
+        seed: u64,
+    },
+    /// Write a flood that reassembly must survive within its memory budget: fragments of
+    /// datagrams that never complete, SYNs from new endpoints, tiny overlapping fragments
+    /// and segments far outside the window.
+    Flood {
+        /// Output file.
+        out: PathBuf,
+        /// Number of frames to write.
+        #[arg(long, default_value_t = 5_000_000)]
+        packets: u64,
+    },
 }
 
 fn create(path: &PathBuf) -> std::io::Result<BufWriter<File>> {
@@ -108,6 +134,14 @@ fn run(cli: Cli) -> std::io::Result<()> {
                 s.arp,
                 s.ipv6
             );
+        }
+        Command::Reassembly { out, packets, seed } => {
+            let n = stateful::reassembly(create(&out)?, packets, seed)?;
+            eprintln!("wrote {n} frames to {}", out.display());
+        }
+        Command::Flood { out, packets } => {
+            let n = stateful::flood(create(&out)?, packets)?;
+            eprintln!("wrote {n} frames to {}", out.display());
         }
     }
     Ok(())

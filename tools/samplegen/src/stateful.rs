@@ -1,0 +1,250 @@
+//! Captures for the stateful stages: one of fragmented datagrams and HTTP transfers
+//! spread over many segments (for reassembly speed and correctness), and one flood of
+//! what reassembly must survive (for its memory bound).
+
+use std::io::{self, Write};
+
+use crate::bench::Rng;
+use crate::demo::START_US;
+use crate::net::*;
+use crate::pcap::{PcapWriter, LINKTYPE_ETHERNET};
+
+const CLIENT_MAC: Mac = [0x02, 0x00, 0x0a, 0x02, 0x00, 0x01];
+const ROUTER_MAC: Mac = [0x02, 0x00, 0x0a, 0x02, 0x00, 0xfe];
+/// Bytes of IP payload per fragment on a 1500-byte MTU (a multiple of 8).
+const FRAGMENT: usize = 1480;
+const MSS: usize = 1460;
+
+fn client(i: u64) -> [u8; 4] {
+    [10, 2, (i >> 8) as u8, i as u8]
+}
+
+fn server(i: u64) -> [u8; 4] {
+    [198, 19, (i >> 8) as u8, i as u8]
+}
+
+/// An Ethernet frame holding an IPv4 packet with `payload` (whose transport checksum,
+/// if any, is already set).
+fn ipv4_frame(h: &Ipv4, payload: &[u8], to_server: bool) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(14 + 20 + payload.len());
+    let (dst, src) = if to_server {
+        (ROUTER_MAC, CLIENT_MAC)
+    } else {
+        (CLIENT_MAC, ROUTER_MAC)
+    };
+    push_ethernet(&mut buf, dst, src, &[], ETHERTYPE_IPV4);
+    let start = begin_ipv4(&mut buf, h);
+    buf.extend_from_slice(payload);
+    finish_ipv4(&mut buf, start);
+    pad_frame(&mut buf);
+    buf
+}
+
+/// A TCP segment (header and payload, checksum set) between `src` and `dst`.
+fn tcp_segment(src: [u8; 4], dst: [u8; 4], h: &Tcp, payload: &[u8]) -> Vec<u8> {
+    let mut seg = Vec::with_capacity(20 + payload.len());
+    let start = begin_tcp(&mut seg, h);
+    seg.extend_from_slice(payload);
+    finish_tcp(&mut seg, start, IpPair::V4 { src, dst });
+    seg
+}
+
+/// A UDP datagram (header and payload, checksum set).
+fn udp_datagram(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    let mut d = Vec::with_capacity(8 + payload.len());
+    let start = begin_udp(&mut d, sport, dport);
+    d.extend_from_slice(payload);
+    finish_udp(&mut d, start, IpPair::V4 { src, dst });
+    d
+}
+
+/// The IPv4 fragments of `datagram`, each a whole Ethernet frame.
+fn fragment(src: [u8; 4], dst: [u8; 4], id: u16, protocol: u8, datagram: &[u8]) -> Vec<Vec<u8>> {
+    datagram
+        .chunks(FRAGMENT)
+        .enumerate()
+        .map(|(i, piece)| {
+            let mut h = Ipv4::new(src, dst, protocol, id);
+            h.fragment_offset = (i * FRAGMENT / 8) as u16;
+            h.more_fragments = (i + 1) * FRAGMENT < datagram.len();
+            ipv4_frame(&h, piece, true)
+        })
+        .collect()
+}
+
+/// One HTTP/1.1 exchange on a new connection: handshake, a GET, a response of `body`
+/// bytes in MSS-sized segments (one pair sometimes swapped, one segment sometimes sent
+/// twice), and the FIN exchange.
+fn http_exchange(rng: &mut Rng, c: [u8; 4], s: [u8; 4], port: u16, body: usize) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let (mut cseq, mut sseq) = (rng.u32(), rng.u32());
+    let mut seg = |to_server: bool, seq: u32, ack: u32, flags: u8, payload: &[u8]| {
+        let (src, dst, sport, dport) = if to_server {
+            (c, s, port, 80)
+        } else {
+            (s, c, 80, port)
+        };
+        let h = Tcp {
+            sport,
+            dport,
+            seq,
+            ack,
+            flags,
+            window: 65_535,
+            options: &[],
+        };
+        let t = tcp_segment(src, dst, &h, payload);
+        ipv4_frame(&Ipv4::new(src, dst, IPPROTO_TCP, 0), &t, to_server)
+    };
+    const SYN: u8 = 0x02;
+    const ACK: u8 = 0x10;
+    const PSH_ACK: u8 = 0x18;
+    const FIN_ACK: u8 = 0x11;
+    out.push(seg(true, cseq, 0, SYN, b""));
+    out.push(seg(false, sseq, cseq.wrapping_add(1), SYN | ACK, b""));
+    cseq = cseq.wrapping_add(1);
+    sseq = sseq.wrapping_add(1);
+    out.push(seg(true, cseq, sseq, ACK, b""));
+    let request = format!(
+        "GET /object/{body} HTTP/1.1\r\nHost: {}.{}.{}.{}\r\nUser-Agent: samplegen\r\n\r\n",
+        s[0], s[1], s[2], s[3]
+    );
+    out.push(seg(true, cseq, sseq, PSH_ACK, request.as_bytes()));
+    cseq = cseq.wrapping_add(request.len() as u32);
+    let mut response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {body}\r\n\r\n"
+    )
+    .into_bytes();
+    response.extend((0..body).map(|i| (i % 251) as u8));
+    let mut segments: Vec<Vec<u8>> = Vec::new();
+    for chunk in response.chunks(MSS) {
+        segments.push(seg(false, sseq, cseq, PSH_ACK, chunk));
+        sseq = sseq.wrapping_add(chunk.len() as u32);
+    }
+    if segments.len() > 2 && rng.percent(20) {
+        let i = rng.below(segments.len() as u64 - 1) as usize;
+        segments.swap(i, i + 1);
+    }
+    if segments.len() > 1 && rng.percent(10) {
+        let i = rng.below(segments.len() as u64) as usize;
+        let again = segments[i].clone();
+        segments.insert(i + 1, again);
+    }
+    for s in segments {
+        out.push(s);
+        if rng.percent(50) {
+            out.push(seg(true, cseq, sseq, ACK, b""));
+        }
+    }
+    out.push(seg(true, cseq, sseq, FIN_ACK, b""));
+    out.push(seg(false, sseq, cseq.wrapping_add(1), FIN_ACK, b""));
+    out.push(seg(
+        true,
+        cseq.wrapping_add(1),
+        sseq.wrapping_add(1),
+        ACK,
+        b"",
+    ));
+    out
+}
+
+/// Writes about `packets` frames: concurrent HTTP transfers of 1..64 KiB bodies and
+/// fragmented UDP datagrams of 2..6 fragments (a fifth of them in reverse order),
+/// interleaved.
+pub fn reassembly<W: Write>(out: W, packets: u64, seed: u64) -> io::Result<u64> {
+    let mut w = PcapWriter::new(out, LINKTYPE_ETHERNET)?;
+    let mut rng = Rng::new(seed);
+    let mut queues: Vec<std::collections::VecDeque<Vec<u8>>> = Vec::new();
+    let (mut written, mut conversation, mut ts) = (0u64, 0u64, START_US);
+    let mut ip_id = 1u16;
+    while written < packets {
+        while queues.len() < 32 {
+            conversation += 1;
+            let c = client(conversation % 4000);
+            let s = server(conversation % 300);
+            let frames = if rng.percent(70) {
+                let body = rng.range(1, 64 * 1024) as usize;
+                let port = 1024 + (conversation % 60_000) as u16;
+                http_exchange(&mut rng, c, s, port, body)
+            } else {
+                let size = rng.range(FRAGMENT as u64 + 1, 6 * FRAGMENT as u64 - 8) as usize;
+                let payload: Vec<u8> = (0..size).map(|i| (i % 239) as u8).collect();
+                let datagram = udp_datagram(c, s, 40_000, 31_337, &payload);
+                ip_id = ip_id.wrapping_add(1);
+                let mut frags = fragment(c, s, ip_id, IPPROTO_UDP, &datagram);
+                if rng.percent(20) {
+                    frags.reverse();
+                }
+                frags
+            };
+            queues.push(frames.into());
+        }
+        let i = rng.below(queues.len() as u64) as usize;
+        if let Some(frame) = queues[i].pop_front() {
+            ts += rng.range(1, 200);
+            w.write_packet(ts, &frame)?;
+            written += 1;
+        }
+        if queues[i].is_empty() {
+            queues.swap_remove(i);
+        }
+    }
+    w.finish()?;
+    Ok(written)
+}
+
+/// Writes `packets` frames of what reassembly must survive, in turn: first fragments of
+/// datagrams that never complete (each with a new id), SYNs from new endpoints, tiny
+/// overlapping fragments with conflicting bytes, and data segments far outside the
+/// window of one connection.
+pub fn flood<W: Write>(out: W, packets: u64) -> io::Result<u64> {
+    let mut w = PcapWriter::new(out, LINKTYPE_ETHERNET)?;
+    let target = server(1);
+    for n in 0..packets {
+        let ts = START_US + n;
+        let src = client(n >> 16);
+        let frame = match n % 4 {
+            0 => {
+                let mut h = Ipv4::new(src, target, IPPROTO_UDP, n as u16);
+                h.more_fragments = true;
+                ipv4_frame(&h, &[0xab; 1024], true)
+            }
+            1 => {
+                let h = Tcp {
+                    sport: (n >> 2) as u16 | 1024,
+                    dport: 80,
+                    seq: n as u32,
+                    ack: 0,
+                    flags: 0x02,
+                    window: 1024,
+                    options: &[],
+                };
+                let seg = tcp_segment(src, target, &h, b"");
+                ipv4_frame(&Ipv4::new(src, target, IPPROTO_TCP, 0), &seg, true)
+            }
+            2 => {
+                // Eight-byte fragments overlapping each other with other bytes.
+                let mut h = Ipv4::new(src, target, IPPROTO_UDP, 7);
+                h.more_fragments = true;
+                h.fragment_offset = ((n / 4) % 64) as u16;
+                ipv4_frame(&h, &[(n & 0xff) as u8; 16], true)
+            }
+            _ => {
+                let h = Tcp {
+                    sport: 5555,
+                    dport: 80,
+                    seq: (n as u32).wrapping_mul(0x9e37_79b9),
+                    ack: 1,
+                    flags: 0x18,
+                    window: 1024,
+                    options: &[],
+                };
+                let seg = tcp_segment(client(1), target, &h, &[b'x'; 512]);
+                ipv4_frame(&Ipv4::new(client(1), target, IPPROTO_TCP, 0), &seg, true)
+            }
+        };
+        w.write_packet(ts, &frame)?;
+    }
+    w.finish()?;
+    Ok(packets)
+}
