@@ -22,6 +22,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use known::KnownDifferences;
+use mapping::Mode;
 use options::{Options, Request};
 use run::{FileReport, Settings};
 
@@ -52,7 +53,8 @@ fn main() -> ExitCode {
 
 /// Runs the whole check; `Err` is a setup problem.
 fn check(options: &Options) -> Result<ExitCode, String> {
-    let known = KnownDifferences::load(&options.known)
+    let fields = options.mode.fields();
+    let known = KnownDifferences::load(options.known_file(), fields)
         .map_err(|e| format!("{e} (run from the workspace root, or pass --known)"))?;
     let files = corpus::list(&options.corpus)
         .map_err(|e| format!("{e} (run from the workspace root, or pass --corpus)"))?;
@@ -60,10 +62,15 @@ fn check(options: &Options) -> Result<ExitCode, String> {
     require_binary(&options.pcapkit)?;
     let tshark_version = tshark::version(&options.tshark)?;
     emit(&format!(
-        "tshark: {tshark_version}\npcapkit: {}\ncorpus: {} ({} files)\n\n",
+        "tshark: {tshark_version}\npcapkit: {}\ncorpus: {} ({} files)\nmode: {}\n\n",
         options.pcapkit.display(),
         options.corpus.display(),
-        files.len()
+        files.len(),
+        match options.mode {
+            Mode::Plain => "no reassembly",
+            Mode::Reassembly =>
+                "reassembly (tshark defragments and desegments; pcapkit --ip --tcp)",
+        }
     ));
     if !tshark_version.contains(" 4.0.") {
         eprintln!(
@@ -71,6 +78,7 @@ fn check(options: &Options) -> Result<ExitCode, String> {
         );
     }
     let settings = Settings {
+        mode: options.mode,
         pcapkit: options.pcapkit.clone(),
         tshark: options.tshark.clone(),
         timeout: options.timeout,
@@ -97,7 +105,7 @@ fn print_report(reports: &[FileReport], known: &KnownDifferences, options: &Opti
     emit(&report::file_table(reports, options.min));
     for section in [
         report::notes(reports),
-        report::field_summary(reports),
+        report::field_summary(reports, options.mode.fields()),
         report::unused_known(reports, known),
     ] {
         if !section.is_empty() {
