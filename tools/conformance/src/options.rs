@@ -26,6 +26,9 @@ Options:
   --reassembly        both tools reassemble: tshark defragments IPv4/IPv6 and desegments
                       TCP (out-of-order too), pcapkit runs with --ip --tcp; tcp.stream,
                       tcp.len and http.content_length are compared as well
+  --follow            instead of fields: every TCP connection's bytes, each direction,
+                      from `pcapkit streams` against tshark's `-z follow,tcp,raw,N`
+                      (length and SHA-256; connections pcapkit lost bytes in are left out)
   --file NAME         check only this corpus file (repeatable)
   --details           print every disagreement
   --min PERCENT       minimum agreement over compared cells [99.5]
@@ -42,6 +45,8 @@ in the known differences; 2 bad usage or setup (missing binary, corpus or known 
 pub struct Options {
     /// Without reassembly (the default) or with it (`--reassembly`).
     pub mode: Mode,
+    /// Compare followed TCP streams instead of fields (`--follow`).
+    pub follow: bool,
     pub corpus: PathBuf,
     pub pcapkit: PathBuf,
     pub tshark: PathBuf,
@@ -58,6 +63,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             mode: Mode::Plain,
+            follow: false,
             corpus: "../shared/corpus/public".into(),
             pcapkit: "target/release/pcapkit".into(),
             tshark: "tshark".into(),
@@ -110,6 +116,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Request, String>
             "-h" | "--help" => return Ok(Request::Help),
             "--details" => options.details = true,
             "--reassembly" => options.mode = Mode::Reassembly,
+            "--follow" => options.follow = true,
             "--corpus" => options.corpus = value()?.into(),
             "--pcapkit" => options.pcapkit = value()?.into(),
             "--tshark" => options.tshark = value()?.into(),
@@ -175,6 +182,12 @@ mod tests {
         let o = run(&["--reassembly", "--known", "k.toml"]).unwrap();
         assert_eq!(o.known_file(), Path::new("k.toml"));
         assert_eq!(run(&["--known=k.toml"]).unwrap().mode, Mode::Plain);
+    }
+
+    #[test]
+    fn follow_is_a_flag() {
+        assert!(run(&["--follow"]).unwrap().follow);
+        assert!(!run(&[]).unwrap().follow);
     }
 
     #[test]
