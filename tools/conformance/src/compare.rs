@@ -305,6 +305,7 @@ mod tests {
         let pcapkit = table(&["frame.number\tipv4.ttl", "1\t1", "2\t2"]);
         let known = KnownDifferences::parse(
             "[[difference]]\nfile=\"f.pcap\"\nfield=\"ipv4.ttl\"\nframes=\"2\"\nreason=\"r\"\n",
+            FIELDS,
         )
         .unwrap();
         let c = compare_file("f.pcap", &tshark, &pcapkit, FIELDS, &known);

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::mapping::FIELDS;
+use crate::mapping::FieldMap;
 
 /// The file as written.
 #[derive(Debug, Deserialize)]
@@ -53,21 +53,24 @@ pub struct KnownDifferences {
 }
 
 impl KnownDifferences {
-    /// Reads and checks the file.
-    pub fn load(path: &Path) -> Result<KnownDifferences, String> {
+    /// Reads and checks the file; its field patterns must match some of `fields`, the
+    /// fields compared in the mode it is used for.
+    pub fn load(path: &Path, fields: &[FieldMap]) -> Result<KnownDifferences, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+        Self::parse(&text, fields).map_err(|e| format!("{}: {e}", path.display()))
     }
 
-    /// Parses and checks the TOML text.
-    pub fn parse(text: &str) -> Result<KnownDifferences, String> {
+    /// Parses and checks the TOML text against the compared `fields`.
+    pub fn parse(text: &str, fields: &[FieldMap]) -> Result<KnownDifferences, String> {
         let raw: KnownFile = toml::from_str(text).map_err(|e| e.to_string())?;
         let entries = raw
             .difference
             .into_iter()
             .enumerate()
-            .map(|(i, e)| check_entry(e).map_err(|msg| format!("difference #{}: {msg}", i + 1)))
+            .map(|(i, e)| {
+                check_entry(e, fields).map_err(|msg| format!("difference #{}: {msg}", i + 1))
+            })
             .collect::<Result<_, _>>()?;
         Ok(KnownDifferences { entries })
     }
@@ -82,14 +85,14 @@ impl KnownDifferences {
 
 /// Validates one entry: a non-empty reason, a field pattern that matches a mapped field,
 /// a well-formed frame set.
-fn check_entry(raw: RawEntry) -> Result<Entry, String> {
+fn check_entry(raw: RawEntry, fields: &[FieldMap]) -> Result<Entry, String> {
     if raw.reason.trim().is_empty() {
         return Err("empty reason".into());
     }
     if raw.file.is_empty() {
         return Err("empty file".into());
     }
-    if !FIELDS.iter().any(|f| glob_match(&raw.field, f.pcapkit)) {
+    if !fields.iter().any(|f| glob_match(&raw.field, f.pcapkit)) {
         return Err(format!("field `{}` matches no compared field", raw.field));
     }
     let frames = raw.frames.as_deref().map(FrameSet::parse).transpose()?;
@@ -183,6 +186,7 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mapping::{FIELDS, REASSEMBLY_FIELDS};
 
     #[test]
     fn frame_sets() {
@@ -211,7 +215,7 @@ mod tests {
 
     #[test]
     fn header_only_file_has_no_entries() {
-        let known = KnownDifferences::parse("# nothing yet\n").unwrap();
+        let known = KnownDifferences::parse("# nothing yet\n", FIELDS).unwrap();
         assert!(known.entries.is_empty());
     }
 
@@ -230,6 +234,7 @@ mod tests {
             field  = "http.*"
             reason = "no HTTP heuristics"
             "#,
+            FIELDS,
         )
         .unwrap();
         assert_eq!(
@@ -247,12 +252,19 @@ mod tests {
     #[test]
     fn bad_entries_are_rejected() {
         let typo = "[[difference]]\nfile=\"*\"\nfield=\"tcp.sequence\"\nreason=\"x\"\n";
-        assert!(KnownDifferences::parse(typo)
+        assert!(KnownDifferences::parse(typo, FIELDS)
             .unwrap_err()
             .contains("tcp.sequence"));
         let no_reason = "[[difference]]\nfile=\"*\"\nfield=\"*\"\nreason=\" \"\n";
-        assert!(KnownDifferences::parse(no_reason).is_err());
+        assert!(KnownDifferences::parse(no_reason, FIELDS).is_err());
         let unknown_key = "[[difference]]\nfile=\"*\"\nfield=\"*\"\nreason=\"x\"\nframe=\"1\"\n";
-        assert!(KnownDifferences::parse(unknown_key).is_err());
+        assert!(KnownDifferences::parse(unknown_key, FIELDS).is_err());
+    }
+
+    #[test]
+    fn reassembly_fields_are_known_only_in_reassembly_mode() {
+        let entry = "[[difference]]\nfile=\"*\"\nfield=\"tcp.stream\"\nreason=\"x\"\n";
+        assert!(KnownDifferences::parse(entry, FIELDS).is_err());
+        assert!(KnownDifferences::parse(entry, REASSEMBLY_FIELDS).is_ok());
     }
 }

@@ -6,6 +6,7 @@
 
 mod compare;
 mod corpus;
+mod follow;
 mod known;
 mod mapping;
 mod normalise;
@@ -22,6 +23,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use known::KnownDifferences;
+use mapping::Mode;
 use options::{Options, Request};
 use run::{FileReport, Settings};
 
@@ -52,7 +54,11 @@ fn main() -> ExitCode {
 
 /// Runs the whole check; `Err` is a setup problem.
 fn check(options: &Options) -> Result<ExitCode, String> {
-    let known = KnownDifferences::load(&options.known)
+    if options.follow {
+        return check_follow(options);
+    }
+    let fields = options.mode.fields();
+    let known = KnownDifferences::load(options.known_file(), fields)
         .map_err(|e| format!("{e} (run from the workspace root, or pass --known)"))?;
     let files = corpus::list(&options.corpus)
         .map_err(|e| format!("{e} (run from the workspace root, or pass --corpus)"))?;
@@ -60,10 +66,15 @@ fn check(options: &Options) -> Result<ExitCode, String> {
     require_binary(&options.pcapkit)?;
     let tshark_version = tshark::version(&options.tshark)?;
     emit(&format!(
-        "tshark: {tshark_version}\npcapkit: {}\ncorpus: {} ({} files)\n\n",
+        "tshark: {tshark_version}\npcapkit: {}\ncorpus: {} ({} files)\nmode: {}\n\n",
         options.pcapkit.display(),
         options.corpus.display(),
-        files.len()
+        files.len(),
+        match options.mode {
+            Mode::Plain => "no reassembly",
+            Mode::Reassembly =>
+                "reassembly (tshark defragments and desegments; pcapkit --ip --tcp)",
+        }
     ));
     if !tshark_version.contains(" 4.0.") {
         eprintln!(
@@ -71,6 +82,7 @@ fn check(options: &Options) -> Result<ExitCode, String> {
         );
     }
     let settings = Settings {
+        mode: options.mode,
         pcapkit: options.pcapkit.clone(),
         tshark: options.tshark.clone(),
         timeout: options.timeout,
@@ -78,6 +90,35 @@ fn check(options: &Options) -> Result<ExitCode, String> {
     let reports = run::check_all(&files, &settings, &known, options.jobs)?;
     print_report(&reports, &known, options);
     Ok(verdict(&reports, options.min))
+}
+
+/// The follow check: each TCP direction's bytes, pcapkit's streams against tshark's.
+fn check_follow(options: &Options) -> Result<ExitCode, String> {
+    let files = corpus::list(&options.corpus)
+        .map_err(|e| format!("{e} (run from the workspace root, or pass --corpus)"))?;
+    let files = corpus::select(files, &options.files)?;
+    require_binary(&options.pcapkit)?;
+    let tshark_version = tshark::version(&options.tshark)?;
+    emit(&format!(
+        "tshark: {tshark_version}\npcapkit: {} streams\ncorpus: {} ({} files)\nmode: follow\n\n",
+        options.pcapkit.display(),
+        options.corpus.display(),
+        files.len()
+    ));
+    let settings = follow::FollowSettings {
+        pcapkit: options.pcapkit.clone(),
+        tshark: options.tshark.clone(),
+        timeout: options.timeout,
+    };
+    let reports = follow::check_all(&files, &settings, options.jobs)?;
+    emit(&follow::report(&reports, options.details));
+    if follow::passes(&reports, options.min) {
+        emit("\nPASS\n");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        emit("\nFAIL (a file could not be compared, or agreement is below --min)\n");
+        Ok(ExitCode::from(CHECK_FAILED))
+    }
 }
 
 /// Fails early, with a hint, when the pcapkit binary is missing.
@@ -97,7 +138,7 @@ fn print_report(reports: &[FileReport], known: &KnownDifferences, options: &Opti
     emit(&report::file_table(reports, options.min));
     for section in [
         report::notes(reports),
-        report::field_summary(reports),
+        report::field_summary(reports, options.mode.fields()),
         report::unused_known(reports, known),
     ] {
         if !section.is_empty() {

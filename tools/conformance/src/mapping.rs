@@ -71,8 +71,13 @@ const MAX_8023_LENGTH: u64 = 1500;
 
 use Norm::{AsIs, Bool, Divide, HexToDec, Multiply};
 
-/// pcapkit path ⇐ tshark field, in output order.
-pub const FIELDS: &[FieldMap] = &[
+/// pcapkit path ⇐ tshark field, in output order: the contract fields, compared in
+/// every mode.
+pub const FIELDS: &[FieldMap] = &CONTRACT;
+
+/// The contract fields (an array, so that [`REASSEMBLY_FIELDS`] can extend it at compile
+/// time).
+const CONTRACT: [FieldMap; 55] = [
     FieldMap::new("frame.number", "frame.number", AsIs),
     FieldMap::new("frame.time_epoch", "frame.time_epoch", AsIs),
     FieldMap::new("frame.len", "frame.len", AsIs),
@@ -133,10 +138,59 @@ pub const FIELDS: &[FieldMap] = &[
     FieldMap::new("http.status", "http.response.code", AsIs),
 ];
 
-/// The mapping row of a pcapkit path.
+/// Fields that only mean the same on both sides when both reassemble: `tcp.stream` is a
+/// connection number (tshark numbers streams only with its TCP analysis), and HTTP
+/// fields sit on the frame that completes a message, which depends on desegmentation.
+const REASSEMBLY_EXTRA: [FieldMap; 3] = [
+    FieldMap::new("tcp.stream", "tcp.stream", AsIs),
+    FieldMap::new("tcp.len", "tcp.len", AsIs),
+    FieldMap::new("http.content_length", "http.content_length", AsIs),
+];
+
+/// The fields compared with `--reassembly`: the contract fields, then the reassembly ones.
+pub const REASSEMBLY_FIELDS: &[FieldMap] = &concat::<55, 3, 58>(CONTRACT, REASSEMBLY_EXTRA);
+
+/// `a` followed by `b` (`C` must be `A + B`; checked when the constant is evaluated).
+const fn concat<const A: usize, const B: usize, const C: usize>(
+    a: [FieldMap; A],
+    b: [FieldMap; B],
+) -> [FieldMap; C] {
+    assert!(A + B == C && A > 0);
+    let mut out = [a[0]; C];
+    let mut i = 0;
+    while i < C {
+        out[i] = if i < A { a[i] } else { b[i - A] };
+        i += 1;
+    }
+    out
+}
+
+/// What the two tools are asked to do, and so which fields are compared.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Every frame on its own: tshark without defragmentation or desegmentation,
+    /// pcapkit without reassembly.
+    #[default]
+    Plain,
+    /// Both tools defragment IPv4/IPv6 and follow TCP streams (tshark desegments,
+    /// pcapkit runs with `--ip --tcp`).
+    Reassembly,
+}
+
+impl Mode {
+    /// The fields compared in this mode, in output order.
+    pub fn fields(self) -> &'static [FieldMap] {
+        match self {
+            Mode::Plain => FIELDS,
+            Mode::Reassembly => REASSEMBLY_FIELDS,
+        }
+    }
+}
+
+/// The mapping row of a pcapkit path (reassembly fields included).
 #[cfg(test)]
 pub fn by_pcapkit_path(path: &str) -> Option<&'static FieldMap> {
-    FIELDS.iter().find(|f| f.pcapkit == path)
+    REASSEMBLY_FIELDS.iter().find(|f| f.pcapkit == path)
 }
 
 #[cfg(test)]
@@ -146,16 +200,31 @@ mod tests {
 
     #[test]
     fn paths_and_tshark_names_are_unique() {
-        let pcapkit: HashSet<_> = FIELDS.iter().map(|f| f.pcapkit).collect();
-        let tshark: HashSet<_> = FIELDS.iter().map(|f| f.tshark).collect();
-        assert_eq!(pcapkit.len(), FIELDS.len());
-        assert_eq!(tshark.len(), FIELDS.len());
+        for fields in [FIELDS, REASSEMBLY_FIELDS] {
+            let pcapkit: HashSet<_> = fields.iter().map(|f| f.pcapkit).collect();
+            let tshark: HashSet<_> = fields.iter().map(|f| f.tshark).collect();
+            assert_eq!(pcapkit.len(), fields.len());
+            assert_eq!(tshark.len(), fields.len());
+        }
     }
 
     #[test]
     fn key_field_is_first() {
-        assert_eq!(FIELDS[0].pcapkit, KEY_FIELD);
-        assert_eq!(FIELDS[0].tshark, KEY_FIELD);
+        for mode in [Mode::Plain, Mode::Reassembly] {
+            assert_eq!(mode.fields()[0].pcapkit, KEY_FIELD);
+            assert_eq!(mode.fields()[0].tshark, KEY_FIELD);
+        }
+    }
+
+    #[test]
+    fn reassembly_extends_the_contract_fields() {
+        assert_eq!(Mode::Plain.fields(), FIELDS);
+        let (contract, extra) = REASSEMBLY_FIELDS.split_at(FIELDS.len());
+        assert_eq!(contract, FIELDS);
+        let extra: Vec<_> = extra.iter().map(|f| f.pcapkit).collect();
+        assert_eq!(extra, ["tcp.stream", "tcp.len", "http.content_length"]);
+        // The default mode's list is the contract: no reassembly field in it.
+        assert!(FIELDS.iter().all(|f| !extra.contains(&f.pcapkit)));
     }
 
     #[test]

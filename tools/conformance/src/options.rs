@@ -1,7 +1,14 @@
 //! Command-line options (std only).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use crate::mapping::Mode;
+
+/// Known differences without reassembly.
+const KNOWN_PLAIN: &str = "tools/conformance/known-differences.toml";
+/// Known differences with reassembly (other fields, other frames: a file of their own).
+const KNOWN_REASSEMBLY: &str = "tools/conformance/known-differences-reassembly.toml";
 
 /// The usage text.
 pub const USAGE: &str = "\
@@ -14,7 +21,14 @@ Options:
   --corpus DIR        capture folder (*.pcap, *.pcapng)   [../shared/corpus/public]
   --pcapkit PATH      pcapkit binary                       [target/release/pcapkit]
   --tshark PATH       tshark binary                        [tshark]
-  --known FILE        known differences                    [tools/conformance/known-differences.toml]
+  --known FILE        known differences                    [tools/conformance/known-differences.toml,
+                      with --reassembly tools/conformance/known-differences-reassembly.toml]
+  --reassembly        both tools reassemble: tshark defragments IPv4/IPv6 and desegments
+                      TCP (out-of-order too), pcapkit runs with --ip --tcp; tcp.stream,
+                      tcp.len and http.content_length are compared as well
+  --follow            instead of fields: every TCP connection's bytes, each direction,
+                      from `pcapkit streams` against tshark's `-z follow,tcp,raw,N`
+                      (length and SHA-256; connections pcapkit lost bytes in are left out)
   --file NAME         check only this corpus file (repeatable)
   --details           print every disagreement
   --min PERCENT       minimum agreement over compared cells [99.5]
@@ -29,10 +43,15 @@ in the known differences; 2 bad usage or setup (missing binary, corpus or known 
 /// Parsed options.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
+    /// Without reassembly (the default) or with it (`--reassembly`).
+    pub mode: Mode,
+    /// Compare followed TCP streams instead of fields (`--follow`).
+    pub follow: bool,
     pub corpus: PathBuf,
     pub pcapkit: PathBuf,
     pub tshark: PathBuf,
-    pub known: PathBuf,
+    /// `--known`; when absent, the mode's own file ([`Options::known_file`]).
+    pub known: Option<PathBuf>,
     pub files: Vec<String>,
     pub details: bool,
     pub min: f64,
@@ -43,15 +62,29 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
+            mode: Mode::Plain,
+            follow: false,
             corpus: "../shared/corpus/public".into(),
             pcapkit: "target/release/pcapkit".into(),
             tshark: "tshark".into(),
-            known: "tools/conformance/known-differences.toml".into(),
+            known: None,
             files: Vec::new(),
             details: false,
             min: 99.5,
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+impl Options {
+    /// The known-differences file: `--known`, or the default of the mode (the two modes
+    /// compare different fields on different frames, so each has its own list).
+    pub fn known_file(&self) -> &Path {
+        match (&self.known, self.mode) {
+            (Some(path), _) => path,
+            (None, Mode::Plain) => Path::new(KNOWN_PLAIN),
+            (None, Mode::Reassembly) => Path::new(KNOWN_REASSEMBLY),
         }
     }
 }
@@ -82,10 +115,12 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Request, String>
         match name.as_str() {
             "-h" | "--help" => return Ok(Request::Help),
             "--details" => options.details = true,
+            "--reassembly" => options.mode = Mode::Reassembly,
+            "--follow" => options.follow = true,
             "--corpus" => options.corpus = value()?.into(),
             "--pcapkit" => options.pcapkit = value()?.into(),
             "--tshark" => options.tshark = value()?.into(),
-            "--known" => options.known = value()?.into(),
+            "--known" => options.known = Some(value()?.into()),
             "--file" => options.files.push(value()?),
             "--min" => options.min = parse_percent(&value()?)?,
             "--jobs" => options.jobs = parse_number(&name, &value()?)?.max(1) as usize,
@@ -132,6 +167,27 @@ mod tests {
         assert_eq!(o.pcapkit, PathBuf::from("target/release/pcapkit"));
         assert_eq!(o.min, 99.5);
         assert!(!o.details && o.files.is_empty());
+        assert_eq!(o.mode, Mode::Plain);
+        assert_eq!(o.known_file(), Path::new(KNOWN_PLAIN));
+    }
+
+    #[test]
+    fn reassembly_mode_has_its_own_known_differences() {
+        let o = run(&["--reassembly"]).unwrap();
+        assert_eq!(o.mode, Mode::Reassembly);
+        assert_eq!(
+            o.known_file(),
+            Path::new("tools/conformance/known-differences-reassembly.toml")
+        );
+        let o = run(&["--reassembly", "--known", "k.toml"]).unwrap();
+        assert_eq!(o.known_file(), Path::new("k.toml"));
+        assert_eq!(run(&["--known=k.toml"]).unwrap().mode, Mode::Plain);
+    }
+
+    #[test]
+    fn follow_is_a_flag() {
+        assert!(run(&["--follow"]).unwrap().follow);
+        assert!(!run(&[]).unwrap().follow);
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::mapping::FieldMap;
+use crate::mapping::{FieldMap, Mode};
 use crate::process::{self, Captured, Ended};
 use crate::table::FieldTable;
 
@@ -32,13 +32,19 @@ pub struct PcapkitRun {
 /// Rust's exit code after a panic in `main`.
 const PANIC_EXIT_CODE: i32 = 101;
 
+/// pcapkit's reassembly flags: IPv4 and IPv6 defragmentation, TCP streams.
+const REASSEMBLY: [&str; 2] = ["--ip", "--tcp"];
+
 /// The arguments for one capture file.
-pub fn arguments(file: &Path, fields: &[FieldMap]) -> Vec<String> {
+pub fn arguments(file: &Path, fields: &[FieldMap], mode: Mode) -> Vec<String> {
     let mut args = vec![
         file.to_string_lossy().into_owned(),
         "-f".into(),
         "fields".into(),
     ];
+    if mode == Mode::Reassembly {
+        args.extend(REASSEMBLY.iter().map(|s| s.to_string()));
+    }
     for field in fields {
         args.push("-e".into());
         args.push(field.pcapkit.into());
@@ -53,10 +59,11 @@ pub fn run(
     pcapkit: &Path,
     file: &Path,
     fields: &[FieldMap],
+    mode: Mode,
     timeout: Duration,
 ) -> Result<PcapkitRun, String> {
     let mut command = Command::new(pcapkit);
-    command.args(arguments(file, fields));
+    command.args(arguments(file, fields, mode));
     let out = process::run(command, timeout)
         .map_err(|e| format!("cannot run {}: {e}", pcapkit.display()))?;
     Ok(PcapkitRun {
@@ -121,7 +128,7 @@ mod tests {
 
     #[test]
     fn arguments_follow_the_cli_contract() {
-        let args = arguments(Path::new("a.pcap"), &FIELDS[..2]);
+        let args = arguments(Path::new("a.pcap"), &FIELDS[..2], Mode::Plain);
         assert_eq!(
             args,
             [
@@ -132,6 +139,25 @@ mod tests {
                 "frame.number",
                 "-e",
                 "frame.time_epoch",
+                "-o",
+                "-"
+            ]
+        );
+    }
+
+    #[test]
+    fn reassembly_arguments_add_ip_and_tcp() {
+        let args = arguments(Path::new("a.pcap"), &FIELDS[..1], Mode::Reassembly);
+        assert_eq!(
+            args,
+            [
+                "a.pcap",
+                "-f",
+                "fields",
+                "--ip",
+                "--tcp",
+                "-e",
+                "frame.number",
                 "-o",
                 "-"
             ]

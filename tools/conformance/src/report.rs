@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use crate::compare::Tally;
 use crate::known::KnownDifferences;
-use crate::mapping::FIELDS;
+use crate::mapping::FieldMap;
 use crate::pcapkit::Outcome;
 use crate::run::FileReport;
 
@@ -112,9 +112,9 @@ fn file_notes(report: &FileReport) -> Vec<String> {
 }
 
 /// Fields with disagreements, most first, with the first file and frame where each was
-/// seen.
-pub fn field_summary(reports: &[FileReport]) -> String {
-    let mut rows: Vec<(usize, Tally, String)> = FIELDS
+/// seen; `fields` are the compared fields, in the order of the tallies.
+pub fn field_summary(reports: &[FileReport], fields: &[FieldMap]) -> String {
+    let mut rows: Vec<(usize, Tally, String)> = fields
         .iter()
         .enumerate()
         .map(|(i, field)| {
@@ -138,7 +138,7 @@ pub fn field_summary(reports: &[FileReport]) -> String {
         let _ = writeln!(
             out,
             "{:18}  {:>9}  {:>8}  {:>9}  {:>8.3}%  {first}",
-            FIELDS[i].pcapkit,
+            fields[i].pcapkit,
             tally.compared,
             tally.disagree,
             tally.explained,
@@ -266,6 +266,7 @@ pub fn failures(reports: &[FileReport], min: f64) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::compare::{Comparison, Disagreement};
+    use crate::mapping::FIELDS;
 
     fn report(
         name: &str,
@@ -336,12 +337,12 @@ mod tests {
             5,
             &[(2, "ethernet.type"), (3, "ethernet.type")],
         )];
-        let text = field_summary(&reports);
+        let text = field_summary(&reports, FIELDS);
         assert!(text.contains("ethernet.type"));
         assert!(text.contains("b.pcap#2"));
         assert!(!text.contains("frame.time_epoch"));
         assert_eq!(
-            field_summary(&[report("a.pcap", Outcome::Ok, 1, &[])]),
+            field_summary(&[report("a.pcap", Outcome::Ok, 1, &[])], FIELDS),
             "per-field disagreements: none\n"
         );
     }

@@ -8,13 +8,15 @@ use std::time::Duration;
 use crate::compare::{compare_file, Comparison};
 use crate::corpus::file_name;
 use crate::known::KnownDifferences;
-use crate::mapping::FIELDS;
+use crate::mapping::Mode;
 use crate::pcapkit::{self, Outcome};
 use crate::tshark;
 
 /// Where the tools are and how long they may run.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// Without or with reassembly (which also decides the compared fields).
+    pub mode: Mode,
     pub pcapkit: PathBuf,
     pub tshark: PathBuf,
     pub timeout: Duration,
@@ -90,9 +92,10 @@ pub fn check_file(
     known: &KnownDifferences,
 ) -> Result<FileReport, String> {
     let name = file_name(path);
-    let truth = tshark::run(&settings.tshark, path, FIELDS, settings.timeout)?;
-    let tested = pcapkit::run(&settings.pcapkit, path, FIELDS, settings.timeout)?;
-    let comparison = compare_file(&name, &truth.table, &tested.table, FIELDS, known);
+    let (mode, fields) = (settings.mode, settings.mode.fields());
+    let truth = tshark::run(&settings.tshark, path, fields, mode, settings.timeout)?;
+    let tested = pcapkit::run(&settings.pcapkit, path, fields, mode, settings.timeout)?;
+    let comparison = compare_file(&name, &truth.table, &tested.table, fields, known);
     Ok(FileReport {
         name,
         tshark_frames: truth.table.len(),
@@ -146,6 +149,7 @@ fn largest_first(files: &[PathBuf]) -> Vec<usize> {
 mod tests {
     use super::*;
     use crate::compare::{Disagreement, Tally};
+    use crate::mapping::FIELDS;
 
     fn report(outcome: Outcome, tshark_frames: usize, unexplained: u64) -> FileReport {
         let mut comparison = Comparison {

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::mapping::FieldMap;
+use crate::mapping::{FieldMap, Mode};
 use crate::process::{self, Ended};
 use crate::table::FieldTable;
 
@@ -19,8 +19,25 @@ pub struct TsharkRun {
     pub timed_out: bool,
 }
 
-/// The arguments for one capture file: fields output without reassembly.
-pub fn arguments(file: &Path, fields: &[FieldMap]) -> Vec<String> {
+/// The preferences that turn tshark's reassembly off (every frame on its own).
+const NO_REASSEMBLY: [&str; 3] = [
+    "tcp.desegment_tcp_streams:FALSE",
+    "ip.defragment:FALSE",
+    "ipv6.defragment:FALSE",
+];
+
+/// The preferences that turn it on, as pcapkit's `--ip --tcp` does: IPv4/IPv6
+/// defragmentation, TCP desegmentation, and out-of-order segments put in order (off by
+/// default in tshark 4.0; pcapkit always orders them).
+const REASSEMBLY: [&str; 4] = [
+    "ip.defragment:TRUE",
+    "ipv6.defragment:TRUE",
+    "tcp.desegment_tcp_streams:TRUE",
+    "tcp.reassemble_out_of_order:TRUE",
+];
+
+/// The arguments for one capture file: fields output, with or without reassembly.
+pub fn arguments(file: &Path, fields: &[FieldMap], mode: Mode) -> Vec<String> {
     let mut args: Vec<String> = [
         "-n",
         "-r",
@@ -35,16 +52,18 @@ pub fn arguments(file: &Path, fields: &[FieldMap]) -> Vec<String> {
         "occurrence=a",
         "-E",
         "aggregator=,",
-        "-o",
-        "tcp.desegment_tcp_streams:FALSE",
-        "-o",
-        "ip.defragment:FALSE",
-        "-o",
-        "ipv6.defragment:FALSE",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
+    let preferences: &[&str] = match mode {
+        Mode::Plain => &NO_REASSEMBLY,
+        Mode::Reassembly => &REASSEMBLY,
+    };
+    for preference in preferences {
+        args.push("-o".into());
+        args.push(preference.to_string());
+    }
     for field in fields {
         args.push("-e".into());
         args.push(field.tshark.into());
@@ -57,10 +76,11 @@ pub fn run(
     tshark: &Path,
     file: &Path,
     fields: &[FieldMap],
+    mode: Mode,
     timeout: Duration,
 ) -> Result<TsharkRun, String> {
     let mut command = Command::new(tshark);
-    command.args(arguments(file, fields));
+    command.args(arguments(file, fields, mode));
     let out = process::run(command, timeout)
         .map_err(|e| format!("cannot run {}: {e}", tshark.display()))?;
     let mut message = first_diagnostic(&out.stderr);
@@ -99,11 +119,19 @@ pub fn first_diagnostic(stderr: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mapping::FIELDS;
+    use crate::mapping::{FIELDS, REASSEMBLY_FIELDS};
+
+    /// The `-o` preferences among the arguments.
+    fn preferences(args: &[String]) -> Vec<&str> {
+        args.windows(2)
+            .filter(|w| w[0] == "-o")
+            .map(|w| w[1].as_str())
+            .collect()
+    }
 
     #[test]
     fn arguments_name_every_field() {
-        let args = arguments(Path::new("x.pcap"), FIELDS);
+        let args = arguments(Path::new("x.pcap"), FIELDS, Mode::Plain);
         assert_eq!(&args[..3], ["-n", "-r", "x.pcap"]);
         let fields: Vec<_> = args
             .windows(2)
@@ -112,7 +140,40 @@ mod tests {
             .collect();
         assert_eq!(fields.len(), FIELDS.len());
         assert_eq!(fields[0], "frame.number");
-        assert!(args.contains(&"tcp.desegment_tcp_streams:FALSE".to_string()));
+        assert_eq!(
+            preferences(&args),
+            [
+                "tcp.desegment_tcp_streams:FALSE",
+                "ip.defragment:FALSE",
+                "ipv6.defragment:FALSE"
+            ]
+        );
+    }
+
+    #[test]
+    fn reassembly_arguments_turn_reassembly_on() {
+        let args = arguments(Path::new("x.pcap"), REASSEMBLY_FIELDS, Mode::Reassembly);
+        assert_eq!(&args[..3], ["-n", "-r", "x.pcap"]);
+        assert_eq!(
+            preferences(&args),
+            [
+                "ip.defragment:TRUE",
+                "ipv6.defragment:TRUE",
+                "tcp.desegment_tcp_streams:TRUE",
+                "tcp.reassemble_out_of_order:TRUE"
+            ]
+        );
+        assert!(!args.iter().any(|a| a.ends_with(":FALSE")));
+        let fields: Vec<_> = args
+            .windows(2)
+            .filter(|w| w[0] == "-e")
+            .map(|w| w[1].as_str())
+            .collect();
+        assert_eq!(fields.len(), REASSEMBLY_FIELDS.len());
+        assert_eq!(
+            &fields[fields.len() - 3..],
+            ["tcp.stream", "tcp.len", "http.content_length"]
+        );
     }
 
     #[test]

@@ -11,6 +11,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// A fake tshark: prints a version, or a fixed table for `-r a.pcap`.
 const FAKE_TSHARK: &str = r#"#!/bin/sh
 if [ "$1" = "--version" ]; then echo "TShark (Wireshark) 4.0.17 (fake)"; exit 0; fi
+if [ "$MODE" = reassembly ]; then
+  case "$*" in
+    *ip.defragment:TRUE*tcp.desegment_tcp_streams:TRUE*tcp.reassemble_out_of_order:TRUE*-e\ tcp.stream*) ;;
+    *) echo "tshark: not asked to reassemble" >&2; exit 3 ;;
+  esac
+  case "$3" in
+    *a.pcap) printf 'frame.number\ttcp.stream\ttcp.len\n1\t0\t0\n2\t0\t10\n'; exit 0 ;;
+  esac
+fi
 case "$3" in
   *a.pcap) printf 'frame.number\teth.type\tip.hdr_len\ttcp.flags\n1\t0x0800\t20\t0x0012\n2\t0x0800\t24\t0x0010\n' ;;
   *b.pcap) echo "tshark: The file appears to be damaged or corrupt." >&2; exit 2 ;;
@@ -24,6 +33,9 @@ case "$1" in
 esac
 header='frame.number	ethernet.type	ipv4.ihl	tcp.flags'
 case "$MODE" in
+  reassembly)
+    case "$*" in *" --ip --tcp "*) ;; *) echo "error: not asked to reassemble" >&2; exit 2 ;; esac
+    printf 'frame.number\ttcp.stream\ttcp.len\n1\t0\t0\n2\t0\t9\n' ;;
   ok)    printf '%s\n1\t2048\t5\t18\n2\t2048\t6\t16\n' "$header" ;;
   diff)  printf '%s\n1\t2048\t5\t18\n2\t2048\t6\t0x10\n' "$header" ;;
   crash) printf '%s\n1\t2048\t5\t18\n' "$header"
@@ -133,4 +145,27 @@ fn stale_known_difference_is_listed() {
     let (code, out) = run(&scratch(KNOWN_TCP_FLAGS), "ok", &[]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("matched no disagreement"), "{out}");
+}
+
+#[test]
+fn reassembly_mode_reassembles_and_compares_stream_fields() {
+    let known = "[[difference]]\nfile=\"a.pcap\"\nfield=\"tcp.len\"\nframes=\"2\"\nreason=\"r\"\n";
+    let (code, out) = run(
+        &scratch(known),
+        "reassembly",
+        &[
+            "--reassembly",
+            "--details",
+            "--file",
+            "a.pcap",
+            "--min",
+            "50",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("mode: reassembly"), "{out}");
+    assert!(out.contains("a.pcap\t2\ttcp.len\t10\t9\tr"), "{out}");
+    // The default mode does not know tcp.stream: a known difference naming it is a typo.
+    let (code, _) = run(&scratch(known), "ok", &[]);
+    assert_eq!(code, 2);
 }
