@@ -187,12 +187,14 @@ impl Session {
                     let Some((src, dst)) = addresses(&layers[..i]).or(outer) else {
                         return;
                     };
-                    // Bytes the snapshot length cut off: counted on the IP layer.
-                    let missing = layers[..i]
-                        .iter()
-                        .rev()
-                        .find(|l| matches!(l.header(), Some(Header::Ipv4(_) | Header::Ipv6(_))))
-                        .map_or(0, |l| l.missing);
+                    // Bytes the snapshot length cut off (not those the wire never carried).
+                    let wire_cut = match source {
+                        Source::Frame => u64::from(frame.len.saturating_sub(frame.cap_len)),
+                        Source::Reassembled(_) => 0,
+                    };
+                    let missing = chain::tcp_len(layers, i, wire_cut)
+                        .unwrap_or(0)
+                        .saturating_sub(payload.len() as u64);
                     let next = layers.get(i + 1).and_then(|l| {
                         l.header().map(|h| Next {
                             protocol: h.protocol(),

@@ -203,6 +203,29 @@ impl<V: Visitor + ?Sized> Visitor for Captured<'_, V> {
     }
 }
 
+/// The payload length of the TCP header at `layers[i]` (`None` if it is not TCP), from
+/// the declared length of the IP layer before it; `wire_cut` bounds the bytes counted
+/// beyond those captured (a frame's length on the wire less its captured length).
+pub fn tcp_len(layers: &[Layer], i: usize, wire_cut: u64) -> Option<u64> {
+    let Some(Header::Tcp(tcp)) = layers.get(i)?.header() else {
+        return None;
+    };
+    let layer = &layers[i];
+    let header = u64::from(tcp.doff()) * 4;
+    let ip = layers[..i]
+        .iter()
+        .rev()
+        .find(|l| matches!(l.protocol(), Some(ProtocolId::Ipv4 | ProtocolId::Ipv6)));
+    Some(match ip {
+        Some(ip) => {
+            let end =
+                (ip.offset + ip.header_len + ip.payload_len) as u64 + ip.missing.min(wire_cut);
+            end.saturating_sub(layer.offset as u64 + header)
+        }
+        None => layer.payload_len as u64,
+    })
+}
+
 /// A frame: record metadata, the captured bytes, and the layers dissected from them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Frame {
@@ -327,6 +350,25 @@ impl Frame {
     /// The bytes of a layer's payload (a layer of the frame itself).
     pub fn payload(&self, layer: &Layer) -> &[u8] {
         &self.data[layer.payload_range()]
+    }
+
+    /// Each TCP segment's payload length (tshark's `tcp.len`): what its IP header declares,
+    /// as far as the frame went on the wire, less the TCP header; bytes the snapshot
+    /// length cut off count, bytes the wire never carried do not.
+    pub fn tcp_lengths(&self) -> Vec<u64> {
+        let wire_cut = u64::from(self.len.saturating_sub(self.cap_len));
+        let mut out = Vec::new();
+        let buffers =
+            std::iter::once(&self.layers[..]).chain(self.reassembled.iter().map(|r| &r.layers[..]));
+        for (b, layers) in buffers.enumerate() {
+            let cut = if b == 0 { wire_cut } else { 0 };
+            for i in 0..layers.len() {
+                if let Some(len) = tcp_len(layers, i, cut) {
+                    out.push(len);
+                }
+            }
+        }
+        out
     }
 
     /// Clears what the stateful stages add, before the frame is refilled.

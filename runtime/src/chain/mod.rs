@@ -7,7 +7,7 @@
 
 mod frame;
 
-pub use frame::{Frame, Layer, LayerKind, Reassembled, ReassemblyKind, Timestamp};
+pub use frame::{tcp_len, Frame, Layer, LayerKind, Reassembled, ReassemblyKind, Timestamp};
 
 use crate::layer::Level;
 use crate::protocols::{self, Next, ProtocolId};

@@ -164,7 +164,7 @@ fn frame_value(frame: &Frame, index: usize, out: &mut String) {
             }
         }
         "tcp.len" => {
-            for (i, len) in tcp_lengths(frame).enumerate() {
+            for (i, len) in frame.tcp_lengths().into_iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
@@ -173,31 +173,6 @@ fn frame_value(frame: &Frame, index: usize, out: &mut String) {
         }
         other => unreachable!("{other} is listed in FRAME_FIELDS"),
     }
-}
-
-/// Each TCP segment's payload length, as its IP header declares it (like tshark's
-/// `tcp.len`): the bytes captured plus those the snapshot length cut off.
-pub fn tcp_lengths(frame: &Frame) -> impl Iterator<Item = u64> + '_ {
-    let layers: Vec<&crate::chain::Layer> = frame.all_layers().map(|(l, _)| l).collect();
-    let mut lengths = Vec::new();
-    for (i, layer) in layers.iter().enumerate() {
-        if layer.protocol() != Some(crate::protocols::ProtocolId::Tcp) {
-            continue;
-        }
-        // The bytes not captured are counted on the IP layer that declared them.
-        let cut = layers[..i]
-            .iter()
-            .rev()
-            .find(|l| {
-                matches!(
-                    l.protocol(),
-                    Some(crate::protocols::ProtocolId::Ipv4 | crate::protocols::ProtocolId::Ipv6)
-                )
-            })
-            .map_or(0, |l| l.missing);
-        lengths.push(layer.payload_len as u64 + cut);
-    }
-    lengths.into_iter()
 }
 
 impl<W: Write> Dumper for Fields<W> {

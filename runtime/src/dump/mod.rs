@@ -12,7 +12,7 @@ use std::str::FromStr;
 use crate::chain::{Frame, Reassembled};
 use crate::reader::{CaptureInfo, Interface, Section};
 
-pub use fields::{tcp_lengths, unknown_field, Fields, FRAME_FIELDS};
+pub use fields::{unknown_field, Fields, FRAME_FIELDS};
 pub use json::{Json, Ndjson};
 
 /// An output format.
