@@ -564,7 +564,8 @@ fn deliver(conn: &mut Connection, d: usize, closing: bool, pdus: &mut Vec<Pdu>, 
                 holes: if completed {
                     Vec::new()
                 } else {
-                    vec![start + len as u64 - start..super::OPEN_END]
+                    // One hole (a one-range `vec!` reads as a range to clippy).
+                    std::iter::once(len as u64..super::OPEN_END).collect()
                 },
                 data,
                 frames,
@@ -640,7 +641,8 @@ fn skip_gap(conn: &mut Connection, d: usize, pdus: &mut Vec<Pdu>, held: &mut usi
                 src,
                 dst,
                 offset: start,
-                holes: vec![pending..hole_end.map_or(super::OPEN_END, |e| e - start)],
+                holes: std::iter::once(pending..hole_end.map_or(super::OPEN_END, |e| e - start))
+                    .collect(),
                 data,
                 frames,
                 completed: false,
