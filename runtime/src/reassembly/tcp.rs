@@ -40,6 +40,10 @@ pub struct TcpOptions {
     pub summaries: bool,
     /// Also keep each direction's bytes in the summaries.
     pub payloads: bool,
+    /// Keep this stream's data as [`Chunk`]s in the order it was delivered, both
+    /// directions interleaved (for `pcapkit follow`); one stream only, so that memory
+    /// stays flat for the others.
+    pub chunks: Option<u64>,
 }
 
 impl Default for TcpOptions {
@@ -49,6 +53,7 @@ impl Default for TcpOptions {
             idle_timeout: 600,
             summaries: false,
             payloads: false,
+            chunks: None,
         }
     }
 }
@@ -131,6 +136,28 @@ pub struct DirectionSummary {
     pub payload: Option<Vec<u8>>,
 }
 
+/// A run of in-order bytes one direction delivered, for `pcapkit follow`: what one
+/// segment added to the stream (tshark's follow chunks), or bytes that never arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    /// Sent by `b` (the server side in tshark's terms), else by `a`.
+    pub from_b: bool,
+    /// The frame that brought the bytes (for a gap: the first frame after it).
+    pub frame: u64,
+    /// The bytes, or what is missing.
+    pub data: ChunkData,
+}
+
+/// What a [`Chunk`] holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChunkData {
+    /// Bytes, in stream order.
+    Bytes(Vec<u8>),
+    /// This many bytes were lost (a gap skipped); when the gap's end is not known (lost
+    /// bytes before a FIN), up to the FIN.
+    Missing(u64),
+}
+
 /// A connection, for `pcapkit streams`.
 #[derive(Debug, Clone)]
 pub struct ConnectionSummary {
@@ -150,6 +177,9 @@ pub struct ConnectionSummary {
     pub completed: bool,
     /// The application protocol, when one was found.
     pub protocol: Option<ProtocolId>,
+    /// The data in delivery order, for the stream [`TcpOptions::chunks`] names (empty
+    /// for the others).
+    pub chunks: Vec<Chunk>,
 }
 
 #[derive(Default)]
@@ -215,6 +245,8 @@ struct Connection {
     heads: VecDeque<bool>,
     rst: bool,
     frames: Vec<u64>,
+    /// Delivered data, kept for one stream only (see [`TcpOptions::chunks`]).
+    chunks: Option<Vec<Chunk>>,
     last_time: i64,
     touched: u64,
 }
@@ -266,6 +298,12 @@ impl Streams {
         self.connections.is_empty()
     }
 
+    /// Keeps stream `stream`'s data as chunks (see [`TcpOptions::chunks`]); for a
+    /// stream not yet started.
+    pub fn keep_chunks(&mut self, stream: u64) {
+        self.options.chunks = Some(stream);
+    }
+
     /// Summaries of the connections forgotten so far (with `summaries` on).
     pub fn take_summaries(&mut self) -> Vec<ConnectionSummary> {
         std::mem::take(&mut self.finished)
@@ -297,6 +335,7 @@ impl Streams {
                 heads: VecDeque::new(),
                 rst: false,
                 frames: Vec::new(),
+                chunks: (self.options.chunks == Some(stream)).then(Vec::new),
                 last_time: s.time,
                 touched: 0,
             }
@@ -478,6 +517,7 @@ impl Streams {
                 b_to_a: db,
                 completed,
                 protocol: conn.next.map(|n| n.protocol),
+                chunks: conn.chunks.unwrap_or_default(),
             });
         }
     }
@@ -519,6 +559,9 @@ fn deliver(conn: &mut Connection, d: usize, closing: bool, pdus: &mut Vec<Pdu>, 
         }
         if let Some(p) = &mut dir.payload {
             p.extend_from_slice(bytes);
+        }
+        if let Some(chunks) = &mut conn.chunks {
+            push_chunks(chunks, d == 1, &dir.pieces, from, bytes);
         }
         dir.summarised = contiguous_end;
     }
@@ -609,6 +652,33 @@ fn take_frames(pieces: &mut Vec<(u64, Range<u64>)>, range: Range<u64>) -> Vec<u6
     frames
 }
 
+/// Splits bytes just delivered (`bytes`, from stream offset `from`) into one chunk per
+/// segment that brought them, as tshark's follow does; `pieces` are in arrival order,
+/// and the first copy of a byte is the one kept.
+fn push_chunks(
+    chunks: &mut Vec<Chunk>,
+    from_b: bool,
+    pieces: &[(u64, Range<u64>)],
+    from: u64,
+    bytes: &[u8],
+) {
+    let end = from + bytes.len() as u64;
+    let mut at = from;
+    while at < end {
+        let (frame, to) = pieces
+            .iter()
+            .find(|(_, r)| r.contains(&at))
+            .map_or((0, end), |(f, r)| (*f, r.end.min(end)));
+        let data = bytes[(at - from) as usize..(to - from) as usize].to_vec();
+        chunks.push(Chunk {
+            from_b,
+            frame,
+            data: ChunkData::Bytes(data),
+        });
+        at = to;
+    }
+}
+
 /// Gives up on direction `d`'s first hole: what is contiguous before it becomes a PDU
 /// given up on, the hole is counted as a gap, and delivery goes on after it.
 fn skip_gap(conn: &mut Connection, d: usize, pdus: &mut Vec<Pdu>, held: &mut usize) {
@@ -651,22 +721,25 @@ fn skip_gap(conn: &mut Connection, d: usize, pdus: &mut Vec<Pdu>, held: &mut usi
         }
         assembler.consume(start + pending);
     }
-    match hole_end {
-        Some(e) => {
-            dir.gaps += 1;
-            assembler.consume(e);
-            dir.summarised = dir.summarised.max(e);
+    // Nothing after the hole: only a gap if bytes were seen beyond it (a FIN past the
+    // last byte says some were lost).
+    let gap_end = hole_end.or(dir.fin_at.filter(|&f| f > assembler.base()));
+    if let Some(e) = gap_end {
+        dir.gaps += 1;
+        if let Some(chunks) = &mut conn.chunks {
+            let frame = dir
+                .pieces
+                .iter()
+                .find(|(_, r)| r.contains(&e))
+                .map_or(0, |(f, _)| *f);
+            chunks.push(Chunk {
+                from_b: d == 1,
+                frame,
+                data: ChunkData::Missing(e - assembler.base()),
+            });
         }
-        None => {
-            // Nothing after the hole: only a gap if bytes were seen beyond it (a FIN
-            // past the last byte says some were lost).
-            if dir.fin_at.is_some_and(|f| f > assembler.base()) {
-                dir.gaps += 1;
-                let f = dir.fin_at.unwrap_or_default();
-                assembler.consume(f);
-                dir.summarised = dir.summarised.max(f);
-            }
-        }
+        assembler.consume(e);
+        dir.summarised = dir.summarised.max(e);
     }
     *held = *held + assembler.held() - before;
     deliver(conn, d, false, pdus, held);
@@ -802,6 +875,52 @@ mod tests {
         assert_eq!(summaries[0].a_to_b.gaps, 1);
         assert_eq!(summaries[0].a_to_b.bytes, 41 + 4);
         assert!(!summaries[0].completed);
+    }
+
+    #[test]
+    fn chunks_follow_delivery_order_across_directions() {
+        let mut c = Conn::new();
+        c.streams.options.chunks = Some(0);
+        c.send(true, 0, "S", b"");
+        c.send(false, 100, "SA", b"");
+        // "world" before "hello ", then the server answers, then a lost segment.
+        c.send(true, 7, "A", b"world");
+        c.send(true, 1, "A", b"hello ");
+        c.send(false, 101, "A", b"hi");
+        c.send(true, 12, "A", b"one");
+        c.send(true, 18, "FA", b"three");
+        c.streams.drain();
+        let s = &c.streams.take_summaries()[0];
+        let chunk = |from_b, frame, data: &[u8]| Chunk {
+            from_b,
+            frame,
+            data: ChunkData::Bytes(data.to_vec()),
+        };
+        assert_eq!(
+            s.chunks,
+            vec![
+                chunk(false, 4, b"hello "),
+                chunk(false, 3, b"world"),
+                chunk(true, 5, b"hi"),
+                chunk(false, 6, b"one"),
+                Chunk {
+                    from_b: false,
+                    frame: 7,
+                    data: ChunkData::Missing(3),
+                },
+                chunk(false, 7, b"three"),
+            ]
+        );
+        assert_eq!(s.a_to_b.gaps, 1);
+    }
+
+    #[test]
+    fn chunks_are_kept_for_the_stream_asked_for_only() {
+        let mut c = Conn::new();
+        c.send(true, 0, "S", b"");
+        c.send(true, 1, "A", b"data");
+        c.streams.drain();
+        assert!(c.streams.take_summaries()[0].chunks.is_empty());
     }
 
     #[test]
