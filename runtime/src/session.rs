@@ -218,6 +218,7 @@ impl Session {
                         seq: h.seq,
                         syn: h.flag_syn(),
                         ack: h.flag_ack(),
+                        ack_number: h.ack,
                         fin: h.flag_fin(),
                         rst: h.flag_rst(),
                         payload: &data[payload],

@@ -71,6 +71,8 @@ pub struct Segment<'a> {
     pub syn: bool,
     /// ACK flag.
     pub ack: bool,
+    /// Acknowledgment number (meaningful with `ack`).
+    pub ack_number: u32,
     /// FIN flag.
     pub fin: bool,
     /// RST flag.
@@ -357,6 +359,11 @@ impl Streams {
         }
         out.framed = conn.app == App::Http;
         let options = self.options;
+        if s.ack {
+            let mut held = self.held;
+            skip_acked_gaps(conn, 1 - d, s.ack_number, &mut out.pdus, &mut held);
+            self.held = held;
+        }
         let dir = &mut conn.dirs[d];
         if dir.assembler.is_none() {
             dir.assembler = Some(Assembler::new(0, options.stream_budget as u64, MAX_RUNS));
@@ -679,6 +686,36 @@ fn push_chunks(
     }
 }
 
+/// Gives up on the holes of direction `d` that the other side acknowledges past: the
+/// receiver got those bytes, so the capture missed them and no copy will come (tshark's
+/// follow does the same). A hole is skipped only once bytes after it are held and the
+/// acknowledgment passes their start, compared as 32-bit sequence numbers.
+fn skip_acked_gaps(
+    conn: &mut Connection,
+    d: usize,
+    ack_number: u32,
+    pdus: &mut Vec<Pdu>,
+    held: &mut usize,
+) {
+    loop {
+        let dir = &conn.dirs[d];
+        let (Some(origin), Some(assembler)) = (dir.origin, dir.assembler.as_ref()) else {
+            return;
+        };
+        let after_hole = assembler
+            .ranges()
+            .iter()
+            .map(|r| r.start)
+            .find(|&start| start > assembler.base() + assembler.contiguous().len() as u64);
+        let Some(start) = after_hole else { return };
+        let start_seq = origin.wrapping_add(start as u32);
+        if (ack_number.wrapping_sub(start_seq) as i32) <= 0 {
+            return;
+        }
+        skip_gap(conn, d, pdus, held);
+    }
+}
+
 /// Gives up on direction `d`'s first hole: what is contiguous before it becomes a PDU
 /// given up on, the hole is counted as a gap, and delivery goes on after it.
 fn skip_gap(conn: &mut Connection, d: usize, pdus: &mut Vec<Pdu>, held: &mut usize) {
@@ -767,6 +804,8 @@ mod tests {
     struct Conn {
         streams: Streams,
         frame: u64,
+        /// The acknowledgment number segments carry.
+        ack_number: u32,
     }
 
     impl Conn {
@@ -778,6 +817,7 @@ mod tests {
                     ..TcpOptions::default()
                 }),
                 frame: 0,
+                ack_number: 0,
             }
         }
 
@@ -794,6 +834,7 @@ mod tests {
                 seq,
                 syn: flags.contains('S'),
                 ack: flags.contains('A'),
+                ack_number: self.ack_number,
                 fin: flags.contains('F'),
                 rst: flags.contains('R'),
                 payload,
@@ -912,6 +953,31 @@ mod tests {
             ]
         );
         assert_eq!(s.a_to_b.gaps, 1);
+    }
+
+    #[test]
+    fn a_hole_the_receiver_acknowledges_is_skipped_at_once() {
+        let mut c = Conn::new();
+        c.streams.options.chunks = Some(0);
+        c.send(true, 0, "S", b"");
+        c.send(false, 100, "SA", b"");
+        c.send(true, 1, "A", b"GET /a HTTP/1.1\r\n");
+        // 10 bytes lost, then the rest of the request.
+        c.send(true, 28, "A", b"\r\n");
+        // An acknowledgment up to the lost bytes only changes nothing.
+        c.ack_number = 28;
+        assert!(c.send(false, 101, "A", b"").pdus.is_empty());
+        // One past their end: the server got them; the request is given up on now.
+        c.ack_number = 29;
+        let o = c.send(false, 101, "A", b"");
+        assert_eq!(o.pdus.len(), 1);
+        assert!(!o.pdus[0].completed);
+        assert_eq!(o.pdus[0].holes, vec![17..27]);
+        c.streams.drain();
+        let s = &c.streams.take_summaries()[0];
+        assert_eq!(s.a_to_b.gaps, 1);
+        assert_eq!(s.a_to_b.bytes, 19);
+        assert_eq!(s.chunks[1].data, ChunkData::Missing(10));
     }
 
     #[test]
