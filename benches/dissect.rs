@@ -318,6 +318,7 @@ fn frame_of(number: u64, data: &[u8]) -> Frame {
         interface: None,
         data: data.to_vec(),
         layers,
+        ..Frame::default()
     }
 }
 

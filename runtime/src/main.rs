@@ -7,6 +7,10 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
+mod cli {
+    pub mod streams;
+}
+
 // Headers with options and text allocate a little per frame; mimalloc makes that cheap.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -26,6 +30,11 @@ Examples:
   pcapkit capture.pcap --ip --tcp -e frame.number -e tcp.stream -e http.method
                                                 reassemble IP fragments and HTTP messages across segments
   cat capture.pcap | pcapkit -                  read standard input
+  pcapkit streams capture.pcap                  one NDJSON line per TCP connection: endpoints, frames,
+                                                bytes and SHA-256 each way, gaps, protocol
+  pcapkit streams capture.pcap --payload -o s.ndjson   the same with each direction's data in hex
+  pcapkit follow capture.pcap 0                 TCP stream 0 as text, like tshark -z follow,tcp,ascii,0
+  pcapkit follow capture.pcap 0 --format raw    the same in hex, like tshark -z follow,tcp,raw,0
   pcapkit protocols                             every protocol, its layer and where it is found
   pcapkit fields --list                         every field path for -e";
 
@@ -138,6 +147,14 @@ impl ReassemblyArgs {
 
 #[derive(Subcommand)]
 enum Command {
+    /// One NDJSON line per TCP connection, in tcp.stream order: its endpoints (`a` sent
+    /// the first frame), frames, bytes, SHA-256 and gaps each way, whether it was seen
+    /// from SYN to close without gaps, and its application protocol. IP fragments are
+    /// reassembled.
+    Streams(cli::streams::StreamsArgs),
+    /// One TCP conversation, as `tshark -q -z follow,tcp,ascii|raw,N` prints it: the
+    /// nodes, then each segment's in-order data in order of delivery, node 1's indented.
+    Follow(cli::streams::FollowArgs),
     /// List every protocol: id, name, layer, and the tables it is bound into.
     Protocols,
     /// List the field paths usable with -e.
@@ -175,6 +192,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Protocols) => list_protocols(),
         Some(Command::Fields { list: _, protocol }) => list_fields(protocol),
+        Some(Command::Streams(args)) => cli::streams::streams(args),
+        Some(Command::Follow(args)) => cli::streams::follow(args),
         None => extract(cli),
     };
     match result {

@@ -74,6 +74,13 @@ impl Session {
         }
     }
 
+    /// Also keeps TCP stream `stream`'s data as chunks in delivery order, in its
+    /// connection summary (for `pcapkit follow`); needs summaries on (`with_tcp`).
+    pub fn with_chunks(mut self, stream: u64) -> Session {
+        self.tcp.keep_chunks(stream);
+        self
+    }
+
     /// The options.
     pub fn options(&self) -> &ReassemblyOptions {
         &self.options
@@ -213,6 +220,7 @@ impl Session {
                         seq: h.seq,
                         syn: h.flag_syn(),
                         ack: h.flag_ack(),
+                        ack_number: h.ack,
                         fin: h.flag_fin(),
                         rst: h.flag_rst(),
                         payload: &data[payload],

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -434,6 +435,180 @@ pub fn eth_ipv4_udp(host: u8, payload: &[u8]) -> Vec<u8> {
         0x0800,
         &ipv4_udp([10, 0, 0, host], [10, 0, 0, 254], 40000, 9, payload),
     )
+}
+
+// ---------------------------------------------------------------------------------------
+// TCP conversations
+
+/// TCP flags.
+pub const FIN: u8 = 0x01;
+pub const SYN: u8 = 0x02;
+pub const RST: u8 = 0x04;
+pub const PSH: u8 = 0x08;
+pub const ACK: u8 = 0x10;
+
+/// An IPv4 or IPv6 packet (no options, no extension headers) carrying a TCP segment (no
+/// options, checksum left zero).
+pub fn ip_tcp(
+    src: SocketAddr,
+    dst: SocketAddr,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut tcp = Vec::with_capacity(20 + payload.len());
+    tcp.extend_from_slice(&src.port().to_be_bytes());
+    tcp.extend_from_slice(&dst.port().to_be_bytes());
+    tcp.extend_from_slice(&seq.to_be_bytes());
+    tcp.extend_from_slice(&ack.to_be_bytes());
+    tcp.extend_from_slice(&[0x50, flags]);
+    tcp.extend_from_slice(&65535u16.to_be_bytes()); // window
+    tcp.extend_from_slice(&[0, 0, 0, 0]); // checksum, urgent pointer
+    tcp.extend_from_slice(payload);
+    let mut ip = match (src.ip(), dst.ip()) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            let mut ip = vec![0x45, 0];
+            ip.extend_from_slice(&((20 + tcp.len()) as u16).to_be_bytes());
+            ip.extend_from_slice(&(seq as u16).to_be_bytes()); // id
+            ip.extend_from_slice(&[0, 0, 64, 6, 0, 0]);
+            ip.extend_from_slice(&s.octets());
+            ip.extend_from_slice(&d.octets());
+            let sum = ipv4_checksum(&ip);
+            ip[10..12].copy_from_slice(&sum.to_be_bytes());
+            ip
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => {
+            let mut ip = vec![0x60, 0, 0, 0];
+            ip.extend_from_slice(&(tcp.len() as u16).to_be_bytes());
+            ip.extend_from_slice(&[6, 64]);
+            ip.extend_from_slice(&s.octets());
+            ip.extend_from_slice(&d.octets());
+            ip
+        }
+        _ => panic!("{src} and {dst} are not of one IP version"),
+    };
+    ip.extend_from_slice(&tcp);
+    ip
+}
+
+/// An IPv4 packet (no options) cut in two fragments, the first carrying `first` bytes
+/// of its payload (a multiple of 8).
+pub fn ipv4_fragments(packet: &[u8], first: usize) -> [Vec<u8>; 2] {
+    assert_eq!(first % 8, 0);
+    let (header, payload) = packet.split_at(20);
+    let piece = |offset: usize, data: &[u8], more: bool| {
+        let mut ip = header.to_vec();
+        ip[2..4].copy_from_slice(&((20 + data.len()) as u16).to_be_bytes());
+        let flags = (offset / 8) as u16 | if more { 0x2000 } else { 0 };
+        ip[6..8].copy_from_slice(&flags.to_be_bytes());
+        ip[10..12].copy_from_slice(&[0, 0]);
+        let sum = ipv4_checksum(&ip);
+        ip[10..12].copy_from_slice(&sum.to_be_bytes());
+        ip.extend_from_slice(data);
+        ip
+    };
+    [
+        piece(0, &payload[..first], true),
+        piece(first, &payload[first..], false),
+    ]
+}
+
+/// A TCP conversation between a client and a server over Ethernet, built segment by
+/// segment with consistent sequence numbers; segments can be lost or reordered.
+pub struct TcpConversation {
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    /// Next sequence number of the client, of the server.
+    next: [u32; 2],
+    /// IP packets, in capture order.
+    pub packets: Vec<Vec<u8>>,
+}
+
+impl TcpConversation {
+    /// `client` and `server` as `10.0.0.1:40000` or `[2001:db8::1]:80`.
+    pub fn new(client: &str, server: &str) -> TcpConversation {
+        TcpConversation {
+            client: client.parse().expect("a socket address"),
+            server: server.parse().expect("a socket address"),
+            next: [1_000_000, 0xffff_fff0], // the server's wraps around
+            packets: Vec::new(),
+        }
+    }
+
+    fn ends(&self, from_client: bool) -> (SocketAddr, SocketAddr, usize) {
+        if from_client {
+            (self.client, self.server, 0)
+        } else {
+            (self.server, self.client, 1)
+        }
+    }
+
+    /// The IP packet of a segment from one side; advances its sequence number.
+    pub fn segment(&mut self, from_client: bool, flags: u8, payload: &[u8]) -> Vec<u8> {
+        let (src, dst, d) = self.ends(from_client);
+        let seq = self.next[d];
+        let ack = if flags & ACK != 0 {
+            self.next[1 - d]
+        } else {
+            0
+        };
+        let len = payload.len() as u32 + u32::from(flags & (SYN | FIN) != 0);
+        self.next[d] = seq.wrapping_add(len);
+        ip_tcp(src, dst, seq, ack, flags, payload)
+    }
+
+    /// SYN, SYN-ACK, ACK.
+    pub fn handshake(&mut self) -> &mut Self {
+        let syn = self.segment(true, SYN, b"");
+        let syn_ack = self.segment(false, SYN | ACK, b"");
+        let ack = self.segment(true, ACK, b"");
+        self.packets.extend([syn, syn_ack, ack]);
+        self
+    }
+
+    /// Data from one side, captured.
+    pub fn send(&mut self, from_client: bool, payload: &[u8]) -> &mut Self {
+        let p = self.segment(from_client, PSH | ACK, payload);
+        self.packets.push(p);
+        self
+    }
+
+    /// Data from one side that the capture missed.
+    pub fn lose(&mut self, from_client: bool, payload: &[u8]) -> &mut Self {
+        self.segment(from_client, PSH | ACK, payload);
+        self
+    }
+
+    /// FIN from the client, FIN-ACK from the server, the client's last ACK.
+    pub fn close(&mut self) -> &mut Self {
+        let fin = self.segment(true, FIN | ACK, b"");
+        let fin_ack = self.segment(false, FIN | ACK, b"");
+        let ack = self.segment(true, ACK, b"");
+        self.packets.extend([fin, fin_ack, ack]);
+        self
+    }
+
+    /// The packets as Ethernet frames, one a millisecond.
+    pub fn frames(&self) -> Vec<PcapRecord> {
+        self.packets
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let ethertype = if p[0] >> 4 == 6 { 0x86dd } else { 0x0800 };
+                PcapRecord::new(
+                    1_700_000_000,
+                    i as u32 * 1000,
+                    ethernet(MAC_B, MAC_A, ethertype, p),
+                )
+            })
+            .collect()
+    }
+
+    /// A pcap file of the conversation.
+    pub fn pcap(&self) -> Vec<u8> {
+        pcap_file(1, &self.frames())
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -640,13 +640,21 @@ fn value_of(ty: &FieldType, registry: Option<&String>, src: TokenStream) -> Toke
             bytes: 8,
         } => quote!(crate::value::Value::Int(#src)),
         FieldType::Int { signed: true, .. } => quote!(crate::value::Value::Int(i64::from(#src))),
-        FieldType::Int { .. } => match registry {
-            Some(r) => {
-                let r = ident(r);
-                quote!(crate::value::Value::enumerated(u64::from(#src), crate::registry::#r))
+        FieldType::Int { bytes, .. } => {
+            // A u64 needs no conversion (clippy: useless_conversion).
+            let wide = if *bytes == 8 {
+                src
+            } else {
+                quote!(u64::from(#src))
+            };
+            match registry {
+                Some(r) => {
+                    let r = ident(r);
+                    quote!(crate::value::Value::enumerated(#wide, crate::registry::#r))
+                }
+                None => quote!(crate::value::Value::Uint(#wide)),
             }
-            None => quote!(crate::value::Value::Uint(u64::from(#src))),
-        },
+        }
         FieldType::Mac => quote!(crate::value::Value::Mac(#src)),
         FieldType::Ipv4 => quote!(crate::value::Value::Ipv4(#src)),
         FieldType::Ipv6 => quote!(crate::value::Value::Ipv6(#src)),

@@ -13,6 +13,7 @@ use crate::chain::{Frame, Reassembled};
 use crate::reader::{CaptureInfo, Interface, Section};
 
 pub use fields::{unknown_field, Fields, FRAME_FIELDS};
+pub(crate) use json::string as json_string;
 pub use json::{Json, Ndjson};
 
 /// An output format.

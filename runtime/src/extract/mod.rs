@@ -22,6 +22,7 @@
 
 mod output;
 mod pipeline;
+pub mod streams;
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
@@ -32,6 +33,7 @@ use crate::dump::{Dumper, Fields, Format, Json, Ndjson};
 use crate::layer::Level;
 use crate::protocols::ProtocolId;
 use crate::reader::{CaptureInfo, CaptureReader, Event, Interface, ReadError, Section};
+use crate::reassembly::tcp::ConnectionSummary;
 use crate::reassembly::ReassemblyOptions;
 use crate::session::Session;
 
@@ -117,6 +119,10 @@ pub struct ExtractorBuilder {
     progress: bool,
     reassembly: ReassemblyOptions,
     on_reassembled: Option<ReassemblyCallback>,
+    /// Keep connection summaries; `Some(true)`: with their bytes.
+    connections: Option<bool>,
+    /// The stream whose data is kept as chunks.
+    chunks: Option<u64>,
 }
 
 impl Default for ExtractorBuilder {
@@ -135,6 +141,8 @@ impl Default for ExtractorBuilder {
             progress: false,
             reassembly: ReassemblyOptions::default(),
             on_reassembled: None,
+            connections: None,
+            chunks: None,
         }
     }
 }
@@ -264,6 +272,22 @@ impl ExtractorBuilder {
         self
     }
 
+    /// Keep a summary of every TCP connection (which turns TCP reassembly on): its
+    /// frames, and each direction's byte count, SHA-256 and gaps, plus the bytes
+    /// themselves when `payloads`. Read them with [`Extractor::connections`] once the
+    /// extraction has finished.
+    pub fn connections(mut self, payloads: bool) -> Self {
+        self.connections = Some(payloads);
+        self
+    }
+
+    /// Also keep TCP stream `stream`'s data as chunks in the order it was delivered, in
+    /// its summary (for `pcapkit follow`); implies [`connections`](Self::connections).
+    pub fn chunks(mut self, stream: u64) -> Self {
+        self.chunks = Some(stream);
+        self
+    }
+
     /// Show a progress bar on standard error when it is a terminal.
     pub fn progress(mut self, progress: bool) -> Self {
         self.progress = progress;
@@ -351,12 +375,15 @@ impl ExtractorBuilder {
             info,
             keep_bytes,
             thresholds: self.thresholds,
-            session: self
-                .reassembly
-                .any()
-                .then(|| Session::new(self.reassembly, self.thresholds)),
+            session: session(
+                self.reassembly,
+                self.thresholds,
+                self.connections,
+                self.chunks,
+            ),
             on_reassembled: self.on_reassembled,
             reassembled: Reassembly::default(),
+            connections: Vec::new(),
             scratch: Frame::default(),
             name,
             format,
@@ -376,6 +403,24 @@ impl ExtractorBuilder {
         extractor.dump(|d| d.header(&info))?;
         Ok(extractor)
     }
+}
+
+/// The session, when reassembly or connection summaries are asked for.
+fn session(
+    mut options: ReassemblyOptions,
+    thresholds: Thresholds,
+    connections: Option<bool>,
+    chunks: Option<u64>,
+) -> Option<Session> {
+    let summaries = connections.is_some() || chunks.is_some();
+    // Summaries are of TCP streams: they must be followed.
+    options.tcp |= summaries;
+    let session = Session::with_tcp(options, thresholds, summaries, connections == Some(true));
+    let session = match chunks {
+        Some(stream) => session.with_chunks(stream),
+        None => session,
+    };
+    options.any().then_some(session)
 }
 
 fn make_dumper(
@@ -428,6 +473,7 @@ pub struct Extractor {
     session: Option<Session>,
     on_reassembled: Option<ReassemblyCallback>,
     reassembled: Reassembly,
+    connections: Vec<ConnectionSummary>,
     /// The frame a mapped packet is read into.
     scratch: Frame,
     name: String,
@@ -473,6 +519,12 @@ impl Extractor {
         &self.reassembled
     }
 
+    /// Every TCP connection, in `tcp.stream` order (with
+    /// [`connections`](ExtractorBuilder::connections) on), once the extraction has finished.
+    pub fn connections(&self) -> &[ConnectionSummary] {
+        &self.connections
+    }
+
     /// The frames kept (with `store` on).
     pub fn frames(&self) -> &[Frame] {
         &self.frames
@@ -516,6 +568,7 @@ impl Extractor {
         }
         if let Some(session) = &mut self.session {
             let rest = session.finish();
+            self.connections = session.take_connections();
             for r in &rest {
                 self.record_reassembled(r);
             }

@@ -214,6 +214,8 @@ impl Assembler {
 }
 
 #[cfg(test)]
+// Expected range lists often hold one range.
+#[allow(clippy::single_range_in_vec_init)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -38,6 +38,10 @@ pub struct TcpOptions {
     pub summaries: bool,
     /// Also keep each direction's bytes in the summaries.
     pub payloads: bool,
+    /// Keep this stream's data as [`Chunk`]s in the order it was delivered, both
+    /// directions interleaved (for `pcapkit follow`); one stream only, so that memory
+    /// stays flat for the others.
+    pub chunks: Option<u64>,
 }
 
 impl Default for TcpOptions {
@@ -46,6 +50,7 @@ impl Default for TcpOptions {
             stream_budget: 16 << 20,
             summaries: false,
             payloads: false,
+            chunks: None,
         }
     }
 }
@@ -63,6 +68,8 @@ pub struct Segment<'a> {
     pub syn: bool,
     /// ACK flag.
     pub ack: bool,
+    /// Acknowledgment number (meaningful with `ack`).
+    pub ack_number: u32,
     /// FIN flag.
     pub fin: bool,
     /// RST flag.
@@ -130,6 +137,28 @@ pub struct DirectionSummary {
     pub payload: Option<Vec<u8>>,
 }
 
+/// A run of in-order bytes one direction delivered, for `pcapkit follow`: what one
+/// segment added to the stream (tshark's follow chunks), or bytes that never arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    /// Sent by `b` (the server side in tshark's terms), else by `a`.
+    pub from_b: bool,
+    /// The frame that brought the bytes (for a gap: the first frame after it).
+    pub frame: u64,
+    /// The bytes, or what is missing.
+    pub data: ChunkData,
+}
+
+/// What a [`Chunk`] holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChunkData {
+    /// Bytes, in stream order.
+    Bytes(Vec<u8>),
+    /// This many bytes were lost (a gap skipped); when the gap's end is not known (lost
+    /// bytes before a FIN), up to the FIN.
+    Missing(u64),
+}
+
 /// A connection, for `pcapkit streams`.
 #[derive(Debug, Clone)]
 pub struct ConnectionSummary {
@@ -149,6 +178,9 @@ pub struct ConnectionSummary {
     pub completed: bool,
     /// The application protocol, when one was found.
     pub protocol: Option<ProtocolId>,
+    /// The data in delivery order, for the stream [`TcpOptions::chunks`] names (empty
+    /// for the others).
+    pub chunks: Vec<Chunk>,
 }
 
 #[derive(Default)]
@@ -217,6 +249,8 @@ struct Connection {
     heads: VecDeque<bool>,
     rst: bool,
     frames: Vec<u64>,
+    /// Delivered data, kept for one stream only (see [`TcpOptions::chunks`]).
+    chunks: Option<Vec<Chunk>>,
     touched: u64,
 }
 
@@ -276,6 +310,12 @@ impl Streams {
         self.connections.is_empty()
     }
 
+    /// Keeps stream `stream`'s data as chunks (see [`TcpOptions::chunks`]); for a
+    /// stream not yet started.
+    pub fn keep_chunks(&mut self, stream: u64) {
+        self.options.chunks = Some(stream);
+    }
+
     /// Summaries of the connections forgotten so far (with `summaries` on).
     pub fn take_summaries(&mut self) -> Vec<ConnectionSummary> {
         std::mem::take(&mut self.finished)
@@ -307,6 +347,7 @@ impl Streams {
                 heads: VecDeque::new(),
                 rst: false,
                 frames: Vec::new(),
+                chunks: (self.options.chunks == Some(stream)).then(Vec::new),
                 touched: 0,
             }
         });
@@ -328,6 +369,11 @@ impl Streams {
         // tshark: what it holds of a message is all there will be.
         out.framed = conn.app == App::Http && s.missing == 0;
         let options = self.options;
+        if s.ack {
+            let mut held = self.held;
+            skip_acked_gaps(conn, 1 - d, s.ack_number, &mut out.pdus, &mut held);
+            self.held = held;
+        }
         let dir = &mut conn.dirs[d];
         if dir.assembler.is_none() {
             dir.assembler = Some(Assembler::new(0, options.stream_budget as u64, MAX_RUNS));
@@ -480,6 +526,7 @@ impl Streams {
                 b_to_a: db,
                 completed,
                 protocol: conn.next.map(|n| n.protocol),
+                chunks: conn.chunks.unwrap_or_default(),
             });
         }
     }
@@ -542,6 +589,9 @@ fn deliver_contiguous(
         if let Some(p) = &mut dir.payload {
             p.extend_from_slice(bytes);
         }
+        if let Some(chunks) = &mut conn.chunks {
+            push_chunks(chunks, d == 1, &dir.pieces, from, bytes);
+        }
         dir.summarised = contiguous_end;
     }
     let closed = closing || dir.fin_at.is_some_and(|f| f <= contiguous_end);
@@ -586,7 +636,8 @@ fn deliver_contiguous(
                 holes: if completed {
                     Vec::new()
                 } else {
-                    vec![len as u64..super::OPEN_END]
+                    // One hole (a one-range `vec!` reads as a range to clippy).
+                    std::iter::once(len as u64..super::OPEN_END).collect()
                 },
                 data,
                 frames,
@@ -630,6 +681,63 @@ fn take_frames(pieces: &mut Vec<(u64, Range<u64>)>, range: Range<u64>) -> Vec<u6
     frames
 }
 
+/// Splits bytes just delivered (`bytes`, from stream offset `from`) into one chunk per
+/// segment that brought them, as tshark's follow does; `pieces` are in arrival order,
+/// and the first copy of a byte is the one kept.
+fn push_chunks(
+    chunks: &mut Vec<Chunk>,
+    from_b: bool,
+    pieces: &[(u64, Range<u64>)],
+    from: u64,
+    bytes: &[u8],
+) {
+    let end = from + bytes.len() as u64;
+    let mut at = from;
+    while at < end {
+        let (frame, to) = pieces
+            .iter()
+            .find(|(_, r)| r.contains(&at))
+            .map_or((0, end), |(f, r)| (*f, r.end.min(end)));
+        let data = bytes[(at - from) as usize..(to - from) as usize].to_vec();
+        chunks.push(Chunk {
+            from_b,
+            frame,
+            data: ChunkData::Bytes(data),
+        });
+        at = to;
+    }
+}
+
+/// Gives up on the holes of direction `d` that the other side acknowledges past: the
+/// receiver got those bytes, so the capture missed them and no copy will come (tshark's
+/// follow does the same). A hole is skipped only once bytes after it are held and the
+/// acknowledgment passes their start, compared as 32-bit sequence numbers.
+fn skip_acked_gaps(
+    conn: &mut Connection,
+    d: usize,
+    ack_number: u32,
+    pdus: &mut Vec<Pdu>,
+    held: &mut usize,
+) {
+    loop {
+        let dir = &conn.dirs[d];
+        let (Some(origin), Some(assembler)) = (dir.origin, dir.assembler.as_ref()) else {
+            return;
+        };
+        let after_hole = assembler
+            .ranges()
+            .iter()
+            .map(|r| r.start)
+            .find(|&start| start > assembler.base() + assembler.contiguous().len() as u64);
+        let Some(start) = after_hole else { return };
+        let start_seq = origin.wrapping_add(start as u32);
+        if (ack_number.wrapping_sub(start_seq) as i32) <= 0 {
+            return;
+        }
+        skip_gap(conn, d, pdus, held);
+    }
+}
+
 /// Gives up on what is contiguous in direction `d` (a PDU given up on, when framed) and
 /// on the bytes up to `to`, which will never come: a gap.
 fn give_up(
@@ -659,7 +767,8 @@ fn give_up(
                 src,
                 dst,
                 offset: start,
-                holes: vec![pending..to.map_or(super::OPEN_END, |e| e - start)],
+                holes: std::iter::once(pending..to.map_or(super::OPEN_END, |e| e - start))
+                    .collect(),
                 data,
                 frames,
                 completed: false,
@@ -670,6 +779,18 @@ fn give_up(
     }
     if let Some(to) = to.filter(|&to| to > assembler.base()) {
         dir.gaps += 1;
+        if let Some(chunks) = &mut conn.chunks {
+            let frame = dir
+                .pieces
+                .iter()
+                .find(|(_, r)| r.contains(&to))
+                .map_or(0, |(f, _)| *f);
+            chunks.push(Chunk {
+                from_b: d == 1,
+                frame,
+                data: ChunkData::Missing(to - assembler.base()),
+            });
+        }
         assembler.consume(to);
         dir.summarised = dir.summarised.max(to);
     }
@@ -718,6 +839,8 @@ mod tests {
     struct Conn {
         streams: Streams,
         frame: u64,
+        /// The acknowledgment number segments carry.
+        ack_number: u32,
     }
 
     impl Conn {
@@ -729,6 +852,7 @@ mod tests {
                     ..TcpOptions::default()
                 }),
                 frame: 0,
+                ack_number: 0,
             }
         }
 
@@ -745,6 +869,7 @@ mod tests {
                 seq,
                 syn: flags.contains('S'),
                 ack: flags.contains('A'),
+                ack_number: self.ack_number,
                 fin: flags.contains('F'),
                 rst: flags.contains('R'),
                 payload,
@@ -827,6 +952,77 @@ mod tests {
         assert_eq!(summaries[0].a_to_b.gaps, 1);
         assert_eq!(summaries[0].a_to_b.bytes, 41 + 4);
         assert!(!summaries[0].completed);
+    }
+
+    #[test]
+    fn chunks_follow_delivery_order_across_directions() {
+        let mut c = Conn::new();
+        c.streams.options.chunks = Some(0);
+        c.send(true, 0, "S", b"");
+        c.send(false, 100, "SA", b"");
+        // "world" before "hello ", then the server answers, then a lost segment.
+        c.send(true, 7, "A", b"world");
+        c.send(true, 1, "A", b"hello ");
+        c.send(false, 101, "A", b"hi");
+        c.send(true, 12, "A", b"one");
+        c.send(true, 18, "FA", b"three");
+        c.streams.drain();
+        let s = &c.streams.take_summaries()[0];
+        let chunk = |from_b, frame, data: &[u8]| Chunk {
+            from_b,
+            frame,
+            data: ChunkData::Bytes(data.to_vec()),
+        };
+        assert_eq!(
+            s.chunks,
+            vec![
+                chunk(false, 4, b"hello "),
+                chunk(false, 3, b"world"),
+                chunk(true, 5, b"hi"),
+                chunk(false, 6, b"one"),
+                Chunk {
+                    from_b: false,
+                    frame: 7,
+                    data: ChunkData::Missing(3),
+                },
+                chunk(false, 7, b"three"),
+            ]
+        );
+        assert_eq!(s.a_to_b.gaps, 1);
+    }
+
+    #[test]
+    fn a_hole_the_receiver_acknowledges_is_skipped_at_once() {
+        let mut c = Conn::new();
+        c.streams.options.chunks = Some(0);
+        c.send(true, 0, "S", b"");
+        c.send(false, 100, "SA", b"");
+        c.send(true, 1, "A", b"GET /a HTTP/1.1\r\n");
+        // 10 bytes lost, then the rest of the request.
+        c.send(true, 28, "A", b"\r\n");
+        // An acknowledgment up to the lost bytes only changes nothing.
+        c.ack_number = 28;
+        assert!(c.send(false, 101, "A", b"").pdus.is_empty());
+        // One past their end: the server got them; the request is given up on now.
+        c.ack_number = 29;
+        let o = c.send(false, 101, "A", b"");
+        assert_eq!(o.pdus.len(), 1);
+        assert!(!o.pdus[0].completed);
+        assert_eq!(o.pdus[0].holes, vec![17..27]);
+        c.streams.drain();
+        let s = &c.streams.take_summaries()[0];
+        assert_eq!(s.a_to_b.gaps, 1);
+        assert_eq!(s.a_to_b.bytes, 19);
+        assert_eq!(s.chunks[1].data, ChunkData::Missing(10));
+    }
+
+    #[test]
+    fn chunks_are_kept_for_the_stream_asked_for_only() {
+        let mut c = Conn::new();
+        c.send(true, 0, "S", b"");
+        c.send(true, 1, "A", b"data");
+        c.streams.drain();
+        assert!(c.streams.take_summaries()[0].chunks.is_empty());
     }
 
     #[test]
