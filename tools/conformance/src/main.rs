@@ -89,7 +89,7 @@ fn check(options: &Options) -> Result<ExitCode, String> {
     };
     let reports = run::check_all(&files, &settings, &known, options.jobs)?;
     print_report(&reports, &known, options);
-    Ok(verdict(&reports, options.min))
+    Ok(verdict(&reports, options.min_percent()))
 }
 
 /// The follow check: each TCP direction's bytes, pcapkit's streams against tshark's.
@@ -112,7 +112,7 @@ fn check_follow(options: &Options) -> Result<ExitCode, String> {
     };
     let reports = follow::check_all(&files, &settings, options.jobs)?;
     emit(&follow::report(&reports, options.details));
-    if follow::passes(&reports, options.min) {
+    if follow::passes(&reports, options.min_percent()) {
         emit("\nPASS\n");
         Ok(ExitCode::SUCCESS)
     } else {
@@ -135,7 +135,7 @@ fn require_binary(path: &Path) -> Result<(), String> {
 
 /// Prints every section of the report.
 fn print_report(reports: &[FileReport], known: &KnownDifferences, options: &Options) {
-    emit(&report::file_table(reports, options.min));
+    emit(&report::file_table(reports, options.min_percent()));
     for section in [
         report::notes(reports),
         report::field_summary(reports, options.mode.fields()),
