@@ -1098,3 +1098,52 @@ fn zero_length_records_are_frames_too() {
     assert_eq!(second["packet"], "");
     assert_eq!(second["cap_len"], 0);
 }
+
+// ---------------------------------------------------------------------------------------
+// An input that changes underneath
+
+#[test]
+fn a_file_truncated_while_being_read_ends_with_a_warning_not_a_signal() {
+    use std::io::{BufRead, BufReader};
+    // 40 000 frames of 1 000 bytes, written as NDJSON of 2 kB a frame: pcapkit blocks on
+    // its output pipe after a few dozen frames, long before its reader gets near the
+    // middle of the file, where the file is then cut.
+    let frames = 40_000;
+    let records: Vec<PcapRecord> = (0..frames)
+        .map(|i| PcapRecord::new(1_700_000_000 + i, 0, eth_ipv4_udp(1, &[0x55; 958])))
+        .collect();
+    let pcap = pcap_file(1, &records);
+    let record = 16 + records[0].data.len();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_file(dir.path(), "shrinking.pcap", &pcap);
+    let mut child = pcapkit()
+        .args([path.as_os_str(), "-f".as_ref(), "ndjson".as_ref()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let number = |line: &str| -> u64 {
+        let v: Value = serde_json::from_str(line).unwrap();
+        v["number"].as_u64().unwrap()
+    };
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // The first frame: the run is under way.
+    assert_eq!(number(&lines.next().unwrap().unwrap()), 1);
+    // Cut the file in the middle of record 20 001.
+    let cut = 24 + 20_000 * record + 100;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(cut as u64)
+        .unwrap();
+    let rest: Vec<u64> = lines.map(|l| number(&l.unwrap())).collect();
+    let out = child.wait_with_output().unwrap();
+    assert_no_crash(&out, "truncated while read");
+    // Every frame before the cut, in order, then a warning naming where the file ended.
+    assert_eq!(rest, (2..=20_000).collect::<Vec<u64>>());
+    let w = warnings(&out);
+    assert_eq!(w.len(), 1, "{}", stderr(&out));
+    assert!(w[0].contains("record 20001"), "{w:?}");
+    assert!(w[0].contains(&format!("offset {}", cut - 100)), "{w:?}");
+}

@@ -264,7 +264,7 @@ impl ExtractorBuilder {
         };
         let progress = (self.progress && io::stderr().is_terminal()).then(|| progress_bar(size));
         let info = reader.info().clone();
-        // A frame's bytes are copied out of a mapped input only for someone to look at.
+        // A frame's bytes are copied out of a file's shared blocks only for someone to look at.
         let keep_bytes = !auto || self.store || dumper.is_some() || self.verbose.is_some();
         let mut extractor = Extractor {
             reader: Pipeline::start(
@@ -341,10 +341,10 @@ pub struct Extractor {
     /// The reader, running on a thread of its own.
     reader: Pipeline,
     info: CaptureInfo,
-    /// Copy frames' bytes out of a mapped input (someone will look at them).
+    /// Copy frames' bytes out of the input's shared blocks (someone will look at them).
     keep_bytes: bool,
     thresholds: Thresholds,
-    /// The frame a mapped packet is read into.
+    /// The frame a shared packet is read into.
     scratch: Frame,
     name: String,
     format: Format,
@@ -465,15 +465,16 @@ impl Extractor {
                     }
                     break frame;
                 }
-                Some(Item::Mapped {
+                Some(Item::Shared {
                     record,
-                    offset,
+                    block,
+                    at,
                     len,
                 }) => {
                     let mut frame = std::mem::take(&mut self.scratch);
                     // Bytes nobody looks at are not copied out of the input.
                     let keep = self.keep_bytes || handout;
-                    let bytes = self.reader.bytes(offset, len);
+                    let bytes = self.reader.bytes(block, at, len);
                     load_dissected(&mut frame, &record, bytes, keep, &self.thresholds);
                     break frame;
                 }

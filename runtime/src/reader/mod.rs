@@ -18,6 +18,7 @@ pub use pcap::PcapHeader;
 pub use pcapng::{Interface, Section};
 
 pub(crate) use source::prefetch;
+pub(crate) use source::Block;
 use source::Source;
 
 /// Byte order of a file or section.
@@ -136,7 +137,8 @@ impl CaptureReader {
         Self::start(Source::stream(Box::new(input)))
     }
 
-    /// Reads a file (memory-mapped when it is a regular file).
+    /// Reads a file (a regular file in large blocks, shared with the threads dissecting
+    /// its packets).
     pub fn from_file(file: std::fs::File) -> Result<Self, ReadError> {
         Self::start(Source::file(file))
     }
@@ -205,20 +207,16 @@ impl CaptureReader {
 }
 
 impl CaptureReader {
-    /// The whole input when it is a memory-mapped file, shared: packets can then be read
-    /// where they lie, from any thread (see [`CaptureReader::packet_offset`]).
-    pub fn mapped(&self) -> Option<std::sync::Arc<memmap2::Mmap>> {
-        self.source.mapped()
-    }
-
-    /// Where the bytes of the last [`Event::Packet`] lie in a mapped input (offset and
-    /// length), when they lie there unchanged.
-    pub fn packet_offset(&self) -> Option<(usize, usize)> {
-        match (self.packet, &self.source) {
-            (Span::Input { offset, len }, source::Source::Mapped { .. }) => {
-                Some((offset as usize, len))
-            }
-            _ => None,
+    /// Where the bytes of the last [`Event::Packet`] lie in a shared block of a file
+    /// (the block, and the packet's start and length in it), when they lie there
+    /// unchanged: they can then be read in place, from any thread.
+    pub(crate) fn packet_shared(&self) -> Option<(&Block, usize, usize)> {
+        match self.packet {
+            Span::Input { offset, len } => self
+                .source
+                .shared(offset)
+                .map(|(block, at)| (block, at, len)),
+            Span::Block { .. } => None,
         }
     }
 
