@@ -68,6 +68,14 @@ pub enum Error {
     Usage(String),
 }
 
+impl Error {
+    /// The input is a capture damaged or unsupported from its file header on (see
+    /// [`ReadError::is_damage`]), rather than something that is not a capture at all.
+    pub fn is_damaged_input(&self) -> bool {
+        matches!(self, Error::Read { source, .. } if source.is_damage())
+    }
+}
+
 /// Where the capture comes from.
 enum Input {
     Path(PathBuf),

@@ -65,6 +65,22 @@ pub enum ReadError {
     Unsupported(String),
 }
 
+impl ReadError {
+    /// The input is recognisably a capture (its magic number is pcap's) but its file
+    /// header is cut short or not supported: a damaged capture rather than something else.
+    pub fn is_damage(&self) -> bool {
+        match self {
+            ReadError::TruncatedHeader(what) => *what != MAGIC_NUMBER,
+            ReadError::Unsupported(_) => true,
+            ReadError::Io(_) | ReadError::NotACapture(_) => false,
+        }
+    }
+}
+
+/// What [`ReadError::TruncatedHeader`] names when the input is too short for a magic
+/// number, so that nothing says it is a capture.
+const MAGIC_NUMBER: &str = "magic number";
+
 /// Metadata of a record; its bytes are [`CaptureReader::packet`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Record {
@@ -149,7 +165,7 @@ impl CaptureReader {
             return Err(if head.is_empty() {
                 ReadError::NotACapture("missing: the input is empty".into())
             } else {
-                ReadError::TruncatedHeader("magic number")
+                ReadError::TruncatedHeader(MAGIC_NUMBER)
             });
         }
         let magic = [head[0], head[1], head[2], head[3]];
