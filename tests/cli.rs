@@ -1247,3 +1247,119 @@ fn help_documents_the_exit_statuses() {
         assert!(section.contains(status), "no exit status {status}:\n{help}");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Signals
+
+/// Files in `dir` named like a temporary output.
+fn temporaries(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".pcapkit-"))
+        .collect()
+}
+
+#[test]
+fn a_signal_removes_the_temporary_output_and_exits_128_plus_its_number() {
+    use std::io::Write;
+    let records: Vec<PcapRecord> = (0..50)
+        .map(|i| PcapRecord::new(1_700_000_000 + i, 0, eth_ipv4_udp(1, b"payload")))
+        .collect();
+    let pcap = pcap_file(1, &records);
+    for (signal, status) in [("TERM", 143), ("INT", 130), ("HUP", 129)] {
+        let dir = tempfile::tempdir().unwrap();
+        let out_path = dir.path().join("out.json");
+        std::fs::write(&out_path, b"previous content").unwrap();
+        // Standard input stays open: the run waits for more packets until the signal.
+        let mut child = pcapkit()
+            .current_dir(dir.path())
+            .args(["-", "-o", "out.json"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&pcap).unwrap();
+        stdin.flush().unwrap();
+        // The run is under way once its temporary output exists.
+        let mut waited = 0;
+        while temporaries(dir.path()).is_empty() {
+            assert!(waited < 2000, "SIG{signal}: no temporary output appeared");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            waited += 1;
+        }
+        let killed = std::process::Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let out = child.wait_with_output().unwrap();
+        drop(stdin);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(status), "SIG{signal}: {err}");
+        assert!(!err.contains("panicked"), "SIG{signal}: {err}");
+        assert!(
+            temporaries(dir.path()).is_empty(),
+            "SIG{signal}: a temporary output was left behind"
+        );
+        assert_eq!(
+            std::fs::read(&out_path).unwrap(),
+            b"previous content",
+            "SIG{signal}: the existing output changed"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// An output that is the input
+
+#[test]
+fn an_output_that_is_the_input_is_refused_by_any_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = demo();
+    let input = write_file(dir.path(), "s.pcap", &demo);
+    std::os::unix::fs::symlink("s.pcap", dir.path().join("link.json")).unwrap();
+    std::fs::hard_link(&input, dir.path().join("hard.json")).unwrap();
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let cases: [&[&str]; 5] = [
+        &["s.pcap", "-o", "s.pcap"],
+        &["s.pcap", "-o", "./sub/../s.pcap"],
+        &["s.pcap", "-o", "link.json"],
+        &["s.pcap", "-o", "hard.json"],
+        // The name with the extension appended is the input's.
+        &["hard.json", "-o", "hard", "--extension"],
+    ];
+    for args in cases {
+        let out = run_in(dir.path(), args);
+        let what = args.join(" ");
+        assert_no_crash(&out, &what);
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{what}: {err}");
+        assert!(err.contains("is the input"), "{what}: {err}");
+        assert_eq!(
+            std::fs::read(&input).unwrap(),
+            demo,
+            "{what}: input changed"
+        );
+        assert!(temporaries(dir.path()).is_empty(), "{what}");
+    }
+    // Standard input redirected from the file.
+    let out = pcapkit()
+        .current_dir(dir.path())
+        .args(["-", "-o", "s.pcap"])
+        .stdin(std::fs::File::open(&input).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is the input"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&input).unwrap(), demo);
+    // A copy is another file: allowed.
+    std::fs::copy(&input, dir.path().join("copy.json")).unwrap();
+    let out = run_in(dir.path(), ["s.pcap", "-o", "copy.json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&input).unwrap(), demo);
+}

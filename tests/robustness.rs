@@ -899,6 +899,8 @@ fn missing_output_directory_error_names_the_output() {
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("nodir/x.json"), "{err}");
+    assert!(err.contains("directory nodir does not exist"), "{err}");
+    assert!(!err.contains("entity not found"), "{err}");
     assert!(!err.contains(".pcapkit-"), "{err}");
     assert!(!err.contains(".tmp"), "{err}");
 }

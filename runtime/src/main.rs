@@ -127,6 +127,7 @@ fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         eprintln!("pcapkit: internal error: {info} (please report it)");
     }));
+    handle_signals();
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Protocols) => list_protocols().map(|()| Outcome::Clean),
@@ -151,6 +152,24 @@ fn main() -> ExitCode {
             })
         }
     }
+}
+
+/// On SIGINT, SIGTERM or SIGHUP: remove the temporary output, clear the progress bar, and
+/// exit 128 + the signal's number, as shells report a process a signal ended (130 for
+/// Ctrl-C). The default action would leave both behind.
+fn handle_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    // Without a handler (it cannot fail on Linux) a signal still ends the run.
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return;
+    };
+    let _ = std::thread::Builder::new()
+        .name("pcapkit-signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                pcapkit::extract::abandon_and_exit(128 + signal);
+            }
+        });
 }
 
 fn extract(cli: Cli) -> Result<Outcome, Error> {

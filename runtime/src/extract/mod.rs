@@ -20,6 +20,7 @@
 //! # Ok::<(), pcapkit::Error>(())
 //! ```
 
+mod interrupt;
 mod output;
 mod pipeline;
 
@@ -33,7 +34,8 @@ use crate::layer::Level;
 use crate::protocols::ProtocolId;
 use crate::reader::{CaptureInfo, CaptureReader, Event, Interface, ReadError, Section};
 
-use output::Output;
+pub use interrupt::abandon_and_exit;
+use output::{FileId, Output};
 use pipeline::{load_dissected, Item, Options, Pipeline};
 
 /// Why extraction failed.
@@ -66,6 +68,15 @@ pub enum Error {
     /// The options do not make sense: no input, or an unknown `fields` column.
     #[error("{0}")]
     Usage(String),
+    /// The output is the input file, under its name or another (a symbolic or hard
+    /// link): writing it would destroy the capture.
+    #[error("cannot write {}: it is the input file {input}; choose another output", output.display())]
+    OutputIsInput {
+        /// The output, as named (with the extension appended, if it was).
+        output: PathBuf,
+        /// The input, as named.
+        input: String,
+    },
 }
 
 impl Error {
@@ -221,7 +232,7 @@ impl ExtractorBuilder {
     }
 
     fn open(self, auto: bool) -> Result<Extractor, Error> {
-        let (reader, name, size) = match self.input {
+        let (reader, name, size, input_id) = match self.input {
             None => {
                 return Err(Error::Usage(
                     "no input: give a capture file, or `-` for standard input".into(),
@@ -232,16 +243,20 @@ impl ExtractorBuilder {
                     path: path.clone(),
                     source,
                 })?;
-                let size = file.metadata().ok().map(|m| m.len());
+                let metadata = file.metadata().ok();
+                let size = metadata.as_ref().map(|m| m.len());
+                let id = metadata.as_ref().and_then(FileId::of);
                 let name = path.display().to_string();
-                (CaptureReader::from_file(file), name, size)
+                (CaptureReader::from_file(file), name, size, id)
             }
             Some(Input::Stdin) => (
                 CaptureReader::new(io::stdin()),
                 "standard input".to_owned(),
                 None,
+                // `pcapkit - -o s.pcap < s.pcap` would destroy s.pcap too.
+                stdin_id(),
             ),
-            Some(Input::Reader(r)) => (CaptureReader::new(r), "input".to_owned(), None),
+            Some(Input::Reader(r)) => (CaptureReader::new(r), "input".to_owned(), None, None),
         };
         let reader = reader.map_err(|source| Error::Read {
             path: name.clone(),
@@ -257,7 +272,11 @@ impl ExtractorBuilder {
         });
         let (output, dumper) = match (&self.output, self.nofile) {
             (Some(path), false) => {
-                let output = Output::create(path, self.extension.then(|| format.extension()))?;
+                let output = Output::create(
+                    path,
+                    self.extension.then(|| format.extension()),
+                    input_id.map(|id| (id, name.as_str())),
+                )?;
                 let writer = BufWriter::with_capacity(1 << 16, output.writer()?);
                 let dumper = make_dumper(format, writer, &self.fields)?;
                 (Some(output), Some(dumper))
@@ -270,7 +289,12 @@ impl ExtractorBuilder {
                 (None, None)
             }
         };
-        let progress = (self.progress && io::stderr().is_terminal()).then(|| progress_bar(size));
+        let progress = (self.progress && io::stderr().is_terminal()).then(|| {
+            let bar = progress_bar(size);
+            // Cleared if the process is interrupted, too.
+            let id = interrupt::lock().add_bar(bar.clone());
+            (bar, id)
+        });
         let info = reader.info().clone();
         // A frame's bytes are copied out of a file's shared blocks only for someone to look at.
         let keep_bytes = !auto || self.store || dumper.is_some() || self.verbose.is_some();
@@ -299,6 +323,7 @@ impl ExtractorBuilder {
             warnings: Vec::new(),
             count: 0,
             finished: false,
+            failed: false,
         };
         let info = extractor.info.clone();
         extractor.dump(|d| d.header(&info))?;
@@ -332,6 +357,13 @@ fn make_dumper(
     })
 }
 
+/// The identity of standard input, when it is a regular file.
+fn stdin_id() -> Option<FileId> {
+    use std::os::fd::AsFd;
+    let fd = io::stdin().as_fd().try_clone_to_owned().ok()?;
+    File::from(fd).metadata().ok().as_ref().and_then(FileId::of)
+}
+
 fn progress_bar(size: Option<u64>) -> indicatif::ProgressBar {
     let bar = match size {
         Some(len) => indicatif::ProgressBar::new(len).with_style(
@@ -345,6 +377,13 @@ fn progress_bar(size: Option<u64>) -> indicatif::ProgressBar {
 }
 
 /// Reads and dissects a capture; see [`ExtractorBuilder`] for the options.
+///
+/// The output file is written under a temporary name beside its own and renamed into place
+/// by [`Extractor::finish`] (called at the end of the capture, and by
+/// [`ExtractorBuilder::run`]). An extractor dropped before that, as when a loop over its
+/// frames breaks early, finishes its output then: the file is a valid dump of the frames
+/// read so far. After an error (a write that failed), nothing is renamed into place and
+/// the temporary file is removed.
 pub struct Extractor {
     /// The reader, running on a thread of its own.
     reader: Pipeline,
@@ -360,13 +399,16 @@ pub struct Extractor {
     dumper: Option<Box<dyn Dumper + Send>>,
     store: bool,
     verbose: Option<Callback>,
-    progress: Option<indicatif::ProgressBar>,
+    /// The bar, and its registration for clearing on an interruption.
+    progress: Option<(indicatif::ProgressBar, u64)>,
     frames: Vec<Frame>,
     sections: Vec<Section>,
     interfaces: Vec<Interface>,
     warnings: Vec<String>,
     count: u64,
     finished: bool,
+    /// An error stopped the extraction: the output is not to be completed.
+    failed: bool,
 }
 
 impl Extractor {
@@ -406,9 +448,15 @@ impl Extractor {
         &self.warnings
     }
 
-    /// The output file, once the dump is complete (`None` for standard output or none).
+    /// The output file, once the dump is complete and in place under that name: `None`
+    /// before [`Extractor::finish`] (the dump is under a temporary name until then), after
+    /// an error, and for standard output or no output. A FIFO or a device is written
+    /// directly, so its path is given from the start.
     pub fn output_path(&self) -> Option<&Path> {
-        self.output.as_ref().and_then(Output::path)
+        self.output
+            .as_ref()
+            .filter(|o| o.is_complete() && !self.failed)
+            .and_then(Output::path)
     }
 
     /// The dump format.
@@ -429,25 +477,36 @@ impl Extractor {
             return Ok(());
         }
         self.finished = true;
-        if let Some(bar) = &self.progress {
-            bar.finish_and_clear();
-        }
+        self.clear_progress();
         self.dump(|d| d.finish())?;
         self.dumper = None;
         if let Some(output) = &mut self.output {
-            output.commit()?;
+            if let Err(e) = output.commit() {
+                self.failed = true;
+                return Err(e);
+            }
         }
         Ok(())
     }
 
+    fn clear_progress(&mut self) {
+        if let Some((bar, id)) = self.progress.take() {
+            bar.finish_and_clear();
+            interrupt::lock().forget_bar(id);
+        }
+    }
+
     fn dump(&mut self, f: impl FnOnce(&mut dyn Dumper) -> io::Result<()>) -> Result<(), Error> {
         match &mut self.dumper {
-            Some(d) => f(d.as_mut()).map_err(|source| Error::Write {
-                path: self
-                    .output
-                    .as_ref()
-                    .map_or_else(|| "output".into(), Output::display),
-                source,
+            Some(d) => f(d.as_mut()).map_err(|source| {
+                self.failed = true;
+                Error::Write {
+                    path: self
+                        .output
+                        .as_ref()
+                        .map_or_else(|| "output".into(), Output::display),
+                    source,
+                }
             }),
             None => Ok(()),
         }
@@ -530,7 +589,7 @@ impl Extractor {
     }
 
     fn progress_tick(&self) {
-        if let Some(bar) = &self.progress {
+        if let Some((bar, _)) = &self.progress {
             if self.count % 1024 == 0 {
                 bar.set_position(self.reader.offset());
                 bar.set_message(format!("{} frames", self.count));
@@ -548,6 +607,17 @@ impl Extractor {
             },
             Err(e) => Some(Err(e)),
         }
+    }
+}
+
+/// Finishes the output with the frames read so far, unless an error stopped the extraction
+/// (then the temporary file is removed); see [`Extractor`].
+impl Drop for Extractor {
+    fn drop(&mut self) {
+        if !self.finished && !self.failed && !std::thread::panicking() {
+            let _ = self.finish();
+        }
+        self.clear_progress();
     }
 }
 
