@@ -570,7 +570,7 @@ fn unknown_field_fails_with_a_suggestion_and_no_output() {
         ],
     );
     assert_no_crash(&out, "unknown field");
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2), "a usage error");
     assert!(out.stdout.is_empty());
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -585,7 +585,7 @@ fn unknown_field_fails_with_a_suggestion_and_no_output() {
         "-e".as_ref(),
         "tcp.nosuch".as_ref(),
     ]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     assert!(stderr(&out).contains("tcp.nosuch"));
 }
@@ -600,7 +600,7 @@ fn e_with_a_json_format_is_a_usage_error() {
         "json".as_ref(),
     ]);
     assert_no_crash(&out, "-e -f json");
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     assert!(stderr(&out).contains("-e"), "{}", stderr(&out));
 }
@@ -899,28 +899,32 @@ fn no_input_is_an_error() {
 #[test]
 fn empty_and_non_capture_files_fail_clearly() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &[u8], &str); 4] = [
-        ("empty.pcap", b"", "empty"),
+    // Not a capture: an error (1); a pcap magic number then too short a header: a damaged
+    // capture (3).
+    let cases: [(&str, &[u8], &str, i32); 4] = [
+        ("empty.pcap", b"", "empty", 1),
         (
             "text.pcap",
             b"hello, this is not a capture\n",
             "not a pcap or pcapng file",
+            1,
         ),
-        ("magic.pcap", &[0xd4, 0xc3], "magic"),
+        ("magic.pcap", &[0xd4, 0xc3], "magic", 1),
         (
             "header.pcap",
             &[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0],
             "header",
+            3,
         ),
     ];
-    for (name, bytes, says) in cases {
+    for (name, bytes, says, status) in cases {
         let path = write_file(dir.path(), name, bytes);
         let out = run_in(
             dir.path(),
             [path.as_os_str(), "-o".as_ref(), "out.json".as_ref()],
         );
         assert_no_crash(&out, name);
-        assert_eq!(out.status.code(), Some(1), "{name}");
+        assert_eq!(out.status.code(), Some(status), "{name}");
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "{name}: {err}");
         assert!(err.starts_with("pcapkit: error: "), "{name}: {err}");
@@ -938,7 +942,7 @@ fn unsupported_pcap_version_fails_clearly() {
     let path = write_file(dir.path(), "v3.pcap", &bytes);
     let out = run([path]);
     assert_no_crash(&out, "version 3");
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3), "a damaged capture");
     assert!(stderr(&out).contains("version"), "{}", stderr(&out));
 }
 
@@ -970,7 +974,7 @@ fn nofile_writes_nothing_and_summarises() {
         "-e".as_ref(),
         "ip.src".as_ref(),
     ]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("ip.src"));
 }
 
@@ -1173,4 +1177,189 @@ fn output_to_proc_self_fd_when_stdout_is_a_file() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = std::fs::read_to_string(&target).unwrap();
     assert_eq!(text.lines().count(), DEMO_FRAMES);
+}
+
+// ---------------------------------------------------------------------------------------
+// Exit statuses
+
+#[test]
+fn exit_status_tells_clean_damaged_error_and_usage_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let le = Order::Little;
+    let pcapng = |tail: Vec<u8>| {
+        let mut f = shb(le, &[]);
+        f.extend(idb(le, 1, 0, &[]));
+        f.extend(epb(le, 0, 1, &eth_ipv4_udp(1, b"one")));
+        f.extend(tail);
+        f
+    };
+    let demo = demo();
+    let last = *records_le(&demo).last().unwrap();
+    let mut v3 = demo.clone();
+    v3[4] = 3;
+    let mut impossible = epb(le, 0, 2, &eth_ipv4_udp(2, b"two"));
+    impossible[4..8].copy_from_slice(&le.u32(10));
+    let mut unsupported_section = shb(le, &[]);
+    unsupported_section[12..14].copy_from_slice(&le.u16(2));
+    let cases: Vec<(&str, Vec<u8>, i32)> = vec![
+        ("clean.pcap", demo.clone(), 0),
+        ("clean.pcapng", pcapng(Vec::new()), 0),
+        ("truncated-record.pcap", demo[..last.end() - 1].to_vec(), 3),
+        ("impossible-block-length.pcapng", pcapng(impossible), 3),
+        ("unsupported-section.pcapng", pcapng(unsupported_section), 3),
+        ("unsupported-version.pcap", v3, 3),
+        ("not-a-capture.pcap", b"hello, world\n".to_vec(), 1),
+    ];
+    for (name, bytes, status) in cases {
+        let path = write_file(dir.path(), name, &bytes);
+        let out = run([path.as_os_str(), "-e".as_ref(), "frame.number".as_ref()]);
+        assert_no_crash(&out, name);
+        assert_eq!(out.status.code(), Some(status), "{name}: {}", stderr(&out));
+        let err = stderr(&out);
+        match status {
+            0 => assert!(!err.contains("warning") && !err.contains("error"), "{err}"),
+            // What is wrong, and where.
+            _ => assert!(err.contains(name), "{name}: {err}"),
+        }
+    }
+    // Missing input: an error; a bad option or an option that makes no sense: usage.
+    let missing = dir.path().join("missing.pcap");
+    assert_eq!(run([&missing]).status.code(), Some(1));
+    assert_eq!(run(["--no-such-option"]).status.code(), Some(2));
+    let e_json = run([
+        demo_path().as_os_str(),
+        "-e".as_ref(),
+        "frame.number".as_ref(),
+        "-f".as_ref(),
+        "json".as_ref(),
+    ]);
+    assert_eq!(e_json.status.code(), Some(2));
+}
+
+#[test]
+fn help_documents_the_exit_statuses() {
+    let help = ok(&run(["--help"]));
+    let section = help
+        .split("Exit status:")
+        .nth(1)
+        .expect("--help has an Exit status section");
+    for status in ["0 ", "1 ", "2 ", "3 ", "130", "143", "129"] {
+        assert!(section.contains(status), "no exit status {status}:\n{help}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Signals
+
+/// Files in `dir` named like a temporary output.
+fn temporaries(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".pcapkit-"))
+        .collect()
+}
+
+#[test]
+fn a_signal_removes_the_temporary_output_and_exits_128_plus_its_number() {
+    use std::io::Write;
+    let records: Vec<PcapRecord> = (0..50)
+        .map(|i| PcapRecord::new(1_700_000_000 + i, 0, eth_ipv4_udp(1, b"payload")))
+        .collect();
+    let pcap = pcap_file(1, &records);
+    for (signal, status) in [("TERM", 143), ("INT", 130), ("HUP", 129)] {
+        let dir = tempfile::tempdir().unwrap();
+        let out_path = dir.path().join("out.json");
+        std::fs::write(&out_path, b"previous content").unwrap();
+        // Standard input stays open: the run waits for more packets until the signal.
+        let mut child = pcapkit()
+            .current_dir(dir.path())
+            .args(["-", "-o", "out.json"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&pcap).unwrap();
+        stdin.flush().unwrap();
+        // The run is under way once its temporary output exists.
+        let mut waited = 0;
+        while temporaries(dir.path()).is_empty() {
+            assert!(waited < 2000, "SIG{signal}: no temporary output appeared");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            waited += 1;
+        }
+        let killed = std::process::Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let out = child.wait_with_output().unwrap();
+        drop(stdin);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(status), "SIG{signal}: {err}");
+        assert!(!err.contains("panicked"), "SIG{signal}: {err}");
+        assert!(
+            temporaries(dir.path()).is_empty(),
+            "SIG{signal}: a temporary output was left behind"
+        );
+        assert_eq!(
+            std::fs::read(&out_path).unwrap(),
+            b"previous content",
+            "SIG{signal}: the existing output changed"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// An output that is the input
+
+#[test]
+fn an_output_that_is_the_input_is_refused_by_any_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = demo();
+    let input = write_file(dir.path(), "s.pcap", &demo);
+    std::os::unix::fs::symlink("s.pcap", dir.path().join("link.json")).unwrap();
+    std::fs::hard_link(&input, dir.path().join("hard.json")).unwrap();
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let cases: [&[&str]; 5] = [
+        &["s.pcap", "-o", "s.pcap"],
+        &["s.pcap", "-o", "./sub/../s.pcap"],
+        &["s.pcap", "-o", "link.json"],
+        &["s.pcap", "-o", "hard.json"],
+        // The name with the extension appended is the input's.
+        &["hard.json", "-o", "hard", "--extension"],
+    ];
+    for args in cases {
+        let out = run_in(dir.path(), args);
+        let what = args.join(" ");
+        assert_no_crash(&out, &what);
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{what}: {err}");
+        assert!(err.contains("is the input"), "{what}: {err}");
+        assert_eq!(
+            std::fs::read(&input).unwrap(),
+            demo,
+            "{what}: input changed"
+        );
+        assert!(temporaries(dir.path()).is_empty(), "{what}");
+    }
+    // Standard input redirected from the file.
+    let out = pcapkit()
+        .current_dir(dir.path())
+        .args(["-", "-o", "s.pcap"])
+        .stdin(std::fs::File::open(&input).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is the input"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&input).unwrap(), demo);
+    // A copy is another file: allowed.
+    std::fs::copy(&input, dir.path().join("copy.json")).unwrap();
+    let out = run_in(dir.path(), ["s.pcap", "-o", "copy.json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&input).unwrap(), demo);
 }

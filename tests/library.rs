@@ -429,7 +429,7 @@ fn iterator_mode_output_appears_once_complete() {
 }
 
 #[test]
-fn dropped_before_the_end_leaves_no_output() {
+fn dropped_before_the_end_finishes_the_output_with_the_frames_so_far() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("partial.json");
     {
@@ -438,13 +438,46 @@ fn dropped_before_the_end_leaves_no_output() {
             .output(&target)
             .build()
             .unwrap();
-        ex.next().unwrap();
+        for frame in &mut ex {
+            if frame.number == 5 {
+                break;
+            }
+        }
+        // Not there yet: still under a temporary name.
+        assert_eq!(ex.output_path(), None);
+        assert!(!target.exists());
     }
-    assert!(
-        dir_names(dir.path()).is_empty(),
-        "{:?}",
-        dir_names(dir.path())
-    );
+    // Dropped: a whole JSON document of the five frames read.
+    assert_eq!(dir_names(dir.path()), ["partial.json"]);
+    let text = std::fs::read_to_string(&target).unwrap();
+    let json: Json = serde_json::from_str(&text).expect("valid JSON");
+    let keys = top_level_keys(&text);
+    assert_eq!(keys.len(), 1 + 5, "{keys:?}");
+    assert_eq!(json["Frame 5"]["number"], 5);
+    assert!(json.get("Frame 6").is_none());
+}
+
+#[test]
+fn output_path_names_the_output_once_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("early.ndjson");
+    let mut ex = Extractor::builder()
+        .input(demo_path())
+        .output(&target)
+        .build()
+        .unwrap();
+    ex.next().unwrap();
+    ex.next().unwrap();
+    assert_eq!(ex.output_path(), None);
+    ex.finish().unwrap();
+    assert_eq!(ex.output_path(), Some(target.as_path()));
+    let text = std::fs::read_to_string(&target).unwrap();
+    assert_eq!(text.lines().count(), 2);
+    // Finishing twice changes nothing; dropping neither.
+    ex.finish().unwrap();
+    drop(ex);
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), text);
+    assert_eq!(dir_names(dir.path()), ["early.ndjson"]);
 }
 
 #[test]

@@ -36,7 +36,30 @@ Examples:
   pcapkit follow capture.pcap 0                 TCP stream 0 as text, like tshark -z follow,tcp,ascii,0
   pcapkit follow capture.pcap 0 --format raw    the same in hex, like tshark -z follow,tcp,raw,0
   pcapkit protocols                             every protocol, its layer and where it is found
-  pcapkit fields --list                         every field path for -e";
+  pcapkit fields --list                         every field path for -e
+
+Exit status:
+  0    the capture was read to its end
+  1    an error: the input cannot be opened or is not a capture; the output cannot be
+       written (nothing is left behind)
+  2    a usage error: an unknown option, value or field
+  3    the input is damaged or of an unsupported variant: every frame before the damage
+       was written, and a warning on standard error says what is wrong and at which offset
+  129, 130, 143   stopped by SIGHUP, SIGINT (Ctrl-C) or SIGTERM: the output was not
+       written, and a file it would have replaced is untouched";
+
+/// Exit statuses, as `--help` and the README document them (2 is also clap's).
+const EXIT_ERROR: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+const EXIT_DAMAGED: u8 = 3;
+
+/// How a run that did not fail went.
+enum Outcome {
+    /// Read to the end.
+    Clean,
+    /// Read up to damage, reported in warnings.
+    Damaged,
+}
 
 /// Dissect pcap and pcapng captures through every layer and dump what was found.
 #[derive(Parser)]
@@ -188,27 +211,54 @@ fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         eprintln!("pcapkit: internal error: {info} (please report it)");
     }));
+    handle_signals();
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(Command::Protocols) => list_protocols(),
-        Some(Command::Fields { list: _, protocol }) => list_fields(protocol),
-        Some(Command::Streams(args)) => cli::streams::streams(args),
-        Some(Command::Follow(args)) => cli::streams::follow(args),
+        Some(Command::Protocols) => list_protocols().map(|()| Outcome::Clean),
+        Some(Command::Fields { list: _, protocol }) => {
+            list_fields(protocol).map(|()| Outcome::Clean)
+        }
+        Some(Command::Streams(args)) => cli::streams::streams(args).map(|()| Outcome::Clean),
+        Some(Command::Follow(args)) => cli::streams::follow(args).map(|()| Outcome::Clean),
         None => extract(cli),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::Damaged) => ExitCode::from(EXIT_DAMAGED),
+        // A reader that stopped reading (`| head`) got what it wanted.
         Err(Error::Write { source, .. }) if source.kind() == io::ErrorKind::BrokenPipe => {
             ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("pcapkit: error: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(match &e {
+                Error::Usage(_) => EXIT_USAGE,
+                e if e.is_damaged_input() => EXIT_DAMAGED,
+                _ => EXIT_ERROR,
+            })
         }
     }
 }
 
-fn extract(cli: Cli) -> Result<(), Error> {
+/// On SIGINT, SIGTERM or SIGHUP: remove the temporary output, clear the progress bar, and
+/// exit 128 + the signal's number, as shells report a process a signal ended (130 for
+/// Ctrl-C). The default action would leave both behind.
+fn handle_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    // Without a handler (it cannot fail on Linux) a signal still ends the run.
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return;
+    };
+    let _ = std::thread::Builder::new()
+        .name("pcapkit-signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                pcapkit::extract::abandon_and_exit(128 + signal);
+            }
+        });
+}
+
+fn extract(cli: Cli) -> Result<Outcome, Error> {
     let Some(input) = cli.input else {
         return Err(Error::Usage(
             "no input: give a capture file, or `-` for standard input (see pcapkit --help)".into(),
@@ -267,7 +317,12 @@ fn extract(cli: Cli) -> Result<(), Error> {
             path.display()
         );
     }
-    Ok(())
+    // The reader warns only of damage: it stops there.
+    Ok(if extractor.warnings().is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Damaged
+    })
 }
 
 fn list_protocols() -> Result<(), Error> {

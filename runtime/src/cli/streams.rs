@@ -41,7 +41,7 @@ pub struct FollowArgs {
 pub fn streams(args: StreamsArgs) -> Result<(), Error> {
     let extractor = read(&args.input, |b| b.connections(args.payload))?;
     let connections = extractor.connections();
-    write_ndjson(connections, &args.output)?;
+    write_ndjson(connections, &args.input, &args.output)?;
     if args.output != Path::new("-") {
         eprintln!(
             "pcapkit: {} TCP connections written to {}",

@@ -20,6 +20,7 @@
 //! # Ok::<(), pcapkit::Error>(())
 //! ```
 
+mod interrupt;
 mod output;
 mod pipeline;
 pub mod streams;
@@ -37,7 +38,8 @@ use crate::reassembly::tcp::ConnectionSummary;
 use crate::reassembly::ReassemblyOptions;
 use crate::session::Session;
 
-use output::Output;
+pub use interrupt::abandon_and_exit;
+use output::{FileId, Output};
 use pipeline::{load_dissected, Item, Options, Pipeline};
 
 /// Why extraction failed.
@@ -70,6 +72,23 @@ pub enum Error {
     /// The options do not make sense: no input, or an unknown `fields` column.
     #[error("{0}")]
     Usage(String),
+    /// The output is the input file, under its name or another (a symbolic or hard
+    /// link): writing it would destroy the capture.
+    #[error("cannot write {}: it is the input file {input}; choose another output", output.display())]
+    OutputIsInput {
+        /// The output, as named (with the extension appended, if it was).
+        output: PathBuf,
+        /// The input, as named.
+        input: String,
+    },
+}
+
+impl Error {
+    /// The input is a capture damaged or unsupported from its file header on (see
+    /// [`ReadError::is_damage`]), rather than something that is not a capture at all.
+    pub fn is_damaged_input(&self) -> bool {
+        matches!(self, Error::Read { source, .. } if source.is_damage())
+    }
 }
 
 /// Where the capture comes from.
@@ -311,7 +330,7 @@ impl ExtractorBuilder {
     }
 
     fn open(self, auto: bool) -> Result<Extractor, Error> {
-        let (reader, name, size) = match self.input {
+        let (reader, name, size, input_id) = match self.input {
             None => {
                 return Err(Error::Usage(
                     "no input: give a capture file, or `-` for standard input".into(),
@@ -322,16 +341,20 @@ impl ExtractorBuilder {
                     path: path.clone(),
                     source,
                 })?;
-                let size = file.metadata().ok().map(|m| m.len());
+                let metadata = file.metadata().ok();
+                let size = metadata.as_ref().map(|m| m.len());
+                let id = metadata.as_ref().and_then(FileId::of);
                 let name = path.display().to_string();
-                (CaptureReader::from_file(file), name, size)
+                (CaptureReader::from_file(file), name, size, id)
             }
             Some(Input::Stdin) => (
                 CaptureReader::new(io::stdin()),
                 "standard input".to_owned(),
                 None,
+                // `pcapkit - -o s.pcap < s.pcap` would destroy s.pcap too.
+                stdin_id(),
             ),
-            Some(Input::Reader(r)) => (CaptureReader::new(r), "input".to_owned(), None),
+            Some(Input::Reader(r)) => (CaptureReader::new(r), "input".to_owned(), None, None),
         };
         let reader = reader.map_err(|source| Error::Read {
             path: name.clone(),
@@ -347,7 +370,11 @@ impl ExtractorBuilder {
         });
         let (output, dumper) = match (&self.output, self.nofile) {
             (Some(path), false) => {
-                let output = Output::create(path, self.extension.then(|| format.extension()))?;
+                let output = Output::create(
+                    path,
+                    self.extension.then(|| format.extension()),
+                    input_id.map(|id| (id, name.as_str())),
+                )?;
                 let writer = BufWriter::with_capacity(1 << 16, output.writer()?);
                 let dumper = make_dumper(format, writer, &self.fields)?;
                 (Some(output), Some(dumper))
@@ -360,9 +387,14 @@ impl ExtractorBuilder {
                 (None, None)
             }
         };
-        let progress = (self.progress && io::stderr().is_terminal()).then(|| progress_bar(size));
+        let progress = (self.progress && io::stderr().is_terminal()).then(|| {
+            let bar = progress_bar(size);
+            // Cleared if the process is interrupted, too.
+            let id = interrupt::lock().add_bar(bar.clone());
+            (bar, id)
+        });
         let info = reader.info().clone();
-        // A frame's bytes are copied out of a mapped input only for someone to look at.
+        // A frame's bytes are copied out of a file's shared blocks only for someone to look at.
         let keep_bytes = !auto || self.store || dumper.is_some() || self.verbose.is_some();
         let mut extractor = Extractor {
             reader: Pipeline::start(
@@ -398,6 +430,7 @@ impl ExtractorBuilder {
             warnings: Vec::new(),
             count: 0,
             finished: false,
+            failed: false,
         };
         let info = extractor.info.clone();
         extractor.dump(|d| d.header(&info))?;
@@ -449,6 +482,13 @@ fn make_dumper(
     })
 }
 
+/// The identity of standard input, when it is a regular file.
+fn stdin_id() -> Option<FileId> {
+    use std::os::fd::AsFd;
+    let fd = io::stdin().as_fd().try_clone_to_owned().ok()?;
+    File::from(fd).metadata().ok().as_ref().and_then(FileId::of)
+}
+
 fn progress_bar(size: Option<u64>) -> indicatif::ProgressBar {
     let bar = match size {
         Some(len) => indicatif::ProgressBar::new(len).with_style(
@@ -462,11 +502,18 @@ fn progress_bar(size: Option<u64>) -> indicatif::ProgressBar {
 }
 
 /// Reads and dissects a capture; see [`ExtractorBuilder`] for the options.
+///
+/// The output file is written under a temporary name beside its own and renamed into place
+/// by [`Extractor::finish`] (called at the end of the capture, and by
+/// [`ExtractorBuilder::run`]). An extractor dropped before that, as when a loop over its
+/// frames breaks early, finishes its output then: the file is a valid dump of the frames
+/// read so far. After an error (a write that failed), nothing is renamed into place and
+/// the temporary file is removed.
 pub struct Extractor {
     /// The reader, running on a thread of its own.
     reader: Pipeline,
     info: CaptureInfo,
-    /// Copy frames' bytes out of a mapped input (someone will look at them).
+    /// Copy frames' bytes out of the input's shared blocks (someone will look at them).
     keep_bytes: bool,
     thresholds: Thresholds,
     /// Reassembly state, when any is asked for.
@@ -474,7 +521,7 @@ pub struct Extractor {
     on_reassembled: Option<ReassemblyCallback>,
     reassembled: Reassembly,
     connections: Vec<ConnectionSummary>,
-    /// The frame a mapped packet is read into.
+    /// The frame a shared packet is read into.
     scratch: Frame,
     name: String,
     format: Format,
@@ -482,13 +529,16 @@ pub struct Extractor {
     dumper: Option<Box<dyn Dumper + Send>>,
     store: bool,
     verbose: Option<Callback>,
-    progress: Option<indicatif::ProgressBar>,
+    /// The bar, and its registration for clearing on an interruption.
+    progress: Option<(indicatif::ProgressBar, u64)>,
     frames: Vec<Frame>,
     sections: Vec<Section>,
     interfaces: Vec<Interface>,
     warnings: Vec<String>,
     count: u64,
     finished: bool,
+    /// An error stopped the extraction: the output is not to be completed.
+    failed: bool,
 }
 
 impl Extractor {
@@ -540,9 +590,15 @@ impl Extractor {
         &self.warnings
     }
 
-    /// The output file, once the dump is complete (`None` for standard output or none).
+    /// The output file, once the dump is complete and in place under that name: `None`
+    /// before [`Extractor::finish`] (the dump is under a temporary name until then), after
+    /// an error, and for standard output or no output. A FIFO or a device is written
+    /// directly, so its path is given from the start.
     pub fn output_path(&self) -> Option<&Path> {
-        self.output.as_ref().and_then(Output::path)
+        self.output
+            .as_ref()
+            .filter(|o| o.is_complete() && !self.failed)
+            .and_then(Output::path)
     }
 
     /// The dump format.
@@ -563,9 +619,7 @@ impl Extractor {
             return Ok(());
         }
         self.finished = true;
-        if let Some(bar) = &self.progress {
-            bar.finish_and_clear();
-        }
+        self.clear_progress();
         if let Some(session) = &mut self.session {
             let rest = session.finish();
             self.connections = session.take_connections();
@@ -577,19 +631,32 @@ impl Extractor {
         self.dump(|d| d.finish())?;
         self.dumper = None;
         if let Some(output) = &mut self.output {
-            output.commit()?;
+            if let Err(e) = output.commit() {
+                self.failed = true;
+                return Err(e);
+            }
         }
         Ok(())
     }
 
+    fn clear_progress(&mut self) {
+        if let Some((bar, id)) = self.progress.take() {
+            bar.finish_and_clear();
+            interrupt::lock().forget_bar(id);
+        }
+    }
+
     fn dump(&mut self, f: impl FnOnce(&mut dyn Dumper) -> io::Result<()>) -> Result<(), Error> {
         match &mut self.dumper {
-            Some(d) => f(d.as_mut()).map_err(|source| Error::Write {
-                path: self
-                    .output
-                    .as_ref()
-                    .map_or_else(|| "output".into(), Output::display),
-                source,
+            Some(d) => f(d.as_mut()).map_err(|source| {
+                self.failed = true;
+                Error::Write {
+                    path: self
+                        .output
+                        .as_ref()
+                        .map_or_else(|| "output".into(), Output::display),
+                    source,
+                }
             }),
             None => Ok(()),
         }
@@ -622,15 +689,16 @@ impl Extractor {
                     }
                     break frame;
                 }
-                Some(Item::Mapped {
+                Some(Item::Shared {
                     record,
-                    offset,
+                    block,
+                    at,
                     len,
                 }) => {
                     let mut frame = std::mem::take(&mut self.scratch);
                     // Bytes nobody looks at are not copied out of the input.
                     let keep = self.keep_bytes || handout;
-                    let bytes = self.reader.bytes(offset, len);
+                    let bytes = self.reader.bytes(block, at, len);
                     load_dissected(&mut frame, &record, bytes, keep, &self.thresholds);
                     self.count += 1;
                     frame.number = self.count;
@@ -693,7 +761,7 @@ impl Extractor {
     }
 
     fn progress_tick(&self) {
-        if let Some(bar) = &self.progress {
+        if let Some((bar, _)) = &self.progress {
             if self.count % 1024 == 0 {
                 bar.set_position(self.reader.offset());
                 bar.set_message(format!("{} frames", self.count));
@@ -711,6 +779,17 @@ impl Extractor {
             },
             Err(e) => Some(Err(e)),
         }
+    }
+}
+
+/// Finishes the output with the frames read so far, unless an error stopped the extraction
+/// (then the temporary file is removed); see [`Extractor`].
+impl Drop for Extractor {
+    fn drop(&mut self) {
+        if !self.finished && !self.failed && !std::thread::panicking() {
+            let _ = self.finish();
+        }
+        self.clear_progress();
     }
 }
 

@@ -2,10 +2,28 @@
 //! place once complete, so a failed or interrupted run never leaves half a file.
 
 use std::io::{self, Write};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use super::Error;
+use super::{interrupt, Error};
+
+/// A file's identity: device and inode, the same through any link to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileId {
+    dev: u64,
+    ino: u64,
+}
+
+impl FileId {
+    /// The identity of a regular file (other files cannot be overwritten by mistake: a
+    /// FIFO or a device is written through, never replaced).
+    pub fn of(metadata: &std::fs::Metadata) -> Option<FileId> {
+        metadata.is_file().then(|| FileId {
+            dev: metadata.dev(),
+            ino: metadata.ino(),
+        })
+    }
+}
 
 pub enum Output {
     Stdout,
@@ -15,6 +33,8 @@ pub enum Output {
         /// The file replaced: `path` with symbolic links resolved.
         target: PathBuf,
         temp: Option<tempfile::NamedTempFile>,
+        /// The temporary file's registration, for removal if the process is interrupted.
+        pending: u64,
     },
     /// Something that is not a regular file (`/dev/null`, a FIFO, a terminal): written
     /// directly, never replaced.
@@ -25,8 +45,13 @@ pub enum Output {
 }
 
 impl Output {
-    /// `-` is standard output; a path gets `extension` appended when it lacks it.
-    pub fn create(path: &Path, extension: Option<&str>) -> Result<Output, Error> {
+    /// `-` is standard output; a path gets `extension` appended when it lacks it. An
+    /// output that is the `input` file, by any name, is refused.
+    pub fn create(
+        path: &Path,
+        extension: Option<&str>,
+        input: Option<(FileId, &str)>,
+    ) -> Result<Output, Error> {
         if path == Path::new("-") {
             return Ok(Output::Stdout);
         }
@@ -42,7 +67,17 @@ impl Output {
                 path = PathBuf::from(name);
             }
         }
-        if std::fs::metadata(&path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        // Through symbolic and hard links alike: the same device and inode.
+        let existing = std::fs::metadata(&path).ok();
+        if let Some((id, name)) = input {
+            if existing.as_ref().and_then(FileId::of) == Some(id) {
+                return Err(Error::OutputIsInput {
+                    output: path,
+                    input: name.to_owned(),
+                });
+            }
+        }
+        if existing.is_some_and(|m| !m.is_file() && !m.is_dir()) {
             let file = std::fs::OpenOptions::new()
                 .write(true)
                 .open(&path)
@@ -58,6 +93,8 @@ impl Output {
             Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
             _ => PathBuf::from("."),
         };
+        // Registered as it is created: an interruption finds it either way.
+        let mut registry = interrupt::lock();
         let temp = tempfile::Builder::new()
             .prefix(".pcapkit-")
             .suffix(".tmp")
@@ -65,13 +102,15 @@ impl Output {
             .permissions(std::fs::Permissions::from_mode(0o666))
             .tempfile_in(&dir)
             .map_err(|source| Error::Write {
+                source: missing_directory(&path, &dir).unwrap_or_else(|| plain(source)),
                 path: path.display().to_string(),
-                source: plain(source),
             })?;
+        let pending = registry.add_temp(temp.path().to_owned());
         Ok(Output::File {
             path,
             target,
             temp: Some(temp),
+            pending,
         })
     }
 
@@ -108,8 +147,18 @@ impl Output {
 
     /// Renames the complete temporary file to its final name.
     pub fn commit(&mut self) -> Result<(), Error> {
-        if let Output::File { path, target, temp } = self {
+        if let Output::File {
+            path,
+            target,
+            temp,
+            pending,
+        } = self
+        {
             if let Some(temp) = temp.take() {
+                // Renamed and forgotten at once: an interruption either removes the
+                // temporary file or finds the output complete.
+                let mut registry = interrupt::lock();
+                registry.forget_temp(*pending);
                 temp.persist(&*target).map_err(|e| Error::Write {
                     path: path.display().to_string(),
                     source: plain(e.error),
@@ -117,6 +166,12 @@ impl Output {
             }
         }
         Ok(())
+    }
+
+    /// Whether the output is in place (for a file, renamed to its name), or needs no
+    /// renaming (standard output, a special file).
+    pub fn is_complete(&self) -> bool {
+        !matches!(self, Output::File { temp: Some(_), .. })
     }
 
     pub fn path(&self) -> Option<&Path> {
@@ -132,6 +187,31 @@ impl Output {
             Output::File { path, .. } | Output::Special { path, .. } => path.display().to_string(),
         }
     }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        // An uncommitted temporary file removes itself (`NamedTempFile`'s drop).
+        if let Output::File { pending, .. } = self {
+            interrupt::lock().forget_temp(*pending);
+        }
+    }
+}
+
+/// Says that the directory the output goes in is missing, when it is: the system only
+/// says that something was not found.
+fn missing_directory(path: &Path, dir: &Path) -> Option<io::Error> {
+    if dir.is_dir() {
+        return None;
+    }
+    let named = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => dir,
+    };
+    Some(io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("directory {} does not exist", named.display()),
+    ))
 }
 
 /// The error without the temporary file's name, which means nothing to the user.

@@ -1,7 +1,7 @@
 //! Reading on a thread of its own: while the caller dissects and dumps frames, the reader
-//! walks the file. From a mapped file the reader only finds where each packet lies (the
-//! caller reads it there, with the next packet's headers prefetched); from a stream it
-//! copies packets into frames. When the caller falls behind (the channel is full, as
+//! walks the file. From a file read in shared blocks the reader only finds where each
+//! packet lies (the caller reads it there, with the next packet's headers prefetched);
+//! from a stream it copies packets into frames. When the caller falls behind (the channel is full, as
 //! when it writes JSON), the reader spends the wait dissecting the batch it is about to
 //! hand over, so both cores dissect. Items travel in batches (the handoff costs little
 //! per frame), the channel is bounded (memory stays flat), and frames the caller is done
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::thread;
 
 use crate::chain::{self, Frame, Thresholds};
-use crate::reader::{prefetch, CaptureReader, Event, Record};
+use crate::reader::{prefetch, Block, CaptureReader, Event, Record};
 
 /// Frames per batch, and bytes of packet data per batch, at most.
 const BATCH_FRAMES: usize = 256;
@@ -28,10 +28,12 @@ pub enum Item {
     /// A packet in a frame, dissected or not (its bytes copied, unless nobody is to look
     /// at them).
     Frame { frame: Frame, dissected: bool },
-    /// A packet of the mapped input: its record, and where its bytes lie.
-    Mapped {
+    /// A packet lying in a block of the input: its record, and where its bytes lie (the
+    /// index of the block in the batch's, and the range in the block).
+    Shared {
         record: Record,
-        offset: usize,
+        block: usize,
+        at: usize,
         len: usize,
     },
     /// Anything else the reader reports (sections, interfaces, warnings).
@@ -48,14 +50,16 @@ pub struct Options {
 
 struct Batch {
     items: Vec<Item>,
+    /// The blocks `Item::Shared` packets lie in.
+    blocks: Vec<Block>,
     /// Offset in the input after the batch, for progress.
     offset: u64,
 }
 
 /// The caller's end of the reading thread.
 pub struct Pipeline {
-    /// The mapped input, where `Item::Mapped` packets lie.
-    map: Option<Arc<memmap2::Mmap>>,
+    /// The blocks of the current batch, where its `Item::Shared` packets lie.
+    blocks: Vec<Block>,
     batches: Receiver<Batch>,
     recycle: SyncSender<Vec<Frame>>,
     current: std::vec::IntoIter<Item>,
@@ -66,8 +70,6 @@ pub struct Pipeline {
 impl Pipeline {
     /// Starts reading `reader` on a new thread.
     pub fn start(mut reader: CaptureReader, options: Options) -> Pipeline {
-        let map = reader.mapped();
-        let reader_map = map.clone();
         let (send_batch, batches) = sync_channel::<Batch>(IN_FLIGHT);
         let (recycle, returned) = sync_channel::<Vec<Frame>>(IN_FLIGHT * 2);
         thread::Builder::new()
@@ -79,9 +81,10 @@ impl Pipeline {
                         let room = SPARE_FRAMES.saturating_sub(spare.len());
                         spare.extend(frames.into_iter().take(room));
                     }
-                    let (items, ended) = fill(&mut reader, &mut spare);
+                    let (items, blocks, ended) = fill(&mut reader, &mut spare);
                     let mut batch = Batch {
                         items,
+                        blocks,
                         offset: reader.offset(),
                     };
                     match send_batch.try_send(batch) {
@@ -89,9 +92,8 @@ impl Pipeline {
                         // The caller is behind: dissect this batch while waiting for room.
                         Err(TrySendError::Full(full)) => {
                             batch = full;
-                            let map = reader_map.as_deref();
                             for item in &mut batch.items {
-                                complete(item, map, &mut spare, &options);
+                                complete(item, &batch.blocks, &mut spare, &options);
                             }
                             if send_batch.send(batch).is_err() {
                                 return;
@@ -107,7 +109,7 @@ impl Pipeline {
             })
             .expect("the system can start a thread");
         Pipeline {
-            map,
+            blocks: Vec::new(),
             batches,
             recycle,
             current: Vec::new().into_iter(),
@@ -121,10 +123,8 @@ impl Pipeline {
         loop {
             if let Some(item) = self.current.next() {
                 // Start loading the next packet's headers while this one is dissected.
-                if let (Some(Item::Mapped { offset, len, .. }), Some(map)) =
-                    (self.current.as_slice().first(), &self.map)
-                {
-                    let bytes = &map[*offset..*offset + *len];
+                if let Some(Item::Shared { block, at, len, .. }) = self.current.as_slice().first() {
+                    let bytes = &self.blocks[*block][*at..*at + *len];
                     prefetch(bytes);
                     prefetch(bytes.get(64..).unwrap_or_default());
                 }
@@ -133,15 +133,13 @@ impl Pipeline {
             let batch = self.batches.recv().ok()?;
             self.offset = batch.offset;
             self.current = batch.items.into_iter();
+            self.blocks = batch.blocks;
         }
     }
 
-    /// The bytes of an `Item::Mapped` packet.
-    pub fn bytes(&self, offset: usize, len: usize) -> &[u8] {
-        match &self.map {
-            Some(map) => &map[offset..offset + len],
-            None => &[],
-        }
+    /// The bytes of an `Item::Shared` packet of the last item's batch.
+    pub fn bytes(&self, block: usize, at: usize, len: usize) -> &[u8] {
+        &self.blocks[block][at..at + len]
     }
 
     /// Gives a frame back to be refilled.
@@ -165,19 +163,25 @@ impl Pipeline {
     }
 }
 
-/// Reads up to a batch; also says whether the input ended.
-fn fill(reader: &mut CaptureReader, spare: &mut Vec<Frame>) -> (Vec<Item>, bool) {
+/// Reads up to a batch, with the blocks its packets lie in; also says whether the input
+/// ended.
+fn fill(reader: &mut CaptureReader, spare: &mut Vec<Frame>) -> (Vec<Item>, Vec<Block>, bool) {
     let mut items = Vec::with_capacity(BATCH_FRAMES);
+    let mut blocks: Vec<Block> = Vec::new();
     let mut bytes = 0;
     while items.len() < BATCH_FRAMES && bytes < BATCH_BYTES {
         match reader.next_event() {
-            None => return (items, true),
+            None => return (items, blocks, true),
             Some(Event::Packet(record)) => {
-                if let Some((offset, len)) = reader.packet_offset() {
+                if let Some((block, at, len)) = reader.packet_shared() {
+                    if !blocks.last().is_some_and(|b| Arc::ptr_eq(b, block)) {
+                        blocks.push(block.clone());
+                    }
                     bytes += len;
-                    items.push(Item::Mapped {
+                    items.push(Item::Shared {
                         record,
-                        offset,
+                        block: blocks.len() - 1,
+                        at,
                         len,
                     });
                     continue;
@@ -195,16 +199,11 @@ fn fill(reader: &mut CaptureReader, spare: &mut Vec<Frame>) -> (Vec<Item>, bool)
             Some(event) => items.push(Item::Event(event)),
         }
     }
-    (items, false)
+    (items, blocks, false)
 }
 
-/// Dissects an item on the reader's side, turning a mapped packet into a frame.
-fn complete(
-    item: &mut Item,
-    map: Option<&memmap2::Mmap>,
-    spare: &mut Vec<Frame>,
-    options: &Options,
-) {
+/// Dissects an item on the reader's side, turning a shared packet into a frame.
+fn complete(item: &mut Item, blocks: &[Block], spare: &mut Vec<Frame>, options: &Options) {
     match item {
         Item::Frame { frame, dissected } => {
             chain::dissect(
@@ -215,13 +214,13 @@ fn complete(
             );
             *dissected = true;
         }
-        Item::Mapped {
+        Item::Shared {
             record,
-            offset,
+            block,
+            at,
             len,
         } => {
-            let Some(map) = map else { return };
-            let bytes = &map[*offset..*offset + *len];
+            let bytes = &blocks[*block][*at..*at + *len];
             let mut frame = spare.pop().unwrap_or_default();
             load_dissected(
                 &mut frame,

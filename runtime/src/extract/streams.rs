@@ -95,9 +95,19 @@ fn direction_json(out: &mut String, d: &DirectionSummary) {
 }
 
 /// Writes `connections` as NDJSON to `output` (`-`: standard output); a file is written
-/// to a temporary name and renamed into place when complete, as the main command's.
-pub fn write_ndjson(connections: &[ConnectionSummary], output: &Path) -> Result<(), Error> {
-    let mut out = Output::create(output, None)?;
+/// to a temporary name and renamed into place when complete, as the main command's, and
+/// is never the capture `input` they were read from.
+pub fn write_ndjson(
+    connections: &[ConnectionSummary],
+    input: &Path,
+    output: &Path,
+) -> Result<(), Error> {
+    let input_id = std::fs::metadata(input)
+        .ok()
+        .as_ref()
+        .and_then(super::output::FileId::of);
+    let name = input.display().to_string();
+    let mut out = Output::create(output, None, input_id.map(|id| (id, name.as_str())))?;
     let write_error = |source| Error::Write {
         path: out_name(output),
         source,

@@ -18,6 +18,7 @@ pub use pcap::PcapHeader;
 pub use pcapng::{Interface, Section};
 
 pub(crate) use source::prefetch;
+pub(crate) use source::Block;
 use source::Source;
 
 /// Byte order of a file or section.
@@ -63,6 +64,22 @@ pub enum ReadError {
     #[error("{0}")]
     Unsupported(String),
 }
+
+impl ReadError {
+    /// The input is recognisably a capture (its magic number is pcap's) but its file
+    /// header is cut short or not supported: a damaged capture rather than something else.
+    pub fn is_damage(&self) -> bool {
+        match self {
+            ReadError::TruncatedHeader(what) => *what != MAGIC_NUMBER,
+            ReadError::Unsupported(_) => true,
+            ReadError::Io(_) | ReadError::NotACapture(_) => false,
+        }
+    }
+}
+
+/// What [`ReadError::TruncatedHeader`] names when the input is too short for a magic
+/// number, so that nothing says it is a capture.
+const MAGIC_NUMBER: &str = "magic number";
 
 /// Metadata of a record; its bytes are [`CaptureReader::packet`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,7 +153,8 @@ impl CaptureReader {
         Self::start(Source::stream(Box::new(input)))
     }
 
-    /// Reads a file (memory-mapped when it is a regular file).
+    /// Reads a file (a regular file in large blocks, shared with the threads dissecting
+    /// its packets).
     pub fn from_file(file: std::fs::File) -> Result<Self, ReadError> {
         Self::start(Source::file(file))
     }
@@ -147,7 +165,7 @@ impl CaptureReader {
             return Err(if head.is_empty() {
                 ReadError::NotACapture("missing: the input is empty".into())
             } else {
-                ReadError::TruncatedHeader("magic number")
+                ReadError::TruncatedHeader(MAGIC_NUMBER)
             });
         }
         let magic = [head[0], head[1], head[2], head[3]];
@@ -205,20 +223,16 @@ impl CaptureReader {
 }
 
 impl CaptureReader {
-    /// The whole input when it is a memory-mapped file, shared: packets can then be read
-    /// where they lie, from any thread (see [`CaptureReader::packet_offset`]).
-    pub fn mapped(&self) -> Option<std::sync::Arc<memmap2::Mmap>> {
-        self.source.mapped()
-    }
-
-    /// Where the bytes of the last [`Event::Packet`] lie in a mapped input (offset and
-    /// length), when they lie there unchanged.
-    pub fn packet_offset(&self) -> Option<(usize, usize)> {
-        match (self.packet, &self.source) {
-            (Span::Input { offset, len }, source::Source::Mapped { .. }) => {
-                Some((offset as usize, len))
-            }
-            _ => None,
+    /// Where the bytes of the last [`Event::Packet`] lie in a shared block of a file
+    /// (the block, and the packet's start and length in it), when they lie there
+    /// unchanged: they can then be read in place, from any thread.
+    pub(crate) fn packet_shared(&self) -> Option<(&Block, usize, usize)> {
+        match self.packet {
+            Span::Input { offset, len } => self
+                .source
+                .shared(offset)
+                .map(|(block, at)| (block, at, len)),
+            Span::Block { .. } => None,
         }
     }
 
