@@ -78,7 +78,7 @@ fn fragment(src: [u8; 4], dst: [u8; 4], id: u16, protocol: u8, datagram: &[u8]) 
 fn http_exchange(rng: &mut Rng, c: [u8; 4], s: [u8; 4], port: u16, body: usize) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let (mut cseq, mut sseq) = (rng.u32(), rng.u32());
-    let mut seg = |to_server: bool, seq: u32, ack: u32, flags: u8, payload: &[u8]| {
+    let seg = |to_server: bool, seq: u32, ack: u32, flags: u8, payload: &[u8]| {
         let (src, dst, sport, dport) = if to_server {
             (c, s, port, 80)
         } else {
