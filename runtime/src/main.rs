@@ -136,7 +136,7 @@ struct ReassemblyArgs {
 
     /// Memory all pending fragments and stream data may hold, in MiB; past it the
     /// oldest is given up on and reported incomplete.
-    #[arg(long, value_name = "MIB", default_value_t = 128)]
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
     reassembly_memory: usize,
 
     /// Memory one TCP direction may hold (out-of-order data, a message being put

@@ -157,6 +157,10 @@ impl Session {
             let Some(layer) = layers.get(i) else { return };
             let Some(header) = layer.header() else { return };
             let payload = layer.payload_range();
+            // Layers always lie within their bytes; bytes not handed over mean nothing to do.
+            if data.get(payload.clone()).is_none() {
+                return;
+            }
             let fragment = match header {
                 // What an ICMP error quotes is not a packet of its own.
                 Header::Icmp(_) | Header::Icmpv6(_) => return,

@@ -21,6 +21,12 @@ use super::assembler::{Assembler, Refused};
 const MAX_DATAGRAM: u64 = 65_535;
 /// Disjoint runs per datagram: more means tiny, scattered fragments (an attack).
 const MAX_RUNS: usize = 64;
+/// Frames listed per datagram.
+const MAX_FRAMES: usize = 8192;
+/// What a pending datagram costs besides its bytes, for the memory budget: its state and
+/// its table entry (with the table's slack). A flood of tiny first fragments costs mostly
+/// this.
+pub const DATAGRAM_COST: usize = std::mem::size_of::<Pending>() + 128;
 
 /// Names a datagram being reassembled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -101,7 +107,8 @@ struct Pending {
 
 /// The fragment pool of one IP version.
 pub struct Defragmenter {
-    pending: HashMap<DatagramKey, Pending>,
+    /// Boxed: a table of large entries would keep its slack at full entry size.
+    pending: HashMap<DatagramKey, Box<Pending>>,
     /// Keys in order of first fragment (stale entries are skipped).
     order: VecDeque<(DatagramKey, u64)>,
     serial: u64,
@@ -122,9 +129,11 @@ impl Defragmenter {
         }
     }
 
-    /// Bytes held.
+    /// Bytes held, datagrams counted at [`DATAGRAM_COST`] each besides their bytes.
     pub fn held(&self) -> usize {
         self.held
+            + self.pending.len() * DATAGRAM_COST
+            + self.order.len() * std::mem::size_of::<(DatagramKey, u64)>()
     }
 
     /// Datagrams waiting for fragments.
@@ -152,12 +161,18 @@ impl Defragmenter {
                 f.offset
             ));
         }
+        if self.order.len() > 2 * self.pending.len() + 1024 {
+            // Completed datagrams leave stale entries behind: drop them.
+            let pending = &self.pending;
+            self.order
+                .retain(|(k, serial)| pending.get(k).is_some_and(|p| p.serial == *serial));
+        }
         let pending = match self.pending.get_mut(&f.key) {
             Some(p) => p,
             None => {
                 self.serial += 1;
                 self.order.push_back((f.key, self.serial));
-                self.pending.entry(f.key).or_insert(Pending {
+                self.pending.entry(f.key).or_insert(Box::new(Pending {
                     assembler: Assembler::new(0, MAX_DATAGRAM, MAX_RUNS),
                     total: None,
                     protocol: None,
@@ -165,7 +180,7 @@ impl Defragmenter {
                     first_seen: f.time,
                     anomalies: Vec::new(),
                     serial: self.serial,
-                })
+                }))
             }
         };
         if let Some(total) = pending.total {
@@ -173,14 +188,15 @@ impl Defragmenter {
                 let why = format!(
                     "a second last fragment ends at {end}, the first said {total}: kept {total}"
                 );
-                pending.anomalies.push(why.clone());
+                note(&mut pending.anomalies, &why);
                 return Added::Refused(why);
             }
             if end > total {
                 // As tshark does: the bytes within the datagram are kept, the rest dropped.
-                pending.anomalies.push(format!(
-                    "fragment ends at {end}, past the datagram's end {total}: cut there"
-                ));
+                note(
+                    &mut pending.anomalies,
+                    &format!("fragment ends at {end}, past the datagram's end {total}: cut there"),
+                );
             }
         } else if !f.more {
             if pending.assembler.end() > end {
@@ -188,7 +204,7 @@ impl Defragmenter {
                     "last fragment ends at {end}, but bytes up to {} arrived",
                     pending.assembler.end()
                 );
-                pending.anomalies.push(why.clone());
+                note(&mut pending.anomalies, &why);
                 return Added::Refused(why);
             }
             pending.total = Some(end);
@@ -205,7 +221,7 @@ impl Defragmenter {
             Ok(i) => i,
             Err(Refused::TooManyRanges) => {
                 let why = format!("more than {MAX_RUNS} separate runs of fragments");
-                pending.anomalies.push(why.clone());
+                note(&mut pending.anomalies, &why);
                 return Added::Refused(why);
             }
             Err(Refused::OutOfWindow) => unreachable!("checked against MAX_DATAGRAM above"),
@@ -214,17 +230,19 @@ impl Defragmenter {
         if f.offset == 0 {
             pending.protocol.get_or_insert(f.protocol);
         }
-        if pending.frames.last() != Some(&f.frame) {
+        // A datagram has at most one fragment per 8 bytes; more frames are duplicates,
+        // not kept beyond that many.
+        if pending.frames.last() != Some(&f.frame) && pending.frames.len() < MAX_FRAMES {
             pending.frames.push(f.frame);
         }
-        let mut note = None;
+        let mut conflict = None;
         if let Some(c) = inserted.conflict {
             let why = format!(
                 "overlapping fragment with different bytes at {}..{} (first copy kept)",
                 c.start, c.end
             );
-            pending.anomalies.push(why.clone());
-            note = Some(why);
+            note(&mut pending.anomalies, &why);
+            conflict = Some(why);
         }
         let complete = pending
             .total
@@ -232,9 +250,9 @@ impl Defragmenter {
         if complete {
             let pending = self.pending.remove(&f.key).expect("present");
             self.held -= pending.assembler.held();
-            return Added::Completed(finish(f.key, pending, true));
+            return Added::Completed(finish(f.key, *pending, true));
         }
-        match note {
+        match conflict {
             Some(why) => Added::Refused(why),
             None => Added::Held,
         }
@@ -280,7 +298,27 @@ impl Defragmenter {
     fn remove(&mut self, key: DatagramKey) -> Option<Datagram> {
         let p = self.pending.remove(&key)?;
         self.held -= p.assembler.held();
-        Some(finish(key, p, false))
+        Some(finish(key, *p, false))
+    }
+}
+
+/// Anomalies kept per datagram: a flood of bad fragments for one datagram is reported,
+/// not stored without end.
+const MAX_ANOMALIES: usize = 16;
+
+/// Records an anomaly, up to [`MAX_ANOMALIES`]; the last slot counts the rest.
+fn note(anomalies: &mut Vec<String>, why: &str) {
+    match anomalies.len() {
+        n if n < MAX_ANOMALIES - 1 => anomalies.push(why.to_owned()),
+        n if n == MAX_ANOMALIES - 1 => anomalies.push("1 more anomaly".to_owned()),
+        _ => {
+            let more = anomalies[MAX_ANOMALIES - 1]
+                .split(' ')
+                .next()
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(1);
+            anomalies[MAX_ANOMALIES - 1] = format!("{} more anomalies", more + 1);
+        }
     }
 }
 
@@ -354,7 +392,11 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!((d.len(), d.held()), (0, 0));
+        assert_eq!(d.len(), 0);
+        assert!(
+            d.held() < DATAGRAM_COST,
+            "only the order list's stale entry"
+        );
     }
 
     #[test]
@@ -409,7 +451,7 @@ mod tests {
         let last = d.evict_oldest().unwrap();
         assert_eq!(last.holes, vec![0..8]);
         assert!(!last.starts_at_zero);
-        assert!(d.is_empty() && d.held() == 0);
+        assert!(d.is_empty());
     }
 
     #[test]

@@ -43,7 +43,7 @@ impl Default for ReassemblyOptions {
             strict: true,
             ipv4_timeout: 30,
             ipv6_timeout: 60,
-            memory: 128 << 20,
+            memory: 64 << 20,
             stream_memory: 16 << 20,
         }
     }

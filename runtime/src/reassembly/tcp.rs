@@ -25,8 +25,9 @@ use crate::protocols::{Next, ProtocolId};
 
 /// Disjoint runs of out-of-order bytes a direction may hold.
 const MAX_RUNS: usize = 256;
-/// What a connection costs besides its bytes (for the memory budget).
-pub const CONNECTION_COST: usize = 512;
+/// What a connection costs besides its bytes, for the memory budget: its state, its table
+/// entry (with the table's slack) and its places in the use list.
+pub const CONNECTION_COST: usize = std::mem::size_of::<Connection>() + 192;
 
 /// How streams are followed.
 #[derive(Debug, Clone, Copy)]
@@ -202,7 +203,7 @@ struct Direction {
     summarised: u64,
     bytes: u64,
     gaps: u64,
-    hash: Option<Sha256>,
+    hash: Option<Box<Sha256>>,
     payload: Option<Vec<u8>>,
 }
 
@@ -272,7 +273,8 @@ impl Connection {
 /// Every TCP connection of a capture.
 pub struct Streams {
     options: TcpOptions,
-    connections: HashMap<FlowKey, Connection>,
+    /// Boxed: a table of large entries would keep its slack at full entry size.
+    connections: HashMap<FlowKey, Box<Connection>>,
     /// Connections by last use (stale entries skipped), for expiry and eviction.
     lru: VecDeque<(FlowKey, u64)>,
     touches: u64,
@@ -337,7 +339,7 @@ impl Streams {
         let conn = self.connections.entry(key).or_insert_with(|| {
             let stream = self.next_stream;
             self.next_stream += 1;
-            Connection {
+            Box::new(Connection {
                 stream,
                 a: s.src,
                 b: s.dst,
@@ -349,7 +351,7 @@ impl Streams {
                 frames: Vec::new(),
                 chunks: (self.options.chunks == Some(stream)).then(Vec::new),
                 touched: 0,
-            }
+            })
         });
         conn.touched = touches;
         self.lru.push_back((key, touches));
@@ -378,7 +380,7 @@ impl Streams {
         if dir.assembler.is_none() {
             dir.assembler = Some(Assembler::new(0, options.stream_budget as u64, MAX_RUNS));
             if options.summaries {
-                dir.hash = Some(Sha256::new());
+                dir.hash = Some(Box::new(Sha256::new()));
                 dir.payload = options.payloads.then(Vec::new);
             }
         }

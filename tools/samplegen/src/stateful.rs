@@ -207,7 +207,7 @@ pub fn flood<W: Write>(out: W, packets: u64) -> io::Result<u64> {
             0 => {
                 let mut h = Ipv4::new(src, target, IPPROTO_UDP, n as u16);
                 h.more_fragments = true;
-                ipv4_frame(&h, &[0xab; 1024], true)
+                ipv4_frame(&h, &[0xab; 64], true)
             }
             1 => {
                 let h = Tcp {
@@ -239,7 +239,7 @@ pub fn flood<W: Write>(out: W, packets: u64) -> io::Result<u64> {
                     window: 1024,
                     options: &[],
                 };
-                let seg = tcp_segment(client(1), target, &h, &[b'x'; 512]);
+                let seg = tcp_segment(client(1), target, &h, &[b'x'; 64]);
                 ipv4_frame(&Ipv4::new(client(1), target, IPPROTO_TCP, 0), &seg, true)
             }
         };
