@@ -33,15 +33,20 @@ pub struct Inserted {
     pub conflict: Option<Range<u64>>,
 }
 
-/// Bytes received at offsets from `base`, with the ranges that are present.
+/// Bytes received at offsets from `base`, kept as disjoint runs: memory follows the bytes
+/// received, never the span between them, so a far piece costs its own size only.
 #[derive(Debug, Clone)]
 pub struct Assembler {
-    /// Offset of `data[0]`: bytes before it were consumed.
+    /// The first offset not consumed.
     base: u64,
-    /// Bytes from `base`; positions not in `ranges` are holes (their content is meaningless).
-    data: Vec<u8>,
     /// Received ranges at or after `base`: sorted, disjoint, never touching.
     ranges: Vec<Range<u64>>,
+    /// The bytes of each range; the first run may start with `skip` consumed bytes.
+    runs: Vec<Vec<u8>>,
+    /// Bytes consumed at the front of the first run, dropped once they are half of it.
+    skip: usize,
+    /// Bytes held in `runs`.
+    held: usize,
     window: u64,
     max_ranges: usize,
 }
@@ -52,8 +57,10 @@ impl Assembler {
     pub fn new(base: u64, window: u64, max_ranges: usize) -> Assembler {
         Assembler {
             base,
-            data: Vec::new(),
             ranges: Vec::new(),
+            runs: Vec::new(),
+            skip: 0,
+            held: 0,
             window,
             max_ranges: max_ranges.max(1),
         }
@@ -64,9 +71,9 @@ impl Assembler {
         self.base
     }
 
-    /// Bytes held in memory (holes included: they take room too).
+    /// Bytes held in memory.
     pub fn held(&self) -> usize {
-        self.data.len()
+        self.held
     }
 
     /// Received ranges, in order.
@@ -82,6 +89,12 @@ impl Assembler {
     /// The end of the furthest byte received, or `base` when nothing is held.
     pub fn end(&self) -> u64 {
         self.ranges.last().map_or(self.base, |r| r.end)
+    }
+
+    /// The bytes of run `k` (without the consumed front of the first).
+    fn run(&self, k: usize) -> &[u8] {
+        let skip = if k == 0 { self.skip } else { 0 };
+        &self.runs[k][skip..]
     }
 
     /// Takes `bytes` at stream offset `offset`. Bytes before `base` were consumed: they
@@ -103,80 +116,108 @@ impl Assembler {
         if end > self.base.saturating_add(self.window) {
             return Err(Refused::OutOfWindow);
         }
-        // Ranges the piece touches or overlaps: [first, last).
+        // Runs the piece touches or overlaps: [first, last).
         let first = self.ranges.partition_point(|r| r.end < offset);
         let last = self.ranges.partition_point(|r| r.start <= end);
-        if first == last && self.ranges.len() >= self.max_ranges {
-            return Err(Refused::TooManyRanges);
+        if first == last {
+            if self.ranges.len() >= self.max_ranges {
+                return Err(Refused::TooManyRanges);
+            }
+            self.ranges.insert(first, offset..end);
+            self.runs.insert(first, bytes.to_vec());
+            if first == 0 {
+                // The new first run has nothing consumed; the old one's skip moves along.
+                self.compact_first_of(1);
+            }
+            self.held += bytes.len();
+            inserted.new = bytes.len() as u64;
+            return Ok(inserted);
         }
-        let need = (end - self.base) as usize;
-        if self.data.len() < need {
-            self.data.resize(need, 0);
+        // Grow the first touched run (or a new one from the piece's head) left to right
+        // through the others, filling gaps from the piece and comparing overlaps.
+        if first == 0 {
+            self.compact_first_of(0);
         }
-        // Copy the parts in the holes; compare the parts already held.
-        let mut pos = offset;
+        let run_start = self.ranges[first].start;
+        let (merged_start, mut merged) = if offset < run_start {
+            let head = &bytes[..(run_start - offset) as usize];
+            inserted.new += head.len() as u64;
+            let mut m = Vec::with_capacity(head.len() + self.runs[first].len());
+            m.extend_from_slice(head);
+            m.extend_from_slice(&self.runs[first]);
+            (offset, m)
+        } else {
+            (run_start, std::mem::take(&mut self.runs[first]))
+        };
         for k in first..last {
             let r = self.ranges[k].clone();
-            if r.start > pos {
-                self.copy_in(
-                    pos,
-                    &bytes[(pos - offset) as usize..(r.start - offset) as usize],
-                );
-                inserted.new += r.start - pos;
+            if k > first {
+                // The gap before run k comes from the piece; then run k's bytes.
+                let pos = merged_start + merged.len() as u64;
+                let gap = &bytes[(pos - offset) as usize..(r.start - offset) as usize];
+                inserted.new += gap.len() as u64;
+                merged.extend_from_slice(gap);
+                merged.extend_from_slice(&self.runs[k]);
             }
-            let held_from = r.start.max(pos);
-            let held_to = r.end.min(end);
-            if held_to > held_from {
-                inserted.duplicate += held_to - held_from;
-                let theirs = &bytes[(held_from - offset) as usize..(held_to - offset) as usize];
-                let ours =
-                    &self.data[(held_from - self.base) as usize..(held_to - self.base) as usize];
+            // Compare the piece with run k where they overlap.
+            let from = r.start.max(offset);
+            let to = r.end.min(end);
+            if to > from {
+                inserted.duplicate += to - from;
+                let theirs = &bytes[(from - offset) as usize..(to - offset) as usize];
+                let ours = &merged[(from - merged_start) as usize..(to - merged_start) as usize];
                 if inserted.conflict.is_none() && theirs != ours {
                     let at = theirs
                         .iter()
                         .zip(ours)
                         .position(|(a, b)| a != b)
                         .unwrap_or(0);
-                    let to = theirs
+                    let back = theirs
                         .iter()
                         .zip(ours)
                         .rposition(|(a, b)| a != b)
                         .unwrap_or(0);
-                    inserted.conflict = Some(held_from + at as u64..held_from + to as u64 + 1);
+                    inserted.conflict = Some(from + at as u64..from + back as u64 + 1);
                 }
             }
-            pos = pos.max(r.end);
         }
-        if pos < end {
-            self.copy_in(pos, &bytes[(pos - offset) as usize..]);
-            inserted.new += end - pos;
+        let pos = merged_start + merged.len() as u64;
+        if end > pos {
+            let tail = &bytes[(pos - offset) as usize..];
+            inserted.new += tail.len() as u64;
+            merged.extend_from_slice(tail);
         }
-        // Merge the touched ranges and the piece into one.
-        let merged = if first < last {
-            self.ranges[first].start.min(offset)..self.ranges[last - 1].end.max(end)
-        } else {
-            offset..end
-        };
-        self.ranges.splice(first..last, [merged]);
+        let merged_end = merged_start + merged.len() as u64;
+        self.held += inserted.new as usize;
+        self.ranges.splice(first..last, [merged_start..merged_end]);
+        self.runs.splice(first..last, [merged]);
         Ok(inserted)
     }
 
-    fn copy_in(&mut self, at: u64, bytes: &[u8]) {
-        let start = (at - self.base) as usize;
-        self.data[start..start + bytes.len()].copy_from_slice(bytes);
+    /// Drops the consumed front of the first run before it changes place (`at` is the
+    /// index the old first run has now).
+    fn compact_first_of(&mut self, at: usize) {
+        if self.skip > 0 {
+            if let Some(run) = self.runs.get_mut(at) {
+                run.drain(..self.skip);
+            }
+            self.skip = 0;
+        }
     }
 
     /// The contiguous bytes from `base` (empty when the first byte is missing).
     pub fn contiguous(&self) -> &[u8] {
         match self.ranges.first() {
-            Some(r) if r.start == self.base => &self.data[..(r.end - self.base) as usize],
+            Some(r) if r.start == self.base => self.run(0),
             _ => &[],
         }
     }
 
-    /// Bytes held in `range` (which must be received).
+    /// Bytes held in `range`, which must lie within one received range.
     pub fn slice(&self, range: Range<u64>) -> &[u8] {
-        &self.data[(range.start - self.base) as usize..(range.end - self.base) as usize]
+        let k = self.ranges.partition_point(|r| r.end <= range.start);
+        let start = self.ranges[k].start;
+        &self.run(k)[(range.start - start) as usize..(range.end - start) as usize]
     }
 
     /// Forgets the bytes before `to` (received or not), moving `base` there.
@@ -184,13 +225,30 @@ impl Assembler {
         if to <= self.base {
             return;
         }
-        let n = ((to - self.base) as usize).min(self.data.len());
-        self.data.drain(..n);
         self.base = to;
-        self.ranges.retain_mut(|r| {
-            r.start = r.start.max(to);
-            r.end > r.start
-        });
+        // Whole runs before `to` go.
+        let gone = self.ranges.partition_point(|r| r.end <= to);
+        if gone > 0 {
+            for run in self.runs.drain(..gone) {
+                self.held -= run.len();
+            }
+            self.held += self.skip;
+            self.skip = 0;
+            self.ranges.drain(..gone);
+        }
+        // The first run may start before `to`: its front is skipped, dropped later.
+        if let Some(r) = self.ranges.first_mut() {
+            if r.start < to {
+                let n = (to - r.start) as usize;
+                r.start = to;
+                self.skip += n;
+                self.held -= n;
+                if self.skip > 4096 && self.skip * 2 > self.runs[0].len() {
+                    self.runs[0].drain(..self.skip);
+                    self.skip = 0;
+                }
+            }
+        }
     }
 
     /// The holes in `base..total`: what is missing to have every byte up to `total`.
@@ -274,7 +332,7 @@ mod tests {
         a.insert(0, b"abcdefgh").unwrap();
         a.consume(6);
         assert_eq!(a.contiguous(), b"gh");
-        assert_eq!(a.held(), 2);
+        assert_eq!(a.held(), 2, "consumed bytes are no longer counted");
         let again = a.insert(4, b"efghij").unwrap();
         assert_eq!((again.new, again.duplicate), (2, 4));
         assert_eq!(a.contiguous(), b"ghij");
