@@ -213,6 +213,28 @@ impl Assembler {
         }
     }
 
+    /// Takes the first `len` contiguous bytes out, moving `base` past them; the run's own
+    /// buffer when they are all of it (no copy).
+    pub fn take_front(&mut self, len: usize) -> Vec<u8> {
+        let contiguous = self.contiguous();
+        let len = len.min(contiguous.len());
+        if len == 0 {
+            return Vec::new();
+        }
+        if len == contiguous.len() {
+            let mut run = self.runs.remove(0);
+            let r = self.ranges.remove(0);
+            run.drain(..self.skip);
+            self.skip = 0;
+            self.held -= run.len();
+            self.base = r.end;
+            return run;
+        }
+        let bytes = contiguous[..len].to_vec();
+        self.consume(self.base + len as u64);
+        bytes
+    }
+
     /// Bytes held in `range`, which must lie within one received range.
     pub fn slice(&self, range: Range<u64>) -> &[u8] {
         let k = self.ranges.partition_point(|r| r.end <= range.start);
@@ -336,6 +358,18 @@ mod tests {
         let again = a.insert(4, b"efghij").unwrap();
         assert_eq!((again.new, again.duplicate), (2, 4));
         assert_eq!(a.contiguous(), b"ghij");
+    }
+
+    #[test]
+    fn the_front_is_taken_whole_or_in_part() {
+        let mut a = Assembler::new(0, 100, 4);
+        a.insert(0, b"abcdef").unwrap();
+        a.insert(8, b"ij").unwrap();
+        assert_eq!(a.take_front(2), b"ab");
+        assert_eq!((a.base(), a.held()), (2, 6));
+        assert_eq!(a.take_front(99), b"cdef");
+        assert_eq!((a.base(), a.held(), a.contiguous()), (6, 2, &b""[..]));
+        assert_eq!(a.holes(10), vec![6..8]);
     }
 
     proptest! {

@@ -12,6 +12,9 @@
 //! bounded in datagrams, in ranges per datagram and, by the session's budget, in bytes.
 
 use std::collections::{HashMap, VecDeque};
+
+// Seeded per process: fast, and keys chosen by a capture's author cannot aim at it.
+use foldhash::fast::RandomState;
 use std::net::IpAddr;
 use std::ops::Range;
 
@@ -108,7 +111,7 @@ struct Pending {
 /// The fragment pool of one IP version.
 pub struct Defragmenter {
     /// Boxed: a table of large entries would keep its slack at full entry size.
-    pending: HashMap<DatagramKey, Box<Pending>>,
+    pending: HashMap<DatagramKey, Box<Pending>, RandomState>,
     /// Keys in order of first fragment (stale entries are skipped).
     order: VecDeque<(DatagramKey, u64)>,
     serial: u64,
@@ -121,7 +124,7 @@ impl Defragmenter {
     /// their first fragment.
     pub fn new(timeout: i64) -> Defragmenter {
         Defragmenter {
-            pending: HashMap::new(),
+            pending: HashMap::default(),
             order: VecDeque::new(),
             serial: 0,
             held: 0,

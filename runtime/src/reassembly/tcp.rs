@@ -14,6 +14,9 @@
 //!   without reassembly.
 
 use std::collections::{HashMap, VecDeque};
+
+// Seeded per process: fast, and keys chosen by a capture's author cannot aim at it.
+use foldhash::fast::RandomState;
 use std::ops::Range;
 
 use sha2::{Digest, Sha256};
@@ -274,7 +277,7 @@ impl Connection {
 pub struct Streams {
     options: TcpOptions,
     /// Boxed: a table of large entries would keep its slack at full entry size.
-    connections: HashMap<FlowKey, Box<Connection>>,
+    connections: HashMap<FlowKey, Box<Connection>, RandomState>,
     /// Connections by last use (stale entries skipped), for expiry and eviction.
     lru: VecDeque<(FlowKey, u64)>,
     touches: u64,
@@ -288,7 +291,7 @@ impl Streams {
     pub fn new(options: TcpOptions) -> Streams {
         Streams {
             options,
-            connections: HashMap::new(),
+            connections: HashMap::default(),
             lru: VecDeque::new(),
             touches: 0,
             next_stream: 0,
@@ -402,7 +405,10 @@ impl Streams {
             }
             dir.high = dir.high.max(cut + s.missing);
         }
-        if !s.payload.is_empty() {
+        // Bytes nobody reads (dissected per segment, no summary kept) need no copy: the
+        // connection is only numbered and its ends noted.
+        let unread = conn.app == App::Unframed && !options.summaries;
+        if !s.payload.is_empty() && !unread {
             if dir.origin.is_none() {
                 dir.origin = Some(data_seq);
             }
@@ -619,12 +625,11 @@ fn deliver_contiguous(
                 Framing::Incomplete => break,
             };
             let start = assembler.base();
-            let data = bytes[..len].to_vec();
             if framing != Framing::NotMessage {
-                note_message(&mut conn.heads, &data);
+                note_message(&mut conn.heads, &bytes[..len]);
             }
             let frames = take_frames(&mut dir.pieces, start..start + len as u64);
-            assembler.consume(start + len as u64);
+            let data = assembler.take_front(len);
             if framing == Framing::NotMessage {
                 // Bytes between messages (or after a gap) that are not a message: they
                 // stay where the segments left them.
