@@ -189,7 +189,8 @@ impl Assembler {
         }
         let merged_end = merged_start + merged.len() as u64;
         self.held += inserted.new as usize;
-        self.ranges.splice(first..last, [merged_start..merged_end]);
+        self.ranges
+            .splice(first..last, std::iter::once(merged_start..merged_end));
         self.runs.splice(first..last, [merged]);
         Ok(inserted)
     }
