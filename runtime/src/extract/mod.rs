@@ -395,18 +395,15 @@ impl ExtractorBuilder {
         });
         let info = reader.info().clone();
         // A frame's bytes are copied out of a file's shared blocks only for someone to look at.
-        // Reassembly takes payloads out of the bytes of frames the reader dissected.
-        let keep_bytes = !auto
-            || self.store
-            || dumper.is_some()
-            || self.verbose.is_some()
-            || self.reassembly.any()
-            || self.connections.is_some();
+        let keep_bytes = !auto || self.store || dumper.is_some() || self.verbose.is_some();
+        // Reassembly reads the bytes of frames the reader dissected ahead (those it
+        // dissects itself it reads where they lie).
+        let stateful = self.reassembly.any() || self.connections.is_some();
         let mut extractor = Extractor {
             reader: Pipeline::start(
                 reader,
                 Options {
-                    keep_bytes,
+                    keep_bytes: keep_bytes || stateful,
                     thresholds: self.thresholds,
                 },
             ),

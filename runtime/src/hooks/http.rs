@@ -96,6 +96,9 @@ pub enum Framing {
     Complete(usize),
     /// More bytes are needed.
     Incomplete,
+    /// More bytes are needed: the message is this many bytes long (its head is complete
+    /// and gives its length), so nothing need be looked at before they are there.
+    Needs(usize),
     /// The bytes do not start with a request or status line.
     NotMessage,
 }
@@ -166,7 +169,8 @@ pub fn message_len(stream: &[u8], cx: FramingContext) -> Framing {
             .and_then(|n| n.checked_add(head_len))
         {
             Some(total) if total <= stream.len() => Framing::Complete(total),
-            _ => Framing::Incomplete,
+            Some(total) => Framing::Needs(total),
+            None => Framing::Incomplete,
         },
         // A response delimited by the close of the connection.
         None if cx.closed => Framing::Complete(stream.len()),
@@ -405,6 +409,7 @@ mod tests {
         let post = b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello!";
         assert_eq!(message_len(post, cx), Framing::Complete(post.len() - 1));
         assert_eq!(message_len(&post[..30], cx), Framing::Incomplete);
+        assert_eq!(message_len(&post[..40], cx), Framing::Needs(post.len() - 1));
         let chunked =
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nX";
         assert_eq!(

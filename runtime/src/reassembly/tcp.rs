@@ -197,6 +197,9 @@ struct Direction {
     assembler: Option<Assembler>,
     /// Where the FIN is, once seen.
     fin_at: Option<u64>,
+    /// Where the message being put together ends, when its head said so: it is not
+    /// framed again before its bytes are all there.
+    message_end: Option<u64>,
     /// Ranges the snapshot length cut off: they never come, so a message reaching into
     /// one is given up on there.
     lost: Vec<Range<u64>>,
@@ -609,6 +612,11 @@ fn deliver_contiguous(
             if bytes.is_empty() {
                 break;
             }
+            let end = assembler.base() + bytes.len() as u64;
+            if dir.message_end.is_some_and(|e| e > end) && !closed {
+                break;
+            }
+            dir.message_end = None;
             let cx = FramingContext {
                 closed,
                 head_request: bytes.starts_with(b"HTTP/") && conn.heads.front() == Some(&true),
@@ -621,6 +629,13 @@ fn deliver_contiguous(
                 // after a hole arrived: then skipping the gap gives it up, holes known.
                 Framing::Incomplete if closed && assembler.ranges().len() == 1 => {
                     (bytes.len(), false)
+                }
+                Framing::Needs(_) if closed && assembler.ranges().len() == 1 => {
+                    (bytes.len(), false)
+                }
+                Framing::Needs(n) => {
+                    dir.message_end = Some(assembler.base() + n as u64);
+                    break;
                 }
                 Framing::Incomplete => break,
             };
@@ -765,6 +780,8 @@ fn give_up(
     let before = assembler.held();
     let start = assembler.base();
     let pending = assembler.contiguous().len() as u64;
+    // The message in progress, if any, is given up on here.
+    dir.message_end = None;
     if pending > 0 {
         let data = assembler.contiguous().to_vec();
         let frames = take_frames(&mut dir.pieces, start..start + pending);
