@@ -69,3 +69,35 @@ mod tests {
         assert!(select(files, &["c.pcap".into()]).is_err());
     }
 }
+
+/// Runs `check` on every file with `jobs` worker threads, larger files first (so that the
+/// workers finish together); the results come back in the input order.
+pub fn check_each<R: Send>(
+    files: &[PathBuf],
+    jobs: usize,
+    check: impl Fn(&Path) -> Result<R, String> + Sync,
+) -> Result<Vec<R>, String> {
+    let size = |i: &usize| std::fs::metadata(&files[*i]).map_or(0, |m| m.len());
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|i| std::cmp::Reverse(size(i)));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<Option<Result<R, String>>>> =
+        std::sync::Mutex::new((0..files.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, files.len().max(1)) {
+            scope.spawn(|| {
+                let next = || next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                while let Some(&i) = order.get(next()) {
+                    let result = check(&files[i]);
+                    results.lock().expect("no worker panics")[i] = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .expect("no worker panics")
+        .into_iter()
+        .map(|r| r.expect("every file was checked"))
+        .collect()
+}

@@ -14,8 +14,6 @@ use std::fmt::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -406,25 +404,7 @@ pub fn check_all(
     settings: &FollowSettings,
     jobs: usize,
 ) -> Result<Vec<FollowReport>, String> {
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<FollowReport, String>>>> =
-        Mutex::new(vec![None; files.len()]);
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, files.len().max(1)) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(path) = files.get(i) else { break };
-                let result = check_file(path, settings);
-                results.lock().expect("no worker panics")[i] = Some(result);
-            });
-        }
-    });
-    results
-        .into_inner()
-        .expect("no worker panics")
-        .into_iter()
-        .map(|r| r.expect("every file was checked"))
-        .collect()
+    crate::corpus::check_each(files, jobs, |file| check_file(file, settings))
 }
 
 /// The printed report: per-file lines, total, and (with `details`) every disagreeing

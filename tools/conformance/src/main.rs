@@ -19,7 +19,7 @@ mod table;
 mod tshark;
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use known::KnownDifferences;
@@ -60,11 +60,7 @@ fn check(options: &Options) -> Result<ExitCode, String> {
     let fields = options.mode.fields();
     let known = KnownDifferences::load(options.known_file(), fields)
         .map_err(|e| format!("{e} (run from the workspace root, or pass --known)"))?;
-    let files = corpus::list(&options.corpus)
-        .map_err(|e| format!("{e} (run from the workspace root, or pass --corpus)"))?;
-    let files = corpus::select(files, &options.files)?;
-    require_binary(&options.pcapkit)?;
-    let tshark_version = tshark::version(&options.tshark)?;
+    let (files, tshark_version) = setup(options)?;
     emit(&format!(
         "tshark: {tshark_version}\npcapkit: {}\ncorpus: {} ({} files)\nmode: {}\n\n",
         options.pcapkit.display(),
@@ -94,11 +90,7 @@ fn check(options: &Options) -> Result<ExitCode, String> {
 
 /// The follow check: each TCP direction's bytes, pcapkit's streams against tshark's.
 fn check_follow(options: &Options) -> Result<ExitCode, String> {
-    let files = corpus::list(&options.corpus)
-        .map_err(|e| format!("{e} (run from the workspace root, or pass --corpus)"))?;
-    let files = corpus::select(files, &options.files)?;
-    require_binary(&options.pcapkit)?;
-    let tshark_version = tshark::version(&options.tshark)?;
+    let (files, tshark_version) = setup(options)?;
     emit(&format!(
         "tshark: {tshark_version}\npcapkit: {} streams\ncorpus: {} ({} files)\nmode: follow\n\n",
         options.pcapkit.display(),
@@ -119,6 +111,17 @@ fn check_follow(options: &Options) -> Result<ExitCode, String> {
         emit("\nFAIL (a file could not be compared, or agreement is below --min)\n");
         Ok(ExitCode::from(CHECK_FAILED))
     }
+}
+
+/// The corpus files to check, once the pcapkit binary and tshark are known to be there
+/// (with tshark's version).
+fn setup(options: &Options) -> Result<(Vec<PathBuf>, String), String> {
+    let files = corpus::list(&options.corpus)
+        .map_err(|e| format!("{e} (run from the workspace root, or pass --corpus)"))?;
+    let files = corpus::select(files, &options.files)?;
+    require_binary(&options.pcapkit)?;
+    let tshark_version = tshark::version(&options.tshark)?;
+    Ok((files, tshark_version))
 }
 
 /// Fails early, with a hint, when the pcapkit binary is missing.

@@ -1,8 +1,6 @@
 //! Running both tools over the corpus (in parallel) and comparing their tables.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::compare::{compare_file, Comparison};
@@ -108,41 +106,13 @@ pub fn check_file(
 }
 
 /// Checks every file with `jobs` worker threads; reports come back in the input order.
-/// Larger files are started first so that the workers finish together.
 pub fn check_all(
     files: &[PathBuf],
     settings: &Settings,
     known: &KnownDifferences,
     jobs: usize,
 ) -> Result<Vec<FileReport>, String> {
-    let order = largest_first(files);
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<FileReport, String>>>> =
-        Mutex::new(vec![None; files.len()]);
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, files.len().max(1)) {
-            scope.spawn(|| {
-                while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let result = check_file(&files[i], settings, known);
-                    results.lock().expect("no worker panics")[i] = Some(result);
-                }
-            });
-        }
-    });
-    results
-        .into_inner()
-        .expect("no worker panics")
-        .into_iter()
-        .map(|r| r.expect("every file was checked"))
-        .collect()
-}
-
-/// Indexes of `files`, largest file first.
-fn largest_first(files: &[PathBuf]) -> Vec<usize> {
-    let size = |i: &usize| std::fs::metadata(&files[*i]).map_or(0, |m| m.len());
-    let mut order: Vec<usize> = (0..files.len()).collect();
-    order.sort_by_key(|i| std::cmp::Reverse(size(i)));
-    order
+    crate::corpus::check_each(files, jobs, |file| check_file(file, settings, known))
 }
 
 #[cfg(test)]
