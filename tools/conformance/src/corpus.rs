@@ -48,28 +48,6 @@ fn is_capture(path: &Path) -> bool {
         .is_some_and(|e| EXTENSIONS.contains(&e))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn capture_extensions() {
-        assert!(is_capture(Path::new("a/b.pcap")));
-        assert!(is_capture(Path::new("b.pcapng")));
-        assert!(!is_capture(Path::new("MANIFEST.md")));
-        assert!(!is_capture(Path::new("b.pcap.gz")));
-    }
-
-    #[test]
-    fn selection_by_name() {
-        let files = vec![PathBuf::from("d/a.pcap"), PathBuf::from("d/b.pcapng")];
-        let picked = select(files.clone(), &["b.pcapng".into()]).unwrap();
-        assert_eq!(picked, [PathBuf::from("d/b.pcapng")]);
-        assert_eq!(select(files.clone(), &[]).unwrap(), files);
-        assert!(select(files, &["c.pcap".into()]).is_err());
-    }
-}
-
 /// Runs `check` on every file with `jobs` worker threads, larger files first (so that the
 /// workers finish together); the results come back in the input order.
 pub fn check_each<R: Send>(
@@ -100,4 +78,26 @@ pub fn check_each<R: Send>(
         .into_iter()
         .map(|r| r.expect("every file was checked"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capture_extensions() {
+        assert!(is_capture(Path::new("a/b.pcap")));
+        assert!(is_capture(Path::new("b.pcapng")));
+        assert!(!is_capture(Path::new("MANIFEST.md")));
+        assert!(!is_capture(Path::new("b.pcap.gz")));
+    }
+
+    #[test]
+    fn selection_by_name() {
+        let files = vec![PathBuf::from("d/a.pcap"), PathBuf::from("d/b.pcapng")];
+        let picked = select(files.clone(), &["b.pcapng".into()]).unwrap();
+        assert_eq!(picked, [PathBuf::from("d/b.pcapng")]);
+        assert_eq!(select(files.clone(), &[]).unwrap(), files);
+        assert!(select(files, &["c.pcap".into()]).is_err());
+    }
 }
