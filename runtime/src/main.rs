@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
@@ -14,6 +15,7 @@ mod cli {
 // Headers with options and text allocate a little per frame; mimalloc makes that cheap.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+use pcapkit::chain::{Reassembled, ReassemblyKind};
 use pcapkit::dump::FRAME_FIELDS;
 use pcapkit::protocols::ProtocolId;
 use pcapkit::reassembly::ReassemblyOptions;
@@ -153,6 +155,45 @@ struct ReassemblyArgs {
     ipv6_timeout: u32,
 }
 
+/// What reassembly put together, for the `--nofile` summary.
+#[derive(Default)]
+struct ReassemblyTally {
+    /// Complete and incomplete, per kind: IPv4, IPv6, TCP.
+    done: [(u64, u64); 3],
+}
+
+impl ReassemblyTally {
+    fn count(&mut self, r: &Reassembled) {
+        let kind = match r.kind {
+            ReassemblyKind::Ipv4 => 0,
+            ReassemblyKind::Ipv6 => 1,
+            ReassemblyKind::Tcp => 2,
+        };
+        let slot = &mut self.done[kind];
+        if r.completed {
+            slot.0 += 1;
+        } else {
+            slot.1 += 1;
+        }
+    }
+}
+
+impl std::fmt::Display for ReassemblyTally {
+    /// `reassembled 12 IPv4 datagrams (1 incomplete), 0 IPv6 packets, 340 TCP messages`
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("reassembled")?;
+        let names = ["IPv4 datagrams", "IPv6 packets", "TCP messages"];
+        for (i, ((complete, incomplete), name)) in self.done.iter().zip(names).enumerate() {
+            let sep = if i == 0 { " " } else { ", " };
+            write!(f, "{sep}{complete} {name}")?;
+            if *incomplete > 0 {
+                write!(f, " ({incomplete} incomplete)")?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl ReassemblyArgs {
     fn options(&self) -> ReassemblyOptions {
         ReassemblyOptions {
@@ -278,6 +319,7 @@ fn extract(cli: Cli) -> Result<Outcome, Error> {
             "-e chooses columns of the fields format, not of {format}"
         )));
     }
+    let reassembly = cli.reassembly.options();
     let mut builder = Extractor::builder()
         .input(&input)
         .output(cli.output.unwrap_or_else(|| PathBuf::from("-")))
@@ -286,7 +328,7 @@ fn extract(cli: Cli) -> Result<Outcome, Error> {
         .nofile(cli.nofile)
         .extension(cli.extension)
         .store(false)
-        .reassembly(cli.reassembly.options())
+        .reassembly(reassembly)
         .progress(true);
     if let Some(l) = cli.layer {
         builder = builder.layer(l);
@@ -297,6 +339,15 @@ fn extract(cli: Cli) -> Result<Outcome, Error> {
     if cli.verbose {
         builder = builder.verbose(|frame| {
             eprintln!("Frame {:>6}: {}", frame.number, frame.protocols());
+        });
+    }
+    let tally = Arc::new(Mutex::new(ReassemblyTally::default()));
+    if reassembly.any() {
+        let tally = Arc::clone(&tally);
+        builder = builder.on_reassembled(move |r| {
+            if let Ok(mut t) = tally.lock() {
+                t.count(r);
+            }
         });
     }
     let started = Instant::now();
@@ -310,6 +361,11 @@ fn extract(cli: Cli) -> Result<Outcome, Error> {
             extractor.frame_count(),
             started.elapsed().as_secs_f64()
         );
+        if reassembly.any() {
+            if let Ok(t) = tally.lock() {
+                eprintln!("pcapkit: {t}");
+            }
+        }
     } else if let Some(path) = extractor.output_path() {
         eprintln!(
             "pcapkit: {} frames written to {}",

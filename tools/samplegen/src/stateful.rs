@@ -116,9 +116,13 @@ fn http_exchange(rng: &mut Rng, c: [u8; 4], s: [u8; 4], port: u16, body: usize) 
     )
     .into_bytes();
     response.extend((0..body).map(|i| (i % 251) as u8));
-    let mut segments: Vec<Vec<u8>> = Vec::new();
-    for chunk in response.chunks(MSS) {
-        segments.push(seg(false, sseq, cseq, PSH_ACK, chunk));
+    // Each segment with its index in sending order, so that the client acknowledges only
+    // what it has received in order (as a real receiver does).
+    let mut segments: Vec<(usize, Vec<u8>)> = Vec::new();
+    let mut starts = Vec::new();
+    for (i, chunk) in response.chunks(MSS).enumerate() {
+        starts.push(sseq);
+        segments.push((i, seg(false, sseq, cseq, PSH_ACK, chunk)));
         sseq = sseq.wrapping_add(chunk.len() as u32);
     }
     if segments.len() > 2 && rng.percent(20) {
@@ -130,10 +134,14 @@ fn http_exchange(rng: &mut Rng, c: [u8; 4], s: [u8; 4], port: u16, body: usize) 
         let again = segments[i].clone();
         segments.insert(i + 1, again);
     }
-    for s in segments {
+    let mut received = vec![false; starts.len()];
+    for (i, s) in segments {
         out.push(s);
+        received[i] = true;
         if rng.percent(50) {
-            out.push(seg(true, cseq, sseq, ACK, b""));
+            let next = received.iter().position(|r| !r);
+            let ack = next.map_or(sseq, |n| starts[n]);
+            out.push(seg(true, cseq, ack, ACK, b""));
         }
     }
     out.push(seg(true, cseq, sseq, FIN_ACK, b""));
