@@ -2,6 +2,8 @@
 //! through the stateless chain and a `Session` as the extractor does, and checked against
 //! what the test itself sent.
 
+mod common;
+
 use pcapkit::chain::{self, Frame, LayerKind, ReassemblyKind, Thresholds, Timestamp};
 use pcapkit::protocols::{Header, ProtocolId};
 use pcapkit::reassembly::{ReassemblyOptions, OPEN_END};
@@ -580,4 +582,60 @@ fn an_idle_connection_keeps_its_stream_number() {
     );
     assert_eq!(f.tcp_stream, Some(0));
     assert_eq!(http_fields(f).len(), 1);
+}
+
+#[test]
+fn the_command_line_shows_what_reassembly_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = udp(1000, 2000, &[5; 40]);
+    let lost = udp(1000, 2000, &[6; 40]);
+    let records = [
+        ipv4(10, 17, 0, true, &whole[..24]),
+        ipv4(10, 17, 24, false, &whole[24..]),
+        ipv4(11, 17, 0, true, &lost[..24]),
+    ]
+    .map(|p| common::PcapRecord::new(1_700_000_000, 0, p));
+    let path = common::write_file(
+        dir.path(),
+        "frags.pcap",
+        &common::pcap_file(LINKTYPE_RAW_IPV4, &records),
+    );
+
+    let table = common::Table::parse(&common::ok(&common::run([
+        path.to_str().unwrap(),
+        "--ip",
+        "-e",
+        "frame.protocols",
+        "-e",
+        "udp.dstport",
+    ])));
+    assert_eq!(
+        table.column("frame.protocols"),
+        vec!["IPv4:Raw", "IPv4:UDP:Raw", "IPv4:Raw"]
+    );
+    assert_eq!(table.column("udp.dstport"), vec!["", "2000", ""]);
+
+    let json = common::ok(&common::run([path.to_str().unwrap(), "--ip", "-f", "json"]));
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let done = &doc["Frame 2"]["reassembly"][0];
+    assert_eq!(done["kind"], "ipv4");
+    assert_eq!(done["completed"], true);
+    assert_eq!(done["frames"], serde_json::json!([1, 2]));
+    assert_eq!(done["length"], 48);
+    assert_eq!(doc["Frame 2"]["ipv4"]["udp"]["dstport"], 2000);
+    let left = &doc["Incomplete Reassembly"][0];
+    assert_eq!(left["completed"], false);
+    assert_eq!(left["id"], 11);
+    assert_eq!(left["holes"], serde_json::json!([[24, null]]));
+
+    // Without --ip: as before, the first fragment's UDP header is dissected.
+    let table = common::Table::parse(&common::ok(&common::run([
+        path.to_str().unwrap(),
+        "-e",
+        "frame.protocols",
+    ])));
+    assert_eq!(
+        table.column("frame.protocols"),
+        vec!["IPv4:UDP:Raw", "IPv4:Raw", "IPv4:UDP:Raw"]
+    );
 }
