@@ -394,16 +394,14 @@ impl ExtractorBuilder {
             (bar, id)
         });
         let info = reader.info().clone();
-        // A frame's bytes are copied out of a file's shared blocks only for someone to look at.
+        // A frame's bytes are copied out of a file's shared blocks only for someone to look
+        // at (reassembly reads them where they lie).
         let keep_bytes = !auto || self.store || dumper.is_some() || self.verbose.is_some();
-        // Reassembly reads the bytes of frames the reader dissected ahead (those it
-        // dissects itself it reads where they lie).
-        let stateful = self.reassembly.any() || self.connections.is_some();
         let mut extractor = Extractor {
             reader: Pipeline::start(
                 reader,
                 Options {
-                    keep_bytes: keep_bytes || stateful,
+                    keep_bytes,
                     thresholds: self.thresholds,
                 },
             ),
@@ -703,6 +701,23 @@ impl Extractor {
                     let keep = self.keep_bytes || handout;
                     let bytes = self.reader.bytes(block, at, len);
                     load_dissected(&mut frame, &record, bytes, keep, &self.thresholds);
+                    self.count += 1;
+                    frame.number = self.count;
+                    if let Some(session) = &mut self.session {
+                        session.process(&mut frame, bytes);
+                    }
+                    break frame;
+                }
+                Some(Item::Dissected {
+                    mut frame,
+                    block,
+                    at,
+                    len,
+                }) => {
+                    let bytes = self.reader.bytes(block, at, len);
+                    if handout && frame.data.is_empty() {
+                        frame.data.extend_from_slice(bytes);
+                    }
                     self.count += 1;
                     frame.number = self.count;
                     if let Some(session) = &mut self.session {

@@ -36,6 +36,15 @@ pub enum Item {
         at: usize,
         len: usize,
     },
+    /// A packet lying in a block of the input that the reader dissected itself: the frame
+    /// (its bytes copied only when someone is to look at them) and where its bytes lie,
+    /// for the stateful stages to read them there.
+    Dissected {
+        frame: Frame,
+        block: usize,
+        at: usize,
+        len: usize,
+    },
     /// Anything else the reader reports (sections, interfaces, warnings).
     Event(Event),
 }
@@ -229,12 +238,14 @@ fn complete(item: &mut Item, blocks: &[Block], spare: &mut Vec<Frame>, options: 
                 options.keep_bytes,
                 &options.thresholds,
             );
-            *item = Item::Frame {
+            *item = Item::Dissected {
                 frame,
-                dissected: true,
+                block: *block,
+                at: *at,
+                len: *len,
             };
         }
-        Item::Event(_) => {}
+        Item::Dissected { .. } | Item::Event(_) => {}
     }
 }
 
