@@ -333,10 +333,13 @@ impl Streams {
     pub fn add(&mut self, s: Segment<'_>) -> Outcome {
         let (key, _) = FlowKey::new(s.src, s.dst);
         let mut out = Outcome::default();
-        let restart = self.connections.get(&key).is_some_and(|c| {
-            let d = usize::from(s.src != c.a);
-            s.syn && !s.ack && c.closed() && c.dirs[d].origin != Some(s.seq.wrapping_add(1))
-        });
+        // Only a SYN can start a new connection on a known pair (one look-up otherwise).
+        let restart = s.syn
+            && !s.ack
+            && self.connections.get(&key).is_some_and(|c| {
+                let d = usize::from(s.src != c.a);
+                c.closed() && c.dirs[d].origin != Some(s.seq.wrapping_add(1))
+            });
         if restart {
             self.forget(key, &mut out.pdus);
         }
@@ -457,13 +460,10 @@ impl Streams {
         if closing {
             deliver(conn, 1 - d, true, &mut out.pdus, &mut held);
         }
-        self.held = held;
-        let conn = &mut self.connections.get_mut(&key).expect("present");
         if conn.dirs[d].held() > options.stream_budget / 2 {
-            let mut held = self.held;
             skip_gap(conn, d, &mut out.pdus, &mut held);
-            self.held = held;
         }
+        self.held = held;
         self.compact_lru();
         out
     }
