@@ -4,6 +4,7 @@
 
 mod fields;
 mod json;
+pub mod walk;
 
 use std::fmt;
 use std::io;
@@ -14,7 +15,8 @@ use crate::reader::{CaptureInfo, Interface, Section};
 
 pub use fields::{unknown_field, Fields, FRAME_FIELDS};
 pub(crate) use json::string as json_string;
-pub use json::{Json, Ndjson};
+pub use json::{Json, JsonText, Ndjson};
+pub use walk::{Document, DocumentWriter, Leaf, TreeWriter};
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
