@@ -24,6 +24,8 @@ Examples:
   pcapkit capture.pcap                          JSON of every frame on standard output
   pcapkit capture.pcapng -o out.json            the same, into out.json (written whole or not at all)
   pcapkit capture.pcap -f ndjson | jq .protocols
+  pcapkit capture.pcap -f tree | less          PyPCAPKit's text tree, a block per frame
+  pcapkit capture.pcap -o out.plist             an XML property list (plistlib.load reads it)
   pcapkit capture.pcap -e frame.number -e ipv4.src -e tcp.dstport
   pcapkit capture.pcap --layer transport -f ndjson   stop after TCP/UDP; the payload stays Raw
   pcapkit capture.pcap --nofile -v              dissect only, one line a frame on standard error
@@ -75,7 +77,8 @@ struct Cli {
     #[arg(short, long, value_name = "OUT")]
     output: Option<PathBuf>,
 
-    /// Output format [default: from the output's extension, `fields` with -e, else json].
+    /// Output format: json, ndjson, fields, plist or tree [default: from the output's
+    /// extension (.json, .ndjson/.jsonl, .tsv, .plist, .txt/.tree), `fields` with -e, else json].
     #[arg(short, long, value_parser = parse_format)]
     format: Option<Format>,
 
@@ -95,7 +98,8 @@ struct Cli {
     #[arg(long)]
     nofile: bool,
 
-    /// Append the format's extension to the output name when it lacks it.
+    /// Append the format's extension (.json, .ndjson, .tsv, .plist, .txt) to the output
+    /// name when it lacks it.
     #[arg(long)]
     extension: bool,
 

@@ -30,7 +30,7 @@ use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::chain::{self, Frame, Reassembled, ReassemblyKind, Thresholds};
-use crate::dump::{Dumper, Fields, Format, Json, Ndjson};
+use crate::dump::{Dumper, Fields, Format, Json, Ndjson, Plist, Tree};
 use crate::layer::Level;
 use crate::protocols::ProtocolId;
 use crate::reader::{CaptureInfo, CaptureReader, Event, Interface, ReadError, Section};
@@ -470,6 +470,8 @@ fn make_dumper(
     Ok(match format {
         Format::Json => Box::new(Json::new(writer)),
         Format::Ndjson => Box::new(Ndjson::new(writer)),
+        Format::Plist => Box::new(Plist::new(writer)),
+        Format::Tree => Box::new(Tree::new(writer)),
         Format::Fields => {
             let columns = if fields.is_empty() {
                 [
