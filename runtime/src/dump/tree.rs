@@ -85,11 +85,14 @@ impl TreeText {
         for (i, chunk) in bytes.chunks(HEX_PER_LINE).enumerate() {
             let mark = if i == 0 { first } else { Mark::More };
             self.push_line(depth, mark, |o| {
+                // A byte at a time through a table: `write!` per byte is slow on big captures.
+                const HEX: &[u8; 16] = b"0123456789abcdef";
                 for (j, b) in chunk.iter().enumerate() {
                     if j > 0 {
                         o.push(' ');
                     }
-                    let _ = write!(o, "{b:02x}");
+                    o.push(HEX[usize::from(b >> 4)] as char);
+                    o.push(HEX[usize::from(b & 0xf)] as char);
                 }
             });
         }
@@ -99,19 +102,21 @@ impl TreeText {
     /// dictionary or list has more members after it.
     fn render(&mut self) {
         // Backwards: `more[k]`: a member at depth k comes later, before its parent ends.
-        let mut more = vec![false; self.lines.iter().map(|l| l.depth + 1).max().unwrap_or(1)];
-        let mut bars: Vec<Vec<bool>> = Vec::with_capacity(self.lines.len());
+        // A line's bars as a bit mask (bit k: level k); levels past 127 always show one.
+        let mut more = 0u128;
+        let mut bars: Vec<u128> = Vec::with_capacity(self.lines.len());
         for line in self.lines.iter().rev() {
-            bars.push(more[1..line.depth.max(1)].to_vec());
-            if line.mark != Mark::More {
-                more[line.depth] = true;
-                more[line.depth + 1..].iter_mut().for_each(|m| *m = false);
+            bars.push(more);
+            if line.mark != Mark::More && line.depth < 128 {
+                more |= 1 << line.depth;
+                more &= (1u128 << line.depth << 1).wrapping_sub(1);
             }
         }
-        for (line, bars) in self.lines.iter().zip(bars.iter().rev()) {
+        for (line, &bars) in self.lines.iter().zip(bars.iter().rev()) {
             if line.depth > 0 {
                 self.out.push_str("  ");
-                for &bar in bars {
+                for k in 1..line.depth {
+                    let bar = k >= 128 || bars >> k & 1 == 1;
                     self.out.push_str(if bar { "|     " } else { "      " });
                 }
                 self.out.push_str(match line.mark {
