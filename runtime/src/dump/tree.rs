@@ -237,3 +237,56 @@ impl DocumentWriter for TreeText {
         &mut self.out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_bars_and_bytes_read_as_written_by_hand() {
+        let mut t = TreeText::default();
+        t.open_dict(Some("Frame 7"));
+        t.open_list(Some("frames"));
+        t.leaf(None, Leaf::Value(Value::Uint(1)));
+        t.leaf(None, Leaf::Null);
+        t.close_list();
+        t.open_list(Some("options"));
+        t.open_dict(None);
+        t.leaf(Some("kind"), Leaf::Value(Value::Enum(2, Some("MSS"))));
+        t.leaf(
+            Some("data"),
+            Leaf::Value(Value::Bytes(&[], BytesDisplay::Hex)),
+        );
+        t.close_dict();
+        t.open_dict(None);
+        t.leaf(Some("kind"), Leaf::Value(Value::Enum(99, None)));
+        t.leaf(Some("text"), Leaf::Value(Value::Text("a\nb")));
+        t.close_dict();
+        t.close_list();
+        let bytes: Vec<u8> = (0..18).collect();
+        t.leaf(
+            Some("packet"),
+            Leaf::Value(Value::Bytes(&bytes, BytesDisplay::Hex)),
+        );
+        t.close_dict();
+        t.entry_done();
+        let want = "\
+Frame 7
+  |-- frames
+  |     |--> 1
+  |     |--> None
+  |-- options
+  |     |-- [0]
+  |     |     |-- kind -> MSS [2]
+  |     |     |-- data -> NIL
+  |     |-- [1]
+  |           |-- kind -> [99]
+  |           |-- text -> a\\nb
+  |-- packet
+        |--> 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f
+             10 11
+
+";
+        assert_eq!(t.out, want);
+    }
+}
