@@ -211,3 +211,95 @@ fn extension_appends_the_formats_extension() {
         .unwrap()
         .starts_with("Global Header\n"));
 }
+
+#[test]
+fn files_writes_a_directory_of_documents() {
+    let (_, whole) = {
+        let text = ok(&run([demo_path()]));
+        let v: Json = serde_json::from_str(&text).unwrap();
+        (text, v)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("frames");
+    ok(&run([
+        demo_path().to_str().unwrap(),
+        "--files",
+        "-o",
+        out.to_str().unwrap(),
+    ]));
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), DEMO_FRAMES + 1);
+    assert_eq!(names[0], "frame-000001.json");
+    assert_eq!(names[DEMO_FRAMES], "headers.json");
+    let read = |name: &str| -> Json {
+        serde_json::from_str(&std::fs::read_to_string(out.join(name)).unwrap()).unwrap()
+    };
+    assert_eq!(
+        read("headers.json")["Global Header"],
+        whole["Global Header"]
+    );
+    for n in [1, DEMO_FRAMES] {
+        let key = format!("Frame {n}");
+        assert_eq!(read(&format!("frame-{n:06}.json"))[&key], whole[&key]);
+    }
+    // Not over a directory that holds files; not as lines or rows; not to standard output.
+    let again = run([
+        demo_path().to_str().unwrap(),
+        "--files",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
+    let other = dir.path().join("other");
+    let ndjson = run([
+        demo_path().to_str().unwrap(),
+        "--files",
+        "-f",
+        "ndjson",
+        "-o",
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(ndjson.status.code(), Some(2));
+    assert!(!other.exists());
+    assert_eq!(
+        run([demo_path().to_str().unwrap(), "--files"])
+            .status
+            .code(),
+        Some(2)
+    );
+    // Nothing temporary is left beside it.
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with(".pcapkit-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn files_in_tree_and_plist() {
+    let dir = tempfile::tempdir().unwrap();
+    for (format, ext) in [("tree", "txt"), ("plist", "plist")] {
+        let out = dir.path().join(format);
+        std::fs::create_dir(&out).unwrap(); // an empty directory is replaced
+        ok(&run([
+            demo_path().to_str().unwrap(),
+            "--files",
+            "-f",
+            format,
+            "-o",
+            out.to_str().unwrap(),
+        ]));
+        let first = std::fs::read(out.join(format!("frame-000001.{ext}"))).unwrap();
+        if format == "plist" {
+            plist::Value::from_reader_xml(&first[..]).expect("a valid plist");
+        } else {
+            assert!(String::from_utf8(first).unwrap().starts_with("Frame 1\n"));
+        }
+        assert!(out.join(format!("headers.{ext}")).exists());
+    }
+}

@@ -26,6 +26,7 @@ Examples:
   pcapkit capture.pcap -f ndjson | jq .protocols
   pcapkit capture.pcap -f tree | less          PyPCAPKit's text tree, a block per frame
   pcapkit capture.pcap -o out.plist             an XML property list (plistlib.load reads it)
+  pcapkit capture.pcap --files -o frames/       frames/headers.json, frames/frame-000001.json, ...
   pcapkit capture.pcap -e frame.number -e ipv4.src -e tcp.dstport
   pcapkit capture.pcap --layer transport -f ndjson   stop after TCP/UDP; the payload stays Raw
   pcapkit capture.pcap --nofile -v              dissect only, one line a frame on standard error
@@ -102,6 +103,11 @@ struct Cli {
     /// name when it lacks it.
     #[arg(long)]
     extension: bool,
+
+    /// Write a directory OUT (new or empty): headers.EXT and frame-000001.EXT, ... one
+    /// document per frame (json, plist or tree).
+    #[arg(long)]
+    files: bool,
 
     /// Print every frame's number and protocol chain on standard error.
     #[arg(short, long)]
@@ -289,6 +295,7 @@ fn extract(cli: Cli) -> Result<Outcome, Error> {
         .fields(cli.fields)
         .nofile(cli.nofile)
         .extension(cli.extension)
+        .files(cli.files)
         .store(false)
         .reassembly(cli.reassembly.options())
         .progress(true);

@@ -3,6 +3,7 @@
 //! file and renames it at the end, so no half-written file is ever left behind.
 
 mod fields;
+mod files;
 mod json;
 mod plist;
 mod tree;
@@ -16,6 +17,7 @@ use crate::chain::{Frame, Reassembled};
 use crate::reader::{CaptureInfo, Interface, Section};
 
 pub use fields::{unknown_field, Fields, FRAME_FIELDS};
+pub use files::Files;
 pub(crate) use json::string as json_string;
 pub use json::{Json, JsonText, Ndjson};
 pub use plist::{Plist, PlistText};

@@ -335,6 +335,12 @@ impl<W: Write, D: DocumentWriter + Default> Document<W, D> {
 }
 
 impl<W: Write, D: DocumentWriter> Document<W, D> {
+    /// Sets whether frame times are in nanoseconds, for a document without the capture's
+    /// header (a frame's own file).
+    pub fn set_nanosecond(&mut self, nanosecond: bool) {
+        self.nanosecond = nanosecond;
+    }
+
     /// Ends a top-level entry and hands its text to the output.
     fn entry_done(&mut self) -> io::Result<()> {
         self.doc.entry_done();
