@@ -518,7 +518,7 @@ fn thousands_of_nested_headers_do_not_overflow_the_stack() {
         .collect();
     let dir = tempfile::tempdir().unwrap();
     let path = write_file(dir.path(), "deep.pcap", &pcap_file(1, &records));
-    for format in ["json", "ndjson", "fields"] {
+    for format in ["json", "ndjson", "fields", "plist", "tree"] {
         let out = run([path.as_os_str(), "-f".as_ref(), format.as_ref()]);
         assert_no_crash(&out, format);
         assert!(out.status.success(), "{format}: {}", stderr(&out));
@@ -1056,6 +1056,10 @@ fn extreme_timestamps_never_crash() {
     let ng = write_file(dir.path(), "times.pcapng", &f);
     let classic = write_file(dir.path(), "times.pcap", &pcap);
     for (path, frames) in [(&ng, 24), (&classic, DEMO_FRAMES)] {
+        // Times past year 9999 are no `<date>`: the plist stays loadable.
+        let out = run([path.as_os_str(), "-f".as_ref(), "plist".as_ref()]);
+        assert_no_crash(&out, "plist");
+        plist::Value::from_reader_xml(&out.stdout[..]).expect("a valid plist");
         for format in ["json", "ndjson"] {
             let out = run([path.as_os_str(), "-f".as_ref(), format.as_ref()]);
             assert_no_crash(&out, format);

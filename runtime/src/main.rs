@@ -26,6 +26,9 @@ Examples:
   pcapkit capture.pcap                          JSON of every frame on standard output
   pcapkit capture.pcapng -o out.json            the same, into out.json (written whole or not at all)
   pcapkit capture.pcap -f ndjson | jq .protocols
+  pcapkit capture.pcap -f tree | less          PyPCAPKit's text tree, a block per frame
+  pcapkit capture.pcap -o out.plist             an XML property list (plistlib.load reads it)
+  pcapkit capture.pcap --files -o frames/       frames/headers.json, frames/frame-000001.json, ...
   pcapkit capture.pcap -e frame.number -e ipv4.src -e tcp.dstport
   pcapkit capture.pcap --layer transport -f ndjson   stop after TCP/UDP; the payload stays Raw
   pcapkit capture.pcap --nofile -v              dissect only, one line a frame on standard error
@@ -77,7 +80,8 @@ struct Cli {
     #[arg(short, long, value_name = "OUT")]
     output: Option<PathBuf>,
 
-    /// Output format [default: from the output's extension, `fields` with -e, else json].
+    /// Output format: json, ndjson, fields, plist or tree [default: from the output's
+    /// extension (.json, .ndjson/.jsonl, .tsv, .plist, .txt/.tree), `fields` with -e, else json].
     #[arg(short, long, value_parser = parse_format)]
     format: Option<Format>,
 
@@ -97,9 +101,15 @@ struct Cli {
     #[arg(long)]
     nofile: bool,
 
-    /// Append the format's extension to the output name when it lacks it.
+    /// Append the format's extension (.json, .ndjson, .tsv, .plist, .txt) to the output
+    /// name when it lacks it.
     #[arg(long)]
     extension: bool,
+
+    /// Write a directory OUT (new or empty): headers.EXT and frame-000001.EXT, ... one
+    /// document per frame (json, plist or tree).
+    #[arg(long)]
+    files: bool,
 
     /// Print every frame's number and protocol chain on standard error.
     #[arg(short, long)]
@@ -327,6 +337,7 @@ fn extract(cli: Cli) -> Result<Outcome, Error> {
         .fields(cli.fields)
         .nofile(cli.nofile)
         .extension(cli.extension)
+        .files(cli.files)
         .store(false)
         .reassembly(reassembly)
         .progress(true);

@@ -4,22 +4,29 @@
 
 use std::io::{self, Write};
 
+use super::walk::{self, Document, DocumentWriter, Leaf, TreeWriter};
 use super::Dumper;
-use crate::chain::{Frame, Layer, LayerKind, Reassembled, ReassemblyKind};
-use crate::protocols::ProtocolId;
-use crate::reader::{CaptureInfo, Interface, Section};
-use crate::value::{write_bytes, write_hex, BytesDisplay, FieldInfo, Value, Visitor};
+use crate::chain::Frame;
+use crate::reader::CaptureInfo;
+use crate::value::{write_bytes, BytesDisplay, Value};
 
-/// Builds JSON text in a `String`, keeping track of commas.
-#[derive(Default)]
+/// Builds JSON text in a `String`, keeping track of commas; pretty (indented) by default.
 pub struct JsonText {
+    /// The text built so far.
     pub out: String,
     /// Per open container: whether it has an element yet.
     stack: Vec<bool>,
     pretty: bool,
 }
 
+impl Default for JsonText {
+    fn default() -> JsonText {
+        JsonText::new(true)
+    }
+}
+
 impl JsonText {
+    /// An empty text, indented when `pretty`.
     pub fn new(pretty: bool) -> JsonText {
         JsonText {
             out: String::new(),
@@ -48,6 +55,15 @@ impl JsonText {
         }
     }
 
+    /// A key, or a list element's comma when `None`.
+    fn start(&mut self, key: Option<&str>) {
+        match key {
+            Some(k) => self.key(k),
+            None => self.element(),
+        }
+    }
+
+    /// Starts a member of the current object: its key.
     pub fn key(&mut self, key: &str) {
         self.element();
         string(&mut self.out, key);
@@ -66,6 +82,7 @@ impl JsonText {
         self.stack.push(false);
     }
 
+    /// Closes the container opened last.
     pub fn close(&mut self, bracket: char) {
         let had = self.stack.pop().unwrap_or(false);
         if had {
@@ -74,16 +91,13 @@ impl JsonText {
         self.out.push(bracket);
     }
 
+    /// Opens an object under `key`.
     pub fn open_object(&mut self, key: &str) {
         self.key(key);
         self.open('{', false);
     }
 
-    pub fn str_field(&mut self, key: &str, value: &str) {
-        self.key(key);
-        string(&mut self.out, value);
-    }
-
+    /// A number member.
     pub fn uint_field(&mut self, key: &str, value: u64) {
         self.key(key);
         self.out.push_str(itoa::Buffer::new().format(value));
@@ -158,307 +172,54 @@ pub fn string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// A visitor writing a header's values as members of the open object.
-struct Members<'a> {
-    json: &'a mut JsonText,
-    /// Per open list: whether its entries are objects (items) rather than values.
-    lists: Vec<bool>,
-}
+impl TreeWriter for JsonText {
+    fn open_dict(&mut self, key: Option<&str>) {
+        self.start(key);
+        self.out.push('{');
+        self.stack.push(false);
+    }
 
-impl Visitor for Members<'_> {
-    fn field(&mut self, info: &'static FieldInfo, value: Value<'_>) {
-        let in_bare_list = self.lists.last() == Some(&false);
-        if !in_bare_list {
-            self.json.key(info.name);
+    fn open_list(&mut self, key: Option<&str>) {
+        self.start(key);
+        self.out.push('[');
+        self.stack.push(false);
+    }
+
+    fn leaf(&mut self, key: Option<&str>, leaf: Leaf<'_>) {
+        self.start(key);
+        match leaf {
+            Leaf::Value(v) => self.value(&v, false),
+            Leaf::Null => self.out.push_str("null"),
+            Leaf::Time(t) => string(&mut self.out, &t.iso8601()),
         }
-        self.json.value(&value, in_bare_list);
     }
 
-    fn begin_list(&mut self, info: &'static FieldInfo) {
-        self.json.key(info.name);
-        self.json.open('[', false);
-        self.lists.push(false);
+    fn close_dict(&mut self) {
+        self.close('}');
     }
 
-    fn end_list(&mut self) {
-        self.lists.pop();
-        self.json.close(']');
-    }
-
-    fn begin_item(&mut self) {
-        if let Some(l) = self.lists.last_mut() {
-            *l = true;
-        }
-        self.json.open('{', true);
-        self.lists.push(true);
-    }
-
-    fn end_item(&mut self) {
-        self.lists.pop();
-        self.json.close('}');
+    fn close_list(&mut self) {
+        self.close(']');
     }
 }
 
-/// Writes the members of an object for a header (through its generated visitor).
-pub fn header_members(json: &mut JsonText, visit: impl FnOnce(&mut dyn Visitor)) {
-    let mut members = Members {
-        json,
-        lists: Vec::new(),
-    };
-    visit(&mut members);
-}
+impl DocumentWriter for JsonText {
+    fn begin(&mut self) {
+        self.open_dict(None);
+    }
 
-fn layer_key(layer: &Layer) -> &'static str {
-    match &layer.kind {
-        LayerKind::Header(h) => h.protocol().id(),
-        LayerKind::Raw => "raw",
-        LayerKind::Malformed { .. } => "malformed",
+    fn end(&mut self) {
+        self.close('}');
+        self.out.push('\n');
     }
-}
 
-/// Writes a frame as the members of an open object.
-pub fn frame_members(json: &mut JsonText, frame: &Frame, nanosecond: bool) {
-    json.open_object("frame_info");
-    json.key("ts_sec");
-    json.value(&Value::Int(frame.timestamp.secs), false);
-    if nanosecond {
-        json.uint_field("ts_nsec", u64::from(frame.timestamp.nanos));
-    } else {
-        json.uint_field("ts_usec", u64::from(frame.timestamp.nanos / 1000));
+    fn text(&mut self) -> &mut String {
+        &mut self.out
     }
-    json.uint_field("incl_len", u64::from(frame.cap_len));
-    json.uint_field("orig_len", u64::from(frame.len));
-    json.close('}');
-    json.uint_field("number", frame.number);
-    json.str_field("time", &frame.timestamp.iso8601());
-    json.str_field("time_epoch", &frame.timestamp.epoch());
-    json.uint_field("len", u64::from(frame.len));
-    json.uint_field("cap_len", u64::from(frame.cap_len));
-    if let Some(i) = frame.interface {
-        json.uint_field("interface", u64::from(i));
-    }
-    json.key("linktype");
-    json.value(
-        &Value::enumerated(u64::from(frame.linktype), crate::registry::linktype),
-        false,
-    );
-    let mut depth = 0;
-    let mut stream = frame.tcp_stream;
-    for (layer, data) in frame.all_layers() {
-        json.open_object(layer_key(layer));
-        depth += 1;
-        match &layer.kind {
-            LayerKind::Header(h) => {
-                if layer.name != h.protocol().name() {
-                    json.str_field("name", layer.name);
-                }
-                header_members(json, |v| layer.visit(v));
-                if layer.missing > 0 {
-                    json.uint_field("missing", layer.missing);
-                }
-                if let Some(reason) = &layer.truncated {
-                    json.str_field("truncated", reason);
-                }
-                if h.protocol() == ProtocolId::Tcp {
-                    if let Some(s) = stream.take() {
-                        json.uint_field("stream", s);
-                    }
-                }
-            }
-            LayerKind::Raw => {
-                json.uint_field("length", layer.header_len as u64);
-                hex_field(json, "packet", &data[layer.header_range()]);
-            }
-            LayerKind::Malformed { protocol, reason } => {
-                json.str_field("protocol", protocol.id());
-                json.uint_field("offset", layer.offset as u64);
-                json.str_field("reason", reason);
-                hex_field(json, "packet", &data[layer.header_range()]);
-            }
-        }
-    }
-    for _ in 0..depth {
-        json.close('}');
-    }
-    if !frame.reassembled.is_empty() {
-        json.key("reassembly");
-        json.open('[', false);
-        for r in &frame.reassembled {
-            json.open('{', true);
-            reassembled_members(json, r);
-            json.close('}');
-        }
-        json.close(']');
-    }
-    if !frame.notes.is_empty() {
-        json.key("notes");
-        json.open('[', false);
-        for note in &frame.notes {
-            json.value(&Value::Text(note), true);
-        }
-        json.close(']');
-    }
-    json.key("protocols");
-    let mut chain = String::new();
-    frame.write_protocols(&mut chain);
-    string(&mut json.out, &chain);
-    hex_field(json, "packet", &frame.data);
-}
-
-/// What reassembly did, as members of an open object: which datagram or stream, which
-/// frames, whether complete, what is missing; the dissected layers are in the frame's
-/// layer nesting, not here.
-pub fn reassembled_members(json: &mut JsonText, r: &Reassembled) {
-    json.str_field("kind", r.kind.name());
-    json.uint_field("id", r.id);
-    if r.kind == ReassemblyKind::Tcp {
-        json.str_field("src", &r.src.to_string());
-        json.str_field("dst", &r.dst.to_string());
-    } else {
-        json.str_field("src", &r.src.addr.to_string());
-        json.str_field("dst", &r.dst.addr.to_string());
-    }
-    if let Some(p) = r.protocol {
-        json.str_field("protocol", p.id());
-    }
-    json.uint_field("offset", r.offset);
-    json.uint_field("length", r.data.len() as u64);
-    json.key("completed");
-    json.value(&Value::Bool(r.completed), false);
-    json.key("frames");
-    json.open('[', false);
-    for f in &r.frames {
-        json.value(&Value::Uint(*f), true);
-    }
-    json.close(']');
-    if !r.holes.is_empty() {
-        json.key("holes");
-        json.open('[', false);
-        for h in &r.holes {
-            json.open('[', true);
-            json.value(&Value::Uint(h.start), true);
-            if h.end == crate::reassembly::OPEN_END {
-                json.element();
-                json.out.push_str("null");
-            } else {
-                json.value(&Value::Uint(h.end), true);
-            }
-            json.close(']');
-        }
-        json.close(']');
-    }
-    if !r.anomalies.is_empty() {
-        json.key("anomalies");
-        json.open('[', false);
-        for a in &r.anomalies {
-            json.value(&Value::Text(a), true);
-        }
-        json.close(']');
-    }
-}
-
-fn hex_field(json: &mut JsonText, key: &str, bytes: &[u8]) {
-    json.key(key);
-    json.out.push('"');
-    write_hex(&mut json.out, bytes);
-    json.out.push('"');
 }
 
 /// `json`: one document, `{"Global Header": {...}, "Frame 1": {...}, ...}`.
-pub struct Json<W: Write> {
-    out: W,
-    text: JsonText,
-    nanosecond: bool,
-    interfaces: u32,
-}
-
-impl<W: Write> Json<W> {
-    /// Writes to `out`, a frame at a time; wrap a file in a `BufWriter`.
-    pub fn new(out: W) -> Self {
-        let mut text = JsonText::new(true);
-        text.open('{', false);
-        Json {
-            out,
-            text,
-            nanosecond: false,
-            interfaces: 0,
-        }
-    }
-
-    fn flush_text(&mut self) -> io::Result<()> {
-        self.out.write_all(self.text.out.as_bytes())?;
-        self.text.out.clear();
-        Ok(())
-    }
-}
-
-impl<W: Write> Dumper for Json<W> {
-    fn header(&mut self, info: &CaptureInfo) -> io::Result<()> {
-        if let CaptureInfo::Pcap(h) = info {
-            self.nanosecond = h.nanosecond;
-            self.text.open_object("Global Header");
-            header_members(&mut self.text, |v| h.raw.visit(v));
-            self.text.str_field("byte_order", h.byte_order.name());
-            self.text.key("nanosecond");
-            self.text.value(&Value::Bool(h.nanosecond), false);
-            self.text.close('}');
-        } else {
-            self.nanosecond = true;
-        }
-        self.flush_text()
-    }
-
-    fn section(&mut self, s: &Section) -> io::Result<()> {
-        self.text
-            .open_object(&format!("Section Header {}", s.number));
-        self.text.str_field("byte_order", s.byte_order.name());
-        header_members(&mut self.text, |v| s.header.visit(v));
-        self.text.close('}');
-        self.flush_text()
-    }
-
-    fn interface(&mut self, i: &Interface) -> io::Result<()> {
-        self.interfaces += 1;
-        self.text
-            .open_object(&format!("Interface Description {}", self.interfaces));
-        self.text.uint_field("section", u64::from(i.section));
-        self.text.uint_field("index", u64::from(i.index));
-        header_members(&mut self.text, |v| i.header.visit(v));
-        self.text.close('}');
-        self.flush_text()
-    }
-
-    fn frame(&mut self, frame: &Frame) -> io::Result<()> {
-        let mut key = String::from("Frame ");
-        key.push_str(itoa::Buffer::new().format(frame.number));
-        self.text.open_object(&key);
-        frame_members(&mut self.text, frame, self.nanosecond);
-        self.text.close('}');
-        self.flush_text()
-    }
-
-    fn reassembled_at_end(&mut self, incomplete: &[Reassembled]) -> io::Result<()> {
-        if incomplete.is_empty() {
-            return Ok(());
-        }
-        self.text.key("Incomplete Reassembly");
-        self.text.open('[', false);
-        for r in incomplete {
-            self.text.open('{', true);
-            reassembled_members(&mut self.text, r);
-            self.text.close('}');
-        }
-        self.text.close(']');
-        self.flush_text()
-    }
-
-    fn finish(&mut self) -> io::Result<()> {
-        self.text.close('}');
-        self.text.out.push('\n');
-        self.flush_text()?;
-        self.out.flush()
-    }
-}
+pub type Json<W> = Document<W, JsonText>;
 
 /// `ndjson`: one compact frame object a line, for streaming and jq.
 pub struct Ndjson<W: Write> {
@@ -489,9 +250,7 @@ impl<W: Write> Dumper for Ndjson<W> {
 
     fn frame(&mut self, frame: &Frame) -> io::Result<()> {
         self.text.out.clear();
-        self.text.open('{', false);
-        frame_members(&mut self.text, frame, self.nanosecond);
-        self.text.close('}');
+        walk::frame(&mut self.text, None, frame, self.nanosecond);
         self.text.out.push('\n');
         self.out.write_all(self.text.out.as_bytes())
     }

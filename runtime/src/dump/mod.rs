@@ -3,7 +3,11 @@
 //! file and renames it at the end, so no half-written file is ever left behind.
 
 mod fields;
+mod files;
 mod json;
+mod plist;
+mod tree;
+pub mod walk;
 
 use std::fmt;
 use std::io;
@@ -13,8 +17,12 @@ use crate::chain::{Frame, Reassembled};
 use crate::reader::{CaptureInfo, Interface, Section};
 
 pub use fields::{unknown_field, Fields, FRAME_FIELDS};
+pub use files::Files;
 pub(crate) use json::string as json_string;
-pub use json::{Json, Ndjson};
+pub use json::{Json, JsonText, Ndjson};
+pub use plist::{Plist, PlistText};
+pub use tree::{Tree, TreeText};
+pub use walk::{Document, DocumentWriter, Leaf, TreeWriter};
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -25,11 +33,21 @@ pub enum Format {
     Ndjson,
     /// Tab-separated columns chosen with `-e`, like `tshark -T fields`.
     Fields,
+    /// An XML property list (Apple's plist 1.0) in PyPCAPKit's layout.
+    Plist,
+    /// PyPCAPKit's indented text tree, a block per frame.
+    Tree,
 }
 
 impl Format {
     /// Every format, for parsing by name.
-    pub const ALL: [Format; 3] = [Format::Json, Format::Ndjson, Format::Fields];
+    pub const ALL: [Format; 5] = [
+        Format::Json,
+        Format::Ndjson,
+        Format::Fields,
+        Format::Plist,
+        Format::Tree,
+    ];
 
     /// The name [`FromStr`] accepts (in any case) and [`Display`](fmt::Display) prints.
     pub fn name(self) -> &'static str {
@@ -37,6 +55,8 @@ impl Format {
             Format::Json => "json",
             Format::Ndjson => "ndjson",
             Format::Fields => "fields",
+            Format::Plist => "plist",
+            Format::Tree => "tree",
         }
     }
 
@@ -46,10 +66,14 @@ impl Format {
             Format::Json => "json",
             Format::Ndjson => "ndjson",
             Format::Fields => "tsv",
+            Format::Plist => "plist",
+            // PyPCAPKit's extension for its tree.
+            Format::Tree => "txt",
         }
     }
 
-    /// The format a file name's extension suggests (any case; `jsonl` is NDJSON);
+    /// The format a file name's extension suggests (any case; `jsonl` is NDJSON, `txt`
+    /// and `tree` the text tree);
     /// `None` for an extension no format uses.
     ///
     /// ```
@@ -57,6 +81,8 @@ impl Format {
     ///
     /// assert_eq!(Format::from_extension("JSONL"), Some(Format::Ndjson));
     /// assert_eq!(Format::from_extension("tsv"), Some(Format::Fields));
+    /// assert_eq!(Format::from_extension("plist"), Some(Format::Plist));
+    /// assert_eq!(Format::from_extension("txt"), Some(Format::Tree));
     /// assert_eq!(Format::from_extension("pcap"), None);
     /// ```
     pub fn from_extension(ext: &str) -> Option<Format> {
@@ -64,6 +90,8 @@ impl Format {
             "json" => Some(Format::Json),
             "ndjson" | "jsonl" => Some(Format::Ndjson),
             "tsv" => Some(Format::Fields),
+            "plist" => Some(Format::Plist),
+            "txt" | "tree" => Some(Format::Tree),
             _ => None,
         }
     }
@@ -82,7 +110,9 @@ impl FromStr for Format {
         Format::ALL
             .into_iter()
             .find(|f| f.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown format `{s}` (known: json, ndjson, fields)"))
+            .ok_or_else(|| {
+                format!("unknown format `{s}` (known: json, ndjson, fields, plist, tree)")
+            })
     }
 }
 
@@ -107,4 +137,33 @@ pub trait Dumper {
     }
     /// Completes the output (closing brackets) and flushes it.
     fn finish(&mut self) -> io::Result<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_in_any_case_and_round_trip() {
+        for f in Format::ALL {
+            assert_eq!(f.name().parse::<Format>(), Ok(f));
+            assert_eq!(f.name().to_uppercase().parse::<Format>(), Ok(f));
+        }
+        assert_eq!("PLIST".parse::<Format>(), Ok(Format::Plist));
+        assert_eq!("tree".parse::<Format>(), Ok(Format::Tree));
+        assert!("xml".parse::<Format>().unwrap_err().contains("plist, tree"));
+    }
+
+    #[test]
+    fn extensions_choose_formats() {
+        for f in Format::ALL {
+            assert_eq!(Format::from_extension(f.extension()), Some(f));
+        }
+        assert_eq!(Format::extension(Format::Plist), "plist");
+        assert_eq!(Format::extension(Format::Tree), "txt");
+        assert_eq!(Format::from_extension("Plist"), Some(Format::Plist));
+        assert_eq!(Format::from_extension("TXT"), Some(Format::Tree));
+        assert_eq!(Format::from_extension("tree"), Some(Format::Tree));
+        assert_eq!(Format::from_extension("xml"), None);
+    }
 }

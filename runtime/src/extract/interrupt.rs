@@ -62,7 +62,10 @@ pub fn abandon_and_exit(code: i32) -> ! {
     // Held until the process ends: no output can be committed after the cleanup.
     let pending = lock();
     for (_, path) in &pending.temps {
-        let _ = std::fs::remove_file(path);
+        // A temporary directory (`--files`) when it is no file.
+        if std::fs::remove_file(path).is_err() {
+            let _ = std::fs::remove_dir_all(path);
+        }
     }
     for (_, bar) in &pending.bars {
         bar.finish_and_clear();

@@ -30,7 +30,9 @@ use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::chain::{self, Frame, Reassembled, ReassemblyKind, Thresholds};
-use crate::dump::{Dumper, Fields, Format, Json, Ndjson};
+use crate::dump::{
+    Dumper, Fields, Files, Format, Json, JsonText, Ndjson, Plist, PlistText, Tree, TreeText,
+};
 use crate::layer::Level;
 use crate::protocols::ProtocolId;
 use crate::reader::{CaptureInfo, CaptureReader, Event, Interface, ReadError, Section};
@@ -132,6 +134,7 @@ pub struct ExtractorBuilder {
     store: bool,
     nofile: bool,
     extension: bool,
+    files: bool,
     thresholds: Thresholds,
     fields: Vec<String>,
     verbose: Option<Callback>,
@@ -154,6 +157,7 @@ impl Default for ExtractorBuilder {
             store: true,
             nofile: false,
             extension: true,
+            files: false,
             thresholds: Thresholds::default(),
             fields: Vec::new(),
             verbose: None,
@@ -219,6 +223,14 @@ impl ExtractorBuilder {
     /// Append the format's extension to the output name when it lacks it (on by default).
     pub fn extension(mut self, extension: bool) -> Self {
         self.extension = extension;
+        self
+    }
+
+    /// Write a directory instead of one file (PyPCAPKit's `files`): `headers.EXT` and a
+    /// `frame-000001.EXT` per frame, each a whole document (json, plist or tree only).
+    /// The directory must be new or empty; it appears complete or not at all.
+    pub fn files(mut self, files: bool) -> Self {
+        self.files = files;
         self
     }
 
@@ -369,6 +381,25 @@ impl ExtractorBuilder {
                 .unwrap_or(Format::Json)
         });
         let (output, dumper) = match (&self.output, self.nofile) {
+            (Some(path), false) if self.files => {
+                if path == Path::new("-") {
+                    return Err(Error::Usage(
+                        "--files writes a directory: give it with -o DIR".into(),
+                    ));
+                }
+                if !matches!(format, Format::Json | Format::Plist | Format::Tree) {
+                    return Err(Error::Usage(format!(
+                        "--files writes json, plist or tree, not {format}"
+                    )));
+                }
+                let output = Output::create_dir(path)?;
+                let dir = output.dir().expect("a new directory").to_owned();
+                let dumper = make_files_dumper(format, dir).map_err(|source| Error::Write {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                (Some(output), Some(dumper))
+            }
             (Some(path), false) => {
                 let output = Output::create(
                     path,
@@ -457,6 +488,19 @@ fn session(
     options.any().then_some(session)
 }
 
+/// The dumper of `--files`: documents only (a line or a row per frame needs no files).
+fn make_files_dumper(format: Format, dir: PathBuf) -> io::Result<Box<dyn Dumper + Send>> {
+    let ext = format.extension();
+    Ok(match format {
+        Format::Json => Box::new(Files::<JsonText>::new(dir, ext)?),
+        Format::Plist => Box::new(Files::<PlistText>::new(dir, ext)?),
+        Format::Tree => Box::new(Files::<TreeText>::new(dir, ext)?),
+        Format::Ndjson | Format::Fields => {
+            return Err(io::Error::other(format!("--files cannot write {format}")))
+        }
+    })
+}
+
 fn make_dumper(
     format: Format,
     writer: BufWriter<Box<dyn Write + Send>>,
@@ -465,6 +509,8 @@ fn make_dumper(
     Ok(match format {
         Format::Json => Box::new(Json::new(writer)),
         Format::Ndjson => Box::new(Ndjson::new(writer)),
+        Format::Plist => Box::new(Plist::new(writer)),
+        Format::Tree => Box::new(Tree::new(writer)),
         Format::Fields => {
             let columns = if fields.is_empty() {
                 [

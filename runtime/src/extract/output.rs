@@ -42,6 +42,13 @@ pub enum Output {
         path: PathBuf,
         file: std::fs::File,
     },
+    /// A directory of files (`--files`): filled under a temporary name beside it and
+    /// renamed into place once complete, as a file is.
+    Dir {
+        path: PathBuf,
+        temp: Option<tempfile::TempDir>,
+        pending: u64,
+    },
 }
 
 impl Output {
@@ -114,6 +121,55 @@ impl Output {
         })
     }
 
+    /// A directory for `--files`: it must not exist yet, or be empty (it is replaced
+    /// whole); `-` is refused.
+    pub fn create_dir(path: &Path) -> Result<Output, Error> {
+        let refuse = |why: &str| Error::Write {
+            path: path.display().to_string(),
+            source: io::Error::other(why.to_owned()),
+        };
+        if path == Path::new("-") {
+            return Err(refuse("--files writes a directory, not standard output"));
+        }
+        if let Ok(m) = std::fs::metadata(path) {
+            let empty = m.is_dir()
+                && std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none());
+            if !empty {
+                return Err(refuse("--files needs a new or empty directory"));
+            }
+        }
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        let mut registry = interrupt::lock();
+        let temp = tempfile::Builder::new()
+            .prefix(".pcapkit-")
+            .suffix(".tmp")
+            .permissions(std::fs::Permissions::from_mode(0o777))
+            .tempdir_in(&dir)
+            .map_err(|source| Error::Write {
+                source: missing_directory(path, &dir).unwrap_or_else(|| plain(source)),
+                path: path.display().to_string(),
+            })?;
+        let pending = registry.add_temp(temp.path().to_owned());
+        Ok(Output::Dir {
+            path: path.to_owned(),
+            temp: Some(temp),
+            pending,
+        })
+    }
+
+    /// The temporary directory a `--files` output is filled in.
+    pub fn dir(&self) -> Option<&Path> {
+        match self {
+            Output::Dir {
+                temp: Some(temp), ..
+            } => Some(temp.path()),
+            _ => None,
+        }
+    }
+
     pub fn writer(&self) -> Result<Box<dyn Write + Send>, Error> {
         match self {
             Output::Stdout => Ok(Box::new(io::stdout())),
@@ -138,7 +194,8 @@ impl Output {
                 }),
             Output::File {
                 path, temp: None, ..
-            } => Err(Error::Write {
+            }
+            | Output::Dir { path, .. } => Err(Error::Write {
                 path: path.display().to_string(),
                 source: io::Error::other("the output is already complete"),
             }),
@@ -165,26 +222,53 @@ impl Output {
                 })?;
             }
         }
+        if let Output::Dir {
+            path,
+            temp,
+            pending,
+        } = self
+        {
+            if let Some(temp) = temp.take() {
+                let mut registry = interrupt::lock();
+                registry.forget_temp(*pending);
+                // Kept (not removed on drop), then renamed over the new or empty directory.
+                let from = temp.keep();
+                std::fs::rename(&from, &*path).map_err(|source| {
+                    let _ = std::fs::remove_dir_all(&from);
+                    Error::Write {
+                        path: path.display().to_string(),
+                        source: plain(source),
+                    }
+                })?;
+            }
+        }
         Ok(())
     }
 
     /// Whether the output is in place (for a file, renamed to its name), or needs no
     /// renaming (standard output, a special file).
     pub fn is_complete(&self) -> bool {
-        !matches!(self, Output::File { temp: Some(_), .. })
+        !matches!(
+            self,
+            Output::File { temp: Some(_), .. } | Output::Dir { temp: Some(_), .. }
+        )
     }
 
     pub fn path(&self) -> Option<&Path> {
         match self {
             Output::Stdout => None,
-            Output::File { path, .. } | Output::Special { path, .. } => Some(path),
+            Output::File { path, .. } | Output::Special { path, .. } | Output::Dir { path, .. } => {
+                Some(path)
+            }
         }
     }
 
     pub fn display(&self) -> String {
         match self {
             Output::Stdout => "standard output".into(),
-            Output::File { path, .. } | Output::Special { path, .. } => path.display().to_string(),
+            Output::File { path, .. } | Output::Special { path, .. } | Output::Dir { path, .. } => {
+                path.display().to_string()
+            }
         }
     }
 }
@@ -192,7 +276,7 @@ impl Output {
 impl Drop for Output {
     fn drop(&mut self) {
         // An uncommitted temporary file removes itself (`NamedTempFile`'s drop).
-        if let Output::File { pending, .. } = self {
+        if let Output::File { pending, .. } | Output::Dir { pending, .. } = self {
             interrupt::lock().forget_temp(*pending);
         }
     }

@@ -1,0 +1,391 @@
+//! One walk of a capture's headers and frames, many writers: the walk decides what is
+//! shown and in which order (PyPCAPKit's layout: `Global Header`, `Frame 1`, ... with
+//! layers nested in chain order); a [`TreeWriter`] only decides how a dictionary, a list
+//! and a value look (JSON, plist, an indented text tree).
+
+use std::io::{self, Write};
+
+use super::Dumper;
+use crate::chain::{Frame, Layer, LayerKind, Reassembled, ReassemblyKind, Timestamp};
+use crate::protocols::ProtocolId;
+use crate::reader::{CaptureInfo, Interface, Section};
+use crate::value::{BytesDisplay, FieldInfo, Value, Visitor};
+
+/// One leaf of the tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leaf<'a> {
+    /// A typed value (raw bytes are `Value::Bytes(_, BytesDisplay::Hex)`).
+    Value(Value<'a>),
+    /// Nothing: the open end of a hole that reaches past what was received.
+    Null,
+    /// A frame's capture time (JSON shows it as ISO 8601 text, plist as a `<date>`).
+    Time(Timestamp),
+}
+
+/// Receives the tree events of a walk. `key` is `None` for an element of a list (and for
+/// a root dictionary); every `open_*` is matched by a `close_*` of the same kind.
+pub trait TreeWriter {
+    /// A dictionary starts.
+    fn open_dict(&mut self, key: Option<&str>);
+    /// A list starts.
+    fn open_list(&mut self, key: Option<&str>);
+    /// A value.
+    fn leaf(&mut self, key: Option<&str>, leaf: Leaf<'_>);
+    /// The dictionary opened last ends.
+    fn close_dict(&mut self);
+    /// The list opened last ends.
+    fn close_list(&mut self);
+}
+
+/// A writer of a whole document, whose text is taken after each top-level entry.
+pub trait DocumentWriter: TreeWriter {
+    /// The document's opening (`{`, the plist prologue); called once, first.
+    fn begin(&mut self);
+    /// A top-level entry is complete (a frame): the writer may lay it out now.
+    fn entry_done(&mut self) {}
+    /// The document's closing; called once, last.
+    fn end(&mut self);
+    /// The text written so far and not yet taken; the dumper writes and clears it.
+    fn text(&mut self) -> &mut String;
+}
+
+fn value<T: TreeWriter + ?Sized>(w: &mut T, key: &str, v: Value<'_>) {
+    w.leaf(Some(key), Leaf::Value(v));
+}
+
+fn text<T: TreeWriter + ?Sized>(w: &mut T, key: &str, t: &str) {
+    value(w, key, Value::Text(t));
+}
+
+fn uint<T: TreeWriter + ?Sized>(w: &mut T, key: &str, v: u64) {
+    value(w, key, Value::Uint(v));
+}
+
+fn hex<T: TreeWriter + ?Sized>(w: &mut T, key: &str, b: &[u8]) {
+    value(w, key, Value::Bytes(b, BytesDisplay::Hex));
+}
+
+/// Turns a header's visit into tree events.
+struct Members<'a, T: TreeWriter + ?Sized> {
+    w: &'a mut T,
+    /// Per open list: whether its entries are items (dictionaries) rather than values.
+    lists: Vec<bool>,
+}
+
+impl<T: TreeWriter + ?Sized> Visitor for Members<'_, T> {
+    fn field(&mut self, info: &'static FieldInfo, value: Value<'_>) {
+        let in_bare_list = self.lists.last() == Some(&false);
+        let key = (!in_bare_list).then_some(info.name);
+        self.w.leaf(key, Leaf::Value(value));
+    }
+
+    fn begin_list(&mut self, info: &'static FieldInfo) {
+        self.w.open_list(Some(info.name));
+        self.lists.push(false);
+    }
+
+    fn end_list(&mut self) {
+        self.lists.pop();
+        self.w.close_list();
+    }
+
+    fn begin_item(&mut self) {
+        if let Some(l) = self.lists.last_mut() {
+            *l = true;
+        }
+        self.w.open_dict(None);
+        self.lists.push(true);
+    }
+
+    fn end_item(&mut self) {
+        self.lists.pop();
+        self.w.close_dict();
+    }
+}
+
+/// A header's values, as members of the open dictionary (through its generated visitor).
+pub fn header_members<T: TreeWriter + ?Sized>(w: &mut T, visit: impl FnOnce(&mut dyn Visitor)) {
+    let mut members = Members {
+        w,
+        lists: Vec::new(),
+    };
+    visit(&mut members);
+}
+
+/// The pcap file header as `Global Header` (pcapng has none: its sections and interfaces
+/// come as their own entries). Returns whether frame times are in nanoseconds.
+pub fn global_header<T: TreeWriter + ?Sized>(w: &mut T, info: &CaptureInfo) -> bool {
+    let CaptureInfo::Pcap(h) = info else {
+        return true;
+    };
+    w.open_dict(Some("Global Header"));
+    header_members(w, |v| h.raw.visit(v));
+    text(w, "byte_order", h.byte_order.name());
+    value(w, "nanosecond", Value::Bool(h.nanosecond));
+    w.close_dict();
+    h.nanosecond
+}
+
+/// A pcapng section header block, as `Section Header N`.
+pub fn section<T: TreeWriter + ?Sized>(w: &mut T, s: &Section) {
+    let mut key = String::from("Section Header ");
+    key.push_str(itoa::Buffer::new().format(s.number));
+    w.open_dict(Some(&key));
+    text(w, "byte_order", s.byte_order.name());
+    header_members(w, |v| s.header.visit(v));
+    w.close_dict();
+}
+
+/// A pcapng interface description block, as `Interface Description N` (`number` counts
+/// them across sections, from 1).
+pub fn interface<T: TreeWriter + ?Sized>(w: &mut T, i: &Interface, number: u32) {
+    let mut key = String::from("Interface Description ");
+    key.push_str(itoa::Buffer::new().format(number));
+    w.open_dict(Some(&key));
+    uint(w, "section", u64::from(i.section));
+    uint(w, "index", u64::from(i.index));
+    header_members(w, |v| i.header.visit(v));
+    w.close_dict();
+}
+
+fn layer_key(layer: &Layer) -> &'static str {
+    match &layer.kind {
+        LayerKind::Header(h) => h.protocol().id(),
+        LayerKind::Raw => "raw",
+        LayerKind::Malformed { .. } => "malformed",
+    }
+}
+
+/// A frame as a dictionary under `key` (`None`: a root dictionary, as NDJSON's lines).
+pub fn frame<T: TreeWriter + ?Sized>(
+    w: &mut T,
+    key: Option<&str>,
+    frame: &Frame,
+    nanosecond: bool,
+) {
+    w.open_dict(key);
+    frame_members(w, frame, nanosecond);
+    w.close_dict();
+}
+
+/// A frame's members: record metadata, the layers nested in chain order (reassembled
+/// layers continue the chain), reassembly results and notes, the protocol chain and the
+/// frame's own bytes.
+fn frame_members<T: TreeWriter + ?Sized>(w: &mut T, frame: &Frame, nanosecond: bool) {
+    w.open_dict(Some("frame_info"));
+    value(w, "ts_sec", Value::Int(frame.timestamp.secs));
+    if nanosecond {
+        uint(w, "ts_nsec", u64::from(frame.timestamp.nanos));
+    } else {
+        uint(w, "ts_usec", u64::from(frame.timestamp.nanos / 1000));
+    }
+    uint(w, "incl_len", u64::from(frame.cap_len));
+    uint(w, "orig_len", u64::from(frame.len));
+    w.close_dict();
+    uint(w, "number", frame.number);
+    w.leaf(Some("time"), Leaf::Time(frame.timestamp));
+    text(w, "time_epoch", &frame.timestamp.epoch());
+    uint(w, "len", u64::from(frame.len));
+    uint(w, "cap_len", u64::from(frame.cap_len));
+    if let Some(i) = frame.interface {
+        uint(w, "interface", u64::from(i));
+    }
+    value(
+        w,
+        "linktype",
+        Value::enumerated(u64::from(frame.linktype), crate::registry::linktype),
+    );
+    let mut depth = 0;
+    let mut stream = frame.tcp_stream;
+    for (layer, data) in frame.all_layers() {
+        w.open_dict(Some(layer_key(layer)));
+        depth += 1;
+        match &layer.kind {
+            LayerKind::Header(h) => {
+                if layer.name != h.protocol().name() {
+                    text(w, "name", layer.name);
+                }
+                header_members(w, |v| layer.visit(v));
+                if layer.missing > 0 {
+                    uint(w, "missing", layer.missing);
+                }
+                if let Some(reason) = &layer.truncated {
+                    text(w, "truncated", reason);
+                }
+                if h.protocol() == ProtocolId::Tcp {
+                    if let Some(s) = stream.take() {
+                        uint(w, "stream", s);
+                    }
+                }
+            }
+            LayerKind::Raw => {
+                uint(w, "length", layer.header_len as u64);
+                hex(w, "packet", &data[layer.header_range()]);
+            }
+            LayerKind::Malformed { protocol, reason } => {
+                text(w, "protocol", protocol.id());
+                uint(w, "offset", layer.offset as u64);
+                text(w, "reason", reason);
+                hex(w, "packet", &data[layer.header_range()]);
+            }
+        }
+    }
+    for _ in 0..depth {
+        w.close_dict();
+    }
+    if !frame.reassembled.is_empty() {
+        w.open_list(Some("reassembly"));
+        for r in &frame.reassembled {
+            reassembled(w, r);
+        }
+        w.close_list();
+    }
+    if !frame.notes.is_empty() {
+        w.open_list(Some("notes"));
+        for note in &frame.notes {
+            w.leaf(None, Leaf::Value(Value::Text(note)));
+        }
+        w.close_list();
+    }
+    let mut chain = String::new();
+    frame.write_protocols(&mut chain);
+    text(w, "protocols", &chain);
+    hex(w, "packet", &frame.data);
+}
+
+/// What reassembly did, as a list element: which datagram or stream, which frames,
+/// whether complete, what is missing; the dissected layers are in the frame's layer
+/// nesting, not here.
+fn reassembled<T: TreeWriter + ?Sized>(w: &mut T, r: &Reassembled) {
+    w.open_dict(None);
+    text(w, "kind", r.kind.name());
+    uint(w, "id", r.id);
+    if r.kind == ReassemblyKind::Tcp {
+        text(w, "src", &r.src.to_string());
+        text(w, "dst", &r.dst.to_string());
+    } else {
+        text(w, "src", &r.src.addr.to_string());
+        text(w, "dst", &r.dst.addr.to_string());
+    }
+    if let Some(p) = r.protocol {
+        text(w, "protocol", p.id());
+    }
+    uint(w, "offset", r.offset);
+    uint(w, "length", r.data.len() as u64);
+    value(w, "completed", Value::Bool(r.completed));
+    w.open_list(Some("frames"));
+    for f in &r.frames {
+        w.leaf(None, Leaf::Value(Value::Uint(*f)));
+    }
+    w.close_list();
+    if !r.holes.is_empty() {
+        w.open_list(Some("holes"));
+        for h in &r.holes {
+            w.open_list(None);
+            w.leaf(None, Leaf::Value(Value::Uint(h.start)));
+            if h.end == crate::reassembly::OPEN_END {
+                w.leaf(None, Leaf::Null);
+            } else {
+                w.leaf(None, Leaf::Value(Value::Uint(h.end)));
+            }
+            w.close_list();
+        }
+        w.close_list();
+    }
+    if !r.anomalies.is_empty() {
+        w.open_list(Some("anomalies"));
+        for a in &r.anomalies {
+            w.leaf(None, Leaf::Value(Value::Text(a)));
+        }
+        w.close_list();
+    }
+    w.close_dict();
+}
+
+/// Datagrams and PDUs still incomplete at the end, as the `Incomplete Reassembly` list.
+pub fn incomplete<T: TreeWriter + ?Sized>(w: &mut T, incomplete: &[Reassembled]) {
+    w.open_list(Some("Incomplete Reassembly"));
+    for r in incomplete {
+        reassembled(w, r);
+    }
+    w.close_list();
+}
+
+/// A dumper writing one document (`json`, `plist`, `tree`): the global header, pcapng
+/// sections and interfaces, then `Frame 1`, `Frame 2`, ... written out one at a time.
+pub struct Document<W: Write, D: DocumentWriter> {
+    out: W,
+    doc: D,
+    nanosecond: bool,
+    interfaces: u32,
+}
+
+impl<W: Write, D: DocumentWriter + Default> Document<W, D> {
+    /// Writes to `out`, an entry at a time; wrap a file in a `BufWriter`.
+    pub fn new(out: W) -> Self {
+        let mut doc = D::default();
+        doc.begin();
+        Document {
+            out,
+            doc,
+            nanosecond: false,
+            interfaces: 0,
+        }
+    }
+}
+
+impl<W: Write, D: DocumentWriter> Document<W, D> {
+    /// Sets whether frame times are in nanoseconds, for a document without the capture's
+    /// header (a frame's own file).
+    pub fn set_nanosecond(&mut self, nanosecond: bool) {
+        self.nanosecond = nanosecond;
+    }
+
+    /// Ends a top-level entry and hands its text to the output.
+    fn entry_done(&mut self) -> io::Result<()> {
+        self.doc.entry_done();
+        let text = self.doc.text();
+        self.out.write_all(text.as_bytes())?;
+        text.clear();
+        Ok(())
+    }
+}
+
+impl<W: Write, D: DocumentWriter> Dumper for Document<W, D> {
+    fn header(&mut self, info: &CaptureInfo) -> io::Result<()> {
+        self.nanosecond = global_header(&mut self.doc, info);
+        self.entry_done()
+    }
+
+    fn section(&mut self, s: &Section) -> io::Result<()> {
+        section(&mut self.doc, s);
+        self.entry_done()
+    }
+
+    fn interface(&mut self, i: &Interface) -> io::Result<()> {
+        self.interfaces += 1;
+        interface(&mut self.doc, i, self.interfaces);
+        self.entry_done()
+    }
+
+    fn frame(&mut self, f: &Frame) -> io::Result<()> {
+        let mut key = String::from("Frame ");
+        key.push_str(itoa::Buffer::new().format(f.number));
+        frame(&mut self.doc, Some(&key), f, self.nanosecond);
+        self.entry_done()
+    }
+
+    fn reassembled_at_end(&mut self, list: &[Reassembled]) -> io::Result<()> {
+        if list.is_empty() {
+            return Ok(());
+        }
+        incomplete(&mut self.doc, list);
+        self.entry_done()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.doc.end();
+        self.entry_done()?;
+        self.out.flush()
+    }
+}
