@@ -96,10 +96,7 @@ impl Output {
         }
         // Through a symbolic link, the file it names is the one replaced, not the link.
         let target = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-        let dir = match target.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-            _ => PathBuf::from("."),
-        };
+        let dir = containing_dir(&target);
         // Registered as it is created: an interruption finds it either way.
         let mut registry = interrupt::lock();
         let temp = tempfile::Builder::new()
@@ -138,10 +135,7 @@ impl Output {
                 return Err(refuse("--files needs a new or empty directory"));
             }
         }
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-            _ => PathBuf::from("."),
-        };
+        let dir = containing_dir(path);
         let mut registry = interrupt::lock();
         let temp = tempfile::Builder::new()
             .prefix(".pcapkit-")
@@ -303,5 +297,14 @@ fn plain(e: io::Error) -> io::Error {
     match e.raw_os_error() {
         Some(code) => io::Error::from_raw_os_error(code),
         None => io::Error::from(e.kind()),
+    }
+}
+
+/// The directory a path's file lies in (`.` for a bare name): where its temporary file
+/// goes, so that the rename into place stays within one file system.
+fn containing_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
     }
 }
