@@ -727,13 +727,9 @@ impl Extractor {
                             &mut frame.layers,
                         );
                     }
-                    self.count += 1;
-                    frame.number = self.count;
-                    if let Some(session) = &mut self.session {
-                        let data = std::mem::take(&mut frame.data);
-                        session.process(&mut frame, &data);
-                        frame.data = data;
-                    }
+                    let data = std::mem::take(&mut frame.data);
+                    number_and_reassemble(&mut self.count, &mut self.session, &mut frame, &data);
+                    frame.data = data;
                     break frame;
                 }
                 Some(Item::Shared {
@@ -747,11 +743,7 @@ impl Extractor {
                     let keep = self.keep_bytes || handout;
                     let bytes = self.reader.bytes(block, at, len);
                     load_dissected(&mut frame, &record, bytes, keep, &self.thresholds);
-                    self.count += 1;
-                    frame.number = self.count;
-                    if let Some(session) = &mut self.session {
-                        session.process(&mut frame, bytes);
-                    }
+                    number_and_reassemble(&mut self.count, &mut self.session, &mut frame, bytes);
                     break frame;
                 }
                 Some(Item::Dissected {
@@ -764,11 +756,7 @@ impl Extractor {
                     if handout && frame.data.is_empty() {
                         frame.data.extend_from_slice(bytes);
                     }
-                    self.count += 1;
-                    frame.number = self.count;
-                    if let Some(session) = &mut self.session {
-                        session.process(&mut frame, bytes);
-                    }
+                    number_and_reassemble(&mut self.count, &mut self.session, &mut frame, bytes);
                     break frame;
                 }
                 Some(Item::Event(Event::Section(s))) => {
@@ -871,5 +859,20 @@ impl Iterator for Extractor {
                 None
             }
         }
+    }
+}
+
+/// Gives a frame its number and runs the stateful stages over it; `bytes` are its
+/// captured bytes, wherever they lie.
+fn number_and_reassemble(
+    count: &mut u64,
+    session: &mut Option<Session>,
+    frame: &mut Frame,
+    bytes: &[u8],
+) {
+    *count += 1;
+    frame.number = *count;
+    if let Some(session) = session {
+        session.process(frame, bytes);
     }
 }
