@@ -33,6 +33,7 @@ pub mod reassembly;
 pub mod registry;
 pub mod session;
 pub mod tlv;
+pub mod trace;
 pub mod value;
 pub mod wire;
 

@@ -23,7 +23,7 @@
 use std::net::IpAddr;
 
 use crate::chain::{self, Frame, Layer, Reassembled, ReassemblyKind, Thresholds};
-use crate::flow::Endpoint;
+use crate::flow::{Endpoint, FlowMark};
 use crate::protocols::{self, Header, Next};
 use crate::reassembly::ip::{Added, Datagram, DatagramKey, Defragmenter, Fragment};
 use crate::reassembly::tcp::{ConnectionSummary, Pdu, Segment, Streams, TcpOptions};
@@ -36,6 +36,11 @@ pub struct Session {
     ipv4: Defragmenter,
     ipv6: Defragmenter,
     tcp: Streams,
+    /// TCP segments go to `tcp`: to reassemble (`options.tcp`), or only to be numbered
+    /// for the flow tracer.
+    follow_tcp: bool,
+    /// What the last frame's TCP segment did.
+    last: Option<FlowMark>,
 }
 
 /// Where the layers being walked lie: the frame's own, or a reassembled buffer's.
@@ -71,7 +76,34 @@ impl Session {
                 payloads,
                 ..TcpOptions::default()
             }),
+            follow_tcp: options.tcp,
+            last: None,
         }
+    }
+
+    /// Also numbers TCP connections when TCP reassembly is off, for the flow tracer:
+    /// frames are left as they are (no `tcp_stream`, no PDU), and [`Session::last_flow`]
+    /// tells each segment's connection.
+    pub fn with_flows(mut self) -> Session {
+        if !self.options.tcp {
+            self.follow_tcp = true;
+            self.tcp = Streams::new(TcpOptions {
+                number_only: true,
+                ..TcpOptions::default()
+            });
+        }
+        self
+    }
+
+    /// The TCP connection of the frame processed last, and what its segment did to it;
+    /// `None` when it held no TCP segment (or TCP is not followed).
+    pub fn last_flow(&self) -> Option<FlowMark> {
+        self.last
+    }
+
+    /// Whether anything is asked of the session (reassembly or flow numbering).
+    pub fn is_active(&self) -> bool {
+        self.options.any() || self.follow_tcp
     }
 
     /// Also keeps TCP stream `stream`'s data as chunks in delivery order, in its
@@ -96,6 +128,7 @@ impl Session {
     /// `notes`; a fragment's or a framed segment's own payload layers are replaced.
     pub fn process(&mut self, frame: &mut Frame, bytes: &[u8]) {
         frame.clear_reassembly();
+        self.last = None;
         let now = frame.timestamp.secs;
         if self.options.ipv4 {
             for d in self.ipv4.expire(now) {
@@ -194,7 +227,7 @@ impl Session {
                         h.next_header,
                     ))
                 }
-                Header::Tcp(h) if self.options.tcp => {
+                Header::Tcp(h) if self.follow_tcp => {
                     let Some((src, dst)) = addresses(&layers[..i]).or(outer) else {
                         return;
                     };
@@ -234,6 +267,19 @@ impl Session {
                         time: frame.timestamp.secs,
                     };
                     let outcome = self.tcp.add(segment);
+                    self.last = Some(FlowMark {
+                        stream: outcome.stream,
+                        a: outcome.a,
+                        b: outcome.b,
+                        from_b: outcome.from_b,
+                        fin: outcome.fin,
+                        rst: segment.rst,
+                        closed: outcome.closed,
+                    });
+                    if !self.options.tcp {
+                        // Numbered for the tracer only: the frame stays as it was.
+                        return;
+                    }
                     if outcome.framed {
                         layers.truncate(i + 1);
                     }

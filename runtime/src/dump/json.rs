@@ -239,6 +239,18 @@ impl<W: Write> Ndjson<W> {
     }
 }
 
+impl<W: Write> Ndjson<W> {
+    /// The output, to take what was written so far (a flow trace's buffer).
+    pub fn output_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
+    /// Gives back the memory the text of a large frame left behind.
+    pub fn shrink(&mut self) {
+        self.text.out.shrink_to(1024);
+    }
+}
+
 impl<W: Write> Dumper for Ndjson<W> {
     fn header(&mut self, info: &CaptureInfo) -> io::Result<()> {
         self.nanosecond = match info {

@@ -341,6 +341,17 @@ impl<W: Write, D: DocumentWriter> Document<W, D> {
         self.nanosecond = nanosecond;
     }
 
+    /// The output, to take what was written so far (a flow trace's buffer).
+    pub fn output_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
+    /// Gives back the memory the text of a large entry left behind: for documents that
+    /// stay open in thousands (flow traces).
+    pub fn shrink(&mut self) {
+        self.doc.text().shrink_to(1024);
+    }
+
     /// Ends a top-level entry and hands its text to the output.
     fn entry_done(&mut self) -> io::Result<()> {
         self.doc.entry_done();

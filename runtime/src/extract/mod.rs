@@ -39,6 +39,7 @@ use crate::reader::{CaptureInfo, CaptureReader, Event, Interface, ReadError, Sec
 use crate::reassembly::tcp::ConnectionSummary;
 use crate::reassembly::ReassemblyOptions;
 use crate::session::Session;
+use crate::trace::{TraceOptions, TracedFlow, Tracer};
 
 pub use interrupt::abandon_and_exit;
 use output::{FileId, Output};
@@ -102,6 +103,7 @@ enum Input {
 
 type Callback = Box<dyn FnMut(&Frame) + Send>;
 type ReassemblyCallback = Box<dyn FnMut(&Reassembled) + Send>;
+type FlowCallback = Box<dyn FnMut(&TracedFlow) + Send>;
 
 /// What reassembly put together (PyPCAPKit's `reassembly`), kept with `store` on: every
 /// datagram and PDU, complete or given up on, in the order they ended.
@@ -145,6 +147,10 @@ pub struct ExtractorBuilder {
     connections: Option<bool>,
     /// The stream whose data is kept as chunks.
     chunks: Option<u64>,
+    /// Trace TCP flows: into this directory (`None`: the default name).
+    trace: Option<Option<PathBuf>>,
+    trace_options: TraceOptions,
+    on_flow: Option<FlowCallback>,
 }
 
 impl Default for ExtractorBuilder {
@@ -166,6 +172,9 @@ impl Default for ExtractorBuilder {
             on_reassembled: None,
             connections: None,
             chunks: None,
+            trace: None,
+            trace_options: TraceOptions::default(),
+            on_flow: None,
         }
     }
 }
@@ -319,6 +328,52 @@ impl ExtractorBuilder {
         self
     }
 
+    /// Trace TCP flows (PyPCAPKit's `trace`): every connection's frames into a file of
+    /// its own, in a directory (see [`trace`](crate::trace)); by default
+    /// `INPUT-NAME.trace` in the current directory, or `trace` for a stream. The
+    /// directory must be new or empty; it appears complete or not at all.
+    pub fn trace(mut self, on: bool) -> Self {
+        self.trace = on.then(|| self.trace.take().flatten());
+        self
+    }
+
+    /// The trace directory (PyPCAPKit's `trace_fout`); turns tracing on.
+    pub fn trace_output(mut self, dir: impl AsRef<Path>) -> Self {
+        self.trace = Some(Some(dir.as_ref().to_owned()));
+        self
+    }
+
+    /// What trace files hold (PyPCAPKit's `trace_format`): pcap by default.
+    pub fn trace_format(mut self, format: crate::trace::TraceFormat) -> Self {
+        self.trace_options.format = format;
+        self
+    }
+
+    /// Byte order of pcap and pcapng traces (PyPCAPKit's `trace_byteorder`).
+    pub fn trace_byteorder(mut self, order: crate::reader::ByteOrder) -> Self {
+        self.trace_options.byte_order = order;
+        self
+    }
+
+    /// Nanosecond times in pcap and pcapng traces (PyPCAPKit's `trace_nanosecond`).
+    pub fn trace_nanosecond(mut self, on: bool) -> Self {
+        self.trace_options.nanosecond = on;
+        self
+    }
+
+    /// Every trace option at once.
+    pub fn trace_options(mut self, options: TraceOptions) -> Self {
+        self.trace_options = options;
+        self
+    }
+
+    /// Called with every traced flow when it ends (its FIN exchange, a RST, or the end
+    /// of the capture).
+    pub fn on_flow_closed(mut self, callback: impl FnMut(&TracedFlow) + Send + 'static) -> Self {
+        self.on_flow = Some(Box::new(callback));
+        self
+    }
+
     /// Show a progress bar on standard error when it is a terminal.
     pub fn progress(mut self, progress: bool) -> Self {
         self.progress = progress;
@@ -342,6 +397,10 @@ impl ExtractorBuilder {
     }
 
     fn open(self, auto: bool) -> Result<Extractor, Error> {
+        let input_path = match &self.input {
+            Some(Input::Path(p)) => Some(p.clone()),
+            _ => None,
+        };
         let (reader, name, size, input_id) = match self.input {
             None => {
                 return Err(Error::Usage(
@@ -392,7 +451,7 @@ impl ExtractorBuilder {
                         "--files writes json, plist or tree, not {format}"
                     )));
                 }
-                let output = Output::create_dir(path)?;
+                let output = Output::create_dir(path, "--files")?;
                 let dir = output.dir().expect("a new directory").to_owned();
                 let dumper = make_files_dumper(format, dir).map_err(|source| Error::Write {
                     path: path.display().to_string(),
@@ -418,6 +477,30 @@ impl ExtractorBuilder {
                 (None, None)
             }
         };
+        let trace = match &self.trace {
+            Some(dir) => {
+                let dir = dir
+                    .clone()
+                    .unwrap_or_else(|| default_trace_dir(input_path.as_deref()));
+                if let Some(out) = output.as_ref().and_then(Output::path) {
+                    if crate::trace::is_inside(out, &dir) || crate::trace::is_inside(&dir, out) {
+                        return Err(Error::Usage(format!(
+                            "the output {} and the trace directory {} must not lie one in the other",
+                            out.display(),
+                            dir.display()
+                        )));
+                    }
+                }
+                let out = Output::create_dir(&dir, "--trace")?;
+                let tracer = Tracer::new(
+                    out.dir().expect("a new directory").to_owned(),
+                    self.trace_options,
+                    reader.info().clone(),
+                );
+                Some((out, tracer))
+            }
+            None => None,
+        };
         let progress = (self.progress && io::stderr().is_terminal()).then(|| {
             let bar = progress_bar(size);
             // Cleared if the process is interrupted, too.
@@ -427,7 +510,8 @@ impl ExtractorBuilder {
         let info = reader.info().clone();
         // A frame's bytes are copied out of a file's shared blocks only for someone to look
         // at (reassembly reads them where they lie).
-        let keep_bytes = !auto || self.store || dumper.is_some() || self.verbose.is_some();
+        let keep_bytes =
+            !auto || self.store || dumper.is_some() || self.verbose.is_some() || trace.is_some();
         let mut extractor = Extractor {
             reader: Pipeline::start(
                 reader,
@@ -444,7 +528,10 @@ impl ExtractorBuilder {
                 self.thresholds,
                 self.connections,
                 self.chunks,
+                trace.is_some(),
             ),
+            trace,
+            on_flow: self.on_flow,
             on_reassembled: self.on_reassembled,
             reassembled: Reassembly::default(),
             connections: Vec::new(),
@@ -476,6 +563,7 @@ fn session(
     thresholds: Thresholds,
     connections: Option<bool>,
     chunks: Option<u64>,
+    trace: bool,
 ) -> Option<Session> {
     let summaries = connections.is_some() || chunks.is_some();
     // Summaries are of TCP streams: they must be followed.
@@ -485,7 +573,23 @@ fn session(
         Some(stream) => session.with_chunks(stream),
         None => session,
     };
+    if trace {
+        return Some(session.with_flows());
+    }
     options.any().then_some(session)
+}
+
+/// The trace directory when none is given: the input's file name with `.trace`, in the
+/// current directory (the input's own directory may not be writable).
+fn default_trace_dir(input: Option<&Path>) -> PathBuf {
+    match input.and_then(Path::file_name) {
+        Some(file) => {
+            let mut dir = file.to_owned();
+            dir.push(".trace");
+            PathBuf::from(dir)
+        }
+        None => PathBuf::from("trace"),
+    }
 }
 
 /// The dumper of `--files`: documents only (a line or a row per frame needs no files).
@@ -563,8 +667,11 @@ pub struct Extractor {
     /// Copy frames' bytes out of the input's shared blocks (someone will look at them).
     keep_bytes: bool,
     thresholds: Thresholds,
-    /// Reassembly state, when any is asked for.
+    /// Reassembly state, when any is asked for (or flows are traced).
     session: Option<Session>,
+    /// The flow tracer and its directory.
+    trace: Option<(Output, Tracer)>,
+    on_flow: Option<FlowCallback>,
     on_reassembled: Option<ReassemblyCallback>,
     reassembled: Reassembly,
     connections: Vec<ConnectionSummary>,
@@ -622,6 +729,21 @@ impl Extractor {
         &self.connections
     }
 
+    /// Every traced flow so far, in the order of their first frames (the trace's
+    /// index); empty when not tracing.
+    pub fn trace(&self) -> &[TracedFlow] {
+        self.trace.as_ref().map_or(&[], |(_, t)| t.flows())
+    }
+
+    /// The trace directory, once complete and in place (see
+    /// [`output_path`](Self::output_path)).
+    pub fn trace_path(&self) -> Option<&Path> {
+        self.trace
+            .as_ref()
+            .filter(|(o, _)| o.is_complete() && !self.failed)
+            .and_then(|(o, _)| o.path())
+    }
+
     /// The frames kept (with `store` on).
     pub fn frames(&self) -> &[Frame] {
         &self.frames
@@ -677,6 +799,26 @@ impl Extractor {
         }
         self.dump(|d| d.finish())?;
         self.dumper = None;
+        if let Some((out, tracer)) = &mut self.trace {
+            let ended = tracer.finish().map_err(|source| Error::Write {
+                path: out.display(),
+                source,
+            });
+            let ended = match ended {
+                Ok(e) => e,
+                Err(e) => {
+                    self.failed = true;
+                    return Err(e);
+                }
+            };
+            if let Some(cb) = &mut self.on_flow {
+                ended.iter().for_each(cb);
+            }
+            if let Err(e) = out.commit() {
+                self.failed = true;
+                return Err(e);
+            }
+        }
         if let Some(output) = &mut self.output {
             if let Err(e) = output.commit() {
                 self.failed = true;
@@ -778,6 +920,10 @@ impl Extractor {
         for r in &frame.reassembled {
             self.record_reassembled(r);
         }
+        if let Err(e) = self.trace_frame(&frame) {
+            self.scratch = frame;
+            return Err(e);
+        }
         if let Some(cb) = &mut self.verbose {
             cb(&frame);
         }
@@ -800,6 +946,32 @@ impl Extractor {
                 self.reader.recycle(frame);
             }
             Ok(Some(Frame::default()))
+        }
+    }
+
+    /// Hands a frame to the tracer, when its TCP segment belongs to a flow.
+    fn trace_frame(&mut self, frame: &Frame) -> Result<(), Error> {
+        let Some((out, tracer)) = &mut self.trace else {
+            return Ok(());
+        };
+        let Some(mark) = self.session.as_ref().and_then(Session::last_flow) else {
+            return Ok(());
+        };
+        match tracer.frame(frame, mark) {
+            Ok(Some(ended)) => {
+                if let Some(cb) = &mut self.on_flow {
+                    cb(ended);
+                }
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(source) => {
+                self.failed = true;
+                Err(Error::Write {
+                    path: out.display(),
+                    source,
+                })
+            }
         }
     }
 

@@ -120,19 +120,22 @@ impl Output {
 
     /// A directory for `--files`: it must not exist yet, or be empty (it is replaced
     /// whole); `-` is refused.
-    pub fn create_dir(path: &Path) -> Result<Output, Error> {
+    /// `option` names what asked for it, in errors.
+    pub fn create_dir(path: &Path, option: &str) -> Result<Output, Error> {
         let refuse = |why: &str| Error::Write {
             path: path.display().to_string(),
             source: io::Error::other(why.to_owned()),
         };
         if path == Path::new("-") {
-            return Err(refuse("--files writes a directory, not standard output"));
+            return Err(refuse(&format!(
+                "{option} writes a directory, not standard output"
+            )));
         }
         if let Ok(m) = std::fs::metadata(path) {
             let empty = m.is_dir()
                 && std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none());
             if !empty {
-                return Err(refuse("--files needs a new or empty directory"));
+                return Err(refuse(&format!("{option} needs a new or empty directory")));
             }
         }
         let dir = containing_dir(path);

@@ -13,6 +13,32 @@ pub struct Endpoint {
     pub port: u16,
 }
 
+/// `0.0.0.0:0`: no endpoint yet.
+impl Default for Endpoint {
+    fn default() -> Self {
+        Endpoint {
+            addr: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            port: 0,
+        }
+    }
+}
+
+impl Endpoint {
+    /// A name usable in a file name on any system: `192.0.2.1_80`, `2001-db8--1_443`
+    /// (an IPv6 address's colons would be refused by Windows and confuse `scp`).
+    ///
+    /// ```
+    /// use pcapkit::flow::Endpoint;
+    ///
+    /// let e = Endpoint { addr: "2001:db8::1".parse().unwrap(), port: 443 };
+    /// assert_eq!(e.file_name(), "2001-db8--1_443");
+    /// ```
+    pub fn file_name(&self) -> String {
+        let addr = self.addr.to_string().replace(':', "-");
+        format!("{addr}_{}", self.port)
+    }
+}
+
 impl fmt::Display for Endpoint {
     /// `192.0.2.1:80`, or `[2001:db8::1]:80` for IPv6.
     ///
@@ -68,4 +94,24 @@ impl FlowKey {
             )
         }
     }
+}
+
+/// The TCP connection a frame's segment belongs to, and what the segment did to it (for
+/// the flow tracer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowMark {
+    /// The connection's number (`tcp.stream`).
+    pub stream: u64,
+    /// The connection's first sender (the source of its first captured segment).
+    pub a: Endpoint,
+    /// The other end.
+    pub b: Endpoint,
+    /// The segment goes from `b` to `a`.
+    pub from_b: bool,
+    /// The segment carries a FIN.
+    pub fin: bool,
+    /// The segment carries a RST.
+    pub rst: bool,
+    /// The connection is closed (a RST, or a FIN each way) after this segment.
+    pub closed: bool,
 }

@@ -46,6 +46,9 @@ pub struct TcpOptions {
     /// directions interleaved (for `pcapkit follow`); one stream only, so that memory
     /// stays flat for the others.
     pub chunks: Option<u64>,
+    /// Only number connections and note how they end (for flow tracing without
+    /// reassembly): no byte is copied and no PDU is cut.
+    pub number_only: bool,
 }
 
 impl Default for TcpOptions {
@@ -55,6 +58,7 @@ impl Default for TcpOptions {
             summaries: false,
             payloads: false,
             chunks: None,
+            number_only: false,
         }
     }
 }
@@ -126,6 +130,16 @@ pub struct Outcome {
     pub pdus: Vec<Pdu>,
     /// Oddities: different retransmitted bytes, segments far outside the window.
     pub notes: Vec<String>,
+    /// The connection's first sender (the source of its first captured segment).
+    pub a: Endpoint,
+    /// The other end.
+    pub b: Endpoint,
+    /// The segment goes from `b` to `a`.
+    pub from_b: bool,
+    /// The segment carries a FIN.
+    pub fin: bool,
+    /// The connection is closed (a RST, or a FIN each way) after this segment.
+    pub closed: bool,
 }
 
 /// One direction of a finished connection, for `pcapkit streams`.
@@ -368,11 +382,15 @@ impl Streams {
             conn.frames.push(s.frame);
         }
         out.stream = conn.stream;
+        out.a = conn.a;
+        out.b = conn.b;
+        out.fin = s.fin;
         let d = usize::from(s.src != conn.a);
+        out.from_b = d == 1;
         if conn.app == App::Undecided && !s.payload.is_empty() {
             conn.next = s.next;
             conn.app = match s.next {
-                Some(n) if n.protocol == ProtocolId::Http => App::Http,
+                Some(n) if n.protocol == ProtocolId::Http && !self.options.number_only => App::Http,
                 _ => App::Unframed,
             };
         }
@@ -464,6 +482,7 @@ impl Streams {
             skip_gap(conn, d, &mut out.pdus, &mut held);
         }
         self.held = held;
+        out.closed = conn.closed();
         self.compact_lru();
         out
     }
