@@ -37,10 +37,27 @@ impl OpenFiles {
                 };
                 self.open.remove(&old);
             }
-            let file = if create {
-                OpenOptions::new().write(true).create_new(true).open(path)?
-            } else {
-                OpenOptions::new().append(true).open(path)?
+            let file = loop {
+                let opened = if create {
+                    OpenOptions::new().write(true).create_new(true).open(path)
+                } else {
+                    OpenOptions::new().append(true).open(path)
+                };
+                match opened {
+                    Ok(file) => break file,
+                    // The process's descriptor limit is lower than `max`: make do with
+                    // half the files open now, from here on.
+                    Err(e) if is_out_of_descriptors(&e) && !self.open.is_empty() => {
+                        self.max = (self.open.len() / 2).max(1);
+                        while self.open.len() >= self.max {
+                            let Some(old) = self.order.pop_front() else {
+                                break;
+                            };
+                            self.open.remove(&old);
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
             };
             self.opened += 1;
             self.open.insert(id, file);
@@ -66,6 +83,11 @@ impl OpenFiles {
     pub fn opened(&self) -> u64 {
         self.opened
     }
+}
+
+/// EMFILE (the process's limit) or ENFILE (the system's).
+fn is_out_of_descriptors(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(23 | 24))
 }
 
 #[cfg(test)]
