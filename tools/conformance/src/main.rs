@@ -16,6 +16,7 @@ mod process;
 mod report;
 mod run;
 mod table;
+mod trace;
 mod tshark;
 
 use std::io::Write;
@@ -56,6 +57,9 @@ fn main() -> ExitCode {
 fn check(options: &Options) -> Result<ExitCode, String> {
     if options.follow {
         return check_follow(options);
+    }
+    if options.trace {
+        return check_trace(options);
     }
     let fields = options.mode.fields();
     let known = KnownDifferences::load(options.known_file(), fields)
@@ -109,6 +113,31 @@ fn check_follow(options: &Options) -> Result<ExitCode, String> {
         Ok(ExitCode::SUCCESS)
     } else {
         emit("\nFAIL (a file could not be compared, or agreement is below --min)\n");
+        Ok(ExitCode::from(CHECK_FAILED))
+    }
+}
+
+/// The trace check: every trace file read back by tshark against the original frames.
+fn check_trace(options: &Options) -> Result<ExitCode, String> {
+    let (files, tshark_version) = setup(options)?;
+    emit(&format!(
+        "tshark: {tshark_version}\npcapkit: {} --trace-out\ncorpus: {} ({} files)\nmode: trace\n\n",
+        options.pcapkit.display(),
+        options.corpus.display(),
+        files.len()
+    ));
+    let settings = trace::TraceSettings {
+        pcapkit: options.pcapkit.clone(),
+        tshark: options.tshark.clone(),
+        timeout: options.timeout,
+    };
+    let reports = trace::check_all(&files, &settings, options.jobs)?;
+    emit(&trace::report(&reports, options.details));
+    if trace::passes(&reports, options.min_percent()) {
+        emit("\nPASS\n");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        emit("\nFAIL (a capture could not be checked, or a frame differs)\n");
         Ok(ExitCode::from(CHECK_FAILED))
     }
 }
