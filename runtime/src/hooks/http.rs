@@ -43,11 +43,16 @@ const MAX_LINE: usize = 64 * 1024;
 /// and its length, up to and including the empty line (or all of `input` when the header
 /// is not complete in it).
 pub fn parse(input: &[u8]) -> Result<(Http, usize), String> {
-    let (first, mut pos) = line(input, 0);
     let mut http = Http {
         content_length: NO_LENGTH,
         ..Http::default()
     };
+    // Most segments on an HTTP port continue a body: tell them by their first bytes,
+    // before looking for the end of a line through all of them.
+    if !starts_with_start_line(input) {
+        return Ok((http, 0));
+    }
+    let (first, mut pos) = line(input, 0);
     // On an HTTP port a segment may hold only the start of a request line ("GET /").
     if let Some((method, uri, version)) = request_line(first, false) {
         http.method = text(method);
@@ -283,6 +288,18 @@ fn line(input: &[u8], start: usize) -> (&[u8], usize) {
         }
         None => (&rest[..rest.len().min(MAX_LINE)], input.len()),
     }
+}
+
+/// Whether `input` begins as a request line (a known method and a space) or a status
+/// line (`HTTP/`) must: what [`request_line`] and [`status_line`] accept, told cheaply.
+fn starts_with_start_line(input: &[u8]) -> bool {
+    if !input.first().is_some_and(u8::is_ascii_uppercase) {
+        return false;
+    }
+    input.starts_with(b"HTTP/")
+        || METHODS
+            .iter()
+            .any(|m| input.starts_with(m) && input.get(m.len()) == Some(&b' '))
 }
 
 /// `METHOD SP request-target SP HTTP/1.x`; unless `complete`, the version (and the

@@ -91,6 +91,24 @@ impl Assembler {
         self.ranges.last().map_or(self.base, |r| r.end)
     }
 
+    /// Makes room for the first run to grow up to stream offset `end` without being
+    /// copied as it grows (when a message's length is known from its head), at most
+    /// `limit` bytes ahead and within the window. Capacity is not counted in
+    /// [`held`](Self::held): `limit` keeps it small.
+    pub fn reserve_to(&mut self, end: u64, limit: usize) {
+        let Some(first) = self.ranges.first() else {
+            return;
+        };
+        if first.start != self.base || end <= first.end {
+            return;
+        }
+        let want = (end - first.end).min(self.window).min(limit as u64) as usize;
+        let run = &mut self.runs[0];
+        if run.capacity() - run.len() < want {
+            run.reserve_exact(want);
+        }
+    }
+
     /// The bytes of run `k` (without the consumed front of the first).
     fn run(&self, k: usize) -> &[u8] {
         let skip = if k == 0 { self.skip } else { 0 };

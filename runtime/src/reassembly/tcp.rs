@@ -32,6 +32,9 @@ const MAX_RUNS: usize = 256;
 /// entry (with the table's slack) and its places in the use list.
 pub const CONNECTION_COST: usize = std::mem::size_of::<Connection>() + 192;
 
+/// Room made ahead for a message whose length its head gives (bounded: a head may lie).
+const MESSAGE_RESERVE: usize = 256 << 10;
+
 /// How streams are followed.
 #[derive(Debug, Clone, Copy)]
 pub struct TcpOptions {
@@ -653,7 +656,11 @@ fn deliver_contiguous(
                     (bytes.len(), false)
                 }
                 Framing::Needs(n) => {
-                    dir.message_end = Some(assembler.base() + n as u64);
+                    let end = assembler.base() + n as u64;
+                    dir.message_end = Some(end);
+                    // The body arrives segment by segment: grown by doubling, its buffer
+                    // would be copied again at every step.
+                    assembler.reserve_to(end, MESSAGE_RESERVE);
                     break;
                 }
                 Framing::Incomplete => break,
