@@ -6,8 +6,9 @@
 //!
 //! tshark reads the original with IP defragmentation off, as `--trace` without `--ip`
 //! sees it: a first fragment's TCP header belongs to its connection. Frames whose TCP
-//! segment tshark finds only by decompressing an IPComp payload are left out (pcapkit
-//! does not decompress; the count is reported).
+//! segment tshark finds only inside what pcapkit does not dissect are left out and
+//! counted: a decompressed IPComp payload, and the sampled packet headers an sFlow
+//! datagram carries (copies of packets seen elsewhere, not a connection on this link).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -17,6 +18,9 @@ use std::time::Duration;
 
 use crate::corpus::file_name;
 use crate::process::{self, Ended};
+
+/// Protocols pcapkit does not dissect, inside which tshark may find TCP segments.
+const UNDISSECTED: &[&str] = &["ipcomp", "sflow"];
 
 /// One frame, as tshark shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,7 +97,8 @@ pub struct TraceReport {
     pub matched: usize,
     /// Trace files read back.
     pub files: usize,
-    /// Frames of a connection left out: their TCP segment is in an IPComp payload.
+    /// Frames of a connection left out: their TCP segment is in an IPComp payload or an
+    /// sFlow sample.
     pub excluded: usize,
     /// What differed.
     pub differences: Vec<String>,
@@ -133,7 +138,7 @@ fn check_file(path: &Path, settings: &TraceSettings) -> TraceReport {
     let mut by_stream: BTreeMap<u64, Vec<&Record>> = BTreeMap::new();
     for r in &originals {
         if let Some(s) = r.stream {
-            if r.protocols.split(':').any(|p| p == "ipcomp") {
+            if r.protocols.split(':').any(|p| UNDISSECTED.contains(&p)) {
                 report.excluded += 1;
                 continue;
             }
@@ -173,14 +178,20 @@ fn check_variant(
         .map_err(|e| format!("cannot run {}: {e}", settings.pcapkit.display()))?;
     // 3: a damaged capture, traced up to the damage (tshark stops there too).
     if !matches!(run.ended, Ended::Exited(0 | 3)) {
-        return Err(format!("pcapkit ended {:?}: {}", run.ended, run.stderr.trim()));
+        return Err(format!(
+            "pcapkit ended {:?}: {}",
+            run.ended,
+            run.stderr.trim()
+        ));
     }
     let index = std::fs::read_to_string(dir.join("index.ndjson")).unwrap_or_default();
     let mut traced: BTreeMap<u64, PathBuf> = BTreeMap::new();
     for line in index.lines() {
         let flow: serde_json::Value =
             serde_json::from_str(line).map_err(|e| format!("index line {line}: {e}"))?;
-        let stream = flow["stream"].as_u64().ok_or("an index line without stream")?;
+        let stream = flow["stream"]
+            .as_u64()
+            .ok_or("an index line without stream")?;
         let file = flow["file"].as_str().ok_or("an index line without file")?;
         traced.insert(stream, dir.join(file));
     }
@@ -314,13 +325,25 @@ fn tshark_records(
     command
         .arg("-r")
         .arg(file)
-        .args(["-n", "-P", "-x", "--hexdump", "frames", "--hexdump", "noascii"])
+        .args([
+            "-n",
+            "-P",
+            "-x",
+            "--hexdump",
+            "frames",
+            "--hexdump",
+            "noascii",
+        ])
         .args(["-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE"])
         .args(["-o", columns]);
     let run = process::run(command, settings.timeout).map_err(|e| e.to_string())?;
     // tshark exits 2 on a capture cut short, after printing every frame it read.
     if !matches!(run.ended, Ended::Exited(0 | 2)) {
-        return Err(format!("tshark ended {:?}: {}", run.ended, run.stderr.trim()));
+        return Err(format!(
+            "tshark ended {:?}: {}",
+            run.ended,
+            run.stderr.trim()
+        ));
     }
     parse_records(&run.stdout)
 }
@@ -341,7 +364,8 @@ pub fn parse_records(text: &str) -> Result<Vec<Record>, String> {
                 .last_mut()
                 .ok_or_else(|| format!("a hex dump before any frame: {trimmed}"))?;
             for t in tokens {
-                let byte = u8::from_str_radix(t, 16).map_err(|_| format!("bad hex in {trimmed}"))?;
+                let byte =
+                    u8::from_str_radix(t, 16).map_err(|_| format!("bad hex in {trimmed}"))?;
                 record.bytes.push(byte);
             }
             continue;
@@ -376,7 +400,10 @@ pub fn report(reports: &[TraceReport], details: bool) -> String {
         "{:<48} {:>5} {:>6} {:>8} {:>8}",
         "file", "conns", "files", "frames", "matched"
     );
-    for r in reports.iter().filter(|r| r.connections > 0 || r.problem.is_some()) {
+    for r in reports
+        .iter()
+        .filter(|r| r.connections > 0 || r.problem.is_some())
+    {
         let _ = writeln!(
             out,
             "{:<48} {:>5} {:>6} {:>8} {:>8}{}",
@@ -399,7 +426,7 @@ pub fn report(reports: &[TraceReport], details: bool) -> String {
     if excluded > 0 {
         let _ = writeln!(
             out,
-            "\n{excluded} frames left out: tshark finds their TCP segment in a decompressed IPComp payload"
+            "\n{excluded} frames left out: tshark finds their TCP segment in a decompressed IPComp payload or an sFlow sample"
         );
     }
     let _ = writeln!(
