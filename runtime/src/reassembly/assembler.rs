@@ -92,17 +92,17 @@ impl Assembler {
     }
 
     /// Makes room for the first run to grow up to stream offset `end` without being
-    /// copied as it grows (when a message's length is known from its head), at most
-    /// `limit` bytes ahead and within the window. Capacity is not counted in
-    /// [`held`](Self::held): `limit` keeps it small.
+    /// copied as it grows (when a message's length is known from its head), when that is
+    /// at most `limit` bytes ahead: capacity is not counted in [`held`](Self::held), so
+    /// a larger message grows as usual.
     pub fn reserve_to(&mut self, end: u64, limit: usize) {
         let Some(first) = self.ranges.first() else {
             return;
         };
-        if first.start != self.base || end <= first.end {
+        if first.start != self.base || end <= first.end || end - first.end > limit as u64 {
             return;
         }
-        let want = (end - first.end).min(self.window).min(limit as u64) as usize;
+        let want = (end - first.end) as usize;
         let run = &mut self.runs[0];
         if run.capacity() - run.len() < want {
             run.reserve_exact(want);
@@ -316,6 +316,22 @@ impl Assembler {
 // Expected range lists often hold one range.
 #[allow(clippy::single_range_in_vec_init)]
 mod tests {
+
+    #[test]
+    fn room_is_made_for_a_small_message_only() {
+        let mut a = Assembler::new(0, 1 << 20, 8);
+        a.insert(0, b"HTTP/1.1 200 OK\r\n").unwrap();
+        a.reserve_to(70_000, 64 << 10);
+        assert!(
+            a.runs[0].capacity() < 1000,
+            "a message past the limit grows as usual"
+        );
+        a.reserve_to(5_000, 64 << 10);
+        assert!(a.runs[0].capacity() >= 5_000);
+        a.insert(17, &[7; 100]).unwrap();
+        assert_eq!(a.contiguous().len(), 117, "the bytes are as inserted");
+        assert_eq!(a.held(), 117, "room made is not bytes held");
+    }
     use super::*;
     use proptest::prelude::*;
 

@@ -33,7 +33,7 @@ const MAX_RUNS: usize = 256;
 pub const CONNECTION_COST: usize = std::mem::size_of::<Connection>() + 192;
 
 /// Room made ahead for a message whose length its head gives (bounded: a head may lie).
-const MESSAGE_RESERVE: usize = 256 << 10;
+const MESSAGE_RESERVE: usize = 64 << 10;
 
 /// How streams are followed.
 #[derive(Debug, Clone, Copy)]
