@@ -198,6 +198,7 @@ fn fill(reader: &mut CaptureReader, spare: &mut Vec<Frame>) -> (Vec<Item>, Vec<B
                 let data = reader.packet();
                 let mut frame = spare.pop().unwrap_or_default();
                 load(&mut frame, &record, data, true);
+                frame.pcapng_options = reader.packet_options().map(Box::new);
                 frame.layers.clear();
                 bytes += data.len();
                 items.push(Item::Frame {
@@ -257,6 +258,7 @@ fn load(frame: &mut Frame, record: &Record, bytes: &[u8], keep: bool) {
     frame.cap_len = bytes.len() as u32;
     frame.linktype = record.linktype;
     frame.interface = record.interface;
+    frame.pcapng_options = None;
     frame.data.clear();
     if keep {
         frame.data.extend_from_slice(bytes);
