@@ -200,7 +200,14 @@ pub fn interface<T: TreeWriter + ?Sized>(w: &mut T, i: &Interface, number: u32) 
 pub fn options<T: TreeWriter + ?Sized>(w: &mut T, list: OptionIter<'_>) {
     let block = list.block();
     w.open_list(Some("options"));
+    let mut shown = 0;
+    let mut more = 0u64;
     for o in list {
+        if shown == MAX_OPTIONS {
+            more += 1;
+            continue;
+        }
+        shown += 1;
         w.open_dict(None);
         let mut key = "value";
         if let Some(h) = o.header {
@@ -218,7 +225,26 @@ pub fn options<T: TreeWriter + ?Sized>(w: &mut T, list: OptionIter<'_>) {
         option_value(w, key, &o.value);
         w.close_dict();
     }
+    not_shown(w, more, "options", MAX_OPTIONS);
     w.close_list();
+}
+
+/// Options listed per block, and records per Name Resolution Block: a block of tiny
+/// items would otherwise take some 50 times its size as text (real blocks hold a few).
+const MAX_OPTIONS: usize = 10_000;
+const MAX_RECORDS: usize = 100_000;
+
+/// The last element of a list cut at `max` elements: how many more there were.
+fn not_shown<T: TreeWriter + ?Sized>(w: &mut T, more: u64, what: &str, max: usize) {
+    if more > 0 {
+        w.open_dict(None);
+        text(
+            w,
+            "malformed",
+            &format!("{more} more {what} not shown: at most {max} are listed per block"),
+        );
+        w.close_dict();
+    }
 }
 
 fn option_value<T: TreeWriter + ?Sized>(w: &mut T, key: &str, v: &OptionValue<'_>) {
@@ -328,7 +354,14 @@ pub fn metadata<T: TreeWriter + ?Sized>(w: &mut T, key: &str, m: &Metadata) {
 
 fn name_resolution<T: TreeWriter + ?Sized>(w: &mut T, b: &NameResolution) {
     w.open_list(Some("records"));
+    let mut shown = 0;
+    let mut more = 0u64;
     for r in b.records() {
+        if shown == MAX_RECORDS {
+            more += 1;
+            continue;
+        }
+        shown += 1;
         w.open_dict(None);
         if let Some(h) = r.header {
             let name = crate::registry::pcapng_nrb_record(u64::from(h.code));
@@ -372,6 +405,7 @@ fn name_resolution<T: TreeWriter + ?Sized>(w: &mut T, b: &NameResolution) {
         }
         w.close_dict();
     }
+    not_shown(w, more, "records", MAX_RECORDS);
     w.close_list();
     options(w, b.options());
 }

@@ -200,13 +200,17 @@ fn fill(reader: &mut CaptureReader, spare: &mut Vec<Frame>) -> (Vec<Item>, Vec<B
                 load(&mut frame, &record, data, true);
                 frame.pcapng_options = reader.packet_options().map(Box::new);
                 frame.layers.clear();
-                bytes += data.len();
+                bytes += data.len() + frame.pcapng_options.as_ref().map_or(0, |o| o.bytes.len());
                 items.push(Item::Frame {
                     frame,
                     dissected: false,
                 });
             }
-            Some(event) => items.push(Item::Event(event)),
+            Some(event) => {
+                // A pcapng block's options or metadata hold up to the block's bytes.
+                bytes += event.held_bytes();
+                items.push(Item::Event(event));
+            }
         }
     }
     (items, blocks, false)

@@ -120,6 +120,22 @@ pub enum Event {
     Warning(String),
 }
 
+impl Event {
+    /// Roughly how many bytes of the file the event holds on to (options, metadata).
+    pub(crate) fn held_bytes(&self) -> usize {
+        match self {
+            Event::Packet(_) => 0,
+            Event::Section(s) => s.options.bytes.len(),
+            Event::Interface(i) => i.options.bytes.len(),
+            Event::Metadata(Metadata::NameResolution(n)) => n.body.len(),
+            Event::Metadata(Metadata::InterfaceStatistics(i)) => i.options.bytes.len(),
+            Event::Metadata(Metadata::DecryptionSecrets(d)) => d.options.bytes.len(),
+            Event::Metadata(Metadata::Custom(_)) => 0,
+            Event::Warning(w) => w.len(),
+        }
+    }
+}
+
 /// The kind of capture file, with what its header says.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CaptureInfo {
