@@ -1,74 +1,22 @@
-//! The `plist` and `tree` formats: a plist holds what the JSON holds, and the tree of a
-//! small frame reads exactly as written out here by hand.
+//! The `plist` and `tree` formats: a plist holds what the JSON holds, the tree reads back
+//! to the JSON's structure, and the tree of a small frame reads exactly as written out
+//! here by hand. The same checks over every capture of the corpus are ignored by default
+//! (they need it); `.ci/run` runs them.
 
 mod common;
+mod formats;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::*;
-use serde_json::{Map, Value as Json};
-
-/// A plist as JSON would show it: `<data>` as hex, `<date>` as its text.
-fn plist_to_json(v: plist::Value) -> Json {
-    match v {
-        plist::Value::Dictionary(d) => {
-            Json::Object(d.into_iter().map(|(k, v)| (k, plist_to_json(v))).collect())
-        }
-        plist::Value::Array(a) => Json::Array(a.into_iter().map(plist_to_json).collect()),
-        plist::Value::Boolean(b) => Json::Bool(b),
-        plist::Value::Integer(i) => match i.as_unsigned() {
-            Some(u) => Json::from(u),
-            None => Json::from(i.as_signed().expect("an integer")),
-        },
-        plist::Value::String(s) => Json::String(s),
-        plist::Value::Data(d) => Json::String(d.iter().map(|b| format!("{b:02x}")).collect()),
-        plist::Value::Date(d) => Json::String(d.to_xml_format()),
-        other => panic!("unexpected plist value {other:?}"),
-    }
-}
-
-/// JSON as the plist shows it: `time` in whole seconds, `null` as the string `null`, an
-/// enum without a name without its `name` member.
-fn json_as_plist(v: Json, key: &str) -> Json {
-    match v {
-        Json::Object(o) => Json::Object(
-            o.into_iter()
-                .filter(|(k, v)| !(k == "name" && v.is_null()))
-                .map(|(k, v)| {
-                    let v = json_as_plist(v, &k);
-                    (k, v)
-                })
-                .collect::<Map<_, _>>(),
-        ),
-        Json::Array(a) => Json::Array(a.into_iter().map(|v| json_as_plist(v, "")).collect()),
-        Json::Null => Json::String("null".into()),
-        Json::String(s) if key == "time" => Json::String(format!("{}Z", &s[..19])),
-        other => other,
-    }
-}
-
-fn assert_plist_matches_json(capture: &Path, extra: &[&str]) {
-    let run_format = |format: &str| {
-        let mut args = vec![capture.to_str().unwrap(), "-f", format];
-        args.extend_from_slice(extra);
-        run(args)
-    };
-    let json: Json = serde_json::from_str(&ok(&run_format("json"))).expect("valid JSON");
-    let out = run_format("plist");
-    assert!(out.status.success());
-    let plist = plist::Value::from_reader_xml(&out.stdout[..]).expect("a valid plist");
-    let (got, want) = (plist_to_json(plist), json_as_plist(json, ""));
-    assert!(
-        got == want,
-        "plist and JSON differ for {capture:?} {extra:?}"
-    );
-}
+use formats::*;
+use serde_json::Value as Json;
 
 #[test]
-fn plist_holds_what_json_holds() {
-    assert_plist_matches_json(&demo_path(), &[]);
+fn plist_and_tree_hold_what_json_holds() {
+    assert_formats_agree(&demo_path(), &[]);
     // Reassembled datagrams and messages, their `reassembly` members.
-    assert_plist_matches_json(&demo_path(), &["--ip", "--tcp"]);
+    assert_formats_agree(&demo_path(), &["--ip", "--tcp"]);
 }
 
 #[test]
@@ -83,7 +31,7 @@ fn plist_of_an_incomplete_datagram_holds_what_json_holds() {
     let json = ok(&run([path.to_str().unwrap(), "--ip", "-f", "json"]));
     assert!(json.contains("\"Incomplete Reassembly\""), "{json}");
     assert!(json.contains("null"), "{json}");
-    assert_plist_matches_json(&path, &["--ip"]);
+    assert_formats_agree(&path, &["--ip"]);
 }
 
 #[test]
@@ -154,6 +102,18 @@ Frame 1
 
 #[test]
 fn tree_of_an_arp_request_reads_as_written_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = arp_capture(dir.path());
+    let tree = ok(&run([path.to_str().unwrap(), "-f", "tree"]));
+    assert_eq!(tree, ARP_TREE);
+    // By extension, too.
+    let out = dir.path().join("arp.txt");
+    ok(&run([path.to_str().unwrap(), "-o", out.to_str().unwrap()]));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), ARP_TREE);
+}
+
+/// Writes the one-frame ARP capture of [`ARP_TREE`] into `dir`.
+fn arp_capture(dir: &Path) -> PathBuf {
     let arp = [
         0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x01, // Ethernet, IPv4, request
         0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 192, 168, 1, 10, // sender
@@ -165,19 +125,64 @@ fn tree_of_an_arp_request_reads_as_written_by_hand() {
         0x0806,
         &arp,
     );
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("arp.pcap");
+    let path = dir.join("arp.pcap");
     std::fs::write(
         &path,
         pcap_file(1, &[PcapRecord::new(1_700_000_000, 19_000, frame)]),
     )
     .unwrap();
-    let tree = ok(&run([path.to_str().unwrap(), "-f", "tree"]));
-    assert_eq!(tree, ARP_TREE);
-    // By extension, too.
-    let out = dir.path().join("arp.txt");
-    ok(&run([path.to_str().unwrap(), "-o", out.to_str().unwrap()]));
-    assert_eq!(std::fs::read_to_string(&out).unwrap(), ARP_TREE);
+    path
+}
+
+#[test]
+fn the_tree_reader_reads_the_arp_tree_back_and_notices_every_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let json: Json = serde_json::from_str(&ok(&run([arp_capture(dir.path())]))).unwrap();
+    assert_eq!(tree_holds_json(&json, ARP_TREE), Ok(()));
+    let entries = read_tree(ARP_TREE).unwrap();
+    let names: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["Global Header", "Frame 1"]);
+    let Node::Dict(frame) = &entries[1].1 else {
+        panic!("{:?}", entries[1].1)
+    };
+    let member = |k: &str| &frame.iter().find(|(key, _)| key == k).unwrap().1;
+    assert_eq!(member("number"), &Node::Scalar("1".into()));
+    let Node::Dict(ethernet) = member("ethernet") else {
+        panic!()
+    };
+    assert_eq!(
+        ethernet[2],
+        ("type".into(), Node::Scalar("ARP [2054]".into()))
+    );
+    assert!(matches!(&ethernet[3], (k, Node::Dict(arp)) if k == "arp" && arp.len() == 9));
+    // The frame's 42 bytes: three hex lines read as one value.
+    let Node::Lines(packet) = member("packet") else {
+        panic!()
+    };
+    assert_eq!(packet.len(), 1);
+    assert_eq!(packet[0].split(' ').count(), 42);
+
+    // Every kind of change is noticed.
+    let changes = [
+        ("ts_usec -> 19000", "ts_usec -> 19001"), // a value
+        ("  |-- len -> 42\n", ""),                // a member missing
+        ("cap_len -> 42", "cap_len -> 42\n  |-- extra -> 1"), // a member too many
+        ("oper -> REQUEST [1]", "oper -> REPLY [1]"), // a name
+        ("  |     |-- src", "  |     |     |-- src"), // a level skipped
+        ("  |     |-- type -> ARP", "        |-- type -> ARP"), // a bar missing
+        ("  |           |-- tpa", "  |     |     |-- tpa"), // a bar too many
+        ("08 00 06 04 00 01", "08 00 06 04 00 02"), // a byte
+        ("             00 00 00 00 00 00 c0 a8 01 01\n", ""), // bytes missing
+        ("nanosecond -> False\n\n", "nanosecond -> False\n"), // entries run together
+    ];
+    for (from, to) in changes {
+        assert!(ARP_TREE.contains(from), "{from:?}");
+        let changed = ARP_TREE.replacen(from, to, 1);
+        assert!(
+            tree_holds_json(&json, &changed).is_err(),
+            "{from:?} -> {to:?} went unnoticed"
+        );
+    }
 }
 
 #[test]
@@ -302,4 +307,112 @@ fn files_in_tree_and_plist() {
         }
         assert!(out.join(format!("headers.{ext}")).exists());
     }
+}
+
+/// The captures of the corpus: `$PCAPKIT_CORPUS`, else `../shared/corpus/public` beside
+/// the repository. A missing or empty corpus fails the test.
+fn corpus() -> Vec<PathBuf> {
+    let dir = std::env::var_os("PCAPKIT_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/public"));
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
+        panic!(
+            "the corpus is not at {} ({e}); set PCAPKIT_CORPUS",
+            dir.display()
+        )
+    });
+    let mut files: Vec<PathBuf> = entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no captures in {}", dir.display());
+    files
+}
+
+/// Runs `check` on every corpus capture, with and without reassembly; damaged captures
+/// (exit status 3) are checked on what was read before the damage.
+fn over_the_corpus(check: impl Fn(&Path, &[&str]) -> Result<(), String>) {
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for capture in corpus() {
+        for extra in [&[][..], &["--ip", "--tcp", "--no-strict"][..]] {
+            checked += 1;
+            if let Err(e) = check(&capture, extra) {
+                failures.push(format!("{} {extra:?}: {e}", capture.display()));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} runs differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Runs pcapkit in `format`: its output, when it read the capture (whole or up to damage).
+fn output(capture: &Path, extra: &[&str], format: &str) -> Result<Vec<u8>, String> {
+    let mut args = vec![capture.to_str().unwrap(), "-f", format];
+    args.extend_from_slice(extra);
+    let out = run(args);
+    assert_no_crash(&out, &capture.display().to_string());
+    match out.status.code() {
+        Some(0 | 3) => Ok(out.stdout),
+        code => Err(format!(
+            "-f {format}: exit status {code:?}: {}",
+            stderr(&out)
+        )),
+    }
+}
+
+/// The JSON and the output in `format` of a capture; `None` when the capture is refused
+/// at its file header (exit status 3 and no output) and the other format is empty too.
+fn json_and(
+    capture: &Path,
+    extra: &[&str],
+    format: &str,
+) -> Result<Option<(Json, Vec<u8>)>, String> {
+    let (json, other) = (
+        output(capture, extra, "json")?,
+        output(capture, extra, format)?,
+    );
+    if json.is_empty() {
+        return if other.is_empty() {
+            Ok(None)
+        } else {
+            Err(format!("no JSON but {} bytes of {format}", other.len()))
+        };
+    }
+    let json = serde_json::from_slice(&json).map_err(|e| format!("invalid JSON: {e}"))?;
+    Ok(Some((json, other)))
+}
+
+#[test]
+#[ignore = "needs the corpus (../shared/corpus/public or $PCAPKIT_CORPUS); .ci/run runs it"]
+fn every_corpus_plist_equals_its_json() {
+    over_the_corpus(|capture, extra| {
+        let Some((json, plist)) = json_and(capture, extra, "plist")? else {
+            return Ok(());
+        };
+        let plist = plist::Value::from_reader_xml(&plist[..])
+            .map_err(|e| format!("not a valid plist: {e}"))?;
+        if plist_to_json(plist) == json_as_plist(json, "") {
+            Ok(())
+        } else {
+            Err("the plist differs from the JSON".into())
+        }
+    });
+}
+
+#[test]
+#[ignore = "needs the corpus (../shared/corpus/public or $PCAPKIT_CORPUS); .ci/run runs it"]
+fn every_corpus_tree_reads_back_to_its_json() {
+    over_the_corpus(|capture, extra| {
+        let Some((json, tree)) = json_and(capture, extra, "tree")? else {
+            return Ok(());
+        };
+        let tree = String::from_utf8(tree).map_err(|e| format!("the tree is not UTF-8: {e}"))?;
+        tree_holds_json(&json, &tree)
+    });
 }

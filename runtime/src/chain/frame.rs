@@ -241,6 +241,9 @@ pub struct Frame {
     pub linktype: u32,
     /// pcapng interface the frame was captured on (index in its section).
     pub interface: Option<u32>,
+    /// The options of the frame's pcapng packet block (comments, flags, ...), when it has
+    /// any.
+    pub pcapng_options: Option<Box<crate::reader::Options>>,
     /// The captured bytes.
     pub data: Vec<u8>,
     /// The layers dissected from `data`, outermost (link layer) first.

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use super::Dumper;
 use crate::chain::Frame;
 use crate::protocols::{FIELD_COUNT, FIELD_TABLES};
+use crate::reader::pcapng_meta::OptionValue;
 use crate::reader::CaptureInfo;
 use crate::value::{FieldInfo, Value, Visitor};
 
@@ -21,6 +22,20 @@ pub const FRAME_FIELDS: &[(&str, &str)] = &[
     ("frame.cap_len", "bytes captured"),
     ("frame.linktype", "link-layer header type"),
     ("frame.interface", "pcapng interface index"),
+    ("frame.comment", "pcapng packet comments (opt_comment)"),
+    (
+        "frame.packet_flags",
+        "pcapng epb_flags word (direction, reception type, FCS length, errors)",
+    ),
+    (
+        "frame.drop_count",
+        "pcapng epb_dropcount: packets lost before this one",
+    ),
+    ("frame.packet_id", "pcapng epb_packetid"),
+    (
+        "frame.interface_queue",
+        "pcapng epb_queue: the queue the packet came in on",
+    ),
     (
         "frame.protocols",
         "the protocol chain, as Ethernet:IPv4:TCP",
@@ -158,6 +173,11 @@ fn frame_value(frame: &Frame, index: usize, out: &mut String) {
             }
         }
         "frame.protocols" => frame.write_protocols(out),
+        "frame.comment"
+        | "frame.packet_flags"
+        | "frame.drop_count"
+        | "frame.packet_id"
+        | "frame.interface_queue" => packet_options(frame, FRAME_FIELDS[index].0, out),
         "tcp.stream" => {
             if let Some(s) = frame.tcp_stream {
                 out.push_str(num.format(s));
@@ -172,6 +192,39 @@ fn frame_value(frame: &Frame, index: usize, out: &mut String) {
             }
         }
         other => unreachable!("{other} is listed in FRAME_FIELDS"),
+    }
+}
+
+/// The values of a pcapng packet option (tshark's `frame.comment`, ...), joined with `,`.
+fn packet_options(frame: &Frame, path: &str, out: &mut String) {
+    let Some(options) = &frame.pcapng_options else {
+        return;
+    };
+    let wanted = match path {
+        "frame.comment" => 1,
+        "frame.packet_flags" => 2,
+        "frame.drop_count" => 4,
+        "frame.packet_id" => 5,
+        _ => 6,
+    };
+    let mut first = true;
+    for o in options.iter() {
+        if o.header.map(|h| h.code) != Some(wanted) {
+            continue;
+        }
+        let start = out.len();
+        match o.value {
+            OptionValue::Text(t) => out.push_str(&String::from_utf8_lossy(t)),
+            OptionValue::Flags(f) => out.push_str(itoa::Buffer::new().format(f.0)),
+            OptionValue::Uint(n) => out.push_str(itoa::Buffer::new().format(n)),
+            // Malformed, or a code the block type does not define.
+            _ => continue,
+        }
+        if !first {
+            out.insert(start, ',');
+        }
+        first = false;
+        escape_from(out, start);
     }
 }
 

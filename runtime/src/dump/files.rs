@@ -1,5 +1,5 @@
 //! `--files`: a directory instead of one file: `headers.EXT` (the global header, pcapng
-//! sections and interfaces, incomplete reassembly at the end) and one `frame-NNNNNN.EXT`
+//! sections, interfaces and metadata blocks, incomplete reassembly at the end) and one `frame-NNNNNN.EXT`
 //! per frame, each a complete document of its format (PyPCAPKit's `files=True`, without
 //! its `Frame 1..json` names).
 
@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use super::walk::{Document, DocumentWriter};
 use super::Dumper;
 use crate::chain::{Frame, Reassembled};
-use crate::reader::{CaptureInfo, Interface, Section};
+use crate::reader::{CaptureInfo, Interface, Metadata, Section};
 
 /// Writes a document per frame into a directory, and the headers into one more.
 pub struct Files<D: DocumentWriter + Default> {
@@ -53,6 +53,10 @@ impl<D: DocumentWriter + Default> Dumper for Files<D> {
 
     fn interface(&mut self, i: &Interface) -> io::Result<()> {
         self.headers.interface(i)
+    }
+
+    fn metadata(&mut self, m: &Metadata) -> io::Result<()> {
+        self.headers.metadata(m)
     }
 
     fn frame(&mut self, frame: &Frame) -> io::Result<()> {

@@ -14,7 +14,7 @@ use std::io;
 use std::str::FromStr;
 
 use crate::chain::{Frame, Reassembled};
-use crate::reader::{CaptureInfo, Interface, Section};
+use crate::reader::{CaptureInfo, Interface, Metadata, Section};
 
 pub use fields::{unknown_field, Fields, FRAME_FIELDS};
 pub use files::Files;
@@ -126,6 +126,11 @@ pub trait Dumper {
     }
     /// A pcapng interface description block, when it is read; ignored by default.
     fn interface(&mut self, _interface: &Interface) -> io::Result<()> {
+        Ok(())
+    }
+    /// A pcapng name resolution, interface statistics, decryption secrets or custom
+    /// block, when it is read; ignored by default.
+    fn metadata(&mut self, _metadata: &Metadata) -> io::Result<()> {
         Ok(())
     }
     /// A frame, once dissected.

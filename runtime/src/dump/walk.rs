@@ -8,7 +8,11 @@ use std::io::{self, Write};
 use super::Dumper;
 use crate::chain::{Frame, Layer, LayerKind, Reassembled, ReassemblyKind, Timestamp};
 use crate::protocols::ProtocolId;
-use crate::reader::{CaptureInfo, Interface, Section};
+use crate::reader::pcapng_meta::{
+    CustomBlock, DecryptionSecrets, InterfaceStatistics, NameResolution, OptionIter, OptionValue,
+    RecordValue,
+};
+use crate::reader::{CaptureInfo, Interface, Metadata, Section};
 use crate::value::{BytesDisplay, FieldInfo, Value, Visitor};
 
 /// One leaf of the tree.
@@ -70,26 +74,45 @@ struct Members<'a, T: TreeWriter + ?Sized> {
     w: &'a mut T,
     /// Per open list: whether its entries are items (dictionaries) rather than values.
     lists: Vec<bool>,
+    /// A top-level list left out (pcapng options, which [`options`] shows instead).
+    skip: Option<&'static str>,
+    /// Depth of the events being left out (0: none).
+    skipping: usize,
 }
 
 impl<T: TreeWriter + ?Sized> Visitor for Members<'_, T> {
     fn field(&mut self, info: &'static FieldInfo, value: Value<'_>) {
+        if self.skipping > 0 {
+            return;
+        }
         let in_bare_list = self.lists.last() == Some(&false);
         let key = (!in_bare_list).then_some(info.name);
         self.w.leaf(key, Leaf::Value(value));
     }
 
     fn begin_list(&mut self, info: &'static FieldInfo) {
+        if self.skipping > 0 || (self.lists.is_empty() && self.skip == Some(info.name)) {
+            self.skipping += 1;
+            return;
+        }
         self.w.open_list(Some(info.name));
         self.lists.push(false);
     }
 
     fn end_list(&mut self) {
+        if self.skipping > 0 {
+            self.skipping -= 1;
+            return;
+        }
         self.lists.pop();
         self.w.close_list();
     }
 
     fn begin_item(&mut self) {
+        if self.skipping > 0 {
+            self.skipping += 1;
+            return;
+        }
         if let Some(l) = self.lists.last_mut() {
             *l = true;
         }
@@ -98,6 +121,10 @@ impl<T: TreeWriter + ?Sized> Visitor for Members<'_, T> {
     }
 
     fn end_item(&mut self) {
+        if self.skipping > 0 {
+            self.skipping -= 1;
+            return;
+        }
         self.lists.pop();
         self.w.close_dict();
     }
@@ -108,6 +135,22 @@ pub fn header_members<T: TreeWriter + ?Sized>(w: &mut T, visit: impl FnOnce(&mut
     let mut members = Members {
         w,
         lists: Vec::new(),
+        skip: None,
+        skipping: 0,
+    };
+    visit(&mut members);
+}
+
+/// A pcapng header's values but its generic `options` list (shown by [`options`]).
+fn header_members_but_options<T: TreeWriter + ?Sized>(
+    w: &mut T,
+    visit: impl FnOnce(&mut dyn Visitor),
+) {
+    let mut members = Members {
+        w,
+        lists: Vec::new(),
+        skip: Some("options"),
+        skipping: 0,
     };
     visit(&mut members);
 }
@@ -132,7 +175,8 @@ pub fn section<T: TreeWriter + ?Sized>(w: &mut T, s: &Section) {
     key.push_str(itoa::Buffer::new().format(s.number));
     w.open_dict(Some(&key));
     text(w, "byte_order", s.byte_order.name());
-    header_members(w, |v| s.header.visit(v));
+    header_members_but_options(w, |v| s.header.visit(v));
+    options(w, s.options.iter());
     w.close_dict();
 }
 
@@ -144,8 +188,284 @@ pub fn interface<T: TreeWriter + ?Sized>(w: &mut T, i: &Interface, number: u32) 
     w.open_dict(Some(&key));
     uint(w, "section", u64::from(i.section));
     uint(w, "index", u64::from(i.index));
-    header_members(w, |v| i.header.visit(v));
+    header_members_but_options(w, |v| i.header.visit(v));
+    options(w, i.options.iter());
     w.close_dict();
+}
+
+/// A pcapng block's options as the list `options`: per option its `kind` (code and the
+/// draft's name for it in this block), `length`, and its value under the option's name
+/// (`comment` for `opt_comment`), or several named parts; bytes that cannot be read
+/// are `data` with the reason in `malformed`.
+pub fn options<T: TreeWriter + ?Sized>(w: &mut T, list: OptionIter<'_>) {
+    let block = list.block();
+    w.open_list(Some("options"));
+    let mut shown = 0;
+    let mut more = 0u64;
+    for o in list {
+        if shown == MAX_OPTIONS {
+            more += 1;
+            continue;
+        }
+        shown += 1;
+        w.open_dict(None);
+        let mut key = "value";
+        if let Some(h) = o.header {
+            value(
+                w,
+                "kind",
+                Value::Enum(u64::from(h.code), block.name(h.code)),
+            );
+            uint(w, "length", u64::from(h.length));
+            key = match h.code {
+                1 => "comment",
+                code => block.name(code).unwrap_or("value"),
+            };
+        }
+        option_value(w, key, &o.value);
+        w.close_dict();
+    }
+    not_shown(w, more, "options", MAX_OPTIONS);
+    w.close_list();
+}
+
+/// Options listed per block, and records per Name Resolution Block: a block of tiny
+/// items would otherwise take some 50 times its size as text (real blocks hold a few).
+const MAX_OPTIONS: usize = 10_000;
+const MAX_RECORDS: usize = 100_000;
+
+/// The last element of a list cut at `max` elements: how many more there were.
+fn not_shown<T: TreeWriter + ?Sized>(w: &mut T, more: u64, what: &str, max: usize) {
+    if more > 0 {
+        w.open_dict(None);
+        text(
+            w,
+            "malformed",
+            &format!("{more} more {what} not shown: at most {max} are listed per block"),
+        );
+        w.close_dict();
+    }
+}
+
+fn option_value<T: TreeWriter + ?Sized>(w: &mut T, key: &str, v: &OptionValue<'_>) {
+    let bytes_text = |t| Value::Bytes(t, BytesDisplay::Text);
+    match *v {
+        OptionValue::End => {}
+        OptionValue::Text(t) => value(w, key, bytes_text(t)),
+        OptionValue::Uint(n) => uint(w, key, n),
+        OptionValue::Int(n) => value(w, key, Value::Int(n)),
+        OptionValue::Time(t) => text(w, key, &t.epoch()),
+        OptionValue::Mac(m) => value(w, key, Value::Mac(m)),
+        OptionValue::Bytes(b) => hex(w, key, b),
+        OptionValue::Ipv4(a) => value(w, key, Value::Ipv4(a)),
+        OptionValue::Ipv6(a) => value(w, key, Value::Ipv6(a)),
+        OptionValue::Ipv4Net { address, netmask } => {
+            value(w, "address", Value::Ipv4(address));
+            value(w, "netmask", Value::Ipv4(netmask));
+        }
+        OptionValue::Ipv6Net {
+            address,
+            prefix_length,
+        } => {
+            value(w, "address", Value::Ipv6(address));
+            uint(w, "prefix_length", u64::from(prefix_length));
+        }
+        OptionValue::Filter { kind, filter } => {
+            let name = crate::registry::pcapng_filter_type(u64::from(kind));
+            value(w, "filter_type", Value::Enum(u64::from(kind), name));
+            if kind == 0 {
+                value(w, "filter", bytes_text(filter));
+            } else {
+                hex(w, "filter", filter);
+            }
+        }
+        OptionValue::Flags(f) => {
+            uint(w, key, u64::from(f.0));
+            let (d, r) = (f.direction(), f.reception_type());
+            let registry = crate::registry::pcapng_direction;
+            value(w, "direction", Value::Enum(d.into(), registry(d.into())));
+            let registry = crate::registry::pcapng_reception_type;
+            value(
+                w,
+                "reception_type",
+                Value::Enum(r.into(), registry(r.into())),
+            );
+            uint(w, "fcs_length", f.fcs_length().into());
+            value(w, "checksum_not_ready", Value::Bool(f.checksum_not_ready()));
+            value(w, "checksum_valid", Value::Bool(f.checksum_valid()));
+            let tso = f.tcp_segmentation_offloaded();
+            value(w, "tcp_segmentation_offloaded", Value::Bool(tso));
+            uint(w, "reserved", f.reserved().into());
+            uint(w, "link_layer_errors", f.link_layer_errors().into());
+            for (name, set) in f.errors() {
+                value(w, name, Value::Bool(set));
+            }
+        }
+        OptionValue::Hash { algorithm, hash } => {
+            let name = crate::registry::pcapng_hash_algorithm(u64::from(algorithm));
+            value(w, "algorithm", Value::Enum(u64::from(algorithm), name));
+            hex(w, "hash", hash);
+        }
+        OptionValue::Verdict {
+            kind,
+            value: verdict,
+            data,
+        } => {
+            let name = crate::registry::pcapng_verdict_type(u64::from(kind));
+            value(w, "verdict_type", Value::Enum(u64::from(kind), name));
+            match verdict {
+                Some(n) => uint(w, "verdict", n),
+                None => hex(w, "verdict", data),
+            }
+        }
+        OptionValue::ProcessThread { process, thread } => {
+            uint(w, "process_id", u64::from(process));
+            uint(w, "thread_id", u64::from(thread));
+        }
+        OptionValue::Custom { pen, data, text } => {
+            uint(w, "pen", u64::from(pen));
+            if text {
+                value(w, "custom", bytes_text(data));
+            } else {
+                hex(w, "custom", data);
+            }
+        }
+        OptionValue::Unknown(b) => hex(w, "data", b),
+        OptionValue::Malformed { data, ref reason } => {
+            hex(w, "data", data);
+            text(w, "malformed", reason);
+        }
+    }
+}
+
+/// A pcapng Name Resolution, Interface Statistics, Decryption Secrets or Custom Block,
+/// as the dictionary `key` (`Name Resolution 1`).
+pub fn metadata<T: TreeWriter + ?Sized>(w: &mut T, key: &str, m: &Metadata) {
+    w.open_dict(Some(key));
+    uint(w, "section", u64::from(m.section()));
+    match m {
+        Metadata::NameResolution(b) => name_resolution(w, b),
+        Metadata::InterfaceStatistics(b) => statistics(w, b),
+        Metadata::DecryptionSecrets(b) => secrets(w, b),
+        Metadata::Custom(b) => custom(w, b),
+    }
+    w.close_dict();
+}
+
+fn name_resolution<T: TreeWriter + ?Sized>(w: &mut T, b: &NameResolution) {
+    w.open_list(Some("records"));
+    let mut shown = 0;
+    let mut more = 0u64;
+    for r in b.records() {
+        if shown == MAX_RECORDS {
+            more += 1;
+            continue;
+        }
+        shown += 1;
+        w.open_dict(None);
+        if let Some(h) = r.header {
+            let name = crate::registry::pcapng_nrb_record(u64::from(h.code));
+            value(w, "kind", Value::Enum(u64::from(h.code), name));
+            uint(w, "length", u64::from(h.length));
+        }
+        let names = match r.value {
+            RecordValue::End => None,
+            RecordValue::Ipv4(a, names) => {
+                value(w, "address", Value::Ipv4(a));
+                Some(names)
+            }
+            RecordValue::Ipv6(a, names) => {
+                value(w, "address", Value::Ipv6(a));
+                Some(names)
+            }
+            RecordValue::Eui48(a, names) => {
+                value(w, "address", Value::Mac(a));
+                Some(names)
+            }
+            RecordValue::Eui64(a, names) => {
+                hex(w, "address", a);
+                Some(names)
+            }
+            RecordValue::Unknown(data) => {
+                hex(w, "data", data);
+                None
+            }
+            RecordValue::Malformed { data, ref reason } => {
+                hex(w, "data", data);
+                text(w, "malformed", reason);
+                None
+            }
+        };
+        if let Some(names) = names {
+            w.open_list(Some("names"));
+            for n in names.iter() {
+                w.leaf(None, Leaf::Value(Value::Bytes(n, BytesDisplay::Text)));
+            }
+            w.close_list();
+        }
+        w.close_dict();
+    }
+    not_shown(w, more, "records", MAX_RECORDS);
+    w.close_list();
+    options(w, b.options());
+}
+
+fn statistics<T: TreeWriter + ?Sized>(w: &mut T, b: &InterfaceStatistics) {
+    if let Some(i) = b.interface {
+        uint(w, "interface", u64::from(i));
+    }
+    if let Some(t) = b.timestamp {
+        text(w, "time_epoch", &t.epoch());
+    }
+    options(w, b.options.iter());
+    if let Some(reason) = &b.malformed {
+        text(w, "malformed", reason);
+    }
+}
+
+fn secrets<T: TreeWriter + ?Sized>(w: &mut T, b: &DecryptionSecrets) {
+    if let Some(t) = b.secrets_type {
+        let name = crate::registry::pcapng_secrets_type(u64::from(t));
+        value(w, "secrets_type", Value::Enum(u64::from(t), name));
+    }
+    if let Some(n) = b.secrets_length {
+        uint(w, "secrets_length", u64::from(n));
+    }
+    options(w, b.options.iter());
+    if let Some(reason) = &b.malformed {
+        text(w, "malformed", reason);
+    }
+}
+
+fn custom<T: TreeWriter + ?Sized>(w: &mut T, b: &CustomBlock) {
+    let t = u64::from(b.block_type);
+    value(
+        w,
+        "block_type",
+        Value::Enum(t, crate::registry::pcapng_block(t)),
+    );
+    if let Some(pen) = b.pen {
+        uint(w, "pen", u64::from(pen));
+    }
+    uint(w, "length", u64::from(b.length));
+    if let Some(reason) = &b.malformed {
+        text(w, "malformed", reason);
+    }
+}
+
+/// The top-level key of a metadata block: its kind and its number among blocks of that
+/// kind (`Name Resolution 2`), counted by `counts` (one counter per kind).
+pub fn metadata_key(m: &Metadata, counts: &mut [u32; 4]) -> String {
+    let (i, name) = match m {
+        Metadata::NameResolution(_) => (0, "Name Resolution "),
+        Metadata::InterfaceStatistics(_) => (1, "Interface Statistics "),
+        Metadata::DecryptionSecrets(_) => (2, "Decryption Secrets "),
+        Metadata::Custom(_) => (3, "Custom Block "),
+    };
+    counts[i] += 1;
+    let mut key = String::from(name);
+    key.push_str(itoa::Buffer::new().format(counts[i]));
+    key
 }
 
 fn layer_key(layer: &Layer) -> &'static str {
@@ -195,6 +515,9 @@ fn frame_members<T: TreeWriter + ?Sized>(w: &mut T, frame: &Frame, nanosecond: b
         "linktype",
         Value::enumerated(u64::from(frame.linktype), crate::registry::linktype),
     );
+    if let Some(o) = &frame.pcapng_options {
+        options(w, o.iter());
+    }
     let mut depth = 0;
     let mut stream = frame.tcp_stream;
     for (layer, data) in frame.all_layers() {
@@ -318,6 +641,8 @@ pub struct Document<W: Write, D: DocumentWriter> {
     doc: D,
     nanosecond: bool,
     interfaces: u32,
+    /// Metadata blocks so far, per kind (for their keys).
+    metadata: [u32; 4],
 }
 
 impl<W: Write, D: DocumentWriter + Default> Document<W, D> {
@@ -330,6 +655,7 @@ impl<W: Write, D: DocumentWriter + Default> Document<W, D> {
             doc,
             nanosecond: false,
             interfaces: 0,
+            metadata: [0; 4],
         }
     }
 }
@@ -376,6 +702,12 @@ impl<W: Write, D: DocumentWriter> Dumper for Document<W, D> {
     fn interface(&mut self, i: &Interface) -> io::Result<()> {
         self.interfaces += 1;
         interface(&mut self.doc, i, self.interfaces);
+        self.entry_done()
+    }
+
+    fn metadata(&mut self, m: &Metadata) -> io::Result<()> {
+        let key = metadata_key(m, &mut self.metadata);
+        metadata(&mut self.doc, &key, m);
         self.entry_done()
     }
 

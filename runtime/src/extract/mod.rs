@@ -35,7 +35,7 @@ use crate::dump::{
 };
 use crate::layer::Level;
 use crate::protocols::ProtocolId;
-use crate::reader::{CaptureInfo, CaptureReader, Event, Interface, ReadError, Section};
+use crate::reader::{CaptureInfo, CaptureReader, Event, Interface, Metadata, ReadError, Section};
 use crate::reassembly::tcp::ConnectionSummary;
 use crate::reassembly::ReassemblyOptions;
 use crate::session::Session;
@@ -546,6 +546,7 @@ impl ExtractorBuilder {
             frames: Vec::new(),
             sections: Vec::new(),
             interfaces: Vec::new(),
+            metadata: Vec::new(),
             warnings: Vec::new(),
             count: 0,
             finished: false,
@@ -688,6 +689,7 @@ pub struct Extractor {
     frames: Vec<Frame>,
     sections: Vec<Section>,
     interfaces: Vec<Interface>,
+    metadata: Vec<Metadata>,
     warnings: Vec<String>,
     count: u64,
     finished: bool,
@@ -742,6 +744,12 @@ impl Extractor {
             .as_ref()
             .filter(|(o, _)| o.is_complete() && !self.failed)
             .and_then(|(o, _)| o.path())
+    }
+
+    /// pcapng name resolution, interface statistics, decryption secrets and custom blocks
+    /// read so far, in file order (with `store` on).
+    pub fn metadata(&self) -> &[Metadata] {
+        &self.metadata
     }
 
     /// The frames kept (with `store` on).
@@ -908,6 +916,12 @@ impl Extractor {
                 Some(Item::Event(Event::Interface(i))) => {
                     self.dump(|d| d.interface(&i))?;
                     self.interfaces.push(i);
+                }
+                Some(Item::Event(Event::Metadata(m))) => {
+                    self.dump(|d| d.metadata(&m))?;
+                    if self.store {
+                        self.metadata.push(m);
+                    }
                 }
                 Some(Item::Event(Event::Warning(w))) => {
                     self.warnings.push(format!("{}: {w}", self.name))

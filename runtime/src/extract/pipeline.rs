@@ -198,14 +198,19 @@ fn fill(reader: &mut CaptureReader, spare: &mut Vec<Frame>) -> (Vec<Item>, Vec<B
                 let data = reader.packet();
                 let mut frame = spare.pop().unwrap_or_default();
                 load(&mut frame, &record, data, true);
+                frame.pcapng_options = reader.packet_options().map(Box::new);
                 frame.layers.clear();
-                bytes += data.len();
+                bytes += data.len() + frame.pcapng_options.as_ref().map_or(0, |o| o.bytes.len());
                 items.push(Item::Frame {
                     frame,
                     dissected: false,
                 });
             }
-            Some(event) => items.push(Item::Event(event)),
+            Some(event) => {
+                // A pcapng block's options or metadata hold up to the block's bytes.
+                bytes += event.held_bytes();
+                items.push(Item::Event(event));
+            }
         }
     }
     (items, blocks, false)
@@ -257,6 +262,7 @@ fn load(frame: &mut Frame, record: &Record, bytes: &[u8], keep: bool) {
     frame.cap_len = bytes.len() as u32;
     frame.linktype = record.linktype;
     frame.interface = record.interface;
+    frame.pcapng_options = None;
     frame.data.clear();
     if keep {
         frame.data.extend_from_slice(bytes);

@@ -7,6 +7,7 @@
 
 mod pcap;
 mod pcapng;
+pub mod pcapng_meta;
 mod source;
 
 use std::fmt;
@@ -16,6 +17,7 @@ use crate::chain::Timestamp;
 
 pub use pcap::PcapHeader;
 pub use pcapng::{Interface, Section};
+pub use pcapng_meta::{Metadata, Options};
 
 pub(crate) use source::prefetch;
 pub(crate) use source::Block;
@@ -111,8 +113,27 @@ pub enum Event {
     Section(Section),
     /// A pcapng interface is described.
     Interface(Interface),
+    /// A pcapng block about the capture rather than a packet: name resolution, interface
+    /// statistics, decryption secrets (type and length only), a custom block.
+    Metadata(Metadata),
     /// Something in the file is wrong; reading stops after this if it could not go on.
     Warning(String),
+}
+
+impl Event {
+    /// Roughly how many bytes of the file the event holds on to (options, metadata).
+    pub(crate) fn held_bytes(&self) -> usize {
+        match self {
+            Event::Packet(_) => 0,
+            Event::Section(s) => s.options.bytes.len(),
+            Event::Interface(i) => i.options.bytes.len(),
+            Event::Metadata(Metadata::NameResolution(n)) => n.body.len(),
+            Event::Metadata(Metadata::InterfaceStatistics(i)) => i.options.bytes.len(),
+            Event::Metadata(Metadata::DecryptionSecrets(d)) => d.options.bytes.len(),
+            Event::Metadata(Metadata::Custom(_)) => 0,
+            Event::Warning(w) => w.len(),
+        }
+    }
 }
 
 /// The kind of capture file, with what its header says.
@@ -233,6 +254,16 @@ impl CaptureReader {
                 .shared(offset)
                 .map(|(block, at)| (block, at, len)),
             Span::Block { .. } => None,
+        }
+    }
+
+    /// The options of the last [`Event::Packet`] (pcapng Enhanced and obsolete Packet
+    /// Blocks: comments, flags, hashes, ...), when its block has any; ask before the next
+    /// call to `next_event`, which reads another block.
+    pub fn packet_options(&self) -> Option<Options> {
+        match &self.format {
+            Format::Pcapng(state) => state.packet_options(),
+            Format::Pcap(_) => None,
         }
     }
 

@@ -1,11 +1,13 @@
 //! pcapng files: a sequence of blocks, each `type, total length, body, total length`.
 //! A Section Header Block starts a section and sets its byte order; Interface
 //! Description Blocks describe the section's interfaces (link type, timestamp resolution
-//! and offset); Enhanced, Simple and (obsolete) Packet Blocks carry packets. Other block
-//! types are skipped.
+//! and offset); Enhanced, Simple and (obsolete) Packet Blocks carry packets; Name
+//! Resolution, Interface Statistics, Decryption Secrets and Custom Blocks are metadata
+//! ([`pcapng_meta`](super::pcapng_meta)). Other block types are skipped.
 
 use deku::ctx::Endian;
 
+use super::pcapng_meta::{self, Clock, OptionBlock, Options};
 use super::source::Source;
 use super::{ByteOrder, Event, Record, Span, Step};
 use crate::chain::Timestamp;
@@ -26,6 +28,10 @@ const SPB: u32 = 3;
 const EPB: u32 = 6;
 /// Largest block accepted: a larger length means the file is damaged.
 const MAX_BLOCK: u32 = 64 << 20;
+/// Bytes of a Section Header Block body before its options.
+const SHB_FIXED: usize = 16;
+/// Bytes of an Interface Description Block body before its options.
+const IDB_FIXED: usize = 8;
 
 /// A section, as its header block describes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +42,8 @@ pub struct Section {
     pub byte_order: ByteOrder,
     /// The Section Header Block as read (version, section length, options).
     pub header: PcapngShb,
+    /// The block's options, as the dumps show them (named as the draft names them).
+    pub options: Options,
 }
 
 /// An interface of a section.
@@ -51,10 +59,12 @@ pub struct Interface {
     pub tsresol: u8,
     /// Seconds added to every timestamp: `if_tsoffset`.
     pub tsoffset: i64,
+    /// The block's options, as the dumps show them (named as the draft names them).
+    pub options: Options,
 }
 
 impl Interface {
-    fn new(section: u32, index: u32, header: PcapngIdb) -> Interface {
+    fn new(section: u32, index: u32, header: PcapngIdb, options: Options) -> Interface {
         let mut tsresol = 6;
         let mut tsoffset = 0;
         for option in header.options.known() {
@@ -70,6 +80,10 @@ impl Interface {
             header,
             tsresol,
             tsoffset,
+            options: Options {
+                clock: Clock { tsresol, tsoffset },
+                ..options
+            },
         }
     }
 
@@ -80,27 +94,14 @@ impl Interface {
 
     /// A timestamp in this interface's units, as seconds and nanoseconds.
     pub fn timestamp(&self, units: u64) -> Timestamp {
-        let (secs, nanos) = if self.tsresol & 0x80 != 0 {
-            let shift = u32::from(self.tsresol & 0x7f).min(63);
-            let frac = units & ((1u64 << shift) - 1);
-            (
-                units >> shift,
-                ((u128::from(frac) * 1_000_000_000) >> shift) as u32,
-            )
-        } else {
-            let exp = u32::from(self.tsresol).min(19);
-            let per_sec = 10u64.pow(exp);
-            let frac = units % per_sec;
-            let nanos = if exp <= 9 {
-                frac * 10u64.pow(9 - exp)
-            } else {
-                frac / 10u64.pow(exp - 9)
-            };
-            (units / per_sec, nanos as u32)
-        };
-        Timestamp {
-            secs: (secs as i64).saturating_add(self.tsoffset),
-            nanos,
+        self.clock().timestamp(units)
+    }
+
+    /// The interface's timestamp resolution and offset.
+    pub fn clock(&self) -> Clock {
+        Clock {
+            tsresol: self.tsresol,
+            tsoffset: self.tsoffset,
         }
     }
 }
@@ -112,12 +113,26 @@ pub struct State {
     interfaces: Vec<Interface>,
     block: Vec<u8>,
     number: u64,
+    /// The options of the last packet block: where they start in `block`, and the kind
+    /// of block (none when the block has no option bytes).
+    packet_options: Option<(usize, OptionBlock)>,
 }
 
 impl State {
     /// The body of the current block.
     pub fn block(&self) -> &[u8] {
         &self.block
+    }
+
+    /// The options of the packet block read last, if it has any.
+    pub fn packet_options(&self) -> Option<Options> {
+        let (from, block) = self.packet_options?;
+        Some(Options {
+            block,
+            order: self.order?,
+            clock: Clock::default(),
+            bytes: self.block.get(from..)?.to_vec(),
+        })
     }
 }
 
@@ -188,6 +203,7 @@ pub fn next(source: &mut Source, state: &mut State, span: &mut Span) -> Step {
         }
         state.block.clear();
         state.block.extend_from_slice(&bytes[8..total - 4]);
+        state.packet_options = None;
         source.consume(total);
         let endian = order.deku();
         let event = match block.block_type {
@@ -196,7 +212,14 @@ pub fn next(source: &mut Source, state: &mut State, span: &mut Span) -> Step {
             EPB => enhanced(state, endian, offset, span),
             SPB => simple(state, endian, offset, span),
             OPB => obsolete(state, endian, offset, span),
-            _ => continue, // name resolution, statistics, custom...: not packets
+            t => {
+                let interfaces = &state.interfaces;
+                let clock_of = |i: u32| interfaces.get(i as usize).map(Interface::clock);
+                match pcapng_meta::read(t, state.section, order, &state.block, clock_of) {
+                    Some(m) => Step::Event(Event::Metadata(m)),
+                    None => continue, // block types with nothing to show
+                }
+            }
         };
         return event;
     }
@@ -208,10 +231,17 @@ fn section(state: &mut State, order: ByteOrder, offset: u64) -> Step {
             state.order = Some(order);
             state.section += 1;
             state.interfaces.clear();
+            let options = Options {
+                block: OptionBlock::Section,
+                order,
+                clock: Clock::default(),
+                bytes: state.block.get(SHB_FIXED..).unwrap_or_default().to_vec(),
+            };
             Step::Event(Event::Section(Section {
                 number: state.section,
                 byte_order: order,
                 header,
+                options,
             }))
         }
         Ok((header, _)) => Step::Stop(format!(
@@ -226,7 +256,13 @@ fn interface(state: &mut State, endian: Endian, offset: u64) -> Step {
     match PcapngIdb::parse(&state.block, endian) {
         Ok((header, _)) => {
             let index = state.interfaces.len() as u32;
-            let iface = Interface::new(state.section, index, header);
+            let options = Options {
+                block: OptionBlock::Interface,
+                order: state.order.unwrap_or(ByteOrder::Little),
+                clock: Clock::default(),
+                bytes: state.block.get(IDB_FIXED..).unwrap_or_default().to_vec(),
+            };
+            let iface = Interface::new(state.section, index, header, options);
             state.interfaces.push(iface.clone());
             Step::Event(Event::Interface(iface))
         }
@@ -243,6 +279,8 @@ struct PacketInfo {
     body_at: usize,
     cap_len: u32,
     orig_len: u32,
+    /// The kind of block, for its options (a Simple Packet Block has none).
+    options: Option<OptionBlock>,
 }
 
 /// The packet of a packet block: checks its interface and length, locates its bytes.
@@ -253,6 +291,7 @@ fn packet(state: &mut State, offset: u64, info: PacketInfo, span: &mut Span) -> 
         body_at,
         cap_len,
         orig_len,
+        options,
     } = info;
     let Some(iface) = state.interfaces.get(interface as usize) else {
         return Step::Stop(format!(
@@ -271,6 +310,11 @@ fn packet(state: &mut State, offset: u64, info: PacketInfo, span: &mut Span) -> 
         from: body_at,
         len: end - body_at,
     };
+    // Options follow the packet data padded to 32 bits.
+    let options_at = end.next_multiple_of(4);
+    state.packet_options = options
+        .filter(|_| options_at < state.block.len())
+        .map(|o| (options_at, o));
     state.number += 1;
     let timestamp = units.map_or_else(Timestamp::default, |u| iface.timestamp(u));
     Step::Event(Event::Packet(Record {
@@ -293,6 +337,7 @@ fn enhanced(state: &mut State, endian: Endian, offset: u64, span: &mut Span) -> 
                 body_at: len,
                 cap_len: h.cap_len,
                 orig_len: h.orig_len,
+                options: Some(OptionBlock::EnhancedPacket),
             };
             packet(state, offset, info, span)
         }
@@ -310,6 +355,7 @@ fn obsolete(state: &mut State, endian: Endian, offset: u64, span: &mut Span) -> 
                 body_at: len,
                 cap_len: h.cap_len,
                 orig_len: h.orig_len,
+                options: Some(OptionBlock::Packet),
             };
             packet(state, offset, info, span)
         }
@@ -333,6 +379,7 @@ fn simple(state: &mut State, endian: Endian, offset: u64, span: &mut Span) -> St
                 body_at: len,
                 cap_len,
                 orig_len: h.orig_len,
+                options: None,
             };
             packet(state, offset, info, span)
         }
@@ -357,6 +404,12 @@ mod tests {
             },
             tsresol,
             tsoffset,
+            options: Options {
+                block: OptionBlock::Interface,
+                order: ByteOrder::Little,
+                clock: Clock::default(),
+                bytes: Vec::new(),
+            },
         }
     }
 
