@@ -42,7 +42,10 @@ const MAC_B: Mac = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
 
 /// Ethernet / IPv4 (ID 0x1c46, DF) / TCP (NOP, NOP, timestamps) / HTTP GET.
 fn tcp_http() -> Vec<u8> {
-    let options = TcpOptions::new().nop().nop().timestamps(0x002d_1e5a, 0x6b03_1107);
+    let options = TcpOptions::new()
+        .nop()
+        .nop()
+        .timestamps(0x002d_1e5a, 0x6b03_1107);
     let http = b"GET /index.html HTTP/1.1\r\n\
 Host: www.example.com\r\n\
 User-Agent: curl/8.5.0\r\n\
@@ -90,8 +93,12 @@ fn udp_dns() -> Vec<u8> {
 /// Ethernet / 802.1Q (PCP 5, VID 100) / IPv6 / TCP SYN with MSS, SACK-permitted,
 /// timestamps, NOP and window scale.
 fn vlan_ipv6_syn() -> Vec<u8> {
-    let src = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01];
-    let dst = [0x20, 0x01, 0x0d, 0xb8, 0, 0x0a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x50];
+    let src = [
+        0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01,
+    ];
+    let dst = [
+        0x20, 0x01, 0x0d, 0xb8, 0, 0x0a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x50,
+    ];
     let options = TcpOptions::new()
         .mss(1440)
         .sack_permitted()

@@ -201,12 +201,18 @@ fn pcapkit_is_found_under_cargo_target_dir() {
     let exe = Path::new(env!("CARGO_BIN_EXE_pcapkit-conformance"));
     let (code, out) = run_default_pcapkit(exe, &dir, Some("elsewhere"));
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("pcapkit: elsewhere/release/pcapkit\n"), "{out}");
+    assert!(
+        out.contains("pcapkit: elsewhere/release/pcapkit\n"),
+        "{out}"
+    );
     assert!(out.contains("agreement 100.000%"), "{out}");
     // A target directory without pcapkit is a setup error that names where it looked.
     let (code, out) = run_default_pcapkit(exe, &dir, Some("nowhere"));
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("not found at nowhere/release/pcapkit"), "{out}");
+    assert!(
+        out.contains("not found at nowhere/release/pcapkit"),
+        "{out}"
+    );
     let _ = fs::remove_dir_all(&dir);
 }
 

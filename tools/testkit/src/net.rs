@@ -513,7 +513,11 @@ pub fn ip_tcp(
 /// An IPv4 packet without options cut in two fragments, the first carrying `first`
 /// bytes of its payload (a multiple of 8).
 pub fn ipv4_fragments(packet: &[u8], first: usize) -> [Vec<u8>; 2] {
-    assert_eq!(first % 8, 0, "fragments other than the last hold multiples of 8 bytes");
+    assert_eq!(
+        first % 8,
+        0,
+        "fragments other than the last hold multiples of 8 bytes"
+    );
     assert_eq!(packet[0], 0x45, "an IPv4 header without options");
     let (header, payload) = packet.split_at(20);
     let piece = |offset: usize, data: &[u8], more: bool| {

@@ -170,6 +170,9 @@ mod tests {
     #[test]
     fn no_options_means_no_end_of_options() {
         assert_eq!(idb(Order::Little, 1, 65535, &[]).len(), 20);
-        assert_eq!(idb(Order::Little, 1, 65535, &[if_tsresol(Order::Little, 9)]).len(), 32);
+        assert_eq!(
+            idb(Order::Little, 1, 65535, &[if_tsresol(Order::Little, 9)]).len(),
+            32
+        );
     }
 }

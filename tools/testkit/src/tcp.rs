@@ -152,6 +152,9 @@ mod tests {
         assert_eq!(frames.len(), 3);
         assert_eq!(&frames[1].data[12..14], &ETHERTYPE_IPV6.to_be_bytes());
         assert_eq!((frames[2].ts_sec, frames[2].ts_usec), (1_700_000_000, 2000));
-        assert_eq!(c.pcap().len(), 24 + 3 * 16 + frames.iter().map(|f| f.data.len()).sum::<usize>());
+        assert_eq!(
+            c.pcap().len(),
+            24 + 3 * 16 + frames.iter().map(|f| f.data.len()).sum::<usize>()
+        );
     }
 }
