@@ -1,5 +1,5 @@
-//! Per-packet cost of the dissection chain, measured on frames built here by hand (no
-//! capture file, no samplegen: the bench is self-contained).
+//! Per-packet cost of the dissection chain, measured on frames built here with
+//! `pcapkit-testkit` (no capture file: the bench is self-contained).
 //!
 //! Frames (all linktype 1, Ethernet):
 //! - `tcp_http`: Ethernet / IPv4 / TCP (NOP, NOP, timestamps) / HTTP GET request
@@ -31,196 +31,119 @@ use pcapkit::chain::{self, Frame, Layer};
 use pcapkit::dump::{Dumper, Fields, Ndjson};
 use pcapkit::value::{FieldInfo, Value, Visitor};
 use pcapkit::{Level, Thresholds, Timestamp};
+use pcapkit_testkit::net::*;
 
 // ---------------------------------------------------------------------------------------
-// Frame construction
+// Frame construction (with pcapkit-testkit, as the tests and samplegen do)
 // ---------------------------------------------------------------------------------------
 
-const MAC_A: [u8; 6] = [0x00, 0x1b, 0x21, 0xaa, 0xbb, 0xcc];
-const MAC_B: [u8; 6] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
+const MAC_A: Mac = [0x00, 0x1b, 0x21, 0xaa, 0xbb, 0xcc];
+const MAC_B: Mac = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
 
-/// Internet checksum (RFC 1071) over `parts`, concatenated.
-fn checksum(parts: &[&[u8]]) -> u16 {
-    let mut sum: u32 = 0;
-    let mut odd: Option<u8> = None;
-    for part in parts {
-        for &b in *part {
-            match odd.take() {
-                Some(hi) => sum += u32::from(u16::from_be_bytes([hi, b])),
-                None => odd = Some(b),
-            }
-        }
-    }
-    if let Some(hi) = odd {
-        sum += u32::from(u16::from_be_bytes([hi, 0]));
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
-fn ethernet(dst: [u8; 6], src: [u8; 6], ethertype: u16) -> Vec<u8> {
-    let mut f = Vec::with_capacity(128);
-    f.extend_from_slice(&dst);
-    f.extend_from_slice(&src);
-    f.extend_from_slice(&ethertype.to_be_bytes());
-    f
-}
-
-fn ipv4(proto: u8, src: [u8; 4], dst: [u8; 4], payload: &[u8]) -> Vec<u8> {
-    let total = (20 + payload.len()) as u16;
-    let mut h = vec![0x45, 0x00];
-    h.extend_from_slice(&total.to_be_bytes());
-    h.extend_from_slice(&0x1c46u16.to_be_bytes()); // id
-    h.extend_from_slice(&0x4000u16.to_be_bytes()); // DF
-    h.push(64); // TTL
-    h.push(proto);
-    h.extend_from_slice(&[0, 0]);
-    h.extend_from_slice(&src);
-    h.extend_from_slice(&dst);
-    let sum = checksum(&[&h]);
-    h[10..12].copy_from_slice(&sum.to_be_bytes());
-    h.extend_from_slice(payload);
-    h
-}
-
-/// A TCP segment; `pseudo` is the pseudo-header prefix (addresses) for the checksum.
-#[allow(clippy::too_many_arguments)]
-fn tcp(
-    pseudo: &[u8],
-    src: u16,
-    dst: u16,
-    seq: u32,
-    ack: u32,
-    flags: u8,
-    window: u16,
-    options: &[u8],
-    payload: &[u8],
-) -> Vec<u8> {
-    assert_eq!(options.len() % 4, 0, "TCP options pad to 32 bits");
-    let doff = ((20 + options.len()) / 4) as u8;
-    let mut s = Vec::new();
-    s.extend_from_slice(&src.to_be_bytes());
-    s.extend_from_slice(&dst.to_be_bytes());
-    s.extend_from_slice(&seq.to_be_bytes());
-    s.extend_from_slice(&ack.to_be_bytes());
-    s.push(doff << 4);
-    s.push(flags);
-    s.extend_from_slice(&window.to_be_bytes());
-    s.extend_from_slice(&[0, 0, 0, 0]); // checksum, urgent pointer
-    s.extend_from_slice(options);
-    s.extend_from_slice(payload);
-    let sum = checksum(&[pseudo, &[0, 6], &(s.len() as u16).to_be_bytes(), &s]);
-    s[16..18].copy_from_slice(&sum.to_be_bytes());
-    s
-}
-
-/// Ethernet / IPv4 / TCP (NOP, NOP, timestamps) / HTTP GET.
+/// Ethernet / IPv4 (ID 0x1c46, DF) / TCP (NOP, NOP, timestamps) / HTTP GET.
 fn tcp_http() -> Vec<u8> {
-    let (src, dst) = ([192, 168, 1, 10], [93, 184, 216, 34]);
-    let options = [1, 1, 8, 10, 0x00, 0x2d, 0x1e, 0x5a, 0x6b, 0x03, 0x11, 0x07];
+    let options = TcpOptions::new()
+        .nop()
+        .nop()
+        .timestamps(0x002d_1e5a, 0x6b03_1107);
     let http = b"GET /index.html HTTP/1.1\r\n\
 Host: www.example.com\r\n\
 User-Agent: curl/8.5.0\r\n\
 Accept: */*\r\n\
 Accept-Encoding: gzip, deflate\r\n\
 Connection: keep-alive\r\n\r\n";
-    let pseudo = [src, dst].concat();
-    let seg = tcp(
-        &pseudo,
-        51724,
-        80,
-        0x3a1f_9c01,
-        0x8c2e_4b10,
-        0x18,
-        502,
-        &options,
-        http,
-    );
-    let mut f = ethernet(MAC_A, MAC_B, 0x0800);
-    f.extend_from_slice(&ipv4(6, src, dst, &seg));
+    let mut ip = Ipv4::new([192, 168, 1, 10], [93, 184, 216, 34], IPPROTO_TCP, 0x1c46);
+    ip.dont_fragment = true;
+    let mut f = Vec::with_capacity(128 + http.len());
+    push_ethernet(&mut f, MAC_A, MAC_B, &[], ETHERTYPE_IPV4);
+    let ip_start = begin_ipv4(&mut f, &ip);
+    let tcp = Tcp {
+        sport: 51724,
+        dport: 80,
+        seq: 0x3a1f_9c01,
+        ack: 0x8c2e_4b10,
+        flags: tcp_flags::PSH | tcp_flags::ACK,
+        window: 502,
+        options: options.as_bytes(),
+    };
+    let tcp_start = begin_tcp(&mut f, &tcp);
+    f.extend_from_slice(http);
+    finish_tcp(&mut f, tcp_start, ip.pair());
+    finish_ipv4(&mut f, ip_start);
     f
 }
 
 /// Ethernet / IPv4 / UDP / DNS query for www.example.com A (with an EDNS OPT record).
 fn udp_dns() -> Vec<u8> {
-    let (src, dst) = ([192, 168, 1, 10], [192, 168, 1, 1]);
-    let mut dns = vec![
-        0x4f, 0x3a, // id
-        0x01, 0x00, // standard query, RD
-        0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, // 1 question, 1 additional
-    ];
-    for label in ["www", "example", "com"] {
-        dns.push(label.len() as u8);
-        dns.extend_from_slice(label.as_bytes());
-    }
-    dns.extend_from_slice(&[0, 0x00, 0x01, 0x00, 0x01]); // root, A, IN
-    dns.extend_from_slice(&[0, 0x00, 0x29, 0x04, 0xd0, 0, 0, 0, 0, 0x00, 0x00]); // OPT
-    let len = (8 + dns.len()) as u16;
-    let mut udp = Vec::new();
-    udp.extend_from_slice(&53211u16.to_be_bytes());
-    udp.extend_from_slice(&53u16.to_be_bytes());
-    udp.extend_from_slice(&len.to_be_bytes());
-    udp.extend_from_slice(&[0, 0]);
-    udp.extend_from_slice(&dns);
-    let sum = checksum(&[&src, &dst, &[0, 17], &len.to_be_bytes(), &udp]);
-    udp[6..8].copy_from_slice(&sum.to_be_bytes());
-    let mut f = ethernet(MAC_B, MAC_A, 0x0800);
-    f.extend_from_slice(&ipv4(17, src, dst, &udp));
+    let mut ip = Ipv4::new([192, 168, 1, 10], [192, 168, 1, 1], IPPROTO_UDP, 0x1c46);
+    ip.dont_fragment = true;
+    let mut f = Vec::with_capacity(128);
+    push_ethernet(&mut f, MAC_B, MAC_A, &[], ETHERTYPE_IPV4);
+    let ip_start = begin_ipv4(&mut f, &ip);
+    let udp_start = begin_udp(&mut f, 53211, 53);
+    push_dns_header(&mut f, 0x4f3a, DNS_FLAGS_QUERY, [1, 0, 0, 1]);
+    push_dns_question(&mut f, "www.example.com", DNS_TYPE_A);
+    // OPT: root name, type 41, UDP payload size 1232, no extended flags, no data.
+    f.extend_from_slice(&[0, 0x00, 0x29, 0x04, 0xd0, 0, 0, 0, 0, 0x00, 0x00]);
+    finish_udp(&mut f, udp_start, ip.pair());
+    finish_ipv4(&mut f, ip_start);
     f
 }
 
-/// Ethernet / 802.1Q (VID 100) / IPv6 / TCP SYN with MSS, SACK-permitted, timestamps,
-/// NOP and window scale.
+/// Ethernet / 802.1Q (PCP 5, VID 100) / IPv6 / TCP SYN with MSS, SACK-permitted,
+/// timestamps, NOP and window scale.
 fn vlan_ipv6_syn() -> Vec<u8> {
-    let src: [u8; 16] = [
+    let src = [
         0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01,
     ];
-    let dst: [u8; 16] = [
+    let dst = [
         0x20, 0x01, 0x0d, 0xb8, 0, 0x0a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x50,
     ];
-    let options = [
-        2, 4, 0x05, 0xa0, // MSS 1440
-        4, 2, // SACK permitted
-        8, 10, 0x9a, 0x2b, 0x11, 0x04, 0, 0, 0, 0, // timestamps
-        1, // NOP
-        3, 3, 7, // window scale 7
-    ];
-    let pseudo = [src, dst].concat();
-    let seg = tcp(
-        &pseudo,
-        49152,
-        443,
-        0x7f00_0001,
-        0,
-        0x02,
-        64800,
-        &options,
-        &[],
-    );
-    let mut f = ethernet(MAC_A, MAC_B, 0x8100);
-    f.extend_from_slice(&(100u16 | (5 << 13)).to_be_bytes()); // PCP 5, VID 100
-    f.extend_from_slice(&0x86ddu16.to_be_bytes());
-    f.extend_from_slice(&[0x60, 0x0a, 0xbc, 0xde]); // version 6, TC 0, flow label
-    f.extend_from_slice(&(seg.len() as u16).to_be_bytes());
-    f.push(6); // next header TCP
-    f.push(64); // hop limit
-    f.extend_from_slice(&src);
-    f.extend_from_slice(&dst);
-    f.extend_from_slice(&seg);
+    let options = TcpOptions::new()
+        .mss(1440)
+        .sack_permitted()
+        .timestamps(0x9a2b_1104, 0)
+        .nop()
+        .window_scale(7);
+    let vlan = VlanTag {
+        tpid: ETHERTYPE_VLAN,
+        pcp: 5,
+        dei: false,
+        vid: 100,
+    };
+    let mut ip = Ipv6::new(src, dst, IPPROTO_TCP);
+    ip.flow_label = 0x0abcde;
+    let mut f = Vec::with_capacity(128);
+    push_ethernet(&mut f, MAC_A, MAC_B, &[vlan], ETHERTYPE_IPV6);
+    let ip_start = begin_ipv6(&mut f, &ip);
+    let tcp = Tcp {
+        sport: 49152,
+        dport: 443,
+        seq: 0x7f00_0001,
+        ack: 0,
+        flags: tcp_flags::SYN,
+        window: 64800,
+        options: options.as_bytes(),
+    };
+    let tcp_start = begin_tcp(&mut f, &tcp);
+    finish_tcp(&mut f, tcp_start, ip.pair());
+    finish_ipv6(&mut f, ip_start);
     f
 }
 
 /// Ethernet / ARP request (who has 192.168.1.1? tell 192.168.1.10), padded to 60 bytes.
 fn arp() -> Vec<u8> {
-    let mut f = ethernet([0xff; 6], MAC_A, 0x0806);
-    f.extend_from_slice(&[0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x01]);
-    f.extend_from_slice(&MAC_A);
-    f.extend_from_slice(&[192, 168, 1, 10]);
-    f.extend_from_slice(&[0; 6]);
-    f.extend_from_slice(&[192, 168, 1, 1]);
-    f.resize(60, 0);
+    let mut f = Vec::with_capacity(60);
+    push_ethernet(&mut f, [0xff; 6], MAC_A, &[], ETHERTYPE_ARP);
+    push_arp(
+        &mut f,
+        ARP_REQUEST,
+        MAC_A,
+        [192, 168, 1, 10],
+        [0; 6],
+        [192, 168, 1, 1],
+    );
+    pad_frame(&mut f);
     f
 }
 
@@ -281,7 +204,7 @@ impl Write for Counter {
     }
 }
 
-/// The columns of the `fields` dump, as `bench/compare.sh` uses them.
+/// The columns of the `fields` dump, as `benches/compare.sh` uses them.
 const FIELD_PATHS: &[&str] = &[
     "frame.number",
     "frame.time_epoch",

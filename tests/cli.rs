@@ -426,7 +426,7 @@ fn ipv4_checksums_check_out() {
         let stored = u16::from_be_bytes([header[10], header[11]]);
         header[10] = 0;
         header[11] = 0;
-        assert_eq!(ipv4_checksum(&header), stored, "frame {}", i + 1);
+        assert_eq!(internet_checksum(&header), stored, "frame {}", i + 1);
         let cell = t.get(i + 1, "ipv4.checksum");
         assert_eq!(
             cell.split(',').next().unwrap(),

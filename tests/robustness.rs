@@ -317,7 +317,7 @@ fn big_endian_nanosecond_and_modified_formats() {
 fn mutate(bytes: &[u8], positions: &[usize], rng: &mut Rng, n: usize) -> Vec<u8> {
     let mut out = bytes.to_vec();
     for _ in 0..n {
-        let at = positions[rng.below(positions.len())];
+        let at = positions[rng.index(positions.len())];
         let flip = (rng.u64() % 255 + 1) as u8;
         out[at] ^= flip;
     }
@@ -332,7 +332,7 @@ fn random_flips_in_packet_data_never_crash() {
     let dir = tempfile::tempdir().unwrap();
     for seed in 0..200u64 {
         let mut rng = Rng::new(seed);
-        let flips = 1 + rng.below(16);
+        let flips = 1 + rng.index(16);
         let bytes = mutate(&pcap, &data_positions, &mut rng, flips);
         let path = write_file(dir.path(), "mutated.pcap", &bytes);
         let what = format!("seed {seed}");
@@ -375,7 +375,7 @@ fn random_flips_anywhere_never_crash() {
     let dir = tempfile::tempdir().unwrap();
     for seed in 1000..1100u64 {
         let mut rng = Rng::new(seed);
-        let flips = 1 + rng.below(8);
+        let flips = 1 + rng.index(8);
         let bytes = mutate(&pcap, &positions, &mut rng, flips);
         let path = write_file(dir.path(), "mutated.pcap", &bytes);
         let what = format!("seed {seed}");

@@ -34,7 +34,7 @@ const SETUP_ERROR: u8 = 2;
 const CHECK_FAILED: u8 = 1;
 
 fn main() -> ExitCode {
-    match options::parse(std::env::args().skip(1)) {
+    match options::parse(std::env::args().skip(1), &options::Env::from_process()) {
         Ok(Request::Help) => {
             emit(options::USAGE);
             ExitCode::SUCCESS
@@ -160,7 +160,8 @@ fn require_binary(path: &Path) -> Result<(), String> {
         return Ok(());
     }
     Err(format!(
-        "pcapkit binary not found at {} (build it: cargo build --release; or pass --pcapkit)",
+        "pcapkit binary not found at {} (build it: cargo build --release; or set \
+         CARGO_TARGET_DIR as for that build; or pass --pcapkit)",
         path.display()
     ))
 }

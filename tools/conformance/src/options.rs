@@ -1,5 +1,6 @@
 //! Command-line options (std only).
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -19,7 +20,9 @@ Relative paths are resolved against the current directory.
 
 Options:
   --corpus DIR        capture folder (*.pcap, *.pcapng)   [../shared/corpus/public]
-  --pcapkit PATH      pcapkit binary                       [target/release/pcapkit]
+  --pcapkit PATH      pcapkit binary                       [release/pcapkit in cargo's target
+                      directory: $CARGO_TARGET_DIR when set, else the one this tool was
+                      built in, else ./target]
   --tshark PATH       tshark binary                        [tshark]
   --known FILE        known differences                    [tools/conformance/known-differences.toml,
                       with --reassembly tools/conformance/known-differences-reassembly.toml]
@@ -109,6 +112,53 @@ impl Options {
     }
 }
 
+/// The name of the pcapkit binary on this platform.
+const PCAPKIT_BIN: &str = if cfg!(windows) {
+    "pcapkit.exe"
+} else {
+    "pcapkit"
+};
+
+/// What the defaults depend on besides the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    /// `CARGO_TARGET_DIR` (or `CARGO_BUILD_TARGET_DIR`), as cargo reads it.
+    pub target_dir: Option<OsString>,
+    /// This tool's own executable.
+    pub exe: Option<PathBuf>,
+}
+
+impl Env {
+    pub fn from_process() -> Env {
+        Env {
+            target_dir: std::env::var_os("CARGO_TARGET_DIR")
+                .or_else(|| std::env::var_os("CARGO_BUILD_TARGET_DIR"))
+                .filter(|d| !d.is_empty()),
+            exe: std::env::current_exe().ok(),
+        }
+    }
+}
+
+/// The pcapkit binary when `--pcapkit` is not given: `release/pcapkit` in the target
+/// directory `cargo build --release` wrote it to. That is `CARGO_TARGET_DIR` when set
+/// (relative to the current directory, as cargo takes it); else the directory this tool
+/// was built in (it runs from `<target>/release/`), when pcapkit is there; else
+/// `target/` in the current directory (the workspace root).
+pub fn default_pcapkit(env: &Env) -> PathBuf {
+    if let Some(dir) = &env.target_dir {
+        return Path::new(dir).join("release").join(PCAPKIT_BIN);
+    }
+    let built_beside = env
+        .exe
+        .as_deref()
+        .and_then(|exe| exe.parent()?.parent())
+        .map(|target| target.join("release").join(PCAPKIT_BIN));
+    match built_beside {
+        Some(path) if path.is_file() => path,
+        _ => Path::new("target").join("release").join(PCAPKIT_BIN),
+    }
+}
+
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
@@ -118,8 +168,11 @@ pub enum Request {
 
 /// Parses the arguments (without the program name). Accepts `--opt VALUE` and
 /// `--opt=VALUE`.
-pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Request, String> {
-    let mut options = Options::default();
+pub fn parse<I: IntoIterator<Item = String>>(args: I, env: &Env) -> Result<Request, String> {
+    let mut options = Options {
+        pcapkit: default_pcapkit(env),
+        ..Options::default()
+    };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -175,7 +228,7 @@ mod tests {
     use super::*;
 
     fn run(args: &[&str]) -> Result<Options, String> {
-        match parse(args.iter().map(|s| s.to_string()))? {
+        match parse(args.iter().map(|s| s.to_string()), &Env::default())? {
             Request::Run(options) => Ok(options),
             Request::Help => Err("help".into()),
         }
@@ -190,6 +243,41 @@ mod tests {
         assert!(!o.details && o.files.is_empty());
         assert_eq!(o.mode, Mode::Plain);
         assert_eq!(o.known_file(), Path::new(KNOWN_PLAIN));
+    }
+
+    #[test]
+    fn pcapkit_is_found_in_the_target_directory() {
+        let dir = std::env::temp_dir().join(format!("pcapkit-conformance-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let release = dir.join("target-x/release");
+        std::fs::create_dir_all(&release).unwrap();
+        let exe = release.join("pcapkit-conformance");
+        // CARGO_TARGET_DIR wins, relative or not, whether or not pcapkit is there yet.
+        let env = Env {
+            target_dir: Some("elsewhere".into()),
+            exe: Some(exe.clone()),
+        };
+        assert_eq!(
+            default_pcapkit(&env),
+            Path::new("elsewhere/release").join(PCAPKIT_BIN)
+        );
+        // Without it: beside this tool's own build, once pcapkit is there...
+        let env = Env {
+            target_dir: None,
+            exe: Some(exe),
+        };
+        assert_eq!(
+            default_pcapkit(&env),
+            Path::new("target/release").join(PCAPKIT_BIN)
+        );
+        std::fs::write(release.join(PCAPKIT_BIN), b"").unwrap();
+        assert_eq!(default_pcapkit(&env), release.join(PCAPKIT_BIN));
+        // ...and the option wins over both.
+        match parse(["--pcapkit".to_string(), "/x/pcapkit".into()], &env).unwrap() {
+            Request::Run(o) => assert_eq!(o.pcapkit, PathBuf::from("/x/pcapkit")),
+            Request::Help => panic!("not help"),
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -169,3 +169,67 @@ fn reassembly_mode_reassembles_and_compares_stream_fields() {
     let (code, _) = run(&scratch(known), "ok", &[]);
     assert_eq!(code, 2);
 }
+
+/// Runs `exe` in `dir` without `--pcapkit`, with `CARGO_TARGET_DIR` set to `target_dir`
+/// or unset, and the fake pcapkit agreeing with the fake tshark.
+fn run_default_pcapkit(exe: &Path, dir: &Path, target_dir: Option<&str>) -> (i32, String) {
+    let mut command = Command::new(exe);
+    command
+        .current_dir(dir)
+        .env("MODE", "ok")
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET_DIR")
+        .args(["--corpus", "corpus", "--known", "known.toml"])
+        .args(["--tshark", "./tshark", "--file", "a.pcap"]);
+    if let Some(target_dir) = target_dir {
+        command.env("CARGO_TARGET_DIR", target_dir);
+    }
+    let out = command.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn pcapkit_is_found_under_cargo_target_dir() {
+    let dir = scratch("");
+    fs::create_dir_all(dir.join("elsewhere/release")).unwrap();
+    fs::rename(dir.join("pcapkit"), dir.join("elsewhere/release/pcapkit")).unwrap();
+    let exe = Path::new(env!("CARGO_BIN_EXE_pcapkit-conformance"));
+    let (code, out) = run_default_pcapkit(exe, &dir, Some("elsewhere"));
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("pcapkit: elsewhere/release/pcapkit\n"),
+        "{out}"
+    );
+    assert!(out.contains("agreement 100.000%"), "{out}");
+    // A target directory without pcapkit is a setup error that names where it looked.
+    let (code, out) = run_default_pcapkit(exe, &dir, Some("nowhere"));
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("not found at nowhere/release/pcapkit"),
+        "{out}"
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn pcapkit_is_found_beside_the_tool_without_cargo_target_dir() {
+    // A target directory of its own, as a cargo config's target-dir would give: the
+    // tool in <target>/release, pcapkit beside it, and no target/ in the current one.
+    let dir = scratch("");
+    let release = dir.join("build/release");
+    fs::create_dir_all(&release).unwrap();
+    let exe = release.join("pcapkit-conformance");
+    fs::copy(env!("CARGO_BIN_EXE_pcapkit-conformance"), &exe).unwrap();
+    fs::rename(dir.join("pcapkit"), release.join("pcapkit")).unwrap();
+    let (code, out) = run_default_pcapkit(&exe, &dir, None);
+    assert_eq!(code, 0, "{out}");
+    let expected = format!("pcapkit: {}\n", release.join("pcapkit").display());
+    assert!(out.contains(&expected), "{out}");
+    assert!(out.contains("agreement 100.000%"), "{out}");
+    let _ = fs::remove_dir_all(&dir);
+}

@@ -11,9 +11,11 @@
 use std::collections::VecDeque;
 use std::io::{self, Write};
 
+use pcapkit_testkit::net::*;
+use pcapkit_testkit::pcap::{PcapWriter, LINKTYPE_ETHERNET};
+use pcapkit_testkit::Rng;
+
 use crate::demo::START_US;
-use crate::net::*;
-use crate::pcap::{PcapWriter, LINKTYPE_ETHERNET};
 
 /// Generator settings.
 #[derive(Clone, Copy, Debug)]
@@ -47,47 +49,6 @@ pub struct Stats {
     pub dns: u64,
     pub arp: u64,
     pub ipv6: u64,
-}
-
-/// SplitMix64: tiny, fast and fully determined by its seed.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-
-    /// Uniform in `lo..=hi`.
-    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.below(hi - lo + 1)
-    }
-
-    /// True with probability `p` percent.
-    pub fn percent(&mut self, p: u64) -> bool {
-        self.below(100) < p
-    }
-
-    pub fn u32(&mut self) -> u32 {
-        (self.next_u64() >> 32) as u32
-    }
-
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -669,7 +630,7 @@ impl Generator {
         let flows = cfg.flows.max(1);
         let mut binary = vec![0u8; 65_536 + 1460];
         for chunk in binary.chunks_mut(8) {
-            let r = rng.next_u64().to_le_bytes();
+            let r = rng.u64().to_le_bytes();
             chunk.copy_from_slice(&r[..chunk.len()]);
         }
         let tcp_flows = |n: usize, v6: bool, rng: &mut Rng| -> Vec<TcpFlow> {

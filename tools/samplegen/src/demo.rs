@@ -3,8 +3,8 @@
 
 use std::io::{self, Write};
 
-use crate::net::*;
-use crate::pcap::{PcapWriter, LINKTYPE_ETHERNET};
+use pcapkit_testkit::net::*;
+use pcapkit_testkit::pcap::{PcapWriter, LINKTYPE_ETHERNET};
 
 /// 2024-01-01T00:00:00Z, in microseconds since the Unix epoch.
 pub const START_US: u64 = 1_704_067_200 * 1_000_000;

@@ -5,8 +5,6 @@
 
 mod bench;
 mod demo;
-mod net;
-mod pcap;
 mod stateful;
 #[cfg(test)]
 mod verify;

@@ -4,10 +4,11 @@
 
 use std::io::{self, Write};
 
-use crate::bench::Rng;
+use pcapkit_testkit::net::*;
+use pcapkit_testkit::pcap::{PcapWriter, LINKTYPE_ETHERNET};
+use pcapkit_testkit::Rng;
+
 use crate::demo::START_US;
-use crate::net::*;
-use crate::pcap::{PcapWriter, LINKTYPE_ETHERNET};
 
 const CLIENT_MAC: Mac = [0x02, 0x00, 0x0a, 0x02, 0x00, 0x01];
 const ROUTER_MAC: Mac = [0x02, 0x00, 0x0a, 0x02, 0x00, 0xfe];

@@ -2,7 +2,7 @@
 //! headers) / TCP / UDP / ICMP / ICMPv6 independently of the builders, asserting
 //! every length field and checksum it can check.
 
-use crate::net::*;
+use pcapkit_testkit::net::*;
 
 /// TCP fields the tests look at.
 #[derive(Clone, Debug, PartialEq, Eq)]

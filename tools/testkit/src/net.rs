@@ -1,10 +1,14 @@
-//! Byte-level builders for every header samplegen writes, and the Internet checksum.
+//! Byte-level builders for the headers of test and sample frames.
 //!
 //! Builders append to a `Vec<u8>`. A header whose length or checksum depends on what
 //! follows it comes as a `begin_*` / `finish_*` pair: `begin_*` appends the header
 //! with zeroed length and checksum fields and returns its offset in the buffer, the
 //! caller appends everything the header covers, and `finish_*` patches the fields in
 //! place. Finish inner layers before outer ones (TCP before IPv4).
+
+use std::net::{IpAddr, SocketAddr};
+
+pub use crate::checksum::*;
 
 pub type Mac = [u8; 6];
 
@@ -30,74 +34,9 @@ pub const MIN_FRAME: usize = 60;
 pub mod tcp_flags {
     pub const FIN: u8 = 0x01;
     pub const SYN: u8 = 0x02;
+    pub const RST: u8 = 0x04;
     pub const PSH: u8 = 0x08;
     pub const ACK: u8 = 0x10;
-}
-
-// ---------------------------------------------------------------------------
-// Internet checksum (RFC 1071)
-
-/// Adds `data` to a running one's-complement sum. `data` is treated as starting at
-/// an even offset of the checksummed stream; a trailing odd byte is padded with zero.
-pub fn checksum_add(mut acc: u64, data: &[u8]) -> u64 {
-    // 32-bit words fold to the same one's-complement sum as their two halves.
-    let mut words = data.chunks_exact(4);
-    for w in &mut words {
-        acc += u64::from(u32::from_be_bytes([w[0], w[1], w[2], w[3]]));
-    }
-    let rest = words.remainder();
-    let mut pairs = rest.chunks_exact(2);
-    for p in &mut pairs {
-        acc += u64::from(u16::from_be_bytes([p[0], p[1]]));
-    }
-    if let [last] = pairs.remainder() {
-        acc += u64::from(*last) << 8;
-    }
-    acc
-}
-
-/// Folds a running sum to 16 bits and complements it: the value to store in a
-/// checksum field.
-pub fn checksum_finish(mut acc: u64) -> u16 {
-    while acc >> 16 != 0 {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    !(acc as u16)
-}
-
-/// The Internet checksum of `data`. Over data that already holds a correct
-/// checksum field this returns 0.
-pub fn internet_checksum(data: &[u8]) -> u16 {
-    checksum_finish(checksum_add(0, data))
-}
-
-/// The addresses of an IP packet, for transport pseudo-headers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IpPair {
-    V4 { src: [u8; 4], dst: [u8; 4] },
-    V6 { src: [u8; 16], dst: [u8; 16] },
-}
-
-impl IpPair {
-    /// Sum of the pseudo-header (RFC 768 / RFC 8200 section 8.1) for `len` bytes of
-    /// upper-layer data.
-    pub fn pseudo_header_sum(&self, protocol: u8, len: usize) -> u64 {
-        let base = match self {
-            IpPair::V4 { src, dst } => checksum_add(checksum_add(0, src), dst),
-            IpPair::V6 { src, dst } => checksum_add(checksum_add(0, src), dst),
-        };
-        // The length is a 16- or 32-bit field; adding it whole folds the same way.
-        base + u64::from(protocol) + len as u64
-    }
-}
-
-/// Checksum of an upper-layer message with its pseudo-header; the message's own
-/// checksum field must be zero (or correct, giving 0).
-pub fn transport_checksum(pair: IpPair, protocol: u8, message: &[u8]) -> u16 {
-    checksum_finish(checksum_add(
-        pair.pseudo_header_sum(protocol, message.len()),
-        message,
-    ))
 }
 
 fn put_u16(buf: &mut [u8], at: usize, v: u16) {
@@ -477,6 +416,125 @@ pub fn echo_rest(id: u16, seq: u16) -> [u8; 4] {
 }
 
 // ---------------------------------------------------------------------------
+// Whole packets in one call, for tests that need a frame and not its details
+
+/// Two locally administered MAC addresses for test frames.
+pub const MAC_A: Mac = [0x02, 0xAA, 0xBB, 0xCC, 0xDD, 0x01];
+pub const MAC_B: Mac = [0x02, 0xAA, 0xBB, 0xCC, 0xDD, 0x02];
+
+/// An Ethernet II frame (no tags, no padding) around `payload`.
+pub fn ethernet(dst: Mac, src: Mac, ethertype: u16, payload: &[u8]) -> Vec<u8> {
+    let mut f = Vec::with_capacity(14 + payload.len());
+    push_ethernet(&mut f, dst, src, &[], ethertype);
+    f.extend_from_slice(payload);
+    f
+}
+
+/// An IPv4 packet (no options, ID 0x1234, DF) carrying a UDP datagram; both checksums
+/// are correct.
+pub fn ipv4_udp(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    let mut h = Ipv4::new(src, dst, IPPROTO_UDP, 0x1234);
+    h.dont_fragment = true;
+    let mut buf = Vec::with_capacity(28 + payload.len());
+    let ip = begin_ipv4(&mut buf, &h);
+    let udp = begin_udp(&mut buf, sport, dport);
+    buf.extend_from_slice(payload);
+    finish_udp(&mut buf, udp, h.pair());
+    finish_ipv4(&mut buf, ip);
+    buf
+}
+
+/// An IPv4 packet (no options, ID 0x1234, DF) carrying a TCP segment: PSH-ACK, seq
+/// 1000, ack 2000, window 1024, no options; both checksums are correct.
+pub fn ipv4_tcp(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    let mut h = Ipv4::new(src, dst, IPPROTO_TCP, 0x1234);
+    h.dont_fragment = true;
+    let tcp = Tcp {
+        sport,
+        dport,
+        seq: 1000,
+        ack: 2000,
+        flags: tcp_flags::PSH | tcp_flags::ACK,
+        window: 1024,
+        options: &[],
+    };
+    let mut buf = Vec::with_capacity(40 + payload.len());
+    let ip = begin_ipv4(&mut buf, &h);
+    let seg = begin_tcp(&mut buf, &tcp);
+    buf.extend_from_slice(payload);
+    finish_tcp(&mut buf, seg, h.pair());
+    finish_ipv4(&mut buf, ip);
+    buf
+}
+
+/// An IPv4 or IPv6 packet (no options, no extension headers) carrying a TCP segment (no
+/// options, window 65535); both checksums are correct. The IPv4 ID is the low half of
+/// `seq`, so that retransmissions look alike.
+pub fn ip_tcp(
+    src: SocketAddr,
+    dst: SocketAddr,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    payload: &[u8],
+) -> Vec<u8> {
+    let tcp = Tcp {
+        sport: src.port(),
+        dport: dst.port(),
+        seq,
+        ack,
+        flags,
+        window: 65535,
+        options: &[],
+    };
+    let mut buf = Vec::with_capacity(60 + payload.len());
+    match (src.ip(), dst.ip()) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            let h = Ipv4::new(s.octets(), d.octets(), IPPROTO_TCP, seq as u16);
+            let ip = begin_ipv4(&mut buf, &h);
+            let seg = begin_tcp(&mut buf, &tcp);
+            buf.extend_from_slice(payload);
+            finish_tcp(&mut buf, seg, h.pair());
+            finish_ipv4(&mut buf, ip);
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => {
+            let h = Ipv6::new(s.octets(), d.octets(), IPPROTO_TCP);
+            let ip = begin_ipv6(&mut buf, &h);
+            let seg = begin_tcp(&mut buf, &tcp);
+            buf.extend_from_slice(payload);
+            finish_tcp(&mut buf, seg, h.pair());
+            finish_ipv6(&mut buf, ip);
+        }
+        _ => panic!("{src} and {dst} are not of one IP version"),
+    }
+    buf
+}
+
+/// An IPv4 packet without options cut in two fragments, the first carrying `first`
+/// bytes of its payload (a multiple of 8).
+pub fn ipv4_fragments(packet: &[u8], first: usize) -> [Vec<u8>; 2] {
+    assert_eq!(
+        first % 8,
+        0,
+        "fragments other than the last hold multiples of 8 bytes"
+    );
+    assert_eq!(packet[0], 0x45, "an IPv4 header without options");
+    let (header, payload) = packet.split_at(20);
+    let piece = |offset: usize, data: &[u8], more: bool| {
+        let mut ip = header.to_vec();
+        let flags = (offset / 8) as u16 | if more { 0x2000 } else { 0 };
+        put_u16(&mut ip, 6, flags);
+        ip.extend_from_slice(data);
+        finish_ipv4(&mut ip, 0);
+        ip
+    };
+    [
+        piece(0, &payload[..first], true),
+        piece(first, &payload[first..], false),
+    ]
+}
+
+// ---------------------------------------------------------------------------
 // DNS (RFC 1035 wire format)
 
 pub const DNS_TYPE_A: u16 = 1;
@@ -531,26 +589,6 @@ pub fn push_dns_rr(buf: &mut Vec<u8>, name_offset: u16, rtype: u16, ttl: u32, rd
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc1071_example() {
-        // RFC 1071 section 3: the sum of these words is 0xddf2.
-        let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
-        assert_eq!(internet_checksum(&data), !0xddf2);
-    }
-
-    #[test]
-    fn odd_length_pads_with_zero() {
-        assert_eq!(
-            internet_checksum(&[0x12, 0x34, 0x56]),
-            !(0x1234u16 + 0x5600)
-        );
-        // Same as the even-length buffer with an explicit zero byte.
-        assert_eq!(
-            internet_checksum(&[1, 2, 3, 4, 5, 6, 7]),
-            internet_checksum(&[1, 2, 3, 4, 5, 6, 7, 0])
-        );
-    }
 
     #[test]
     fn ipv4_header_known_answer() {
@@ -651,6 +689,56 @@ mod tests {
         buf.extend_from_slice(&[0x55; 13]);
         finish_icmpv6(&mut buf, start, pair6);
         assert_eq!(transport_checksum(pair6, IPPROTO_ICMPV6, &buf), 0);
+    }
+
+    #[test]
+    fn whole_packets_have_correct_lengths_and_checksums() {
+        let p = ipv4_udp([10, 0, 0, 1], [10, 0, 0, 2], 40000, 9, b"hello");
+        assert_eq!(p.len(), 20 + 8 + 5);
+        assert_eq!(u16::from_be_bytes([p[2], p[3]]), 33);
+        assert_eq!(internet_checksum(&p[..20]), 0);
+        let pair = IpPair::V4 {
+            src: [10, 0, 0, 1],
+            dst: [10, 0, 0, 2],
+        };
+        assert_eq!(transport_checksum(pair, IPPROTO_UDP, &p[20..]), 0);
+        assert_eq!(u16::from_be_bytes([p[24], p[25]]), 13, "UDP length");
+
+        let t = ipv4_tcp([10, 0, 0, 1], [10, 0, 0, 2], 40000, 80, b"GET");
+        assert_eq!((t[9], t[20 + 13]), (IPPROTO_TCP, 0x18), "TCP, PSH-ACK");
+        assert_eq!(transport_checksum(pair, IPPROTO_TCP, &t[20..]), 0);
+
+        let v6 = ip_tcp(
+            "[2001:db8::1]:40000".parse().unwrap(),
+            "[2001:db8::2]:80".parse().unwrap(),
+            7,
+            0,
+            tcp_flags::SYN,
+            b"",
+        );
+        assert_eq!(v6[0] >> 4, 6);
+        assert_eq!(u16::from_be_bytes([v6[4], v6[5]]), 20, "payload length");
+        let mut src = [0u8; 16];
+        src[..4].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8]);
+        let mut dst = src;
+        src[15] = 1;
+        dst[15] = 2;
+        assert_eq!(
+            transport_checksum(IpPair::V6 { src, dst }, IPPROTO_TCP, &v6[40..]),
+            0
+        );
+    }
+
+    #[test]
+    fn fragments_split_the_payload() {
+        let p = ipv4_udp([10, 0, 0, 1], [10, 0, 0, 2], 1, 2, &[7; 100]);
+        let [a, b] = ipv4_fragments(&p, 48);
+        assert_eq!((a.len(), b.len()), (20 + 48, 20 + 60));
+        assert_eq!(u16::from_be_bytes([a[6], a[7]]), 0x2000, "MF, offset 0");
+        assert_eq!(u16::from_be_bytes([b[6], b[7]]), 6, "no MF, offset 48 / 8");
+        assert_eq!(internet_checksum(&a[..20]), 0);
+        assert_eq!(internet_checksum(&b[..20]), 0);
+        assert_eq!([&a[20..], &b[20..]].concat(), &p[20..]);
     }
 
     #[test]

@@ -3,8 +3,8 @@
 #
 # What it does, from the repository root (it cd's there itself):
 #   1. builds the release binaries (pcapkit, samplegen);
-#   2. writes bench/out/bench100k.pcap (PACKETS frames) and bench/out/bench1m.pcap
-#      (BIG_PACKETS frames) with `samplegen bench` (deterministic; bench/out is git-ignored);
+#   2. writes benches/out/bench100k.pcap (PACKETS frames) and benches/out/bench1m.pcap
+#      (BIG_PACKETS frames) with `samplegen bench` (deterministic; benches/out is git-ignored);
 #   3. times, with hyperfine when installed (else a loop of /usr/bin/time), median wall time:
 #        pcapkit FILE --nofile                    vs  tshark -n -r FILE > /dev/null
 #        pcapkit FILE -f json > /dev/null         vs  tshark -n -r FILE -T json > /dev/null
@@ -12,11 +12,11 @@
 #   4. measures peak RSS (/usr/bin/time -f %M) of `pcapkit FILE --nofile` (storage off) on
 #      both captures, to show memory does not grow with the capture, and of tshark for reference;
 #   5. optionally (PYPCAPKIT=1, the default) installs PyPCAPKit from PyPI into a venv under
-#      bench/out/venv and times `pcapkit.extract(fin=..., nofile=True, store=False)` on a
+#      benches/out/venv and times `pcapkit.extract(fin=..., nofile=True, store=False)` on a
 #      PY_PACKETS-frame capture against pcapkit on the same file (skipped if the install fails);
 #   6. prints a table with medians, packets/s, ratios and pass/fail against the targets
 #      (nofile >= 50x tshark, json >= 30x tshark -T json, peak memory < 64 MiB), and writes it
-#      to bench/out/results.md (and key=value lines to bench/out/results.env).
+#      to benches/out/results.md (and key=value lines to benches/out/results.env).
 #
 # Never passes a device path to pcapkit with -o: output goes to standard output, which the
 # shell sends to /dev/null. /dev/null is checked before and after.
@@ -26,7 +26,8 @@
 #   RUNS=10                              timed runs of each pcapkit command
 #   TSHARK_RUNS=3                        timed runs of each tshark command (json takes ~12 s)
 #   PYPCAPKIT=1 PY_PACKETS=2000 PY_RUNS=3   PyPCAPKit comparison (0 skips it)
-#   NO_BUILD=1                           use the binaries in target/release as they are
+#   NO_BUILD=1                           use the binaries in target/release (or
+#                                        $CARGO_TARGET_DIR/release) as they are
 #
 # Takes about three to four minutes on a 2-core machine (most of it tshark and PyPCAPKit).
 # Needs: cargo, tshark, python3 (for PyPCAPKit), awk; hyperfine and /usr/bin/time if present.
@@ -35,7 +36,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
-OUT=$ROOT/bench/out
+OUT=$ROOT/benches/out
 PACKETS=${PACKETS:-100000}
 BIG_PACKETS=${BIG_PACKETS:-1000000}
 RUNS=${RUNS:-10}
@@ -43,8 +44,12 @@ TSHARK_RUNS=${TSHARK_RUNS:-3}
 PYPCAPKIT=${PYPCAPKIT:-1}
 PY_PACKETS=${PY_PACKETS:-2000}
 PY_RUNS=${PY_RUNS:-3}
-PCAPKIT=$ROOT/target/release/pcapkit
-SAMPLEGEN=$ROOT/target/release/samplegen
+# Where cargo puts the binaries: CARGO_TARGET_DIR when set (relative to the root, as
+# cargo reads it from here), else target/.
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+case $TARGET_DIR in /*) ;; *) TARGET_DIR=$ROOT/$TARGET_DIR ;; esac
+PCAPKIT=$TARGET_DIR/release/pcapkit
+SAMPLEGEN=$TARGET_DIR/release/samplegen
 
 # Columns of the fields comparison: the same values under each tool's names.
 PCAPKIT_FIELDS=(-e frame.number -e frame.time_epoch -e ipv4.src -e ipv4.dst -e tcp.srcport -e tcp.dstport -e udp.dstport)

@@ -1,0 +1,55 @@
+//! The integration tests, built as one binary: each `tests/*.rs` file is a module here,
+//! so the library and the dev-dependencies are linked once instead of once per file.
+//!
+//! Cargo no longer finds test files by itself (`autotests = false`): a new file must be
+//! added below, and `every_test_file_is_a_module` fails until it is. Each file keeps its
+//! own `mod common;`, which `#[path]` makes resolve to `tests/common/mod.rs`.
+
+#[path = "cli.rs"]
+mod cli;
+#[path = "library.rs"]
+mod library;
+#[path = "outputs.rs"]
+mod outputs;
+#[path = "pcapng_metadata.rs"]
+mod pcapng_metadata;
+#[path = "reassembly.rs"]
+mod reassembly;
+#[path = "robustness.rs"]
+mod robustness;
+#[path = "spec_properties.rs"]
+mod spec_properties;
+#[path = "streams.rs"]
+mod streams;
+#[path = "trace.rs"]
+mod trace;
+
+/// Every `tests/*.rs` file (and `tests/*/main.rs`, which cargo would also have built) is
+/// a module of this binary: otherwise its tests would silently never run.
+#[test]
+fn every_test_file_is_a_module() {
+    let this = include_str!("main.rs");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("tests/ is readable") {
+        let path = entry.expect("a directory entry").path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let file = if path.is_dir() {
+            if !path.join("main.rs").is_file() {
+                continue; // a module directory such as common/
+            }
+            format!("{name}/main.rs")
+        } else if name.ends_with(".rs") && name != "main.rs" {
+            name
+        } else {
+            continue;
+        };
+        if !this.contains(&format!("#[path = \"{file}\"]")) {
+            missing.push(file);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "not modules of tests/main.rs, so never run: {missing:?}"
+    );
+}
