@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs one fuzz target with its options, over fuzz/corpus/TARGET (seed it first with
-# fuzz/seed.sh), on the stable toolchain:
+# fuzz/seed.sh), on the default toolchain (stable is enough; `cargo +stable` is not forced
+# because CI may name its toolchain by version):
 #
 #   fuzz/run.sh TARGET [libFuzzer options...]     e.g. fuzz/run.sh chain -max_total_time=600
 #
 # A crash stops it with a non-zero status; its input is in fuzz/artifacts/TARGET/.
-# `cargo fuzz run` builds the targets first if needed (no sanitizer: it needs nightly;
+# `cargo fuzz run` builds the targets first if needed (no sanitizer: those need nightly;
 # with debug assertions, so that an arithmetic overflow is a crash too).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -23,5 +24,5 @@ case "$target" in
 esac
 mkdir -p "corpus/$target"
 # -timeout: an input that takes 10 s is a hang; -rss_limit_mb: memory must stay bounded.
-exec cargo +stable fuzz run --sanitizer none --debug-assertions "$target" "corpus/$target" -- \
+exec cargo fuzz run --sanitizer none --debug-assertions "$target" "corpus/$target" -- \
     "${options[@]}" -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 "$@"
