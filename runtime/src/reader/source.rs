@@ -151,6 +151,19 @@ impl Blocks {
     /// Moves to a block (a spare, else a new one) of room for `n` bytes at least, holding
     /// the unconsumed bytes at its start.
     fn renew(&mut self, n: usize) {
+        let mut n = n;
+        if n > BLOCK {
+            // A damaged record may claim far more than the file holds: room for what it
+            // holds is enough (a growing file is asked again), and zeroing 64 MiB for
+            // a few bytes is not.
+            let left = self
+                .file
+                .metadata()
+                .map_or(u64::MAX, |m| m.len() - self.offset.min(m.len()));
+            n = n
+                .min(usize::try_from(left).unwrap_or(usize::MAX))
+                .max(self.end - self.start);
+        }
         let size = BLOCK.max(n.next_power_of_two());
         let mut fresh = match self
             .spare
@@ -237,9 +250,8 @@ impl Stream {
                 self.end -= self.start;
                 self.start = 0;
             }
-            if self.buf.len() - self.start < n {
-                self.buf.resize(n.next_power_of_two().max(CHUNK), 0);
-            }
+            // Grown as bytes arrive, not to `n` at once: a damaged record may claim far
+            // more bytes than the stream holds.
             if self.end == self.buf.len() {
                 let grown = self.buf.len() * 2;
                 self.buf.resize(grown, 0);
@@ -343,6 +355,23 @@ mod tests {
         s.consume(5);
         assert_eq!(s.fill(2 * BLOCK).unwrap().len(), 2 * BLOCK);
         assert_eq!(s.offset(), 5);
+    }
+
+    #[test]
+    fn a_record_claiming_more_than_the_input_holds_allocates_only_what_it_holds() {
+        // Found by the read_pcap fuzz target: every damaged record length made the
+        // reader allocate and zero up to 64 MiB.
+        let data = vec![3u8; 100];
+        let mut s = Source::stream(Box::new(io::Cursor::new(data.clone())));
+        assert_eq!(s.fill(64 << 20).unwrap(), &data[..]);
+        let Source::Stream(stream) = &s else { panic!() };
+        assert_eq!(stream.buf.len(), CHUNK);
+        let mut s = Source::file(file_of(&data));
+        s.fill(10).unwrap();
+        s.consume(10);
+        assert_eq!(s.fill(64 << 20).unwrap(), &data[10..]);
+        let Source::Blocks(blocks) = &s else { panic!() };
+        assert_eq!(blocks.block.len(), BLOCK);
     }
 
     #[test]
