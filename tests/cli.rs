@@ -1,6 +1,6 @@
 //! The `pcapkit` command line on samples/demo.pcap and on small files built here.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::io::Read;

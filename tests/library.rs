@@ -1,6 +1,6 @@
 //! The library API: the `Extractor` builder in its modes, and the protocol chain.
 
-mod common;
+use crate::common;
 
 use std::io::Cursor;
 use std::path::Path;

@@ -3,7 +3,11 @@
 //!
 //! Cargo no longer finds test files by itself (`autotests = false`): a new file must be
 //! added below, and `every_test_file_is_a_module` fails until it is. Each file keeps its
-//! own `mod common;`, which `#[path]` makes resolve to `tests/common/mod.rs`.
+//! own `use crate::common;`: the helpers in `tests/common/` (and the output readers in
+//! `tests/formats/`) are compiled once, here.
+
+mod common;
+mod formats;
 
 #[path = "cli.rs"]
 mod cli;

@@ -3,8 +3,8 @@
 //! here by hand. The same checks over every capture of the corpus are ignored by default
 //! (they need it); `.ci/run` runs them.
 
-mod common;
-mod formats;
+use crate::common;
+use crate::formats;
 
 use std::path::{Path, PathBuf};
 

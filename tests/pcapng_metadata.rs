@@ -4,8 +4,8 @@
 //! from draft-ietf-opsawg-pcapng. The ignored tests at the end (run by `.ci/run`) compare
 //! the same captures and every pcapng file of the corpus with tshark.
 
-mod common;
-mod formats;
+use crate::common;
+use crate::formats;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

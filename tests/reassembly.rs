@@ -2,7 +2,7 @@
 //! through the stateless chain and a `Session` as the extractor does, and checked against
 //! what the test itself sent.
 
-mod common;
+use crate::common;
 
 use pcapkit::chain::{self, Frame, LayerKind, ReassemblyKind, Thresholds, Timestamp};
 use pcapkit::protocols::{Header, ProtocolId};

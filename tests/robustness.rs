@@ -1,7 +1,7 @@
 //! Damaged and unusual inputs derived from samples/demo.pcap or built by hand: pcapkit
 //! never crashes, keeps every frame before the damage, and never leaves a partial output.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

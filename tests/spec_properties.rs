@@ -70,7 +70,7 @@ pub fn check_layers(protocol: ProtocolId, frame: &[u8]) -> Result<(), TestCaseEr
     Ok(())
 }
 
-mod common;
+use crate::common;
 
 pub use common::Rng;
 

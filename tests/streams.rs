@@ -2,7 +2,7 @@
 //! and SHA-256 computed from the bytes the test sent, gaps, IPv6 endpoints, fragmented
 //! datagrams, and the follow output.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

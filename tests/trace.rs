@@ -4,7 +4,7 @@
 //! traces; dissection traces; thousands of connections under a low descriptor limit; and
 //! the directory's safety rules.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

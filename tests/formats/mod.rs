@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value as Json};
 
-use super::common::{ok, run};
+use crate::common::{ok, run};
 
 /// A plist as JSON would show it: `<data>` as hex, `<date>` as its text.
 pub fn plist_to_json(v: plist::Value) -> Json {
