@@ -665,13 +665,27 @@ fn pcapng_json_names_sections_and_interfaces() {
             "Interface Description 1",
             "Interface Description 2",
             "Frame 1",
+            "Custom Block 1",
+            "Name Resolution 1",
             "Frame 2",
+            "Custom Block 2",
             "Frame 3",
             "Frame 4",
             "Section Header 2",
             "Interface Description 3",
+            "Custom Block 3",
             "Frame 5",
         ]
+    );
+    // Custom blocks: the enterprise number (the first 4 bytes, in the section's order).
+    assert_eq!(json["Custom Block 1"]["pen"], 0x0403_0201);
+    assert_eq!(json["Custom Block 1"]["length"], 4);
+    assert_eq!(json["Custom Block 2"]["pen"], 0xefbe_adde_u32);
+    assert_eq!(json["Custom Block 3"]["pen"], 0x0909_0909);
+    assert_eq!(json["Custom Block 3"]["section"], 2);
+    assert_eq!(
+        json["Name Resolution 1"]["records"][0]["kind"]["name"],
+        "nrb_record_end"
     );
     assert_eq!(json["Section Header 1"]["byte_order"], "little");
     assert_eq!(json["Section Header 2"]["byte_order"], "big");

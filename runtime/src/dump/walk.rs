@@ -197,16 +197,12 @@ pub fn interface<T: TreeWriter + ?Sized>(w: &mut T, i: &Interface, number: u32) 
 /// draft's name for it in this block), `length`, and its value under the option's name
 /// (`comment` for `opt_comment`), or several named parts; bytes that cannot be read
 /// are `data` with the reason in `malformed`.
-pub fn options<T: TreeWriter + ?Sized>(w: &mut T, list: OptionIter<'_>) {
+pub fn options<T: TreeWriter + ?Sized>(w: &mut T, mut list: OptionIter<'_>) {
     let block = list.block();
     w.open_list(Some("options"));
     let mut shown = 0;
-    let mut more = 0u64;
-    for o in list {
-        if shown == MAX_OPTIONS {
-            more += 1;
-            continue;
-        }
+    while shown < MAX_OPTIONS {
+        let Some(o) = list.next() else { break };
         shown += 1;
         w.open_dict(None);
         let mut key = "value";
@@ -225,7 +221,7 @@ pub fn options<T: TreeWriter + ?Sized>(w: &mut T, list: OptionIter<'_>) {
         option_value(w, key, &o.value);
         w.close_dict();
     }
-    not_shown(w, more, "options", MAX_OPTIONS);
+    not_shown(w, list.count_rest(), "options", MAX_OPTIONS);
     w.close_list();
 }
 
@@ -354,13 +350,10 @@ pub fn metadata<T: TreeWriter + ?Sized>(w: &mut T, key: &str, m: &Metadata) {
 
 fn name_resolution<T: TreeWriter + ?Sized>(w: &mut T, b: &NameResolution) {
     w.open_list(Some("records"));
+    let mut records = b.records();
     let mut shown = 0;
-    let mut more = 0u64;
-    for r in b.records() {
-        if shown == MAX_RECORDS {
-            more += 1;
-            continue;
-        }
+    while shown < MAX_RECORDS {
+        let Some(r) = records.next() else { break };
         shown += 1;
         w.open_dict(None);
         if let Some(h) = r.header {
@@ -405,7 +398,7 @@ fn name_resolution<T: TreeWriter + ?Sized>(w: &mut T, b: &NameResolution) {
         }
         w.close_dict();
     }
-    not_shown(w, more, "records", MAX_RECORDS);
+    not_shown(w, records.count_rest(), "records", MAX_RECORDS);
     w.close_list();
     options(w, b.options());
 }
@@ -462,7 +455,7 @@ pub fn metadata_key(m: &Metadata, counts: &mut [u32; 4]) -> String {
         Metadata::DecryptionSecrets(_) => (2, "Decryption Secrets "),
         Metadata::Custom(_) => (3, "Custom Block "),
     };
-    counts[i] += 1;
+    counts[i] = counts[i].saturating_add(1);
     let mut key = String::from(name);
     key.push_str(itoa::Buffer::new().format(counts[i]));
     key

@@ -414,6 +414,18 @@ impl<'a> OptionIter<'a> {
     pub fn block(&self) -> OptionBlock {
         self.block
     }
+
+    /// How many options are left, counted without decoding them.
+    pub fn count_rest(mut self) -> u64 {
+        let mut n = u64::from(self.trailing.is_some());
+        while let Some(framed) = self.tlvs.next("option") {
+            n += 1;
+            if let Framed::Item(h, _) = framed {
+                n += u64::from(h.code == OPT_ENDOFOPT && !self.tlvs.rest.is_empty());
+            }
+        }
+        n
+    }
 }
 
 impl<'a> Iterator for OptionIter<'a> {
@@ -733,6 +745,17 @@ pub enum RecordValue<'a> {
 #[derive(Debug, Clone)]
 pub struct RecordIter<'a> {
     tlvs: Tlvs<'a>,
+}
+
+impl RecordIter<'_> {
+    /// How many records are left, counted without decoding them.
+    pub fn count_rest(mut self) -> u64 {
+        let mut n = 0;
+        while self.tlvs.next("record").is_some() {
+            n += 1;
+        }
+        n
+    }
 }
 
 impl<'a> Iterator for RecordIter<'a> {
