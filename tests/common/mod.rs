@@ -4,6 +4,7 @@
 //!
 //! Tests only read `samples/demo.pcap` and bytes they build themselves.
 
+// Each test file includes this module and uses only part of it.
 #![allow(dead_code, unused_imports)]
 
 use std::io::Write;
