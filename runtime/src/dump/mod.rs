@@ -1,5 +1,5 @@
-//! Output formats. A dumper receives the capture's header, its sections and interfaces
-//! (pcapng), and every frame, in order; the extractor writes its output to a temporary
+//! Output formats. A dumper receives the capture's header, its sections, interfaces and
+//! metadata blocks (pcapng), and every frame, in order; the extractor writes its output to a temporary
 //! file and renames it at the end, so no half-written file is ever left behind.
 
 mod fields;

@@ -1,6 +1,7 @@
 //! One walk of a capture's headers and frames, many writers: the walk decides what is
 //! shown and in which order (PyPCAPKit's layout: `Global Header`, `Frame 1`, ... with
-//! layers nested in chain order); a [`TreeWriter`] only decides how a dictionary, a list
+//! layers nested in chain order; pcapng sections, interfaces and metadata blocks as
+//! entries of their own, block options as `options` lists); a [`TreeWriter`] only decides how a dictionary, a list
 //! and a value look (JSON, plist, an indented text tree).
 
 use std::io::{self, Write};

@@ -1,6 +1,7 @@
 //! Capture files: pcap (all four magics, and the "modified" variant) and pcapng (several
-//! sections of either byte order, several interfaces). The fixed structures are generated
-//! from `specs/capture/`; this module walks the files.
+//! sections of either byte order, several interfaces, options and metadata blocks: see
+//! [`pcapng_meta`]). The fixed structures are generated from `specs/capture/`; this module
+//! walks the files.
 //!
 //! A damaged file is read up to the damage: every record before it is returned, then a
 //! [`Event::Warning`] says what went wrong and where, and the reader stops.
