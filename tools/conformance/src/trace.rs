@@ -370,7 +370,11 @@ pub fn parse_records(text: &str) -> Result<Vec<Record>, String> {
             }
             continue;
         }
-        let fields: Vec<&str> = trimmed.split_whitespace().collect();
+        let mut fields: Vec<&str> = trimmed.split_whitespace().collect();
+        // A record without a time (a pcapng Simple Packet Block): the time column is empty.
+        if !fields[0].contains('.') {
+            fields.insert(0, "");
+        }
         let number = |i: usize| -> Result<u64, String> {
             fields
                 .get(i)
