@@ -23,6 +23,9 @@ case "$target" in
         ;;
 esac
 mkdir -p "corpus/$target"
+# Inputs that once crashed the target (committed, unlike the corpus) run at every start.
+regressions=()
+[ -d "regressions/$target" ] && regressions=("regressions/$target")
 # -timeout: an input that takes 10 s is a hang; -rss_limit_mb: memory must stay bounded.
-exec cargo fuzz run --sanitizer none --debug-assertions "$target" "corpus/$target" -- \
+exec cargo fuzz run --sanitizer none --debug-assertions "$target" "corpus/$target" ${regressions[@]+"${regressions[@]}"} -- \
     "${options[@]}" -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 "$@"

@@ -270,11 +270,13 @@ impl Assembler {
         // Whole runs before `to` go.
         let gone = self.ranges.partition_point(|r| r.end <= to);
         if gone > 0 {
+            // The first run's skipped front is no longer in `held`: add it back before
+            // the whole run goes, or `held` drops below zero on the way.
+            self.held += self.skip;
+            self.skip = 0;
             for run in self.runs.drain(..gone) {
                 self.held -= run.len();
             }
-            self.held += self.skip;
-            self.skip = 0;
             self.ranges.drain(..gone);
         }
         // The first run may start before `to`: its front is skipped, dropped later.
@@ -393,6 +395,23 @@ mod tests {
         let again = a.insert(4, b"efghij").unwrap();
         assert_eq!((again.new, again.duplicate), (2, 4));
         assert_eq!(a.contiguous(), b"ghij");
+    }
+
+    #[test]
+    fn consuming_past_a_partly_consumed_run_counts_its_bytes_once() {
+        // Found by the reassembly fuzz target (a TCP gap given up on at the end of the
+        // capture): `held` went below zero, which overflow checks make a panic.
+        let mut a = Assembler::new(0, 100, 4);
+        a.insert(0, b"abcdefghij").unwrap();
+        a.insert(30, b"xyz").unwrap();
+        a.consume(4);
+        assert_eq!(a.held(), 9);
+        a.consume(20);
+        assert_eq!((a.base(), a.held(), a.ranges()), (20, 3, &[30..33][..]));
+        a.consume(31);
+        assert_eq!((a.held(), a.contiguous()), (2, &b"yz"[..]));
+        a.consume(40);
+        assert_eq!((a.held(), a.is_empty()), (0, true));
     }
 
     #[test]
