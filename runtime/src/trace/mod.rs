@@ -462,7 +462,10 @@ impl Tracer {
                 ended.push(self.flows[id].clone());
             }
             if let FlowWriter::Document(d) = &mut self.states[id].writer {
+                let before = d.buffer().len();
                 d.dumper().finish()?;
+                // The document's closing bytes are pending like any other.
+                self.pending += d.buffer().len() - before;
             }
             self.flush(id)?;
             self.files.close(id);
