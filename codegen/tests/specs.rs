@@ -1907,7 +1907,7 @@ fn size_on_a_fixed_type() {
         &[("p.toml", &spec)],
         "p.toml",
         "field `x`",
-        &["`size` is only for bytes, lists and TLV lists, not `u32`"],
+        &["`size` is only for bytes, lists, TLV lists and switches, not `u32`"],
     );
 }
 
