@@ -8,7 +8,7 @@
 //! `write_back`, `NullVisitor` and the proptest imports.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 
 use super::*;
 use crate::ir::*;
@@ -103,6 +103,50 @@ fn emit_protocol(p: &Protocol) -> TokenStream {
         (quote!(), quote!(), quote!())
     };
 
+    let examples = p.examples.iter().enumerate().map(|(i, e)| {
+        let name = format_ident!("example_{}", i + 1);
+        let n = i + 1;
+        let spec = format!("specs/{}", p.file.display());
+        let bytes = &e.bytes;
+        let parse = parse(quote!(bytes));
+        let write = if runtime {
+            quote!(write_back(&header, endian))
+        } else {
+            quote!(write_back(&header, ()))
+        };
+        let endian = if runtime {
+            quote!(let endian = ::deku::ctx::Endian::Big;)
+        } else {
+            quote!()
+        };
+        let round_trip = if p.hook.is_none() {
+            quote! {
+                assert_eq!(
+                    #write, &bytes[..len],
+                    "{} example #{}: the header does not write back to its bytes", #spec, #n
+                );
+            }
+        } else {
+            quote!()
+        };
+        let rows = e.fields.iter().map(|(path, values)| quote!((#path, &[#(#values),*])));
+        let doc = format!(" {}", e.doc);
+        quote! {
+            #[doc = #doc]
+            #[test]
+            fn #name() {
+                let bytes: &[u8] = &[#(#bytes),*];
+                #endian
+                let (header, len) = #parse.unwrap_or_else(|e| {
+                    panic!("{} example #{}: the bytes do not parse: {e}", #spec, #n)
+                });
+                let expected: &[(&str, &[&str])] = &[#(#rows),*];
+                check_example(#spec, #n, |v| header.visit(v), expected);
+                #round_trip
+            }
+        }
+    });
+
     quote! {
         mod #m {
             #![allow(unused_imports, unused_variables, unused_mut, clippy::all)]
@@ -110,6 +154,8 @@ fn emit_protocol(p: &Protocol) -> TokenStream {
             use pcapkit::protocols::#m::#ty;
 
             #builder
+
+            #(#examples)*
 
             proptest! {
                 #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
