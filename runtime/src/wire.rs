@@ -101,7 +101,7 @@ where
         let before = inner.bits_read;
         out.push(T::from_reader_with_ctx(&mut inner, endian)?);
         if inner.bits_read == before {
-            return Err(DekuError::Parse("a list element takes no bytes".into()));
+            return Err(DekuError::Parse("a list element takes no bytes"));
         }
     }
     Ok(out)
@@ -124,7 +124,7 @@ where
         let before = reader.bits_read;
         out.push(T::from_reader_with_ctx(reader, endian)?);
         if reader.bits_read == before {
-            return Err(DekuError::Parse("a list element takes no bytes".into()));
+            return Err(DekuError::Parse("a list element takes no bytes"));
         }
     }
     Ok(out)

@@ -129,7 +129,10 @@ fn emit_protocol(p: &Protocol) -> TokenStream {
         } else {
             quote!()
         };
-        let rows = e.fields.iter().map(|(path, values)| quote!((#path, &[#(#values),*])));
+        let rows = e
+            .fields
+            .iter()
+            .map(|(path, values)| quote!((#path, &[#(#values),*])));
         let doc = format!(" {}", e.doc);
         quote! {
             #[doc = #doc]
