@@ -46,6 +46,40 @@ impl Visitor for NullVisitor {
     }
 }
 
+/// Every value a header shows, by path, in wire order, as `-e` prints them.
+#[derive(Default)]
+pub struct Values(pub std::collections::BTreeMap<&'static str, Vec<String>>);
+
+impl Visitor for Values {
+    fn field(&mut self, info: &'static FieldInfo, value: Value<'_>) {
+        self.0.entry(info.path).or_default().push(value.to_string());
+    }
+}
+
+/// Checks a spec's `[[example]]`: each path named must show exactly these values, in
+/// order; the message names the spec, the example and every value that differs.
+pub fn check_example(
+    spec: &str,
+    n: usize,
+    visit: impl FnOnce(&mut Values),
+    expected: &[(&str, &[&str])],
+) {
+    let mut got = Values::default();
+    visit(&mut got);
+    let wrong: Vec<String> = expected
+        .iter()
+        .filter_map(|(path, want)| {
+            let have = got.0.get(path).map(Vec::as_slice).unwrap_or_default();
+            (have != *want).then(|| format!("  {path}: expected {want:?}, got {have:?}"))
+        })
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "{spec} example #{n}: values differ:\n{}",
+        wrong.join("\n")
+    );
+}
+
 /// Dissects `frame` from `protocol` and checks that the layers tile the frame: each
 /// starts where the previous header ended, and none reaches past the frame's end.
 pub fn check_layers(protocol: ProtocolId, frame: &[u8]) -> Result<(), TestCaseError> {

@@ -151,31 +151,34 @@ pub fn build(
                     "fields, bindings or a payload need a [protocol] section",
                 ));
             }
+            if !spec.record.is_empty() || !spec.example.is_empty() {
+                return Err(at.err(
+                    "",
+                    "records and examples belong to the [protocol] of their file, and this file has none",
+                ));
+            }
             if spec.tlv.is_empty() {
                 return Err(at.err("", "the file declares neither a [protocol] nor a [[tlv]]"));
             }
             continue;
         };
+        let record_names: BTreeSet<String> = spec.record.iter().map(|r| r.name.clone()).collect();
         let cx = Cx {
             at: at.clone(),
             registries: &registry_ids,
             tlvs: &tlv_ids,
             hooked: meta.hook.is_some(),
+            records: &record_names,
         };
-        protocols.push(check_protocol(
-            &cx,
-            &file,
-            meta,
-            spec.bind,
-            spec.field,
-            spec.payload,
-        )?);
+        let mut protocol = check_protocol(&cx, &file, meta, spec.bind, spec.field, spec.payload)?;
+        protocol.records = check_records(&cx, &protocol, &spec.record)?;
+        protocols.push((protocol, spec.example));
     }
 
     let mut ids = BTreeMap::new();
     let mut names = BTreeMap::new();
     let mut camels = BTreeMap::new();
-    for p in &protocols {
+    for (p, _) in &protocols {
         let at = At { file: &p.file };
         if let Some(prev) = ids.insert(p.id.clone(), p.file.clone()) {
             return Err(at.err(
@@ -201,9 +204,13 @@ pub fn build(
             ));
         }
     }
-    for p in &protocols {
-        check_paths(p, &tlvs)?;
+    let mut checked = Vec::new();
+    for (mut p, examples) in protocols {
+        check_paths(&p, &tlvs)?;
+        p.examples = check_examples(&p, &tlvs, &examples)?;
+        checked.push(p);
     }
+    let mut protocols = checked;
     protocols.sort_by(|a, b| (a.layer, &a.id).cmp(&(b.layer, &b.id)));
 
     let tables = check_tables(&protocols)?;
@@ -339,6 +346,8 @@ struct Cx<'a> {
     registries: &'a BTreeSet<String>,
     tlvs: &'a BTreeMap<String, PathBuf>,
     hooked: bool,
+    /// Names of the file's records (usable as field types).
+    records: &'a BTreeSet<String>,
 }
 
 /// Method names every generated header has: no field or bit range may take them.
@@ -458,6 +467,8 @@ fn check_protocol(
         binds: checked_binds,
         fields,
         payload,
+        records: Vec::new(),
+        examples: Vec::new(),
     })
 }
 
@@ -527,21 +538,41 @@ fn check_fields(cx: &Cx, what: &str, fields: &[model::Field]) -> Result<Vec<Fiel
                 ),
             ));
         }
-        let ty = parse_type(&f.ty).ok_or_else(|| {
-            at.err(
-                &location,
-                format!(
-                    "unknown type `{}` (known: u8 u16 u24 u32 u64 i8 i16 i32 i64 mac ipv4 ipv6 bytes T[] tlv:FAMILY{})",
-                    f.ty,
-                    if cx.hooked { " str kv[]" } else { "" }
-                ),
-            )
-        })?;
+        let ty = match &f.switch {
+            Some(key) => check_switch(cx, &location, f, key, &out)?,
+            None if f.ty.is_empty() => {
+                return Err(at.err(&location, "missing `type` (or `switch`)"));
+            }
+            None => parse_type_in(&f.ty, cx.records).ok_or_else(|| {
+                let records = if cx.records.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; records of this file: {}",
+                        cx.records.iter().cloned().collect::<Vec<_>>().join(", ")
+                    )
+                };
+                at.err(
+                    &location,
+                    format!(
+                        "unknown type `{}` (known: u8 u16 u24 u32 u64 i8 i16 i32 i64 mac ipv4 ipv6 bytes T[] tlv:FAMILY{}{records})",
+                        f.ty,
+                        if cx.hooked { " str kv[]" } else { "" }
+                    ),
+                )
+            })?,
+        };
+        if f.switch.is_none() && (f.cases.is_some() || f.default.is_some()) {
+            return Err(at.err(&location, "`cases` and `default` need a `switch`"));
+        }
         if matches!(ty, FieldType::Str | FieldType::KvList) && !cx.hooked {
             return Err(at.err(
                 &location,
                 format!("type `{}` is only for protocols with a hook", f.ty),
             ));
+        }
+        if cx.hooked && ty.uses_records() {
+            return Err(at.err(&location, "records are not for protocols with a hook"));
         }
         if let FieldType::Tlv(family) = &ty {
             if !cx.tlvs.contains_key(family) {
@@ -553,8 +584,25 @@ fn check_fields(cx: &Cx, what: &str, fields: &[model::Field]) -> Result<Vec<Fiel
             }
         }
         if let FieldType::List(elem) = &ty {
-            if elem.fixed_size().is_none() {
-                return Err(at.err(&location, "list elements must have a fixed size"));
+            if elem.fixed_size().is_none() && !matches!(**elem, FieldType::Record(_)) {
+                return Err(at.err(
+                    &location,
+                    "list elements must have a fixed size, or be records",
+                ));
+            }
+        }
+        if f.count.is_some() {
+            if !matches!(ty, FieldType::List(_)) {
+                return Err(at.err(
+                    &location,
+                    format!("`count` is only for lists (`T[]`), not `{}`", f.ty),
+                ));
+            }
+            if f.size.is_some() {
+                return Err(at.err(
+                    &location,
+                    "give either `count` (elements) or `size` (bytes), not both",
+                ));
             }
         }
         if let Some(r) = &f.registry {
@@ -597,12 +645,12 @@ fn check_fields(cx: &Cx, what: &str, fields: &[model::Field]) -> Result<Vec<Fiel
             return Err(at.err(
                 &location,
                 format!(
-                    "`size` is only for bytes, lists and TLV lists, not `{}`",
+                    "`size` is only for bytes, lists, TLV lists and switches, not `{}`",
                     f.ty
                 ),
             ));
         }
-        if ty.is_sized() && f.size.is_none() {
+        if ty.is_sized() && f.size.is_none() && f.count.is_none() {
             let rest_after = fields[i + 1..].iter().any(|g| !g.peek);
             if rest_after {
                 return Err(at.err(
@@ -682,6 +730,7 @@ fn check_fields(cx: &Cx, what: &str, fields: &[model::Field]) -> Result<Vec<Fiel
             cond: None,
             show: None,
             size: None,
+            count: None,
             display,
             endian,
             peek: f.peek,
@@ -694,6 +743,11 @@ fn check_fields(cx: &Cx, what: &str, fields: &[model::Field]) -> Result<Vec<Fiel
             .size
             .as_ref()
             .map(|s| check_expr(at, &format!("{location}: size"), s, before, None))
+            .transpose()?;
+        field.count = f
+            .count
+            .as_ref()
+            .map(|s| check_expr(at, &format!("{location}: count"), s, before, None))
             .transpose()?;
         field.cond = f
             .cond
@@ -725,6 +779,207 @@ fn check_fields(cx: &Cx, what: &str, fields: &[model::Field]) -> Result<Vec<Fiel
         }
         field.bits = ranges;
         out.push(field);
+    }
+    Ok(out)
+}
+
+/// A `switch` field's key, cases and default.
+fn check_switch(
+    cx: &Cx,
+    location: &str,
+    f: &model::Field,
+    key: &str,
+    before: &[Field],
+) -> Result<FieldType, SpecError> {
+    let at = &cx.at;
+    if !f.ty.is_empty() {
+        return Err(at.err(
+            location,
+            "a `switch` field takes its type from its `cases`: leave out `type`",
+        ));
+    }
+    let key = check_expr(at, &format!("{location}: switch"), key, before, None)?;
+    let case = |what: &str, name: &str| -> Result<Case, SpecError> {
+        if name == "bytes" {
+            Ok(Case::Bytes)
+        } else if cx.records.contains(name) {
+            Ok(Case::Record(name.to_owned()))
+        } else {
+            let known = cx.records.iter().cloned().collect::<Vec<_>>().join(", ");
+            Err(at.err(
+                location,
+                format!(
+                    "{what}: `{name}` is not a record of this file, nor `bytes` (records: {})",
+                    if known.is_empty() { "none" } else { &known }
+                ),
+            ))
+        }
+    };
+    let Some(given) = f.cases.as_ref().filter(|c| !c.is_empty()) else {
+        return Err(at.err(location, "a `switch` needs `cases` (value = record name)"));
+    };
+    let mut cases = Vec::new();
+    for (k, name) in given {
+        let v = parse_int(k).ok_or_else(|| {
+            at.err(
+                location,
+                format!("case `{k}`: not a decimal or 0x-hex integer"),
+            )
+        })?;
+        if cases.iter().any(|(seen, _)| *seen == v) {
+            return Err(at.err(location, format!("case {v} is given twice")));
+        }
+        cases.push((v, case(&format!("case {k}"), name)?));
+    }
+    cases.sort_by_key(|c| c.0);
+    if !cases.iter().any(|(_, c)| matches!(c, Case::Record(_))) {
+        return Err(at.err(
+            location,
+            "a `switch` needs at least one case that is a record",
+        ));
+    }
+    if let Some((_, Case::Record(r))) = cases
+        .iter()
+        .find(|(_, c)| matches!(c, Case::Record(r) if camel_name(r) == "Raw"))
+    {
+        return Err(at.err(
+            location,
+            format!("record `{r}` cannot be a case: `Raw` is the name of the switch's raw bytes"),
+        ));
+    }
+    let default = match &f.default {
+        Some(d) => case("default", d)?,
+        None => Case::Bytes,
+    };
+    Ok(FieldType::Switch(Box::new(Switch {
+        key,
+        cases,
+        default,
+    })))
+}
+
+/// The file's `[[record]]`s: names, paths, fields, and no record inside itself.
+fn check_records(
+    cx: &Cx,
+    p: &Protocol,
+    records: &[model::Record],
+) -> Result<Vec<Record>, SpecError> {
+    let at = &cx.at;
+    let mut out: Vec<Record> = Vec::new();
+    let mut camels: BTreeMap<String, String> = BTreeMap::new();
+    camels.insert(camel_name(&p.id), format!("the protocol `{}`", p.id));
+    for r in records {
+        let location = format!("record `{}`", r.name);
+        if !is_identifier(&r.name) {
+            return Err(at.err(
+                &location,
+                "a record name must be lower-case letters, digits and `_`, starting with a letter",
+            ));
+        }
+        if parse_type(&r.name).is_some() || r.name == "switch" {
+            return Err(at.err(
+                &location,
+                "a record cannot take the name of a built-in type",
+            ));
+        }
+        if out.iter().any(|o| o.name == r.name) {
+            return Err(at.err(&location, "the record is declared twice"));
+        }
+        if let Some(prev) = camels.insert(camel_name(&r.name), location.clone()) {
+            return Err(at.err(
+                &location,
+                format!(
+                    "its Rust name `{}` is also that of {prev}",
+                    camel_name(&r.name)
+                ),
+            ));
+        }
+        let path = r.path.clone().unwrap_or_else(|| r.name.clone());
+        if !path.is_empty() && !path.split('.').all(is_identifier) {
+            return Err(at.err(
+                &location,
+                format!("path `{path}` must be lower-case names joined by `.`, or empty"),
+            ));
+        }
+        if r.field.is_empty() {
+            return Err(at.err(&location, "a record needs fields"));
+        }
+        let fields = check_fields(cx, &format!("{location}: field"), &r.field)?;
+        out.push(Record {
+            name: r.name.clone(),
+            doc: r.doc.clone(),
+            path,
+            fields,
+        });
+    }
+    // Switch enums are named after their owner and field (`OspfBody`).
+    let owners = std::iter::once((p.id.as_str(), &p.fields))
+        .chain(out.iter().map(|r| (r.name.as_str(), &r.fields)));
+    for (owner, fields) in owners {
+        for f in fields
+            .iter()
+            .filter(|f| matches!(f.ty, FieldType::Switch(_)))
+        {
+            let name = format!("{}{}", camel_name(owner), camel_name(&f.name));
+            if let Some(prev) = camels.insert(name.clone(), format!("switch `{}`", f.name)) {
+                return Err(at.err(
+                    format!("field `{}`", f.name),
+                    format!("the switch's Rust type `{name}` is also the name of {prev}"),
+                ));
+            }
+        }
+    }
+    // No record may hold itself, directly or through others: its size would be endless
+    // (and hostile input could nest it as deep as it likes).
+    fn uses(fields: &[Field]) -> Vec<String> {
+        let mut names = Vec::new();
+        for f in fields {
+            match &f.ty {
+                FieldType::Record(r) => names.push(r.clone()),
+                FieldType::List(elem) => {
+                    if let FieldType::Record(r) = &**elem {
+                        names.push(r.clone());
+                    }
+                }
+                FieldType::Switch(s) => names.extend(s.records().into_iter().map(str::to_owned)),
+                _ => {}
+            }
+        }
+        names
+    }
+    fn visit(
+        name: &str,
+        records: &[Record],
+        stack: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = stack.iter().position(|s| s == name) {
+            let mut cycle = stack[i..].to_vec();
+            cycle.push(name.to_owned());
+            return Some(cycle);
+        }
+        if done.contains(name) {
+            return None;
+        }
+        stack.push(name.to_owned());
+        let r = records.iter().find(|r| r.name == name)?;
+        for used in uses(&r.fields) {
+            if let Some(cycle) = visit(&used, records, stack, done) {
+                return Some(cycle);
+            }
+        }
+        stack.pop();
+        done.insert(name.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    for r in &out {
+        if let Some(cycle) = visit(&r.name, &out, &mut Vec::new(), &mut done) {
+            return Err(at.err(
+                format!("record `{}`", cycle[0]),
+                format!("a record cannot hold itself ({})", cycle.join(" holds ")),
+            ));
+        }
     }
     Ok(out)
 }
@@ -804,6 +1059,20 @@ fn flatten_bits(
         }
     }
     Ok(())
+}
+
+/// A field's type: a built-in one, or a record of the file (`lsa_header`, `lsa_header[]`).
+fn parse_type_in(s: &str, records: &BTreeSet<String>) -> Option<FieldType> {
+    if let Some(elem) = s.strip_suffix("[]") {
+        if records.contains(elem) {
+            return Some(FieldType::List(Box::new(FieldType::Record(
+                elem.to_owned(),
+            ))));
+        }
+    } else if records.contains(s) {
+        return Some(FieldType::Record(s.to_owned()));
+    }
+    parse_type(s)
 }
 
 fn parse_type(s: &str) -> Option<FieldType> {
@@ -985,11 +1254,13 @@ fn check_tlv(
         ));
     }
     let no_tlvs = BTreeMap::new();
+    let no_records = BTreeSet::new();
     let cx = Cx {
         at: at.clone(),
         registries,
         tlvs: &no_tlvs,
         hooked: false,
+        records: &no_records,
     };
     let mut kinds = BTreeSet::new();
     let mut names = BTreeSet::new();
@@ -1043,43 +1314,150 @@ fn check_tlv(
 }
 
 /// Every value a protocol shows has a path `id.name`; TLV variant values share the
-/// protocol's namespace, so two of them must not take the same name.
-fn check_paths(p: &Protocol, tlvs: &[TlvFamily]) -> Result<(), SpecError> {
+/// protocol's namespace, so two of them must not take the same name. Values of records
+/// are `id.PATH.name` (PATH: the record's `path`, by default its name); records may share
+/// a path (two layouts of one thing, such as OSPFv2 and OSPFv3 LSA headers), which then
+/// gives one column, but not with the header or a TLV family.
+fn check_paths(p: &Protocol, tlvs: &[TlvFamily]) -> Result<BTreeSet<String>, SpecError> {
     let at = At { file: &p.file };
-    let mut seen: BTreeMap<String, String> = BTreeMap::new();
-    let mut add = |name: String, origin: String| -> Result<(), SpecError> {
-        match seen.insert(name.clone(), origin.clone()) {
-            Some(prev) => Err(at.err(
+    // path → (where it comes from, the record it belongs to)
+    let mut seen: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
+    let mut add = |name: String, origin: String, record: Option<&str>| -> Result<(), SpecError> {
+        match seen.get(&name) {
+            Some((_, Some(prev))) if record.is_some_and(|r| r != prev) => Ok(()),
+            Some((prev, _)) => Err(at.err(
                 origin,
                 format!("the path `{}.{name}` is already taken by {prev}", p.id),
             )),
-            None => Ok(()),
+            None => {
+                seen.insert(name, (origin, record.map(str::to_owned)));
+                Ok(())
+            }
         }
     };
-    for e in entries(&p.fields) {
-        add(e.name.to_owned(), format!("field `{}`", e.field.name))?;
-        match &e.field.ty {
-            FieldType::Tlv(family) => {
-                for sub in ["kind", "length", "data"] {
-                    add(format!("{}.{sub}", e.name), format!("field `{}`", e.name))?;
-                }
-                let family = tlvs.iter().find(|t| &t.id == family).expect("checked");
-                for v in &family.variants {
-                    for ve in entries(&v.fields) {
+    let owners =
+        std::iter::once((None, &p.fields)).chain(p.records.iter().map(|r| (Some(r), &r.fields)));
+    for (record, fields) in owners {
+        let path_of = |name: &str| match record {
+            Some(r) => r.path_of(name),
+            None => name.to_owned(),
+        };
+        let origin_of = |name: &str| match record {
+            Some(r) => format!("record `{}`: field `{name}`", r.name),
+            None => format!("field `{name}`"),
+        };
+        let rec = record.map(|r| r.name.as_str());
+        for e in entries(fields) {
+            add(path_of(e.name), origin_of(&e.field.name), rec)?;
+            match &e.field.ty {
+                FieldType::Tlv(family) => {
+                    for sub in ["kind", "length", "data"] {
                         add(
-                            ve.name.to_owned(),
-                            format!("option `{}` of TLV family `{}`", v.name, family.id),
+                            path_of(&format!("{}.{sub}", e.name)),
+                            origin_of(e.name),
+                            rec,
                         )?;
                     }
+                    let family = tlvs.iter().find(|t| &t.id == family).expect("checked");
+                    for v in &family.variants {
+                        for ve in entries(&v.fields) {
+                            add(
+                                ve.name.to_owned(),
+                                format!("option `{}` of TLV family `{}`", v.name, family.id),
+                                None,
+                            )?;
+                        }
+                    }
                 }
-            }
-            FieldType::KvList => {
-                for sub in ["name", "value"] {
-                    add(format!("{}.{sub}", e.name), format!("field `{}`", e.name))?;
+                FieldType::KvList => {
+                    for sub in ["name", "value"] {
+                        add(format!("{}.{sub}", e.name), origin_of(e.name), None)?;
+                    }
                 }
+                _ => {}
             }
-            _ => {}
         }
     }
-    Ok(())
+    Ok(seen.into_keys().map(|k| format!("{}.{k}", p.id)).collect())
+}
+
+/// `[[example]]`s: the hex must be bytes, and every value named must be a path of the
+/// protocol.
+fn check_examples(
+    p: &Protocol,
+    tlvs: &[TlvFamily],
+    examples: &[model::Example],
+) -> Result<Vec<Example>, SpecError> {
+    let at = At { file: &p.file };
+    let paths = check_paths(p, tlvs)?;
+    let mut out = Vec::new();
+    for (i, e) in examples.iter().enumerate() {
+        let location = format!("example #{}", i + 1);
+        let digits: String = e.hex.chars().filter(|c| !c.is_whitespace()).collect();
+        if digits.is_empty()
+            || digits.len() % 2 != 0
+            || !digits.chars().all(|c| c.is_ascii_hexdigit())
+        {
+            return Err(at.err(
+                &location,
+                "`hex` must be an even number of hex digits (spaces and line breaks allowed)",
+            ));
+        }
+        let bytes = (0..digits.len())
+            .step_by(2)
+            .map(|j| u8::from_str_radix(&digits[j..j + 2], 16).expect("hex digits"))
+            .collect();
+        if e.fields.is_empty() {
+            return Err(at.err(
+                &location,
+                "an example needs `fields`: the values the bytes must give",
+            ));
+        }
+        let mut fields = Vec::new();
+        for (key, value) in &e.fields {
+            let path = format!("{}.{key}", p.id);
+            if !paths.contains(&path) {
+                let last = key.rsplit('.').next().unwrap_or(key);
+                let near: Vec<&str> = paths
+                    .iter()
+                    .filter(|q| q.rsplit('.').next() == Some(last))
+                    .map(String::as_str)
+                    .collect();
+                let hint = if near.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (did you mean {}?)", near.join(", "))
+                };
+                return Err(at.err(
+                    format!("{location}: fields.{key}"),
+                    format!("`{path}` is not a value of this protocol{hint}"),
+                ));
+            }
+            let text = |v: &toml::Value| -> Option<String> {
+                Some(match v {
+                    toml::Value::Integer(n) => n.to_string(),
+                    toml::Value::Boolean(b) => if *b { "1" } else { "0" }.to_owned(),
+                    toml::Value::String(s) => s.clone(),
+                    _ => return None,
+                })
+            };
+            let values = match value {
+                toml::Value::Array(items) => items.iter().map(text).collect::<Option<Vec<_>>>(),
+                v => text(v).map(|t| vec![t]),
+            }
+            .ok_or_else(|| {
+                at.err(
+                    format!("{location}: fields.{key}"),
+                    "a value is a number, a boolean, a string, or a list of them",
+                )
+            })?;
+            fields.push((path, values));
+        }
+        out.push(Example {
+            doc: e.doc.clone(),
+            bytes,
+            fields,
+        });
+    }
+    Ok(out)
 }

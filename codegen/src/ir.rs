@@ -99,11 +99,29 @@ pub struct Protocol {
     pub binds: Vec<Bind>,
     pub fields: Vec<Field>,
     pub payload: Option<Payload>,
+    /// The file's `[[record]]`s, in the order declared.
+    pub records: Vec<Record>,
+    /// The file's `[[example]]`s.
+    pub examples: Vec<Example>,
 }
 
 impl Protocol {
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
+    }
+
+    pub fn record(&self, name: &str) -> Option<&Record> {
+        self.records.iter().find(|r| r.name == name)
+    }
+
+    /// Whether any field of the header or of a record is a record, a switch or a counted
+    /// list (layouts the random sample builder does not draw).
+    pub fn has_records(&self) -> bool {
+        !self.records.is_empty()
+            || self
+                .fields
+                .iter()
+                .any(|f| f.count.is_some() || f.ty.uses_records())
     }
 
     /// Bytes read but not consumed at the end of the header (`peek` fields).
@@ -133,7 +151,7 @@ pub enum BindKey {
 }
 
 /// A checked expression with the text it came from (for messages and docs).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checked {
     pub src: String,
     pub expr: Expr,
@@ -149,6 +167,8 @@ pub struct Field {
     pub cond: Option<Checked>,
     pub show: Option<Checked>,
     pub size: Option<Checked>,
+    /// For lists: the number of elements.
+    pub count: Option<Checked>,
     pub display: Display,
     /// `None`: the protocol's byte order.
     pub endian: Option<Endian>,
@@ -178,9 +198,85 @@ pub enum FieldType {
     Str,
     /// `kv[]`: name/value text pairs, filled by a protocol hook.
     KvList,
+    /// A `[[record]]` of the same file, by name.
+    Record(String),
+    /// A type chosen by the value of an expression over earlier fields.
+    Switch(Box<Switch>),
+}
+
+/// A `switch` field: its key, its cases and its default, over a region of `size` bytes
+/// (or the rest of the input).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Switch {
+    pub key: Checked,
+    /// Key value → case, by increasing key.
+    pub cases: Vec<(u64, Case)>,
+    pub default: Case,
+}
+
+/// What a switch case reads: a record, or the bytes as they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Case {
+    Record(String),
+    Bytes,
+}
+
+impl Switch {
+    /// The distinct records the cases and the default read, in order of first use.
+    pub fn records(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for c in self.cases.iter().map(|(_, c)| c).chain([&self.default]) {
+            if let Case::Record(r) = c {
+                if !out.contains(&r.as_str()) {
+                    out.push(r);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A `[[record]]`: a named structure of fields, used as a field type, a list element or a
+/// switch case.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub name: String,
+    pub doc: String,
+    /// Prefix of its values' paths, without the protocol's id; empty for none.
+    pub path: String,
+    pub fields: Vec<Field>,
+}
+
+impl Record {
+    /// The path of one of its values, below the protocol's id (`lsa.type`).
+    pub fn path_of(&self, name: &str) -> String {
+        if self.path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}.{name}", self.path)
+        }
+    }
+}
+
+/// An `[[example]]`: header bytes and the values they must show.
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub doc: String,
+    pub bytes: Vec<u8>,
+    /// Full path (`ospf.version`) → the values in wire order, as `-e` prints them.
+    pub fields: Vec<(String, Vec<String>)>,
 }
 
 impl FieldType {
+    /// Whether the type reads records (itself, as list elements or as switch cases).
+    pub fn uses_records(&self) -> bool {
+        match self {
+            FieldType::Record(_) | FieldType::Switch(_) => true,
+            FieldType::List(elem) => elem.uses_records(),
+            _ => false,
+        }
+    }
+
     /// Wire size in bytes when fixed.
     pub fn fixed_size(&self) -> Option<u64> {
         Some(match self {
@@ -204,7 +300,7 @@ impl FieldType {
     pub fn is_sized(&self) -> bool {
         matches!(
             self,
-            FieldType::Bytes | FieldType::List(_) | FieldType::Tlv(_)
+            FieldType::Bytes | FieldType::List(_) | FieldType::Tlv(_) | FieldType::Switch(_)
         )
     }
 
@@ -226,6 +322,14 @@ impl FieldType {
             FieldType::Tlv(f) => format!("tlv:{f}"),
             FieldType::Str => "str".into(),
             FieldType::KvList => "kv[]".into(),
+            FieldType::Record(r) => r.clone(),
+            FieldType::Switch(s) => {
+                let mut names: Vec<&str> = s.records();
+                if s.default == Case::Bytes || s.cases.iter().any(|(_, c)| *c == Case::Bytes) {
+                    names.push("bytes");
+                }
+                names.join(" | ")
+            }
         }
     }
 }

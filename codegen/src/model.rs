@@ -19,6 +19,36 @@ pub struct SpecFile {
     pub payload: Option<Payload>,
     #[serde(default)]
     pub tlv: Vec<TlvFamily>,
+    #[serde(default)]
+    pub record: Vec<Record>,
+    #[serde(default)]
+    pub example: Vec<Example>,
+}
+
+/// `[[record]]`: a named sub-structure, usable as a field type in its file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    pub name: String,
+    #[serde(default)]
+    pub doc: String,
+    /// Prefix of its values' paths (`ospf.PATH.field`); by default the record's name,
+    /// `""` for none (`ospf.field`).
+    pub path: Option<String>,
+    #[serde(default)]
+    pub field: Vec<Field>,
+}
+
+/// `[[example]]`: bytes of a header and the values they must give.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    #[serde(default)]
+    pub doc: String,
+    pub hex: String,
+    /// Field path (without the protocol's id) → value, or list of values in wire order.
+    #[serde(default)]
+    pub fields: BTreeMap<String, toml::Value>,
 }
 
 /// `[protocol]`
@@ -56,7 +86,8 @@ pub struct Bind {
 #[serde(deny_unknown_fields)]
 pub struct Field {
     pub name: String,
-    #[serde(rename = "type")]
+    /// Required, except for a `switch` field (whose type is chosen by its cases).
+    #[serde(rename = "type", default)]
     pub ty: String,
     #[serde(default)]
     pub doc: String,
@@ -67,6 +98,14 @@ pub struct Field {
     pub cond: Option<String>,
     pub show: Option<String>,
     pub size: Option<String>,
+    /// For `T[]`: the number of elements, an expression over earlier fields.
+    pub count: Option<String>,
+    /// An expression over earlier fields choosing the field's type among `cases`.
+    pub switch: Option<String>,
+    /// For `switch`: value → record name (or `bytes`).
+    pub cases: Option<BTreeMap<String, String>>,
+    /// For `switch`: the type when no case matches (`bytes` when not given).
+    pub default: Option<String>,
     pub display: Option<String>,
     pub endian: Option<String>,
     #[serde(default)]

@@ -1907,7 +1907,7 @@ fn size_on_a_fixed_type() {
         &[("p.toml", &spec)],
         "p.toml",
         "field `x`",
-        &["`size` is only for bytes, lists and TLV lists, not `u32`"],
+        &["`size` is only for bytes, lists, TLV lists and switches, not `u32`"],
     );
 }
 
@@ -2665,5 +2665,432 @@ bits   = [ { name = "c_hi", width = 8, assert = "c_hi == 1" }, { name = "c_lo", 
         matches!(&cond, syn::Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_))),
         "both assertions must hold: `{}`",
         cond.to_token_stream()
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Spec language v2: records, lists by count, switches, examples
+// ---------------------------------------------------------------------------------------
+
+/// A protocol with nested records, lists by count, size and rest, a switch and examples.
+const RECORDS: &str = r#"
+[protocol]
+id    = "rec"
+name  = "REC"
+layer = "link"
+
+[[field]]
+name = "kind"
+type = "u8"
+[[field]]
+name = "n"
+type = "u8"
+[[field]]
+name  = "items"
+type  = "item[]"
+count = "n"
+[[field]]
+name  = "words"
+type  = "u16[]"
+count = "n"
+[[field]]
+name  = "one"
+type  = "item"
+[[field]]
+name    = "body"
+switch  = "kind"
+size    = "2"
+cases   = { 1 = "pair", 2 = "pair", 0x10 = "bytes" }
+default = "bytes"
+[[field]]
+name = "rest"
+type = "pair[]"
+
+[[record]]
+name = "item"
+path = "it"
+field = [
+  { name = "len", type = "u8", assert = "len >= 1" },
+  { name = "data", type = "bytes", size = "len - 1" },
+  { name = "pair", type = "pair" },
+]
+
+[[record]]
+name = "pair"
+path = ""
+[[record.field]]
+name = "a"
+type = "u8"
+[[record.field]]
+name = "b"
+type = "u8"
+
+[[example]]
+doc = "two items"
+hex = "01 02  02 aa 0102  01 0304  0005 0006  01 0708  0102  0304 0a0b"
+[example.fields]
+"it.len" = [2, 1, 1]
+a        = [1, 3, 7, 1, 3, 10]
+words    = [5, 6]
+"#;
+
+#[test]
+fn records_lists_and_switches_are_checked_into_the_model() {
+    let model = load_specs(&[("link/rec.toml", RECORDS)]).unwrap_or_else(|e| panic!("{e}"));
+    let p = &model.protocols[0];
+    assert_eq!(
+        p.records
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>(),
+        ["item", "pair"]
+    );
+    assert_eq!(p.records[0].path, "it");
+    assert_eq!(p.records[1].path, "");
+    assert_eq!(
+        p.field("items").expect("items").ty,
+        FieldType::List(Box::new(FieldType::Record("item".into())))
+    );
+    assert_eq!(
+        p.field("items")
+            .expect("items")
+            .count
+            .as_ref()
+            .expect("count")
+            .src,
+        "n"
+    );
+    assert_eq!(
+        p.field("one").expect("one").ty,
+        FieldType::Record("item".into())
+    );
+    let FieldType::Switch(sw) = &p.field("body").expect("body").ty else {
+        panic!("body is a switch");
+    };
+    assert_eq!(sw.key.src, "kind");
+    assert_eq!(
+        sw.cases,
+        [
+            (1, pcapkit_codegen::ir::Case::Record("pair".into())),
+            (2, pcapkit_codegen::ir::Case::Record("pair".into())),
+            (0x10, pcapkit_codegen::ir::Case::Bytes),
+        ]
+    );
+    assert_eq!(sw.default, pcapkit_codegen::ir::Case::Bytes);
+    let e = &p.examples[0];
+    assert_eq!(e.bytes.len(), 22);
+    assert_eq!(e.bytes[..3], [1, 2, 2]);
+    assert_eq!(
+        e.fields,
+        [
+            (
+                "rec.a".to_owned(),
+                vec!["1", "3", "7", "1", "3", "10"]
+                    .into_iter()
+                    .map(String::from)
+                    .collect::<Vec<_>>()
+            ),
+            (
+                "rec.it.len".to_owned(),
+                vec!["2".to_owned(), "1".to_owned(), "1".to_owned()]
+            ),
+            ("rec.words".to_owned(), vec!["5".to_owned(), "6".to_owned()]),
+        ]
+    );
+}
+
+#[test]
+fn records_generate_modules_switch_enums_and_example_tests() {
+    let specs = write_specs(&[("link/rec.toml", RECORDS)]);
+    let (_out, files) = generate_into(specs.path());
+    let code = |n: &str| &files.iter().find(|(name, _)| name == n).expect("file").1;
+    let proto = parse_rust("proto_rec.rs", code("proto_rec.rs"));
+    assert_byte_aligned("proto_rec.rs", code("proto_rec.rs"), &proto);
+    let items = item_names(&proto.items);
+    for expected in [
+        "Rec",
+        "RecBody",
+        "item",
+        "pair",
+        "items_count",
+        "body_key",
+        "FIELDS",
+    ] {
+        assert!(items.contains(expected), "no `{expected}` in {items:?}");
+    }
+    assert_eq!(
+        struct_fields(&proto, "Rec"),
+        ["kind", "n", "items", "words", "one", "body", "rest"]
+    );
+    assert!(methods_of(&proto, "RecBody").contains(&"read".to_owned()));
+    let text = code("proto_rec.rs");
+    assert!(text.contains("crate::wire::read_count(deku::reader, items_count(*n)"));
+    assert!(text.contains("RecBody::read(deku::reader, body_key(*kind), body_size()"));
+    // Paths: the record's prefix, or none; shared values once.
+    for path in [
+        "\"rec.it.len\"",
+        "\"rec.it.data\"",
+        "\"rec.it.pair\"",
+        "\"rec.a\"",
+        "\"rec.b\"",
+    ] {
+        assert_eq!(text.matches(&format!("path: {path}")).count(), 1, "{path}");
+    }
+    let tests = code("property_tests.rs");
+    parse_rust("property_tests.rs", tests);
+    assert!(tests.contains("fn example_1()"));
+    assert!(tests.contains("check_example("));
+    // Records are not drawn at random: no round trip from the sample builder.
+    assert!(!tests.contains("fn write_read_round_trip"));
+}
+
+#[test]
+fn records_may_share_a_path_but_not_with_the_header() {
+    let shared = RECORDS.replace("path = \"it\"", "path = \"\"").replace("\"it.len\"", "len").replace(
+        "{ name = \"len\", type = \"u8\", assert = \"len >= 1\" }",
+        "{ name = \"len\", type = \"u8\", assert = \"len >= 1\" }, { name = \"a\", type = \"u16\" }",
+    );
+    let model = load_specs(&[("link/rec.toml", &shared)]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(model.protocols[0].records[0].path, "");
+    let clash = RECORDS
+        .replace("path = \"it\"", "path = \"\"")
+        .replace("name = \"n\"", "name = \"len\"")
+        .replace("count = \"n\"", "count = \"len\"");
+    expect_error(
+        &[("link/rec.toml", &clash)],
+        "link/rec.toml",
+        "record `item`: field `len`",
+        &["the path `rec.len` is already taken by field `len`"],
+    );
+}
+
+/// RECORDS with `from` replaced by `to` (which must be there).
+fn records_with(from: &str, to: &str) -> String {
+    assert!(RECORDS.contains(from), "{from}");
+    RECORDS.replacen(from, to, 1)
+}
+
+#[test]
+fn unknown_record_type() {
+    let spec = records_with("type  = \"item[]\"", "type  = \"itme[]\"");
+    expect_error(
+        &[("link/rec.toml", &spec)],
+        "link/rec.toml",
+        "field `items`",
+        &["unknown type `itme[]`", "records of this file: item, pair"],
+    );
+}
+
+#[test]
+fn count_on_a_non_list() {
+    let spec = records_with(
+        "type  = \"u16[]\"\ncount = \"n\"",
+        "type  = \"u16\"\ncount = \"n\"",
+    );
+    expect_error(
+        &[("link/rec.toml", &spec)],
+        "link/rec.toml",
+        "field `words`",
+        &["`count` is only for lists"],
+    );
+}
+
+#[test]
+fn count_and_size_together() {
+    let spec = records_with("count = \"n\"", "count = \"n\"\nsize = \"n\"");
+    expect_error(
+        &[("link/rec.toml", &spec)],
+        "link/rec.toml",
+        "field `items`",
+        &["either `count`", "or `size`"],
+    );
+}
+
+#[test]
+fn count_with_an_unknown_name() {
+    let spec = records_with("count = \"n\"", "count = \"m\"");
+    expect_error(
+        &[("link/rec.toml", &spec)],
+        "link/rec.toml",
+        "field `items`: count",
+        &["unknown name `m`", "known here: kind, n"],
+    );
+}
+
+#[test]
+fn list_of_records_without_count_or_size_not_last() {
+    let spec = records_with(
+        "count = \"n\"\n[[field]]\nname  = \"words\"",
+        "\n[[field]]\nname  = \"words\"",
+    );
+    expect_error(
+        &[("link/rec.toml", &spec)],
+        "link/rec.toml",
+        "field `items`",
+        &["must be the last field"],
+    );
+}
+
+#[test]
+fn switch_with_a_type() {
+    let spec = records_with("switch  = \"kind\"", "switch  = \"kind\"\ntype = \"u8\"");
+    expect_error(
+        &[("link/rec.toml", &spec)],
+        "link/rec.toml",
+        "field `body`",
+        &["leave out `type`"],
+    );
+}
+
+#[test]
+fn switch_case_that_is_not_a_record() {
+    let spec = records_with("2 = \"pair\"", "2 = \"pear\"");
+    expect_error(
+        &[("link/rec.toml", &spec)],
+        "link/rec.toml",
+        "field `body`",
+        &[
+            "case 2: `pear` is not a record of this file",
+            "records: item, pair",
+        ],
+    );
+}
+
+#[test]
+fn switch_without_cases_or_records() {
+    let spec = records_with(
+        "cases   = { 1 = \"pair\", 2 = \"pair\", 0x10 = \"bytes\" }\n",
+        "",
+    );
+    expect_error(
+        &[("link/rec.toml", &spec)],
+        "link/rec.toml",
+        "field `body`",
+        &["needs `cases`"],
+    );
+    let spec = records_with("1 = \"pair\", 2 = \"pair\", ", "");
+    expect_error(
+        &[("link/rec.toml", &spec)],
+        "link/rec.toml",
+        "field `body`",
+        &["at least one case that is a record"],
+    );
+}
+
+#[test]
+fn switch_key_with_an_unknown_name() {
+    let spec = records_with("switch  = \"kind\"", "switch  = \"knd\"");
+    expect_error(
+        &[("link/rec.toml", &spec)],
+        "link/rec.toml",
+        "field `body`: switch",
+        &["unknown name `knd`"],
+    );
+}
+
+#[test]
+fn cases_without_a_switch() {
+    let spec = records_with(
+        "name = \"kind\"\ntype = \"u8\"",
+        "name = \"kind\"\ntype = \"u8\"\ndefault = \"pair\"",
+    );
+    expect_error(
+        &[("link/rec.toml", &spec)],
+        "link/rec.toml",
+        "field `kind`",
+        &["`cases` and `default` need a `switch`"],
+    );
+}
+
+#[test]
+fn record_holding_itself() {
+    let spec = records_with(
+        "{ name = \"pair\", type = \"pair\" },",
+        "{ name = \"more\", type = \"item[]\" },",
+    );
+    expect_error(
+        &[("link/rec.toml", &spec)],
+        "link/rec.toml",
+        "record `item`",
+        &["a record cannot hold itself (item holds item)"],
+    );
+}
+
+#[test]
+fn record_named_like_a_type_or_twice() {
+    let extra = |name: &str| {
+        format!("{RECORDS}\n[[record]]\nname = \"{name}\"\nfield = [ {{ name = \"z\", type = \"u8\" }} ]\n")
+    };
+    expect_error(
+        &[("link/rec.toml", &extra("u16"))],
+        "link/rec.toml",
+        "record `u16`",
+        &["the name of a built-in type"],
+    );
+    expect_error(
+        &[("link/rec.toml", &extra("item"))],
+        "link/rec.toml",
+        "record `item`",
+        &["declared twice"],
+    );
+    expect_error(
+        &[("link/rec.toml", &extra("rec"))],
+        "link/rec.toml",
+        "record `rec`",
+        &["Rust name `Rec` is also that of the protocol `rec`"],
+    );
+}
+
+#[test]
+fn record_with_a_bad_path() {
+    let spec = records_with("path = \"it\"", "path = \"It.x\"");
+    expect_error(
+        &[("link/rec.toml", &spec)],
+        "link/rec.toml",
+        "record `item`",
+        &["path `It.x` must be lower-case names joined by `.`"],
+    );
+}
+
+#[test]
+fn records_without_a_protocol() {
+    let spec = "[[record]]\nname = \"r\"\nfield = [ { name = \"a\", type = \"u8\" } ]\n";
+    expect_error(
+        &[("link/r.toml", spec)],
+        "link/r.toml",
+        "",
+        &["records and examples belong to the [protocol] of their file"],
+    );
+}
+
+#[test]
+fn example_with_bad_hex_or_an_unknown_path() {
+    let spec = records_with("hex = \"01 02", "hex = \"0x 02");
+    expect_error(
+        &[("link/rec.toml", &spec)],
+        "link/rec.toml",
+        "example #1",
+        &["even number of hex digits"],
+    );
+    let spec = records_with("words    = [5, 6]", "wrods    = [5, 6]");
+    expect_error(
+        &[("link/rec.toml", &spec)],
+        "link/rec.toml",
+        "example #1: fields.wrods",
+        &["`rec.wrods` is not a value of this protocol"],
+    );
+    let spec = records_with("\"it.len\" = [2, 1, 1]", "len = [2, 1, 1]");
+    expect_error(
+        &[("link/rec.toml", &spec)],
+        "link/rec.toml",
+        "example #1: fields.len",
+        &["did you mean rec.it.len?"],
+    );
+    let spec = records_with("words    = [5, 6]", "words    = [5, 6.5]");
+    expect_error(
+        &[("link/rec.toml", &spec)],
+        "link/rec.toml",
+        "example #1: fields.words",
+        &["a number, a boolean, a string, or a list of them"],
     );
 }

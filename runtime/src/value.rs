@@ -156,7 +156,8 @@ pub fn write_bytes(out: &mut String, b: &[u8], display: BytesDisplay) {
 
 /// Receives the values of a header, in wire order. Lists (TLV options, address lists,
 /// header fields) are bracketed by `begin_list`/`end_list`; the entries of a list of
-/// records by `begin_item`/`end_item`.
+/// records by `begin_item`/`end_item`; a record that is a field of its own by
+/// `begin_record`/`end_record`.
 pub trait Visitor {
     /// One value, and the field it belongs to.
     fn field(&mut self, info: &'static FieldInfo, value: Value<'_>);
@@ -168,6 +169,11 @@ pub trait Visitor {
     fn begin_item(&mut self) {}
     /// The entry opened last ends.
     fn end_item(&mut self) {}
+    /// A record (a field whose type is a spec's `[[record]]`, or a switch's case) starts;
+    /// its values follow, up to the matching `end_record`.
+    fn begin_record(&mut self, _info: &'static FieldInfo) {}
+    /// The record opened last ends.
+    fn end_record(&mut self) {}
 }
 
 /// A registry's table of named values, for listings.

@@ -98,7 +98,34 @@ where
     let mut inner = Reader::new(&mut cursor);
     let mut out = Vec::new();
     while inner.bits_read / 8 < bytes.len() {
+        let before = inner.bits_read;
         out.push(T::from_reader_with_ctx(&mut inner, endian)?);
+        if inner.bits_read == before {
+            return Err(DekuError::Parse("a list element takes no bytes"));
+        }
+    }
+    Ok(out)
+}
+
+/// Reads `count` elements. Each element takes at least one byte, or the list is an
+/// error, so a count larger than the input costs nothing but the error: memory grows
+/// with the elements actually read, never with the count.
+pub fn read_count<'a, T, R>(
+    reader: &mut Reader<R>,
+    count: usize,
+    endian: Endian,
+) -> Result<Vec<T>, DekuError>
+where
+    T: DekuReader<'a, Endian>,
+    R: Read + Seek,
+{
+    let mut out = Vec::with_capacity(count.min(16));
+    for _ in 0..count {
+        let before = reader.bits_read;
+        out.push(T::from_reader_with_ctx(reader, endian)?);
+        if reader.bits_read == before {
+            return Err(DekuError::Parse("a list element takes no bytes"));
+        }
     }
     Ok(out)
 }

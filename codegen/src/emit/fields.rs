@@ -26,6 +26,14 @@ impl ProtoLayout {
     pub fn entry(&self, name: &str) -> usize {
         self.index[&format!("entry:{name}")]
     }
+
+    /// Local index of an entry of the header (`record`: `None`) or of a record.
+    pub fn entry_in(&self, record: Option<&str>, name: &str) -> usize {
+        match record {
+            None => self.entry(name),
+            Some(r) => self.index[&format!("entry:{r}:{name}")],
+        }
+    }
 }
 
 pub struct Layout {
@@ -54,17 +62,7 @@ fn proto_layout(model: &Model, p: &Protocol, base: usize) -> ProtoLayout {
     let mut infos = Vec::new();
     let mut index = BTreeMap::new();
     let ends = static_ends(&p.fields);
-    let push = |infos: &mut Vec<Info>, end: u32, name: &str, ty: String, doc: &str| {
-        infos.push(Info {
-            end,
-            path: format!("{}.{name}", p.id),
-            name: name.rsplit('.').next().unwrap_or(name).to_owned(),
-            ty,
-            doc: doc.to_owned(),
-        });
-    };
-    for e in entries(&p.fields) {
-        index.insert(format!("entry:{}", e.name), infos.len());
+    let header = entries(&p.fields).into_iter().map(|e| {
         let i = p
             .fields
             .iter()
@@ -73,8 +71,41 @@ fn proto_layout(model: &Model, p: &Protocol, base: usize) -> ProtoLayout {
         let end = ends[i]
             .and_then(|e| u32::try_from(e).ok())
             .unwrap_or(u32::MAX);
-        push(&mut infos, end, e.name, e.ty.clone(), e.doc);
+        (None, e, end)
+    });
+    let records = p.records.iter().flat_map(|r| {
+        entries(&r.fields)
+            .into_iter()
+            .map(move |e| (Some(r), e, u32::MAX))
+    });
+    for (record, e, end) in header.chain(records) {
+        let key = match record {
+            None => format!("entry:{}", e.name),
+            Some(r) => format!("entry:{}:{}", r.name, e.name),
+        };
+        let local = match record {
+            None => e.name.to_owned(),
+            Some(r) => r.path_of(e.name),
+        };
+        let path = format!("{}.{local}", p.id);
+        // Records may share a path (checked): one column for both.
+        if record.is_some() {
+            if let Some(at) = infos.iter().position(|i: &Info| i.path == path) {
+                let shared = &mut infos[at];
+                if !shared.ty.split(" or ").any(|t| t == e.ty) {
+                    shared.ty = format!("{} or {}", shared.ty, e.ty);
+                }
+                if shared.doc.is_empty() {
+                    shared.doc = e.doc.to_owned();
+                }
+                index.insert(key, at);
+                continue;
+            }
+        }
+        index.insert(key, infos.len());
+        push(&mut infos, end, &path, e.ty.clone(), e.doc);
         let f = e.field;
+        let sub = |s: &str| format!("{}.{s}", path);
         match &f.ty {
             FieldType::Tlv(family) => {
                 let family = model.tlv(family);
@@ -84,53 +115,46 @@ fn proto_layout(model: &Model, p: &Protocol, base: usize) -> ProtoLayout {
                     None => bits(family.map(|t| t.kind_bytes)),
                 };
                 let length_ty = bits(family.map(|t| t.length_bytes));
+                push(&mut infos, u32::MAX, &sub("kind"), kind_ty, "option kind");
                 push(
                     &mut infos,
                     u32::MAX,
-                    &format!("{}.kind", f.name),
-                    kind_ty,
-                    "option kind",
-                );
-                push(
-                    &mut infos,
-                    u32::MAX,
-                    &format!("{}.length", f.name),
+                    &sub("length"),
                     length_ty,
                     "option length, as on the wire",
                 );
                 push(
                     &mut infos,
                     u32::MAX,
-                    &format!("{}.data", f.name),
+                    &sub("data"),
                     "bytes".into(),
                     "value of an option kept raw",
                 );
                 if let Some(t) = family {
                     for v in &t.variants {
                         for ve in entries(&v.fields) {
-                            push(&mut infos, u32::MAX, ve.name, ve.ty.clone(), ve.doc);
+                            let path = format!("{}.{}", p.id, ve.name);
+                            push(&mut infos, u32::MAX, &path, ve.ty.clone(), ve.doc);
                         }
                     }
                 }
             }
             FieldType::KvList => {
-                push(
-                    &mut infos,
-                    u32::MAX,
-                    &format!("{}.name", f.name),
-                    "str".into(),
-                    "name",
-                );
-                push(
-                    &mut infos,
-                    u32::MAX,
-                    &format!("{}.value", f.name),
-                    "str".into(),
-                    "value",
-                );
+                push(&mut infos, u32::MAX, &sub("name"), "str".into(), "name");
+                push(&mut infos, u32::MAX, &sub("value"), "str".into(), "value");
             }
             _ => {}
         }
     }
     ProtoLayout { base, infos, index }
+}
+
+fn push(infos: &mut Vec<Info>, end: u32, path: &str, ty: String, doc: &str) {
+    infos.push(Info {
+        end,
+        path: path.to_owned(),
+        name: path.rsplit('.').next().unwrap_or(path).to_owned(),
+        ty,
+        doc: doc.to_owned(),
+    });
 }

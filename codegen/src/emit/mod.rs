@@ -5,6 +5,7 @@
 mod dispatch;
 mod fields;
 mod protocol;
+mod record;
 mod registry;
 mod tests;
 mod tlv;
@@ -137,7 +138,18 @@ pub(crate) fn rust_type(ty: &FieldType, tlv_path: &dyn Fn(&str) -> TokenStream) 
         FieldType::KvList => {
             quote!(::std::vec::Vec<(::std::string::String, ::std::string::String)>)
         }
+        // Records live in their protocol's module; every record module imports it.
+        FieldType::Record(name) => {
+            let name = camel(name);
+            quote!(#name)
+        }
+        FieldType::Switch(_) => unreachable!("a switch's type is named by its owner: switch_type"),
     }
+}
+
+/// The enum a switch field reads into: `OspfBody` for field `body` of `ospf`.
+pub(crate) fn switch_type(owner: &str, field: &str) -> Ident {
+    format_ident!("{}{}", camel(owner), camel(field))
 }
 
 /// Smallest unsigned type holding `max`.

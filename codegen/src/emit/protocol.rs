@@ -17,8 +17,13 @@ pub fn emit(model: &Model, layout: &Layout, p: &Protocol) -> TokenStream {
     let helpers = emit_helpers(p);
     let accessors = emit_accessors(p);
     let methods = emit_methods(model, p, lay);
-    let visit = emit_visit(model, p, lay);
+    let visit = emit_visit(model, p, lay, None);
     let fields = emit_field_table(p, lay);
+    let switches = super::record::emit_switches(p, &p.id, &p.fields, lay, None);
+    let records = p
+        .records
+        .iter()
+        .map(|r| super::record::emit(model, p, r, lay));
     let accessors = if accessors.is_empty() {
         quote!()
     } else {
@@ -36,6 +41,8 @@ pub fn emit(model: &Model, layout: &Layout, p: &Protocol) -> TokenStream {
             #methods
             #visit
         }
+        #switches
+        #(#records)*
         #fields
     }
 }
@@ -62,20 +69,41 @@ fn tlv_path(family: &str) -> TokenStream {
 }
 
 fn emit_struct(p: &Protocol) -> TokenStream {
+    emit_struct_with(p, false)
+}
+
+/// The struct; with `asserts`, deku checks the spec's assertions as it reads (records,
+/// which have no `check` of their own).
+fn emit_struct_with(p: &Protocol, asserts: bool) -> TokenStream {
     let ty = camel(&p.id);
     let doc = struct_doc(p);
     let fields = p.fields.iter().map(|f| {
         let name = ident(&f.name);
-        let mut rust = rust_type(&f.ty, &tlv_path);
+        let mut rust = match &f.ty {
+            FieldType::Switch(_) => {
+                let t = switch_type(&p.id, &f.name);
+                quote!(#t)
+            }
+            ty => rust_type(ty, &tlv_path),
+        };
         if f.cond.is_some() {
             rust = quote!(::core::option::Option<#rust>);
         }
         let doc = field_doc(f);
-        let attrs = if p.hook.is_some() {
+        let mut attrs = if p.hook.is_some() {
             quote!()
         } else {
             deku_field_attrs(p, f)
         };
+        if asserts && has_asserts(f) {
+            let deps = deps(&p.fields, &assert_exprs(f));
+            let args: Vec<String> = deps
+                .iter()
+                .map(|d| format!("*{}", ident(&d.name)))
+                .collect();
+            let call = format!("{}_holds({})", f.name, args.join(", "));
+            attrs = quote!(#attrs #[deku(assert = #call)]);
+        }
         quote! {
             #doc
             #attrs
@@ -127,6 +155,12 @@ fn field_doc(f: &Field) -> TokenStream {
     }
     if let Some(s) = &f.size {
         lines.push(format!("Length in bytes: `{}`.", s.src));
+    }
+    if let Some(c) = &f.count {
+        lines.push(format!("Number of elements: `{}`.", c.src));
+    }
+    if let FieldType::Switch(sw) = &f.ty {
+        lines.push(format!("Its layout is chosen by `{}`.", sw.key.src));
     }
     if let Some(c) = &f.cond {
         lines.push(format!("Present when `{}`.", c.src));
@@ -199,14 +233,33 @@ fn deku_field_attrs(p: &Protocol, f: &Field) -> TokenStream {
                 None,
             )),
             FieldType::Bytes => Some(("crate::wire::read_rest(deku::reader)".to_owned(), None)),
+            FieldType::Record(_) => {
+                attrs.push(quote!(ctx = #endian));
+                None
+            }
+            FieldType::Switch(sw) => {
+                let ty = switch_type(&p.id, &f.name);
+                let key = helper_call(p, f, "key", &sw.key);
+                Some((
+                    format!("{ty}::read(deku::reader, {key}, {size}, {endian})"),
+                    Some(format!("{{v}}.write(deku::writer, {endian})")),
+                ))
+            }
             FieldType::List(elem) => {
                 let endian = if matches!(**elem, FieldType::Ipv4 | FieldType::Ipv6) {
                     "deku::ctx::Endian::Big"
                 } else {
                     endian
                 };
+                let read = match &f.count {
+                    Some(c) => {
+                        let count = helper_call(p, f, "count", c);
+                        format!("crate::wire::read_count(deku::reader, {count}, {endian})")
+                    }
+                    None => format!("crate::wire::read_list(deku::reader, {size}, {endian})"),
+                };
                 Some((
-                    format!("crate::wire::read_list(deku::reader, {size}, {endian})"),
+                    read,
                     Some(format!(
                         "crate::wire::write_list(deku::writer, {{v}}, {endian})"
                     )),
@@ -264,7 +317,17 @@ fn emit_helpers(p: &Protocol) -> TokenStream {
     }
     let mut out = Vec::new();
     for f in &p.fields {
-        for (suffix, expr, is_size) in [("size", &f.size, true), ("present", &f.cond, false)] {
+        let key = match &f.ty {
+            FieldType::Switch(sw) => Some(sw.key.clone()),
+            _ => None,
+        };
+        let helpers = [
+            ("size", &f.size, Helper::Size),
+            ("count", &f.count, Helper::Count),
+            ("key", &key, Helper::Key),
+            ("present", &f.cond, Helper::Present),
+        ];
+        for (suffix, expr, kind) in helpers {
             let Some(expr) = expr else { continue };
             let deps = deps(&p.fields, &[&expr.expr]);
             let params = deps.iter().map(|d| {
@@ -274,20 +337,36 @@ fn emit_helpers(p: &Protocol) -> TokenStream {
             });
             let resolve = local_resolver(&p.fields);
             let name = format_ident!("{}_{}", f.name, suffix);
-            let (doc, ret, body) = if is_size {
-                let code = expr.expr.to_int(&resolve).expect("checked");
-                (
-                    format!(" Length of `{}` in bytes: `{}`.", f.name, expr.src),
-                    quote!(usize),
-                    quote!(usize::try_from(#code).unwrap_or(usize::MAX)),
-                )
-            } else {
-                let code = expr.expr.to_bool(&resolve).expect("checked");
-                (
-                    format!(" Whether `{}` is on the wire: `{}`.", f.name, expr.src),
-                    quote!(bool),
-                    code,
-                )
+            let (doc, ret, body) = match kind {
+                Helper::Size | Helper::Count => {
+                    let code = expr.expr.to_int(&resolve).expect("checked");
+                    let what = if kind == Helper::Size {
+                        "Length of `{}` in bytes"
+                    } else {
+                        "Number of elements of `{}`"
+                    };
+                    (
+                        format!(" {}: `{}`.", what.replace("{}", &f.name), expr.src),
+                        quote!(usize),
+                        quote!(usize::try_from(#code).unwrap_or(usize::MAX)),
+                    )
+                }
+                Helper::Key => (
+                    format!(
+                        " The value choosing the layout of `{}`: `{}`.",
+                        f.name, expr.src
+                    ),
+                    quote!(u64),
+                    expr.expr.to_int(&resolve).expect("checked"),
+                ),
+                Helper::Present => {
+                    let code = expr.expr.to_bool(&resolve).expect("checked");
+                    (
+                        format!(" Whether `{}` is on the wire: `{}`.", f.name, expr.src),
+                        quote!(bool),
+                        code,
+                    )
+                }
             };
             out.push(quote! {
                 #[doc = #doc]
@@ -298,6 +377,14 @@ fn emit_helpers(p: &Protocol) -> TokenStream {
         }
     }
     quote!(#(#out)*)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Helper {
+    Size,
+    Count,
+    Key,
+    Present,
 }
 
 fn emit_accessors(p: &Protocol) -> TokenStream {
@@ -704,6 +791,21 @@ pub(crate) fn visit_entry(
             let d = display_tokens(f.display);
             quote!(v.field(#info, crate::value::Value::Bytes(&#src, #d));)
         }
+        FieldType::Record(_) => quote! {
+            v.begin_record(#info);
+            #src.visit(v);
+            v.end_record();
+        },
+        FieldType::List(elem) if matches!(**elem, FieldType::Record(_)) => quote! {
+            v.begin_list(#info);
+            for item in #src.iter() {
+                v.begin_item();
+                item.visit(v);
+                v.end_item();
+            }
+            v.end_list();
+        },
+        FieldType::Switch(_) => quote!(#src.visit(v, #info);),
         FieldType::List(elem) => {
             let value = value_of(elem, None, quote!(*item));
             quote! {
@@ -774,6 +876,75 @@ pub(crate) fn visit_entry_for_tlv(
     visit_entry(None, e, info, infos_from, local_index, src)
 }
 
+fn has_asserts(f: &Field) -> bool {
+    f.assert.is_some() || f.bits.iter().any(|r| r.assert.is_some())
+}
+
+fn assert_exprs(f: &Field) -> Vec<&crate::expr::Expr> {
+    f.assert
+        .iter()
+        .chain(f.bits.iter().filter_map(|r| r.assert.as_ref()))
+        .map(|a| &a.expr)
+        .collect()
+}
+
+/// `FIELD_holds(...)`: whether a record field's assertions (and its ranges') hold.
+fn emit_assert_helpers(p: &Protocol) -> TokenStream {
+    let helpers = p.fields.iter().filter(|f| has_asserts(f)).map(|f| {
+        let exprs = assert_exprs(f);
+        let deps = deps(&p.fields, &exprs);
+        let params = deps.iter().map(|d| {
+            let n = ident(&d.name);
+            let t = param_type(d);
+            quote!(#n: #t)
+        });
+        let resolve = local_resolver(&p.fields);
+        let checks: Vec<TokenStream> = exprs
+            .iter()
+            .map(|e| e.to_bool(&resolve).expect("checked"))
+            .collect();
+        let body = match checks.as_slice() {
+            [one] => one.clone(),
+            many => quote!(#((#many))&&*),
+        };
+        let name = format_ident!("{}_holds", f.name);
+        let srcs: Vec<&str> = f
+            .assert
+            .iter()
+            .chain(f.bits.iter().filter_map(|r| r.assert.as_ref()))
+            .map(|a| a.src.as_str())
+            .collect();
+        let doc = format!(" Whether `{}` holds.", srcs.join("` and `"));
+        quote! {
+            #[doc = #doc]
+            fn #name(#(#params),*) -> bool {
+                #body
+            }
+        }
+    });
+    quote!(#(#helpers)*)
+}
+
+/// A record's struct, checked as it is read, with its helpers and accessors.
+pub(crate) fn record_struct(p: &Protocol) -> TokenStream {
+    let ty = camel(&p.id);
+    let strukt = emit_struct_with(p, true);
+    let helpers = emit_helpers(p);
+    let holds = emit_assert_helpers(p);
+    let accessors = emit_accessors(p);
+    let accessors = if accessors.is_empty() {
+        quote!()
+    } else {
+        quote!(impl #ty { #accessors })
+    };
+    quote! {
+        #strukt
+        #helpers
+        #holds
+        #accessors
+    }
+}
+
 /// The struct, its helpers and its accessors, for a TLV variant's value.
 pub(crate) fn struct_with_accessors(p: &Protocol) -> TokenStream {
     let ty = camel(&p.id);
@@ -792,11 +963,18 @@ pub(crate) fn struct_with_accessors(p: &Protocol) -> TokenStream {
     }
 }
 
-fn emit_visit(model: &Model, p: &Protocol, lay: &ProtoLayout) -> TokenStream {
+/// `visit` of a header, or of a record (`record`: its name; `p` is then the record as a
+/// pseudo-protocol).
+pub(crate) fn emit_visit(
+    model: &Model,
+    p: &Protocol,
+    lay: &ProtoLayout,
+    record: Option<&str>,
+) -> TokenStream {
     let mut stmts = Vec::new();
     for e in entries(&p.fields) {
         let f = e.field;
-        let i = lay.entry(e.name);
+        let i = lay.entry_in(record, e.name);
         let at = index(i);
         let info = quote!(&FIELDS[#at]);
         let infos_from = |start: usize| {

@@ -8,7 +8,7 @@
 //! `write_back`, `NullVisitor` and the proptest imports.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 
 use super::*;
 use crate::ir::*;
@@ -57,7 +57,9 @@ fn emit_protocol(p: &Protocol) -> TokenStream {
         }
     };
 
-    let buildable = p.hook.is_none() && p.fields.iter().all(|f| f.hook.is_none());
+    // Records, switches and counted lists are checked by the spec's examples instead.
+    let buildable =
+        p.hook.is_none() && p.fields.iter().all(|f| f.hook.is_none()) && !p.has_records();
     let (builder, round_trip, chain) = if buildable {
         let builder = emit_builder(p);
         let peek = p.peek_len();
@@ -101,6 +103,53 @@ fn emit_protocol(p: &Protocol) -> TokenStream {
         (quote!(), quote!(), quote!())
     };
 
+    let examples = p.examples.iter().enumerate().map(|(i, e)| {
+        let name = format_ident!("example_{}", i + 1);
+        let n = i + 1;
+        let spec = format!("specs/{}", p.file.display());
+        let bytes = &e.bytes;
+        let parse = parse(quote!(bytes));
+        let write = if runtime {
+            quote!(write_back(&header, endian))
+        } else {
+            quote!(write_back(&header, ()))
+        };
+        let endian = if runtime {
+            quote!(let endian = ::deku::ctx::Endian::Big;)
+        } else {
+            quote!()
+        };
+        let round_trip = if p.hook.is_none() {
+            quote! {
+                assert_eq!(
+                    #write, &bytes[..len],
+                    "{} example #{}: the header does not write back to its bytes", #spec, #n
+                );
+            }
+        } else {
+            quote!()
+        };
+        let rows = e
+            .fields
+            .iter()
+            .map(|(path, values)| quote!((#path, &[#(#values),*])));
+        let doc = format!(" {}", e.doc);
+        quote! {
+            #[doc = #doc]
+            #[test]
+            fn #name() {
+                let bytes: &[u8] = &[#(#bytes),*];
+                #endian
+                let (header, len) = #parse.unwrap_or_else(|e| {
+                    panic!("{} example #{}: the bytes do not parse: {e}", #spec, #n)
+                });
+                let expected: &[(&str, &[&str])] = &[#(#rows),*];
+                check_example(#spec, #n, |v| header.visit(v), expected);
+                #round_trip
+            }
+        }
+    });
+
     quote! {
         mod #m {
             #![allow(unused_imports, unused_variables, unused_mut, clippy::all)]
@@ -108,6 +157,8 @@ fn emit_protocol(p: &Protocol) -> TokenStream {
             use pcapkit::protocols::#m::#ty;
 
             #builder
+
+            #(#examples)*
 
             proptest! {
                 #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
@@ -281,6 +332,9 @@ fn draw_value(p: &Protocol, f: &Field, _big: &TokenStream) -> TokenStream {
             }
         }
         FieldType::Str | FieldType::KvList => unreachable!("only in hooked protocols"),
+        FieldType::Record(_) | FieldType::Switch(_) => {
+            unreachable!("protocols with records are not drawn")
+        }
     }
 }
 
@@ -311,5 +365,8 @@ fn put_value(f: &Field, big: &TokenStream) -> TokenStream {
             }
         }
         FieldType::Str | FieldType::KvList => unreachable!("only in hooked protocols"),
+        FieldType::Record(_) | FieldType::Switch(_) => {
+            unreachable!("protocols with records are not drawn")
+        }
     }
 }

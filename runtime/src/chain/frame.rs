@@ -201,6 +201,22 @@ impl<V: Visitor + ?Sized> Visitor for Captured<'_, V> {
             self.inner.end_item();
         }
     }
+
+    fn begin_record(&mut self, info: &'static FieldInfo) {
+        if self.skipping > 0 || !self.held(info) {
+            self.skipping += 1;
+        } else {
+            self.inner.begin_record(info);
+        }
+    }
+
+    fn end_record(&mut self) {
+        if self.skipping > 0 {
+            self.skipping -= 1;
+        } else {
+            self.inner.end_record();
+        }
+    }
 }
 
 /// The payload length of the TCP header at `layers[i]` (`None` if it is not TCP), from

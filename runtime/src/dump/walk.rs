@@ -129,6 +129,26 @@ impl<T: TreeWriter + ?Sized> Visitor for Members<'_, T> {
         self.lists.pop();
         self.w.close_dict();
     }
+
+    fn begin_record(&mut self, info: &'static FieldInfo) {
+        if self.skipping > 0 {
+            self.skipping += 1;
+            return;
+        }
+        let in_bare_list = self.lists.last() == Some(&false);
+        self.w.open_dict((!in_bare_list).then_some(info.name));
+        // Its values are members of the record's dictionary.
+        self.lists.push(true);
+    }
+
+    fn end_record(&mut self) {
+        if self.skipping > 0 {
+            self.skipping -= 1;
+            return;
+        }
+        self.lists.pop();
+        self.w.close_dict();
+    }
 }
 
 /// A header's values, as members of the open dictionary (through its generated visitor).

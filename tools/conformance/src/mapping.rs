@@ -77,7 +77,7 @@ pub const FIELDS: &[FieldMap] = &CONTRACT;
 
 /// The contract fields (an array, so that [`REASSEMBLY_FIELDS`] can extend it at compile
 /// time).
-const CONTRACT: [FieldMap; 55] = [
+const CONTRACT: [FieldMap; 71] = [
     FieldMap::new("frame.number", "frame.number", AsIs),
     FieldMap::new("frame.time_epoch", "frame.time_epoch", AsIs),
     FieldMap::new("frame.len", "frame.len", AsIs),
@@ -136,6 +136,29 @@ const CONTRACT: [FieldMap; 55] = [
     FieldMap::new("http.method", "http.request.method", AsIs),
     FieldMap::new("http.uri", "http.request.uri", AsIs),
     FieldMap::new("http.status", "http.response.code", AsIs),
+    // OSPFv2 and OSPFv3 (specs/internet/ospf.toml). The LSA paths hold every LSA header of
+    // a packet (and every LS Request entry, as tshark's do), in wire order.
+    FieldMap::new("ospf.version", "ospf.version", AsIs),
+    FieldMap::new("ospf.type", "ospf.msg", AsIs),
+    FieldMap::new("ospf.len", "ospf.packet_length", AsIs),
+    FieldMap::new("ospf.router_id", "ospf.srcrouter", AsIs),
+    FieldMap::new("ospf.area_id", "ospf.area_id", AsIs),
+    FieldMap::new("ospf.checksum", "ospf.checksum", HexToDec),
+    FieldMap::new("ospf.hello_interval", "ospf.hello.hello_interval", AsIs),
+    FieldMap::new(
+        "ospf.dead_interval",
+        "ospf.hello.router_dead_interval",
+        AsIs,
+    ),
+    FieldMap::new("ospf.dr", "ospf.hello.designated_router", AsIs),
+    FieldMap::new("ospf.bdr", "ospf.hello.backup_designated_router", AsIs),
+    FieldMap::new("ospf.neighbors", "ospf.hello.active_neighbor", AsIs),
+    FieldMap::new("ospf.lsa.type", "ospf.lsa", AsIs),
+    // An OSPFv3 LS type (0x2001: router-LSA) is not an OSPFv2 one: a path of its own.
+    FieldMap::new("ospf.lsa.v3_type", "ospf.v3.lsa", HexToDec),
+    FieldMap::new("ospf.lsa.adv_router", "ospf.advrouter", AsIs),
+    FieldMap::new("ospf.lsa.age", "ospf.lsa.age", AsIs),
+    FieldMap::new("ospf.lsa.seq", "ospf.lsa.seqnum", HexToDec),
 ];
 
 /// Fields that only mean the same on both sides when both reassemble: `tcp.stream` is a
@@ -148,7 +171,7 @@ const REASSEMBLY_EXTRA: [FieldMap; 3] = [
 ];
 
 /// The fields compared with `--reassembly`: the contract fields, then the reassembly ones.
-pub const REASSEMBLY_FIELDS: &[FieldMap] = &concat::<55, 3, 58>(CONTRACT, REASSEMBLY_EXTRA);
+pub const REASSEMBLY_FIELDS: &[FieldMap] = &concat::<71, 3, 74>(CONTRACT, REASSEMBLY_EXTRA);
 
 /// `a` followed by `b` (`C` must be `A + B`; checked when the constant is evaluated).
 const fn concat<const A: usize, const B: usize, const C: usize>(
