@@ -20,7 +20,7 @@
 //! - `dump_fields`: one row of the `fields` format (7 columns) for an already dissected frame
 //! - `dump_ndjson`: one line of `ndjson` for an already dissected frame
 //!
-//! Run: `cargo bench --bench dissect` (pass a filter, e.g. `-- mix`, to run a subset).
+//! Run: `cargo bench --manifest-path benches/Cargo.toml` (pass a filter, e.g. `-- mix`, to run a subset).
 
 use std::hint::black_box;
 use std::io::{self, Write};
