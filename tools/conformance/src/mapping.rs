@@ -77,7 +77,7 @@ pub const FIELDS: &[FieldMap] = &CONTRACT;
 
 /// The contract fields (an array, so that [`REASSEMBLY_FIELDS`] can extend it at compile
 /// time).
-const CONTRACT: [FieldMap; 71] = [
+const CONTRACT: [FieldMap; 123] = [
     FieldMap::new("frame.number", "frame.number", AsIs),
     FieldMap::new("frame.time_epoch", "frame.time_epoch", AsIs),
     FieldMap::new("frame.len", "frame.len", AsIs),
@@ -158,7 +158,94 @@ const CONTRACT: [FieldMap; 71] = [
     FieldMap::new("ospf.lsa.v3_type", "ospf.v3.lsa", HexToDec),
     FieldMap::new("ospf.lsa.adv_router", "ospf.advrouter", AsIs),
     FieldMap::new("ospf.lsa.age", "ospf.lsa.age", AsIs),
-    FieldMap::new("ospf.lsa.seq", "ospf.lsa.seqnum", HexToDec),
+    FieldMap::new("ospf.lsa.seq", "ospf.lsa.seqnum", HexToDec), // ICMP (specs/internet/icmp.toml): the second word, by message type.
+    FieldMap::new("icmp.type", "icmp.type", AsIs),
+    FieldMap::new("icmp.code", "icmp.code", AsIs),
+    FieldMap::new("icmp.checksum", "icmp.checksum", HexToDec),
+    FieldMap::new("icmp.id", "icmp.ident", AsIs),
+    FieldMap::new("icmp.seq", "icmp.seq", AsIs),
+    FieldMap::new("icmp.gateway", "icmp.redir_gw", AsIs),
+    // ICMPv6 and Neighbor Discovery (specs/internet/icmpv6.toml).
+    FieldMap::new("icmpv6.type", "icmpv6.type", AsIs),
+    FieldMap::new("icmpv6.code", "icmpv6.code", AsIs),
+    FieldMap::new("icmpv6.checksum", "icmpv6.checksum", HexToDec),
+    FieldMap::new("icmpv6.echo.id", "icmpv6.echo.identifier", HexToDec),
+    FieldMap::new("icmpv6.echo.seq", "icmpv6.echo.sequence_number", AsIs),
+    FieldMap::new("icmpv6.mtu", "icmpv6.mtu", AsIs),
+    FieldMap::new(
+        "icmpv6.nd.ra.cur_hop_limit",
+        "icmpv6.nd.ra.cur_hop_limit",
+        AsIs,
+    ),
+    FieldMap::new(
+        "icmpv6.nd.ra.router_lifetime",
+        "icmpv6.nd.ra.router_lifetime",
+        AsIs,
+    ),
+    FieldMap::new(
+        "icmpv6.nd.ra.reachable_time",
+        "icmpv6.nd.ra.reachable_time",
+        AsIs,
+    ),
+    FieldMap::new(
+        "icmpv6.nd.ra.retrans_timer",
+        "icmpv6.nd.ra.retrans_timer",
+        AsIs,
+    ),
+    FieldMap::new(
+        "icmpv6.nd.ns.target_address",
+        "icmpv6.nd.ns.target_address",
+        AsIs,
+    ),
+    FieldMap::new(
+        "icmpv6.nd.na.target_address",
+        "icmpv6.nd.na.target_address",
+        AsIs,
+    ),
+    FieldMap::new("icmpv6.opt.type", "icmpv6.opt.type", AsIs),
+    FieldMap::new("icmpv6.opt.length", "icmpv6.opt.length", AsIs),
+    FieldMap::new("icmpv6.opt.linkaddr", "icmpv6.opt.linkaddr", AsIs),
+    FieldMap::new("icmpv6.opt.mtu", "icmpv6.opt.mtu", AsIs),
+    FieldMap::new("icmpv6.opt.prefix.prefix", "icmpv6.opt.prefix", AsIs),
+    // Mobility Header (specs/internet/mh.toml).
+    FieldMap::new("mh.next_header", "mip6.proto", AsIs),
+    FieldMap::new("mh.hlen", "mip6.hlen", AsIs),
+    FieldMap::new("mh.type", "mip6.mhtype", AsIs),
+    FieldMap::new("mh.checksum", "mip6.csum", HexToDec),
+    FieldMap::new("mh.bu.seqnr", "mip6.bu.seqnr", AsIs),
+    FieldMap::new("mh.bu.lifetime", "mip6.bu.lifetime", AsIs),
+    FieldMap::new("mh.be.status", "mip6.be.status", AsIs),
+    FieldMap::new("mh.be.haddr", "mip6.be.haddr", AsIs),
+    FieldMap::new("mh.options.length", "mip6.mobility_opt.len", AsIs),
+    // HIP (specs/internet/hip.toml).
+    FieldMap::new("hip.next_header", "hip.proto", AsIs),
+    FieldMap::new("hip.hlen", "hip.hdr_len", AsIs),
+    FieldMap::new("hip.packet_type", "hip.packet_type", AsIs),
+    FieldMap::new("hip.version", "hip.version", AsIs),
+    FieldMap::new("hip.params.kind", "hip.type", AsIs),
+    // DHCP/BOOTP (specs/application/dhcp.toml). Not compared: `dhcp.chaddr`, because
+    // tshark's `dhcp.hw.mac_addr` also holds the address in a Client Identifier option
+    // (61), and `dhcp.options.kind`, because tshark's `dhcp.option.type` gives the End
+    // option as 0 where the byte on the wire (and pcapkit) says 255.
+    FieldMap::new("dhcp.op", "dhcp.type", AsIs),
+    FieldMap::new("dhcp.hlen", "dhcp.hw.len", AsIs),
+    FieldMap::new("dhcp.hops", "dhcp.hops", AsIs),
+    FieldMap::new("dhcp.xid", "dhcp.id", HexToDec),
+    FieldMap::new("dhcp.secs", "dhcp.secs", AsIs),
+    FieldMap::new("dhcp.broadcast", "dhcp.flags.bc", Bool),
+    FieldMap::new("dhcp.ciaddr", "dhcp.ip.client", AsIs),
+    FieldMap::new("dhcp.yiaddr", "dhcp.ip.your", AsIs),
+    FieldMap::new("dhcp.siaddr", "dhcp.ip.server", AsIs),
+    FieldMap::new("dhcp.giaddr", "dhcp.ip.relay", AsIs),
+    FieldMap::new("dhcp.message_type", "dhcp.option.dhcp", AsIs),
+    FieldMap::new("dhcp.subnet_mask", "dhcp.option.subnet_mask", AsIs),
+    FieldMap::new(
+        "dhcp.requested_ip",
+        "dhcp.option.requested_ip_address",
+        AsIs,
+    ),
+    FieldMap::new("dhcp.server_id", "dhcp.option.dhcp_server_id", AsIs),
+    FieldMap::new("dhcp.lease_time", "dhcp.option.ip_address_lease_time", AsIs),
 ];
 
 /// Fields that only mean the same on both sides when both reassemble: `tcp.stream` is a
@@ -171,7 +258,7 @@ const REASSEMBLY_EXTRA: [FieldMap; 3] = [
 ];
 
 /// The fields compared with `--reassembly`: the contract fields, then the reassembly ones.
-pub const REASSEMBLY_FIELDS: &[FieldMap] = &concat::<71, 3, 74>(CONTRACT, REASSEMBLY_EXTRA);
+pub const REASSEMBLY_FIELDS: &[FieldMap] = &concat::<123, 3, 126>(CONTRACT, REASSEMBLY_EXTRA);
 
 /// `a` followed by `b` (`C` must be `A + B`; checked when the constant is evaluated).
 const fn concat<const A: usize, const B: usize, const C: usize>(
