@@ -200,3 +200,22 @@ mod tests {
         assert_eq!(read_whole::<u16>(&[0], Endian::Big), None);
     }
 }
+
+/// The big-endian integer of `width` bytes (1 to 8) at `offset` of `bytes`, for the
+/// `payload(offset, width)` of dispatch rules; 0 when the bytes are not all there or
+/// the width is out of range.
+pub fn peek_uint(bytes: &[u8], offset: u64, width: u64) -> u64 {
+    let (Ok(start), Ok(width)) = (usize::try_from(offset), usize::try_from(width)) else {
+        return 0;
+    };
+    if !(1..=8).contains(&width) {
+        return 0;
+    }
+    match start
+        .checked_add(width)
+        .and_then(|end| bytes.get(start..end))
+    {
+        Some(b) => b.iter().fold(0, |acc, &x| (acc << 8) | u64::from(x)),
+        None => 0,
+    }
+}
