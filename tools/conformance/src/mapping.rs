@@ -77,7 +77,7 @@ pub const FIELDS: &[FieldMap] = &CONTRACT;
 
 /// The contract fields (an array, so that [`REASSEMBLY_FIELDS`] can extend it at compile
 /// time).
-const CONTRACT: [FieldMap; 84] = [
+const CONTRACT: [FieldMap; 85] = [
     FieldMap::new("frame.number", "frame.number", AsIs),
     FieldMap::new("frame.time_epoch", "frame.time_epoch", AsIs),
     FieldMap::new("frame.len", "frame.len", AsIs),
@@ -164,6 +164,8 @@ const CONTRACT: [FieldMap; 84] = [
     FieldMap::new("llc.dsap", "llc.dsap", HexToDec),
     FieldMap::new("llc.ssap", "llc.ssap", HexToDec),
     FieldMap::new("llc.control", "llc.control", HexToDec),
+    // SNAP after LLC 0xAA/0xAA (specs/link/snap.toml); tshark prints the OUI in decimal.
+    FieldMap::new("snap.oui", "llc.oui", AsIs),
     // IPX over Ethernet II, raw 802.3, LLC and SNAP (specs/internet/ipx.toml).
     FieldMap::new("ipx.checksum", "ipx.checksum", HexToDec),
     FieldMap::new("ipx.len", "ipx.len", AsIs),
@@ -187,7 +189,7 @@ const REASSEMBLY_EXTRA: [FieldMap; 3] = [
 ];
 
 /// The fields compared with `--reassembly`: the contract fields, then the reassembly ones.
-pub const REASSEMBLY_FIELDS: &[FieldMap] = &concat::<84, 3, 87>(CONTRACT, REASSEMBLY_EXTRA);
+pub const REASSEMBLY_FIELDS: &[FieldMap] = &concat::<85, 3, 88>(CONTRACT, REASSEMBLY_EXTRA);
 
 /// `a` followed by `b` (`C` must be `A + B`; checked when the constant is evaluated).
 const fn concat<const A: usize, const B: usize, const C: usize>(
