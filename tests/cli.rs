@@ -564,7 +564,7 @@ fn unknown_field_fails_with_a_suggestion_and_no_output() {
             "-e".as_ref(),
             "frame.number".as_ref(),
             "-e".as_ref(),
-            "ip.src".as_ref(),
+            "ipv9.src".as_ref(),
             "-o".as_ref(),
             "out.tsv".as_ref(),
         ],
@@ -575,7 +575,7 @@ fn unknown_field_fails_with_a_suggestion_and_no_output() {
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("pcapkit: error:"), "{err}");
-    assert!(err.contains("ip.src"), "{err}");
+    assert!(err.contains("ipv9.src"), "{err}");
     assert!(err.contains("ipv4.src"), "{err}");
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(left.is_empty(), "files left: {left:?}");
@@ -972,10 +972,10 @@ fn nofile_writes_nothing_and_summarises() {
         demo_path().as_os_str(),
         "--nofile".as_ref(),
         "-e".as_ref(),
-        "ip.src".as_ref(),
+        "ipv9.src".as_ref(),
     ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("ip.src"));
+    assert!(stderr(&out).contains("ipv9.src"));
 }
 
 #[test]

@@ -330,10 +330,10 @@ fn open_errors_are_values() {
     let bad_field = Extractor::builder()
         .input(demo_path())
         .output(dir.path().join("out.tsv"))
-        .fields(["frame.number", "ip.src"])
+        .fields(["frame.number", "ipv9.src"])
         .build();
     match bad_field {
-        Err(Error::Usage(msg)) => assert!(msg.contains("ip.src") && msg.contains("ipv4.src")),
+        Err(Error::Usage(msg)) => assert!(msg.contains("ipv9.src") && msg.contains("ipv4.src")),
         other => panic!("expected Error::Usage, got {:?}", other.err()),
     }
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);

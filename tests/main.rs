@@ -13,6 +13,8 @@ mod formats;
 mod cli;
 #[path = "library.rs"]
 mod library;
+#[path = "llc_ipx.rs"]
+mod llc_ipx;
 #[path = "outputs.rs"]
 mod outputs;
 #[path = "pcapng_metadata.rs"]

@@ -836,7 +836,7 @@ fn failed_runs_leave_no_output_and_no_temporary_file() {
         [
             input.as_os_str(),
             "-e".as_ref(),
-            "ip.src".as_ref(),
+            "ipv9.src".as_ref(),
             "-o".as_ref(),
             "out.tsv".as_ref(),
         ],

@@ -214,6 +214,7 @@ pub fn build(
     protocols.sort_by(|a, b| (a.layer, &a.id).cmp(&(b.layer, &b.id)));
 
     let tables = check_tables(&protocols)?;
+    check_wireshark_names(&protocols)?;
     Ok(Model {
         protocols,
         registries,
@@ -223,13 +224,97 @@ pub fn build(
     })
 }
 
+/// Every `wireshark` name looks like a display-filter field name, names one path only,
+/// and is not another value's pcapkit path.
+fn check_wireshark_names(protocols: &[Protocol]) -> Result<(), SpecError> {
+    let mut paths: BTreeSet<String> = BTreeSet::new();
+    let mut named: Vec<(&Path, String, String, String)> = Vec::new();
+    for p in protocols {
+        let header = entries(&p.fields)
+            .into_iter()
+            .map(|e| (e.name.to_owned(), e));
+        let records = p.records.iter().flat_map(|r| {
+            entries(&r.fields)
+                .into_iter()
+                .map(move |e| (r.path_of(e.name), e))
+        });
+        for (local, e) in header.chain(records) {
+            let path = format!("{}.{local}", p.id);
+            if let Some(w) = e.wireshark {
+                let place = match e.range {
+                    Some(r) => format!("field `{}`: bits `{}`", e.field.name, r.name),
+                    None => format!("field `{}`", e.field.name),
+                };
+                named.push((&p.file, place, w.to_owned(), path.clone()));
+            }
+            paths.insert(path);
+        }
+    }
+    let mut owner: BTreeMap<&str, &str> = BTreeMap::new();
+    for (file, place, w, path) in &named {
+        let at = At { file };
+        let valid = w.split('.').count() >= 2
+            && w.split('.').all(|part| {
+                !part.is_empty()
+                    && part
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            });
+        if !valid {
+            return Err(at.err(
+                format!("{place}: wireshark"),
+                format!("`{w}` is not a display-filter field name (lower-case words joined by `.`, as `ip.src`)"),
+            ));
+        }
+        if paths.contains(w) && w != path {
+            return Err(at.err(
+                format!("{place}: wireshark"),
+                format!(
+                    "`{w}` is the pcapkit path of another value, so `-e {w}` would be ambiguous"
+                ),
+            ));
+        }
+        if let Some(prev) = owner.insert(w, path) {
+            if prev != path {
+                return Err(at.err(
+                    format!("{place}: wireshark"),
+                    format!("`{w}` is already the Wireshark name of `{prev}`"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn check_tables(protocols: &[Protocol]) -> Result<BTreeMap<String, Table>, SpecError> {
     // A table exists when some payload dispatches through it; frames start from `linktype`.
     let mut tables: BTreeMap<String, Table> = BTreeMap::new();
     tables.insert("linktype".into(), Table::default());
     for p in protocols {
-        if let Some(table) = p.payload.as_ref().and_then(|pl| pl.table.as_ref()) {
+        for table in p.payload.iter().flat_map(Payload::tables) {
             tables.entry(table.clone()).or_default();
+        }
+    }
+    // A constant `next` names a frame protocol.
+    let frame_ids: Vec<&str> = protocols
+        .iter()
+        .filter(|p| p.layer != Layer::Capture)
+        .map(|p| p.id.as_str())
+        .collect();
+    for p in protocols {
+        let rules = p.payload.iter().flat_map(|pl| pl.rules.iter());
+        for (i, rule) in rules.enumerate() {
+            if let Target::Next(next) = &rule.target {
+                if !frame_ids.contains(&next.as_str()) {
+                    let place = match p.payload.as_ref().map_or(0, |pl| pl.rules.len()) {
+                        1 => "payload.next".to_owned(),
+                        _ => format!("payload.rule #{}.next", i + 1),
+                    };
+                    return Err(
+                        At { file: &p.file }.err(place, format!("no protocol has the id `{next}`"))
+                    );
+                }
+            }
         }
     }
     let mut owners: BTreeMap<(String, u64), &Path> = BTreeMap::new();
@@ -478,48 +563,141 @@ fn check_payload(
     fields: &[Field],
     layer: Layer,
 ) -> Result<Payload, SpecError> {
-    let expr = |what: &str, src: Option<String>| -> Result<Option<Checked>, SpecError> {
-        src.map(|s| check_expr(at, &format!("payload.{what}"), &s, fields, None))
-            .transpose()
-    };
     let size = p
         .size
         .map(|s| check_expr_with(at, "payload.size", &s, fields, None, &[CAPTURED]))
         .transpose()?;
-    let when = expr("when", p.when)?;
-    let keys = p
+    let inline = p.when.is_some() || p.table.is_some() || p.key.is_some() || p.next.is_some();
+    if inline && !p.rule.is_empty() {
+        return Err(at.err(
+            "payload",
+            "give either one rule in place (`when`, `table`, `key`, `next`) or \
+             `[[payload.rule]]` entries, not both",
+        ));
+    }
+    let written = if inline {
+        vec![(
+            "payload".to_owned(),
+            model::Rule {
+                when: p.when,
+                table: p.table,
+                key: p.key,
+                next: p.next,
+            },
+        )]
+    } else {
+        p.rule
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| (format!("payload.rule #{}", i + 1), r))
+            .collect()
+    };
+    let count = written.len();
+    let mut rules = Vec::new();
+    for (i, (place, r)) in written.into_iter().enumerate() {
+        let rule = check_rule(at, &place, r, fields)?;
+        if layer == Layer::Capture {
+            let key = match rule.target {
+                Target::Table { .. } => "table",
+                Target::Next(_) => "next",
+            };
+            return Err(at.err(
+                format!("{place}.{key}"),
+                "a capture structure does not dispatch",
+            ));
+        }
+        if rule.when.is_none() && i + 1 < count {
+            return Err(at.err(
+                place,
+                format!(
+                    "a rule without `when` always applies, so the {} after it would never be tried",
+                    if count - i - 1 == 1 { "rule" } else { "rules" }
+                ),
+            ));
+        }
+        rules.push(rule);
+    }
+    Ok(Payload { size, rules })
+}
+
+/// The names a payload rule's `when` and `key` see besides the fields: `payload(o, w)`.
+const RULE_BUILTINS: &[&str] = &[crate::expr::PAYLOAD_BYTES];
+
+fn check_rule(at: &At, place: &str, r: model::Rule, fields: &[Field]) -> Result<Rule, SpecError> {
+    let when = r
+        .when
+        .map(|s| {
+            check_expr_with(
+                at,
+                &format!("{place}.when"),
+                &s,
+                fields,
+                None,
+                RULE_BUILTINS,
+            )
+        })
+        .transpose()?;
+    let keys = r
         .key
         .map(model::Keys::into_vec)
         .unwrap_or_default()
         .into_iter()
         .enumerate()
-        .map(|(i, k)| check_expr(at, &format!("payload.key #{}", i + 1), &k, fields, None))
+        .map(|(i, k)| {
+            check_expr_with(
+                at,
+                &format!("{place}.key #{}", i + 1),
+                &k,
+                fields,
+                None,
+                RULE_BUILTINS,
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
-    if when.is_some() && p.table.is_none() {
-        return Err(at.err(
-            "payload.when",
-            "`when` decides whether to dispatch: it needs a `table`",
-        ));
-    }
-    match (&p.table, keys.is_empty()) {
-        (Some(_), true) => return Err(at.err("payload", "`table` needs a `key` to look up")),
-        (None, false) => return Err(at.err("payload", "`key` needs a `table` to look it up in")),
-        _ => {}
-    }
-    if let Some(t) = &p.table {
-        if layer == Layer::Capture {
-            return Err(at.err("payload.table", "a capture structure does not dispatch"));
+    let target = match (r.table, keys.is_empty(), r.next) {
+        (Some(_), _, Some(_)) => {
+            return Err(at.err(
+                place,
+                "`next` names the protocol itself: it takes no `table` (and no `key`)",
+            ))
         }
-        if !is_identifier(t) {
-            return Err(at.err("payload.table", format!("`{t}` is not a table name")));
+        (None, false, Some(_)) => {
+            return Err(at.err(place, "`next` names the protocol itself: it takes no `key`"))
         }
-    }
-    Ok(Payload {
-        size,
-        table: p.table,
-        keys,
-        when,
-    })
+        (Some(_), true, None) => return Err(at.err(place, "`table` needs a `key` to look up")),
+        (None, false, None) => return Err(at.err(place, "`key` needs a `table` to look it up in")),
+        (None, true, None) if when.is_some() => {
+            return Err(at.err(
+                format!("{place}.when"),
+                "`when` decides whether to dispatch: it needs a `table` and `key`, or a `next`",
+            ))
+        }
+        (None, true, None) => {
+            return Err(at.err(
+                place,
+                "a rule needs a `table` and `key`, or a `next` protocol",
+            ))
+        }
+        (Some(table), false, None) => {
+            if !is_identifier(&table) {
+                return Err(at.err(
+                    format!("{place}.table"),
+                    format!("`{table}` is not a table name"),
+                ));
+            }
+            Target::Table { table, keys }
+        }
+        (None, true, Some(next)) => {
+            if !is_identifier(&next) {
+                return Err(at.err(
+                    format!("{place}.next"),
+                    format!("`{next}` is not a protocol id"),
+                ));
+            }
+            Target::Next(next)
+        }
+    };
+    Ok(Rule { when, target })
 }
 
 /// Checks a list of fields (a protocol's header or a TLV variant's value).
@@ -736,6 +914,7 @@ fn check_fields(cx: &Cx, what: &str, fields: &[model::Field]) -> Result<Vec<Fiel
             peek: f.peek,
             hook: f.hook.clone(),
             bits,
+            wireshark: f.wireshark.clone(),
         };
         // `size` and `if` see the fields before; `assert` and `show` see this one too.
         let before = out.as_slice();
@@ -1053,6 +1232,7 @@ fn flatten_bits(
                 expr: Expr::Int(0),
             }),
             depth,
+            wireshark: b.wireshark.clone(),
         });
         if let Some(inner) = &b.bits {
             flatten_bits(cx, &here, inner, b.width, shift, depth + 1, &b.name, out)?;

@@ -7,6 +7,10 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+/// The name a resolver answers, with the Rust of the payload's bytes (`&[u8]`), where
+/// `payload(offset, width)` may be used: in `[payload]` rules.
+pub const PAYLOAD_BYTES: &str = "payload()";
+
 /// A parsed expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expr {
@@ -278,6 +282,16 @@ impl Expr {
         }
     }
 
+    /// Whether the expression calls the function `f`.
+    pub fn calls(&self, f: &str) -> bool {
+        match self {
+            Expr::Int(_) | Expr::Name(_) => false,
+            Expr::Not(e) => e.calls(f),
+            Expr::Binary(_, a, b) => a.calls(f) || b.calls(f),
+            Expr::Call(g, args) => g == f || args.iter().any(|a| a.calls(f)),
+        }
+    }
+
     /// Every name the expression reads, in order of appearance.
     pub fn names(&self) -> Vec<&str> {
         let mut out = Vec::new();
@@ -323,8 +337,23 @@ impl Expr {
                 let (a, b) = (bare(a.int_operand(resolve)?), bare(b.int_operand(resolve)?));
                 (quote!((if #c { #a } else { #b })), Ty::Int)
             }
+            Expr::Call(f, args) if f == "payload" => {
+                let Some((bytes, _)) = resolve(PAYLOAD_BYTES) else {
+                    return Err(
+                        "`payload(offset, width)` is only known in `[payload]` rules (`when`, `key`)"
+                            .to_owned(),
+                    );
+                };
+                let [o, w] = args.as_slice() else {
+                    return Err("`payload` takes two arguments: payload(offset, width)".to_owned());
+                };
+                let (o, w) = (bare(o.int_operand(resolve)?), bare(w.int_operand(resolve)?));
+                (quote!(crate::wire::peek_uint(#bytes, #o, #w)), Ty::Int)
+            }
             Expr::Call(f, _) if f != "min" && f != "max" => {
-                return Err(format!("unknown function `{f}` (known: min, max, if)"));
+                return Err(format!(
+                    "unknown function `{f}` (known: min, max, if, payload)"
+                ));
             }
             Expr::Call(f, args) => {
                 let [a, b] = args.as_slice() else {
@@ -334,7 +363,11 @@ impl Expr {
                 match f.as_str() {
                     "min" => (quote!(::core::cmp::min(#a, #b)), Ty::Int),
                     "max" => (quote!(::core::cmp::max(#a, #b)), Ty::Int),
-                    _ => return Err(format!("unknown function `{f}` (known: min, max, if)")),
+                    _ => {
+                        return Err(format!(
+                            "unknown function `{f}` (known: min, max, if, payload)"
+                        ))
+                    }
                 }
             }
             Expr::Binary(op @ (Or | And), a, b) => {

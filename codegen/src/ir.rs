@@ -176,6 +176,8 @@ pub struct Field {
     pub hook: Option<String>,
     /// Named bit ranges, outermost first, with their position in the container.
     pub bits: Vec<BitRange>,
+    /// Wireshark display-filter name (`ip.src`).
+    pub wireshark: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -356,6 +358,8 @@ pub struct BitRange {
     pub assert: Option<Checked>,
     /// Nesting depth: 0 for a range of the container, 1 for a range of a range...
     pub depth: u32,
+    /// Wireshark display-filter name (`ip.flags.df`).
+    pub wireshark: Option<String>,
 }
 
 impl BitRange {
@@ -373,9 +377,35 @@ impl BitRange {
 #[derive(Debug, Clone)]
 pub struct Payload {
     pub size: Option<Checked>,
-    pub table: Option<String>,
-    pub keys: Vec<Checked>,
+    /// Where the payload goes: the first rule whose `when` holds and whose target knows
+    /// the payload's protocol. Empty: nowhere (the payload stays Raw).
+    pub rules: Vec<Rule>,
+}
+
+/// One dispatch rule of a `[payload]`.
+#[derive(Debug, Clone)]
+pub struct Rule {
     pub when: Option<Checked>,
+    pub target: Target,
+}
+
+/// Where a rule sends the payload.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// Look the keys up in this table, in order, then its heuristics.
+    Table { table: String, keys: Vec<Checked> },
+    /// Always this protocol (by id).
+    Next(String),
+}
+
+impl Payload {
+    /// The tables the rules look keys up in.
+    pub fn tables(&self) -> impl Iterator<Item = &String> {
+        self.rules.iter().filter_map(|r| match &r.target {
+            Target::Table { table, .. } => Some(table),
+            Target::Next(_) => None,
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -442,6 +472,8 @@ pub fn static_ends(fields: &[Field]) -> Vec<Option<u64>> {
 #[derive(Debug, Clone)]
 pub struct Entry<'a> {
     pub name: &'a str,
+    /// Wireshark display-filter name, if the spec gives one.
+    pub wireshark: Option<&'a str>,
     pub doc: &'a str,
     pub ty: String,
     pub field: &'a Field,
@@ -460,6 +492,7 @@ pub fn entries(fields: &[Field]) -> Vec<Entry<'_>> {
             };
             out.push(Entry {
                 name: &f.name,
+                wireshark: f.wireshark.as_deref(),
                 doc: &f.doc,
                 ty,
                 field: f,
@@ -474,6 +507,7 @@ pub fn entries(fields: &[Field]) -> Vec<Entry<'_>> {
             };
             out.push(Entry {
                 name: &r.name,
+                wireshark: r.wireshark.as_deref(),
                 doc: &r.doc,
                 ty,
                 field: f,

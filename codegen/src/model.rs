@@ -112,6 +112,8 @@ pub struct Field {
     pub peek: bool,
     pub hook: Option<String>,
     pub bits: Option<Vec<Bits>>,
+    /// Its Wireshark display-filter name (`ip.src`), which `-e` accepts too.
+    pub wireshark: Option<String>,
 }
 
 /// One named bit range of a bit-field container.
@@ -129,9 +131,12 @@ pub struct Bits {
     #[serde(default)]
     pub doc: String,
     pub bits: Option<Vec<Bits>>,
+    /// Its Wireshark display-filter name (`ip.flags.df`), which `-e` accepts too.
+    pub wireshark: Option<String>,
 }
 
-/// `[payload]`
+/// `[payload]`: its size, and where it goes: one rule written in place (`when`, `table`,
+/// `key` or `next`), or `[[payload.rule]]`s tried in order.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Payload {
@@ -139,6 +144,20 @@ pub struct Payload {
     pub table: Option<String>,
     pub key: Option<Keys>,
     pub when: Option<String>,
+    /// A constant next protocol, by id.
+    pub next: Option<String>,
+    #[serde(default)]
+    pub rule: Vec<Rule>,
+}
+
+/// `[[payload.rule]]`: when `when` holds, look `key` up in `table`, or go to `next`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub when: Option<String>,
+    pub table: Option<String>,
+    pub key: Option<Keys>,
+    pub next: Option<String>,
 }
 
 /// `key = "expr"` or `key = ["expr", "expr"]`.

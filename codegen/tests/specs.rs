@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use pcapkit_codegen::ir::{BindKey, Display, Endian, FieldType, Layer, Model};
+use pcapkit_codegen::ir::{BindKey, Display, Endian, FieldType, Layer, Model, Target};
 use pcapkit_codegen::{load, SpecError};
 use syn::visit::Visit;
 
@@ -569,11 +569,18 @@ fn payload_has_its_size_table_keys_and_condition() {
         payload.size.as_ref().expect("size").src,
         "if(len == 0, captured, len - hlen * 4)"
     );
-    assert_eq!(payload.table.as_deref(), Some("demo_next"));
-    let keys: Vec<&str> = payload.keys.iter().map(|k| k.src.as_str()).collect();
+    // The single rule written in place.
+    let [rule] = payload.rules.as_slice() else {
+        panic!("one rule expected: {:?}", payload.rules);
+    };
+    let Target::Table { table, keys } = &rule.target else {
+        panic!("a table rule expected: {rule:?}");
+    };
+    assert_eq!(table, "demo_next");
+    let keys: Vec<&str> = keys.iter().map(|k| k.src.as_str()).collect();
     assert_eq!(keys, ["type", "mode"]);
     assert_eq!(
-        payload.when.as_ref().expect("when").src,
+        rule.when.as_ref().expect("when").src,
         "offset == 0 && !urgent"
     );
     assert!(model.protocols[1].payload.is_none());
@@ -1304,7 +1311,7 @@ fn expression_syntax_errors() {
         ("if(len, 1)", "`if` takes three arguments"),
         (
             "abs(len, 1)",
-            "unknown function `abs` (known: min, max, if)",
+            "unknown function `abs` (known: min, max, if, payload)",
         ),
     ];
     for (src, words) in cases {
@@ -3092,5 +3099,316 @@ fn example_with_bad_hex_or_an_unknown_path() {
         "link/rec.toml",
         "example #1: fields.words",
         &["a number, a boolean, a string, or a list of them"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Multi-branch payload dispatch: `[[payload.rule]]` and `next`
+// ---------------------------------------------------------------------------------------
+
+/// A frame protocol with an 802.3-like type-or-length field and three rules: a table by
+/// key, a constant protocol chosen by the payload's first bytes, and a constant fallback.
+const RULED: &str = r#"
+[protocol]
+id    = "ruled"
+name  = "Ruled"
+layer = "link"
+
+[[bind]]
+table = "linktype"
+key   = 1
+
+[[field]]
+name = "type"
+type = "u16"
+
+[payload]
+size = "if(type <= 1500, type, captured)"
+[[payload.rule]]
+when  = "type >= 0x0600"
+table = "ruled_type"
+key   = "type"
+[[payload.rule]]
+when = "type <= 1500 && payload(0, 2) == 0xffff"
+next = "raw_child"
+[[payload.rule]]
+when = "type <= 1500"
+next = "llc_child"
+"#;
+
+const RAW_CHILD: &str = r#"
+[protocol]
+id    = "raw_child"
+name  = "RawChild"
+layer = "link"
+[[bind]]
+table = "ruled_type"
+key   = 0x8137
+[[field]]
+name = "checksum"
+type = "u16"
+"#;
+
+const LLC_CHILD: &str = r#"
+[protocol]
+id    = "llc_child"
+name  = "LlcChild"
+layer = "link"
+[[field]]
+name = "dsap"
+type = "u8"
+[payload]
+next = "raw_child"
+"#;
+
+fn ruled_specs() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("link/ruled.toml", RULED),
+        ("link/raw_child.toml", RAW_CHILD),
+        ("link/llc_child.toml", LLC_CHILD),
+    ]
+}
+
+#[test]
+fn payload_rules_are_checked_in_order() {
+    let model = load_specs(&ruled_specs()).unwrap_or_else(|e| panic!("rejected: {e}"));
+    let p = model
+        .protocols
+        .iter()
+        .find(|p| p.id == "ruled")
+        .expect("ruled");
+    let rules = &p.payload.as_ref().expect("payload").rules;
+    let described: Vec<String> = rules
+        .iter()
+        .map(|r| {
+            let when = r.when.as_ref().map_or("", |w| w.src.as_str());
+            match &r.target {
+                Target::Table { table, keys } => format!("{when} => {table}[{}]", keys[0].src),
+                Target::Next(n) => format!("{when} => {n}"),
+            }
+        })
+        .collect();
+    assert_eq!(
+        described,
+        [
+            "type >= 0x0600 => ruled_type[type]",
+            "type <= 1500 && payload(0, 2) == 0xffff => raw_child",
+            "type <= 1500 => llc_child",
+        ]
+    );
+    // A table exists when a rule looks keys up in it.
+    assert!(model.tables.contains_key("ruled_type"));
+    // `next` alone in [payload]: one rule without a condition.
+    let llc = model
+        .protocols
+        .iter()
+        .find(|p| p.id == "llc_child")
+        .expect("llc_child");
+    let rules = &llc.payload.as_ref().expect("payload").rules;
+    assert!(rules.len() == 1 && rules[0].when.is_none());
+    assert!(matches!(&rules[0].target, Target::Next(n) if n == "raw_child"));
+}
+
+#[test]
+fn payload_rules_generate_readable_rust() {
+    let specs = write_specs(&ruled_specs());
+    let (_out, files) = generate_into(specs.path());
+    let code = &files
+        .iter()
+        .find(|(name, _)| name == "proto_ruled.rs")
+        .expect("proto_ruled.rs")
+        .1;
+    syn::parse_file(code).expect("valid Rust");
+    let next = &code[code.find("pub fn next_protocol").expect("next_protocol")..];
+    let next = &next[..next.find("\n    }\n").expect("end of next_protocol")];
+    // Tried in order: the table first, then the payload's bytes, then the fallback.
+    let table = next.find("table::ruled_type(").expect("table lookup");
+    let peek = next
+        .find("peek_uint(payload, 0, 2)")
+        .expect("payload bytes");
+    let fallback = next.find("ProtocolId::LlcChild").expect("fallback");
+    assert!(table < peek && peek < fallback, "{next}");
+    // The documentation lists the rules.
+    assert!(code.contains("1. `type` looked up in table `ruled_type`, when `type >= 0x0600`"));
+    assert!(code.contains("3. `llc_child`, when `type <= 1500`"));
+    let llc = &files
+        .iter()
+        .find(|(name, _)| name == "proto_llc_child.rs")
+        .expect("proto_llc_child.rs")
+        .1;
+    assert!(llc.contains("protocol: crate::protocols::ProtocolId::RawChild"));
+    // The single-rule form keeps its generated shape: `when` returns early.
+    let (_out, files) = generate_into(write_specs(&good_specs()).path());
+    let demo = &files
+        .iter()
+        .find(|(n, _)| n == "proto_demo.rs")
+        .expect("demo")
+        .1;
+    assert!(demo.contains("return None;"));
+    assert!(!demo.contains("if let Some(next)"));
+}
+
+/// RULED with its rules replaced by `rules`.
+fn ruled_with(rules: &str) -> String {
+    let head = &RULED[..RULED.find("[[payload.rule]]").expect("rules")];
+    format!("{head}{rules}")
+}
+
+#[track_caller]
+fn expect_rule_error(rules: &str, location: &str, words: &[&str]) {
+    let ruled = ruled_with(rules);
+    let mut files = ruled_specs();
+    files[0].1 = &ruled;
+    expect_error(&files, "link/ruled.toml", location, words);
+}
+
+#[test]
+fn payload_rule_and_inline_rule_together() {
+    expect_rule_error(
+        "table = \"ruled_type\"\nkey = \"type\"\n[[payload.rule]]\nnext = \"llc_child\"\n",
+        "payload",
+        &["either one rule in place", "not both"],
+    );
+}
+
+#[test]
+fn payload_rule_without_when_before_others() {
+    expect_rule_error(
+        "[[payload.rule]]\nnext = \"llc_child\"\n[[payload.rule]]\nwhen = \"type > 5\"\nnext = \"raw_child\"\n",
+        "payload.rule #1",
+        &["without `when` always applies", "never be tried"],
+    );
+}
+
+#[test]
+fn payload_rule_next_unknown_protocol() {
+    expect_rule_error(
+        "[[payload.rule]]\nwhen = \"type > 5\"\nnext = \"llc\"\n[[payload.rule]]\nnext = \"llc_child\"\n",
+        "payload.rule #1.next",
+        &["no protocol has the id `llc`"],
+    );
+}
+
+#[test]
+fn payload_rule_next_with_a_table() {
+    expect_rule_error(
+        "[[payload.rule]]\nwhen = \"type > 5\"\nnext = \"llc_child\"\ntable = \"ruled_type\"\nkey = \"type\"\n",
+        "payload.rule #1",
+        &["`next` names the protocol itself", "no `table`"],
+    );
+}
+
+#[test]
+fn payload_rule_without_a_target() {
+    expect_rule_error(
+        "[[payload.rule]]\nwhen = \"type > 5\"\n[[payload.rule]]\nnext = \"llc_child\"\n",
+        "payload.rule #1.when",
+        &["needs a `table` and `key`, or a `next`"],
+    );
+}
+
+#[test]
+fn payload_rule_key_with_an_unknown_name() {
+    expect_rule_error(
+        "[[payload.rule]]\nwhen = \"type > 5\"\ntable = \"ruled_type\"\nkey = \"kind\"\n",
+        "payload.rule #1.key #1",
+        &["unknown name `kind`"],
+    );
+}
+
+#[test]
+fn payload_bytes_outside_payload_rules() {
+    let spec = protocol(
+        "p",
+        r#"
+[[field]]
+name   = "type"
+type   = "u16"
+assert = "payload(0, 1) == 0"
+"#,
+    );
+    expect_error(
+        &[("p.toml", &spec)],
+        "p.toml",
+        "field `type`: assert",
+        &["only known in `[payload]` rules"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Wireshark names
+// ---------------------------------------------------------------------------------------
+
+const NAMED: &str = r#"
+[protocol]
+id    = "named"
+name  = "Named"
+layer = "link"
+[[bind]]
+table = "linktype"
+key   = 1
+[[field]]
+name      = "src"
+type      = "u16"
+wireshark = "nm.source"
+[[field]]
+name = "flags"
+type = "u8"
+bits = [
+  { name = "df", width = 1, type = "bool", wireshark = "nm.flags.df" },
+  { name = "rest", width = 7 },
+]
+"#;
+
+#[test]
+fn wireshark_names_reach_the_field_table() {
+    let model = load_specs(&[("link/named.toml", NAMED)]).unwrap_or_else(|e| panic!("{e}"));
+    let p = &model.protocols[0];
+    assert_eq!(p.fields[0].wireshark.as_deref(), Some("nm.source"));
+    assert_eq!(
+        p.fields[1].bits[0].wireshark.as_deref(),
+        Some("nm.flags.df")
+    );
+    let (_out, files) = generate_into(write_specs(&[("link/named.toml", NAMED)]).path());
+    let code = &files
+        .iter()
+        .find(|(n, _)| n == "proto_named.rs")
+        .expect("named")
+        .1;
+    assert!(code.contains("wireshark: Some(\"nm.source\")"), "{code}");
+    assert!(code.contains("wireshark: Some(\"nm.flags.df\")"));
+    assert!(code.contains("wireshark: None"));
+}
+
+#[test]
+fn wireshark_name_that_is_not_a_filter_name() {
+    let spec = NAMED.replace("nm.source", "Source Port");
+    expect_error(
+        &[("link/named.toml", &spec)],
+        "link/named.toml",
+        "field `src`: wireshark",
+        &["`Source Port` is not a display-filter field name"],
+    );
+}
+
+#[test]
+fn wireshark_name_given_twice() {
+    let spec = NAMED.replace("nm.flags.df", "nm.source");
+    expect_error(
+        &[("link/named.toml", &spec)],
+        "link/named.toml",
+        "field `flags`: bits `df`: wireshark",
+        &["`nm.source` is already the Wireshark name of `named.src`"],
+    );
+}
+
+#[test]
+fn wireshark_name_that_is_another_path() {
+    let spec = NAMED.replace("nm.flags.df", "named.src");
+    expect_error(
+        &[("link/named.toml", &spec)],
+        "link/named.toml",
+        "field `flags`: bits `df`: wireshark",
+        &["pcapkit path of another value", "ambiguous"],
     );
 }

@@ -473,6 +473,7 @@ fn list_protocols() -> Result<(), Error> {
                 (None, Some(h)) => format!("{} heuristic {h}", b.table),
                 _ => b.table.to_owned(),
             })
+            .chain(p.named_by().iter().map(|id| format!("{id} payload rule")))
             .collect();
         out.push_str(&format!(
             "{:<12} {:<12} {:<12} {}\n",
@@ -497,7 +498,13 @@ fn list_fields(only: Option<ProtocolId>) -> Result<(), Error> {
         .filter(|p| only.is_none_or(|o| o == *p))
     {
         for f in p.fields() {
-            out.push_str(&format!("{:<28} {:<24} {}\n", f.path, f.ty, f.doc));
+            match f.wireshark {
+                Some(w) => out.push_str(&format!(
+                    "{:<28} {:<24} {} (Wireshark: {w})\n",
+                    f.path, f.ty, f.doc
+                )),
+                None => out.push_str(&format!("{:<28} {:<24} {}\n", f.path, f.ty, f.doc)),
+            }
         }
     }
     print(&out)

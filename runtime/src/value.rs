@@ -19,6 +19,9 @@ pub struct FieldInfo {
     pub protocol: &'static str,
     /// Full path, as used with `-e` (`tcp.mss`).
     pub path: &'static str,
+    /// Wireshark display-filter name (`ip.src`), when the spec gives one: `-e` takes
+    /// it as well as the path.
+    pub wireshark: Option<&'static str>,
     /// Key in JSON output (`mss`).
     pub name: &'static str,
     /// Type, as `pcapkit fields --list` shows it (`u16`, `bool`, `u16 (ethertype)`).

@@ -167,6 +167,25 @@ pub fn write_into<T: DekuWriter<Endian>>(
     writer.finalize()
 }
 
+/// The big-endian integer of `width` bytes (1 to 8) at `offset` of `bytes`, for the
+/// `payload(offset, width)` of dispatch rules; 0 when the bytes are not all there or
+/// the width is out of range.
+pub fn peek_uint(bytes: &[u8], offset: u64, width: u64) -> u64 {
+    let (Ok(start), Ok(width)) = (usize::try_from(offset), usize::try_from(width)) else {
+        return 0;
+    };
+    if !(1..=8).contains(&width) {
+        return 0;
+    }
+    match start
+        .checked_add(width)
+        .and_then(|end| bytes.get(start..end))
+    {
+        Some(b) => b.iter().fold(0, |acc, &x| (acc << 8) | u64::from(x)),
+        None => 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,5 +217,16 @@ mod tests {
         assert_eq!(read_whole::<u16>(&[0, 5], Endian::Big), Some(5));
         assert_eq!(read_whole::<u16>(&[0, 5, 0], Endian::Big), None);
         assert_eq!(read_whole::<u16>(&[0], Endian::Big), None);
+    }
+
+    #[test]
+    fn peek_uint_reads_big_endian_or_gives_zero() {
+        let b = [0xff, 0xff, 0x00, 0x50];
+        assert_eq!(super::peek_uint(&b, 0, 2), 0xffff);
+        assert_eq!(super::peek_uint(&b, 2, 2), 0x50);
+        assert_eq!(super::peek_uint(&b, 3, 2), 0);
+        assert_eq!(super::peek_uint(&b, u64::MAX, 2), 0);
+        assert_eq!(super::peek_uint(&b, 0, 0), 0);
+        assert_eq!(super::peek_uint(&b, 0, 9), 0);
     }
 }

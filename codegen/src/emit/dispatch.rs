@@ -123,6 +123,20 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
         quote!(&[#(#rows),*])
     });
 
+    // Who names each protocol as a constant `next` in a payload rule.
+    let named_by = frame.iter().map(|p| {
+        let parents: Vec<&str> = frame
+            .iter()
+            .filter(|q| {
+                q.payload
+                    .iter()
+                    .flat_map(|pl| pl.rules.iter())
+                    .any(|r| matches!(&r.target, Target::Next(n) if *n == p.id))
+            })
+            .map(|q| q.id.as_str())
+            .collect();
+        quote!(&[#(#parents),*])
+    });
     let tables = model
         .tables
         .iter()
@@ -184,6 +198,11 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
             /// Where the protocol is found: its spec's `[[bind]]` entries.
             pub const fn bindings(self) -> &'static [Binding] {
                 match self { #(ProtocolId::#variants => #bindings),* }
+            }
+
+            /// The protocols whose payload rules name this one as their `next` (by id).
+            pub const fn named_by(self) -> &'static [&'static str] {
+                match self { #(ProtocolId::#variants => #named_by),* }
             }
 
             /// Every value a header of this protocol shows.

@@ -9,6 +9,8 @@ pub struct Info {
     /// Where the value's bytes end in the header, when static (`u32::MAX` otherwise).
     pub end: u32,
     pub path: String,
+    /// Wireshark display-filter name, if the spec gives one.
+    pub wireshark: Option<String>,
     pub name: String,
     pub ty: String,
     pub doc: String,
@@ -98,12 +100,18 @@ fn proto_layout(model: &Model, p: &Protocol, base: usize) -> ProtoLayout {
                 if shared.doc.is_empty() {
                     shared.doc = e.doc.to_owned();
                 }
+                if shared.wireshark.is_none() {
+                    shared.wireshark = e.wireshark.map(str::to_owned);
+                }
                 index.insert(key, at);
                 continue;
             }
         }
         index.insert(key, infos.len());
         push(&mut infos, end, &path, e.ty.clone(), e.doc);
+        if let Some(last) = infos.last_mut() {
+            last.wireshark = e.wireshark.map(str::to_owned);
+        }
         let f = e.field;
         let sub = |s: &str| format!("{}.{s}", path);
         match &f.ty {
@@ -153,6 +161,7 @@ fn push(infos: &mut Vec<Info>, end: u32, path: &str, ty: String, doc: &str) {
     infos.push(Info {
         end,
         path: path.to_owned(),
+        wireshark: None,
         name: path.rsplit('.').next().unwrap_or(path).to_owned(),
         ty,
         doc: doc.to_owned(),

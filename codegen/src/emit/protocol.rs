@@ -645,76 +645,130 @@ fn emit_partial(p: &Protocol) -> TokenStream {
 }
 
 fn emit_next(model: &Model, p: &Protocol) -> TokenStream {
-    let Some(payload) = &p.payload else {
+    let rules = p.payload.as_ref().map_or(&[][..], |pl| pl.rules.as_slice());
+    if rules.is_empty() {
         return quote! {
             /// The spec declares no payload dispatch.
             pub fn next_protocol(&self, _payload: &[u8]) -> ::core::option::Option<crate::protocols::Next> {
                 None
             }
         };
+    }
+    let fields = local_resolver(&p.fields);
+    let resolve = |n: &str| {
+        if n == crate::expr::PAYLOAD_BYTES {
+            Some((quote!(payload), crate::expr::Ty::Int))
+        } else {
+            fields(n)
+        }
     };
-    let Some(table) = &payload.table else {
-        return quote! {
-            /// The spec declares no payload dispatch.
-            pub fn next_protocol(&self, _payload: &[u8]) -> ::core::option::Option<crate::protocols::Next> {
-                None
-            }
-        };
-    };
-    let resolve = local_resolver(&p.fields);
-    let mut exprs: Vec<&crate::expr::Expr> = payload.keys.iter().map(|k| &k.expr).collect();
-    if let Some(w) = &payload.when {
-        exprs.push(&w.expr);
+    let mut exprs: Vec<&crate::expr::Expr> = Vec::new();
+    for r in rules {
+        exprs.extend(&r.when.as_ref().map(|w| &w.expr));
+        if let Target::Table { keys, .. } = &r.target {
+            exprs.extend(keys.iter().map(|k| &k.expr));
+        }
     }
     let deps = deps(&p.fields, &exprs);
     let bind = bind_from_self(&deps);
-    let lookup = ident(table);
-    let mut chain = Vec::new();
-    for (i, k) in payload.keys.iter().enumerate() {
-        let code = k.expr.to_int(&resolve).expect("checked");
-        chain.push(if i == 0 {
-            quote!(crate::protocols::table::#lookup(#code))
-        } else {
-            quote!(.or_else(|| crate::protocols::table::#lookup(#code)))
+    let mut uses_payload = exprs.iter().any(|e| e.calls("payload"));
+    let mut docs = Vec::new();
+    let mut arms = Vec::new();
+    for (i, rule) in rules.iter().enumerate() {
+        let last = i + 1 == rules.len();
+        // The lookup of the rule: an `Option<Next>`.
+        let (lookup, what) = match &rule.target {
+            Target::Table { table, keys } => {
+                let f = ident(table);
+                let mut chain = Vec::new();
+                for (i, k) in keys.iter().enumerate() {
+                    let code = k.expr.to_int(&resolve).expect("checked");
+                    chain.push(if i == 0 {
+                        quote!(crate::protocols::table::#f(#code))
+                    } else {
+                        quote!(.or_else(|| crate::protocols::table::#f(#code)))
+                    });
+                }
+                let srcs: Vec<&str> = keys.iter().map(|k| k.src.as_str()).collect();
+                let mut what = format!("`{}` looked up in table `{table}`", srcs.join("`, then `"));
+                if model
+                    .tables
+                    .get(table)
+                    .is_some_and(|t| !t.heuristics.is_empty())
+                {
+                    let h = format_ident!("{}_heuristic", table);
+                    chain.push(quote!(.or_else(|| crate::protocols::table::#h(payload))));
+                    uses_payload = true;
+                    what.push_str(", then the table's heuristics");
+                }
+                (quote!(#(#chain)*), what)
+            }
+            Target::Next(next) => {
+                let v = camel(next);
+                (
+                    quote!(Some(crate::protocols::Next { protocol: crate::protocols::ProtocolId::#v, name: None })),
+                    format!("`{next}`"),
+                )
+            }
+        };
+        match &rule.when {
+            Some(w) => docs.push(format!("{what}, when `{}`", w.src)),
+            None => docs.push(what),
+        }
+        arms.push(match (&rule.when, last) {
+            // The last rule: its lookup is the answer.
+            (Some(w), true) => {
+                let code = w.expr.negated().to_bool(&resolve).expect("checked");
+                quote! {
+                    if #code {
+                        return None;
+                    }
+                    #lookup
+                }
+            }
+            (None, _) => lookup,
+            // A constant rule before others: its protocol when it applies.
+            (Some(w), false) if matches!(rule.target, Target::Next(_)) => {
+                let code = w.expr.to_bool(&resolve).expect("checked");
+                quote! {
+                    if #code {
+                        return #lookup;
+                    }
+                }
+            }
+            // A rule before others: its answer if it has one, else the next rule.
+            (Some(w), false) => {
+                let code = w.expr.to_bool(&resolve).expect("checked");
+                quote! {
+                    if #code {
+                        if let Some(next) = #lookup {
+                            return Some(next);
+                        }
+                    }
+                }
+            }
         });
     }
-    let has_heuristics = model
-        .tables
-        .get(table)
-        .is_some_and(|t| !t.heuristics.is_empty());
-    let payload_param = if has_heuristics {
-        let h = format_ident!("{}_heuristic", table);
-        chain.push(quote!(.or_else(|| crate::protocols::table::#h(payload))));
+    let payload_param = if uses_payload {
         quote!(payload)
     } else {
         quote!(_payload)
     };
-    let when = payload.when.as_ref().map(|w| {
-        let code = w.expr.negated().to_bool(&resolve).expect("checked");
-        quote! {
-            if #code {
-                return None;
-            }
+    let doc: Vec<String> = if docs.len() == 1 {
+        vec![format!(" The protocol of the payload: {}.", docs[0])]
+    } else {
+        let mut doc =
+            vec![" The protocol of the payload, by the first rule that finds one:".to_owned()];
+        for (i, d) in docs.iter().enumerate() {
+            doc.push(format!(" {}. {d}", i + 1));
         }
-    });
-    let keys: Vec<&str> = payload.keys.iter().map(|k| k.src.as_str()).collect();
-    let mut doc = format!(
-        " The protocol of the payload: `{}` looked up in table `{table}`",
-        keys.join("`, then `")
-    );
-    if has_heuristics {
-        doc.push_str(", then the table's heuristics");
-    }
-    if let Some(w) = &payload.when {
-        doc.push_str(&format!(", when `{}`", w.src));
-    }
-    doc.push('.');
+        doc
+    };
     quote! {
-        #[doc = #doc]
+        #(#[doc = #doc])*
         pub fn next_protocol(&self, #payload_param: &[u8]) -> ::core::option::Option<crate::protocols::Next> {
             #bind
-            #when
-            #(#chain)*
+            #(#arms)*
         }
     }
 }
@@ -1037,6 +1091,10 @@ fn emit_field_table(p: &Protocol, lay: &ProtoLayout) -> TokenStream {
     let rows = lay.infos.iter().enumerate().map(|(i, info)| {
         let id = u32::try_from(lay.base + i).expect("field count fits u32");
         let (path, name, ty, doc) = (&info.path, &info.name, &info.ty, &info.doc);
+        let wireshark = match &info.wireshark {
+            Some(w) => quote!(Some(#w)),
+            None => quote!(None),
+        };
         let end = if info.end == u32::MAX {
             quote!(u32::MAX)
         } else {
@@ -1049,6 +1107,7 @@ fn emit_field_table(p: &Protocol, lay: &ProtoLayout) -> TokenStream {
                 end: #end,
                 protocol: #protocol,
                 path: #path,
+                wireshark: #wireshark,
                 name: #name,
                 ty: #ty,
                 doc: #doc,

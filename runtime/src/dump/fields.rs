@@ -62,6 +62,12 @@ fn resolve(path: &str) -> Option<Column> {
         .iter()
         .flat_map(|t| t.iter())
         .find(|f| f.path == path)
+        .or_else(|| {
+            FIELD_TABLES
+                .iter()
+                .flat_map(|t| t.iter())
+                .find(|f| f.wireshark == Some(path))
+        })
         .map(|f| Column::Protocol(f.id))
 }
 
@@ -279,10 +285,13 @@ mod tests {
 
     #[test]
     fn unknown_fields_suggest_known_ones() {
-        let msg = unknown_field("ip.src");
+        let msg = unknown_field("ipv9.src");
         assert!(msg.contains("ipv4.src"), "{msg}");
         assert!(msg.contains("ipv6.src"), "{msg}");
-        assert!(Fields::new(Vec::new(), &["ip.src".to_owned()]).is_err());
+        assert!(Fields::new(Vec::new(), &["ipv9.src".to_owned()]).is_err());
+        // A Wireshark name the spec declares is accepted too.
+        assert_eq!(resolve("ip.src"), resolve("ipv4.src"));
+        assert!(resolve("ip.src").is_some());
         assert!(Fields::new(
             Vec::new(),
             &["ipv4.src".to_owned(), "frame.number".to_owned()]

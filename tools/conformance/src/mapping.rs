@@ -77,7 +77,7 @@ pub const FIELDS: &[FieldMap] = &CONTRACT;
 
 /// The contract fields (an array, so that [`REASSEMBLY_FIELDS`] can extend it at compile
 /// time).
-const CONTRACT: [FieldMap; 123] = [
+const CONTRACT: [FieldMap; 137] = [
     FieldMap::new("frame.number", "frame.number", AsIs),
     FieldMap::new("frame.time_epoch", "frame.time_epoch", AsIs),
     FieldMap::new("frame.len", "frame.len", AsIs),
@@ -158,7 +158,26 @@ const CONTRACT: [FieldMap; 123] = [
     FieldMap::new("ospf.lsa.v3_type", "ospf.v3.lsa", HexToDec),
     FieldMap::new("ospf.lsa.adv_router", "ospf.advrouter", AsIs),
     FieldMap::new("ospf.lsa.age", "ospf.lsa.age", AsIs),
-    FieldMap::new("ospf.lsa.seq", "ospf.lsa.seqnum", HexToDec), // ICMP (specs/internet/icmp.toml): the second word, by message type.
+    FieldMap::new("ospf.lsa.seq", "ospf.lsa.seqnum", HexToDec),
+    // IEEE 802.2 LLC after an 802.3 length (specs/link/llc.toml). tshark's `llc.control`
+    // is the whole control field: the same as pcapkit's for U-format frames (one byte).
+    FieldMap::new("llc.dsap", "llc.dsap", HexToDec),
+    FieldMap::new("llc.ssap", "llc.ssap", HexToDec),
+    FieldMap::new("llc.control", "llc.control", HexToDec),
+    // SNAP after LLC 0xAA/0xAA (specs/link/snap.toml); tshark prints the OUI in decimal.
+    FieldMap::new("snap.oui", "llc.oui", AsIs),
+    // IPX over Ethernet II, raw 802.3, LLC and SNAP (specs/internet/ipx.toml).
+    FieldMap::new("ipx.checksum", "ipx.checksum", HexToDec),
+    FieldMap::new("ipx.len", "ipx.len", AsIs),
+    FieldMap::new("ipx.tc", "ipx.hops", AsIs),
+    FieldMap::new("ipx.type", "ipx.packet_type", HexToDec),
+    FieldMap::new("ipx.dst_net", "ipx.dst.net", HexToDec),
+    FieldMap::new("ipx.dst_node", "ipx.dst.node", AsIs),
+    FieldMap::new("ipx.dst_socket", "ipx.dst.socket", HexToDec),
+    FieldMap::new("ipx.src_net", "ipx.src.net", HexToDec),
+    FieldMap::new("ipx.src_node", "ipx.src.node", AsIs),
+    FieldMap::new("ipx.src_socket", "ipx.src.socket", HexToDec),
+    // ICMP (specs/internet/icmp.toml): the second word, by message type.
     FieldMap::new("icmp.type", "icmp.type", AsIs),
     FieldMap::new("icmp.code", "icmp.code", AsIs),
     FieldMap::new("icmp.checksum", "icmp.checksum", HexToDec),
@@ -258,7 +277,7 @@ const REASSEMBLY_EXTRA: [FieldMap; 3] = [
 ];
 
 /// The fields compared with `--reassembly`: the contract fields, then the reassembly ones.
-pub const REASSEMBLY_FIELDS: &[FieldMap] = &concat::<123, 3, 126>(CONTRACT, REASSEMBLY_EXTRA);
+pub const REASSEMBLY_FIELDS: &[FieldMap] = &concat::<137, 3, 140>(CONTRACT, REASSEMBLY_EXTRA);
 
 /// `a` followed by `b` (`C` must be `A + B`; checked when the constant is evaluated).
 const fn concat<const A: usize, const B: usize, const C: usize>(
