@@ -26,21 +26,6 @@ fn epb_with(order: Order, interface: u32, ts: u64, data: &[u8], opts: &[Vec<u8>]
     block(order, 6, &body)
 }
 
-/// The body of an Enhanced Packet Block up to its options: the packet padded to 32 bits.
-fn epb_body(order: Order, interface: u32, ts: u64, data: &[u8]) -> Vec<u8> {
-    let mut body = Vec::new();
-    body.extend_from_slice(&order.u32(interface));
-    body.extend_from_slice(&order.u32((ts >> 32) as u32));
-    body.extend_from_slice(&order.u32(ts as u32));
-    body.extend_from_slice(&order.u32(data.len() as u32));
-    body.extend_from_slice(&order.u32(data.len() as u32));
-    body.extend_from_slice(data);
-    while body.len() % 4 != 0 {
-        body.push(0);
-    }
-    body
-}
-
 /// A timestamp as two 32-bit words, the upper first (EPB and ISB timestamps).
 fn ts_words(order: Order, units: u64) -> Vec<u8> {
     [order.u32((units >> 32) as u32), order.u32(units as u32)].concat()

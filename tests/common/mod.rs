@@ -20,7 +20,7 @@ pub use pcapkit_testkit::pcap::{
     RecordPos,
 };
 pub use pcapkit_testkit::pcapng::{
-    block, epb, idb, if_tsoffset, if_tsresol, opb, option, options, shb, spb, Order,
+    block, epb, epb_body, idb, if_tsoffset, if_tsresol, opb, option, options, shb, spb, Order,
 };
 pub use pcapkit_testkit::{Rng, TcpConversation};
 

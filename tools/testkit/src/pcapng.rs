@@ -109,6 +109,12 @@ pub fn if_tsoffset(order: Order, secs: i64) -> Vec<u8> {
 
 /// Enhanced Packet Block; `ts` in the interface's units.
 pub fn epb(order: Order, interface: u32, ts: u64, data: &[u8]) -> Vec<u8> {
+    block(order, BLOCK_EPB, &epb_body(order, interface, ts, data))
+}
+
+/// The body of an Enhanced Packet Block up to its options: the packet padded to 32 bits,
+/// so that options can follow it.
+pub fn epb_body(order: Order, interface: u32, ts: u64, data: &[u8]) -> Vec<u8> {
     let mut body = Vec::new();
     body.extend_from_slice(&order.u32(interface));
     body.extend_from_slice(&order.u32((ts >> 32) as u32));
@@ -116,7 +122,8 @@ pub fn epb(order: Order, interface: u32, ts: u64, data: &[u8]) -> Vec<u8> {
     body.extend_from_slice(&order.u32(data.len() as u32));
     body.extend_from_slice(&order.u32(data.len() as u32));
     body.extend_from_slice(data);
-    block(order, BLOCK_EPB, &body)
+    pad4(&mut body);
+    body
 }
 
 /// Simple Packet Block (interface 0, no timestamp).
