@@ -98,11 +98,7 @@ where
     let mut inner = Reader::new(&mut cursor);
     let mut out = Vec::new();
     while inner.bits_read / 8 < bytes.len() {
-        let before = inner.bits_read;
-        out.push(T::from_reader_with_ctx(&mut inner, endian)?);
-        if inner.bits_read == before {
-            return Err(DekuError::Parse("a list element takes no bytes"));
-        }
+        out.push(read_element(&mut inner, endian)?);
     }
     Ok(out)
 }
@@ -121,13 +117,24 @@ where
 {
     let mut out = Vec::with_capacity(count.min(16));
     for _ in 0..count {
-        let before = reader.bits_read;
-        out.push(T::from_reader_with_ctx(reader, endian)?);
-        if reader.bits_read == before {
-            return Err(DekuError::Parse("a list element takes no bytes"));
-        }
+        out.push(read_element(reader, endian)?);
     }
     Ok(out)
+}
+
+/// Reads one list element; one that takes no bytes is an error, so no list loops
+/// without end or grows past its input.
+fn read_element<'a, T, R>(reader: &mut Reader<R>, endian: Endian) -> Result<T, DekuError>
+where
+    T: DekuReader<'a, Endian>,
+    R: Read + Seek,
+{
+    let before = reader.bits_read;
+    let element = T::from_reader_with_ctx(reader, endian)?;
+    if reader.bits_read == before {
+        return Err(DekuError::Parse("a list element takes no bytes"));
+    }
+    Ok(element)
 }
 
 /// Writes every element of a list.
