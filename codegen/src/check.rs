@@ -171,6 +171,10 @@ pub fn build(
             records: &record_names,
         };
         let mut protocol = check_protocol(&cx, &file, meta, spec.bind, spec.field, spec.payload)?;
+        protocol.stream = spec
+            .stream
+            .map(|s| check_stream(&cx.at, &protocol, s))
+            .transpose()?;
         protocol.records = check_records(&cx, &protocol, &spec.record)?;
         protocols.push((protocol, spec.example));
     }
@@ -442,6 +446,7 @@ const RESERVED: &[&str] = &[
     "check",
     "check_within",
     "payload_len",
+    "pdu_len",
     "next_protocol",
     "visit",
 ];
@@ -552,9 +557,47 @@ fn check_protocol(
         binds: checked_binds,
         fields,
         payload,
+        stream: None,
         records: Vec::new(),
         examples: Vec::new(),
     })
+}
+
+/// `[stream]`: either a declared length (which needs the payload's size and a header read
+/// without a byte order given at run time) or a hook.
+fn check_stream(at: &At<'_>, p: &Protocol, s: model::Stream) -> Result<StreamFraming, SpecError> {
+    if p.layer != Layer::Application {
+        return Err(at.err(
+            "stream",
+            "only an application protocol is cut from a TCP stream",
+        ));
+    }
+    match (s.pdu.as_deref(), s.hook) {
+        (Some("declared"), None) => {
+            if p.payload.as_ref().and_then(|pl| pl.size.as_ref()).is_none() {
+                return Err(at.err(
+                    "stream.pdu",
+                    "`declared` needs the header to declare its payload's length ([payload] size)",
+                ));
+            }
+            if p.endian == Endian::Runtime {
+                return Err(at.err(
+                    "stream.pdu",
+                    "a header whose byte order is given at run time cannot frame a stream",
+                ));
+            }
+            Ok(StreamFraming::Declared)
+        }
+        (Some(other), None) => Err(at.err(
+            "stream.pdu",
+            format!("`{other}` is not a framing (known: declared)"),
+        )),
+        (None, Some(hook)) if is_identifier(&hook) => Ok(StreamFraming::Hook(hook)),
+        (None, Some(hook)) => {
+            Err(at.err("stream.hook", format!("`{hook}` is not a function name")))
+        }
+        _ => Err(at.err("stream", "give either `pdu` or `hook`")),
+    }
 }
 
 fn check_payload(

@@ -99,6 +99,8 @@ pub struct Protocol {
     pub binds: Vec<Bind>,
     pub fields: Vec<Field>,
     pub payload: Option<Payload>,
+    /// How PDUs are cut from a reassembled TCP stream, when the protocol runs over one.
+    pub stream: Option<StreamFraming>,
     /// The file's `[[record]]`s, in the order declared.
     pub records: Vec<Record>,
     /// The file's `[[example]]`s.
@@ -372,6 +374,15 @@ impl BitRange {
         };
         raw.saturating_mul(self.scale)
     }
+}
+
+/// How a protocol's PDUs are cut from a reassembled TCP stream (`[stream]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamFraming {
+    /// The header, then the payload length the header declares.
+    Declared,
+    /// `hooks::<id>::<hook>(stream, context)` says.
+    Hook(String),
 }
 
 #[derive(Debug, Clone)]

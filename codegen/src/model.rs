@@ -17,6 +17,7 @@ pub struct SpecFile {
     #[serde(default)]
     pub field: Vec<Field>,
     pub payload: Option<Payload>,
+    pub stream: Option<Stream>,
     #[serde(default)]
     pub tlv: Vec<TlvFamily>,
     #[serde(default)]
@@ -69,6 +70,17 @@ pub struct ProtocolMeta {
 
 fn default_endian() -> String {
     "big".to_owned()
+}
+
+/// `[stream]`: how the protocol's PDUs are cut from a reassembled TCP stream.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stream {
+    /// `"declared"`: a PDU is the header and the payload length its `[payload] size` gives.
+    pub pdu: Option<String>,
+    /// A function of the protocol's hook module that says how long the PDU at the start
+    /// of the stream is.
+    pub hook: Option<String>,
 }
 
 /// `[[bind]]`

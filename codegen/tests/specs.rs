@@ -10,7 +10,9 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use pcapkit_codegen::ir::{BindKey, Display, Endian, FieldType, Layer, Model, Target};
+use pcapkit_codegen::ir::{
+    BindKey, Display, Endian, FieldType, Layer, Model, StreamFraming, Target,
+};
 use pcapkit_codegen::{load, SpecError};
 use syn::visit::Visit;
 
@@ -3411,4 +3413,93 @@ fn wireshark_name_that_is_another_path() {
         "field `flags`: bits `df`: wireshark",
         &["pcapkit path of another value", "ambiguous"],
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Stream framing: `[stream]`
+// ---------------------------------------------------------------------------------------
+
+/// An application protocol over TCP: a two-byte length, then that many bytes.
+fn framed(stream: &str) -> String {
+    format!(
+        r#"
+[protocol]
+id    = "framed"
+name  = "Framed"
+layer = "application"
+
+[[field]]
+name = "length"
+type = "u16"
+
+[payload]
+size = "length"
+
+{stream}
+"#
+    )
+}
+
+#[test]
+fn stream_framing_is_declared_or_hooked() {
+    let declared = framed("[stream]\npdu = \"declared\"");
+    let model = load_specs(&[("application/framed.toml", &declared)])
+        .unwrap_or_else(|e| panic!("rejected: {e}"));
+    assert_eq!(model.protocols[0].stream, Some(StreamFraming::Declared));
+
+    let hooked = framed("[stream]\nhook = \"message_len\"");
+    let model = load_specs(&[("application/framed.toml", &hooked)])
+        .unwrap_or_else(|e| panic!("rejected: {e}"));
+    assert_eq!(
+        model.protocols[0].stream,
+        Some(StreamFraming::Hook("message_len".to_owned()))
+    );
+
+    let model = load_specs(&[("application/framed.toml", &framed(""))])
+        .unwrap_or_else(|e| panic!("rejected: {e}"));
+    assert_eq!(model.protocols[0].stream, None);
+}
+
+#[test]
+fn bad_stream_framing_is_rejected() {
+    let file = "application/framed.toml";
+    let both = framed("[stream]\npdu = \"declared\"\nhook = \"x\"");
+    expect_error(
+        &[(file, &both)],
+        file,
+        "stream",
+        &["either `pdu` or `hook`"],
+    );
+    let none = framed("[stream]");
+    expect_error(
+        &[(file, &none)],
+        file,
+        "stream",
+        &["either `pdu` or `hook`"],
+    );
+    let unknown = framed("[stream]\npdu = \"lines\"");
+    expect_error(
+        &[(file, &unknown)],
+        file,
+        "stream.pdu",
+        &["`lines`", "declared"],
+    );
+    let bad_hook = framed("[stream]\nhook = \"Message-Len\"");
+    expect_error(
+        &[(file, &bad_hook)],
+        file,
+        "stream.hook",
+        &["not a function name"],
+    );
+    // `declared` needs a declared payload size.
+    let sizeless = framed("[stream]\npdu = \"declared\"").replace("size = \"length\"", "");
+    expect_error(
+        &[(file, &sizeless)],
+        file,
+        "stream.pdu",
+        &["[payload] size"],
+    );
+    // Only application protocols ride on TCP streams.
+    let link = framed("[stream]\npdu = \"declared\"").replace("\"application\"", "\"transport\"");
+    expect_error(&[(file, &link)], file, "stream", &["application protocol"]);
 }

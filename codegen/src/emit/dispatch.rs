@@ -137,6 +137,18 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
             .collect();
         quote!(&[#(#parents),*])
     });
+    // How each protocol's PDUs are cut from a TCP stream, if they are.
+    let framers = frame.iter().map(|p| match &p.stream {
+        Some(StreamFraming::Declared) => {
+            let (m, t) = (ident(&p.id), camel(&p.id));
+            quote!(Some(#m::#t::pdu_len))
+        }
+        Some(StreamFraming::Hook(h)) => {
+            let (m, h) = (ident(&p.id), ident(h));
+            quote!(Some(crate::hooks::#m::#h))
+        }
+        None => quote!(None),
+    });
     let tables = model
         .tables
         .iter()
@@ -203,6 +215,12 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
             /// The protocols whose payload rules name this one as their `next` (by id).
             pub const fn named_by(self) -> &'static [&'static str] {
                 match self { #(ProtocolId::#variants => #named_by),* }
+            }
+
+            /// How the protocol's PDUs are cut from a reassembled TCP stream (its spec's
+            /// `[stream]`); `None`: its payload is dissected segment by segment.
+            pub fn stream_framer(self) -> ::core::option::Option<crate::reassembly::framing::Framer> {
+                match self { #(ProtocolId::#variants => #framers),* }
             }
 
             /// Every value a header of this protocol shows.

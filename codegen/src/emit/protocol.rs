@@ -528,6 +528,21 @@ fn emit_methods(model: &Model, p: &Protocol, _lay: &ProtoLayout) -> TokenStream 
         },
     };
 
+    let pdu_len = match p.stream {
+        Some(crate::ir::StreamFraming::Declared) => quote! {
+            /// Length of the PDU at the start of a reassembled TCP stream: the header and
+            /// the payload it declares (`[stream] pdu = "declared"`).
+            pub fn pdu_len(
+                stream: &[u8],
+                _cx: crate::reassembly::framing::FramingContext,
+            ) -> crate::reassembly::framing::Framing {
+                crate::reassembly::framing::declared(Self::parse(stream), stream.len(), |h, rest| {
+                    h.payload_len(rest)
+                })
+            }
+        },
+        _ => quote!(),
+    };
     let next = emit_next(model, p);
     let partial = emit_partial(p);
     let _ = id;
@@ -541,6 +556,7 @@ fn emit_methods(model: &Model, p: &Protocol, _lay: &ProtoLayout) -> TokenStream 
         #check
         #partial
         #payload_len
+        #pdu_len
         #next
     }
 }

@@ -70,6 +70,7 @@ fn pseudo_protocol(p: &Protocol, r: &Record) -> Protocol {
         binds: Vec::new(),
         fields: r.fields.clone(),
         payload: None,
+        stream: None,
         records: Vec::new(),
         examples: Vec::new(),
     }

@@ -166,6 +166,7 @@ fn pseudo_protocol(t: &TlvFamily, v: &TlvVariant) -> Protocol {
         binds: Vec::new(),
         fields: v.fields.clone(),
         payload: None,
+        stream: None,
         records: Vec::new(),
         examples: Vec::new(),
     }

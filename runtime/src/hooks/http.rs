@@ -7,6 +7,7 @@
 //! whose bytes stay Raw.
 
 use crate::protocols::http::Http;
+pub use crate::reassembly::framing::{Framing, FramingContext};
 
 /// Request methods recognised in a request line (RFC 9110, WebDAV, and common others).
 const METHODS: &[&[u8]] = &[
@@ -93,29 +94,6 @@ pub const NO_LENGTH: u64 = u64::MAX;
 /// Longest message head (start line and header fields) looked for on a stream: a head
 /// still incomplete after this many bytes is not HTTP.
 pub const MAX_HEAD: usize = 256 * 1024;
-
-/// How much of a TCP stream an HTTP/1 message takes (RFC 9112, section 6.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Framing {
-    /// The message is this many bytes long.
-    Complete(usize),
-    /// More bytes are needed.
-    Incomplete,
-    /// More bytes are needed: the message is this many bytes long (its head is complete
-    /// and gives its length), so nothing need be looked at before they are there.
-    Needs(usize),
-    /// The bytes do not start with a request or status line.
-    NotMessage,
-}
-
-/// What a stream consumer knows besides the bytes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct FramingContext {
-    /// The sender has closed its direction: a body delimited by the close is complete.
-    pub closed: bool,
-    /// The response answers a HEAD request (it has no body whatever it says).
-    pub head_request: bool,
-}
 
 /// The length of the HTTP/1 message at the start of `stream`: the head up to the empty
 /// line, then a body by Content-Length, by chunked transfer coding, or, for a response

@@ -4,6 +4,7 @@
 //! owns them and runs them over each frame in capture order.
 
 pub mod assembler;
+pub mod framing;
 pub mod ip;
 pub mod tcp;
 

@@ -9,9 +9,13 @@
 //!   with different bytes is reported on the frame.
 //! - Lost segments stay gaps: they are skipped at a close, at the end of the capture, or
 //!   when a direction holds more than its budget, and counted; bytes are never invented.
-//! - An application protocol with a framer (HTTP/1 today) is dissected on whole PDUs; the
-//!   frame that completes a PDU carries it. Other payloads are dissected per segment, as
-//!   without reassembly.
+//! - An application protocol whose spec says how its PDUs are cut from a stream
+//!   (`[stream]`: HTTP/1, TLS, HTTP/2, DNS over TCP, ...; see [`super::framing`]) is
+//!   dissected on whole PDUs; the frame that completes a PDU carries it. Other payloads are
+//!   dissected per segment, as without reassembly.
+//! - A connection that opens with the HTTP/2 connection preface is HTTP/2 whatever its
+//!   port; an HTTP/1 connection switches to HTTP/2 after a `101 Switching Protocols` to
+//!   `h2c` (RFC 9113, section 3).
 
 use std::collections::{HashMap, VecDeque};
 
@@ -22,8 +26,8 @@ use std::ops::Range;
 use sha2::{Digest, Sha256};
 
 use super::assembler::{Assembler, Refused};
+use super::framing::{Framer, Framing, FramingContext};
 use crate::flow::{Endpoint, FlowKey};
-use crate::hooks::http::{self, Framing, FramingContext};
 use crate::protocols::{Next, ProtocolId};
 
 /// Disjoint runs of out-of-order bytes a direction may hold.
@@ -251,14 +255,52 @@ impl Direction {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// The client's first bytes on an HTTP/2 connection (RFC 9113, section 3.4).
+pub const HTTP2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+#[derive(Clone, Copy)]
 enum App {
     /// No payload yet.
     Undecided,
     /// Dissected per segment.
     Unframed,
-    /// HTTP/1 messages.
-    Http,
+    /// Cut into PDUs by the protocol's framer.
+    Framed(Framer),
+}
+
+impl App {
+    fn framed(self) -> bool {
+        matches!(self, App::Framed(_))
+    }
+
+    /// How the payload of a connection that `next` was chosen for is dissected.
+    fn of(next: Option<Next>) -> App {
+        match next.and_then(|n| n.protocol.stream_framer()) {
+            Some(framer) => App::Framed(framer),
+            None => App::Unframed,
+        }
+    }
+}
+
+/// HTTP/2, when a spec defines it.
+fn http2() -> Option<Next> {
+    ProtocolId::from_name("http2").map(|protocol| Next {
+        protocol,
+        name: None,
+    })
+}
+
+/// Whether an HTTP/1 message is a `101 Switching Protocols` response to HTTP/2 over
+/// cleartext (`Upgrade: h2c`).
+fn switches_to_h2c(message: &[u8]) -> bool {
+    let head = &message[..message.len().min(4096)];
+    head.starts_with(b"HTTP/1.1 101")
+        && head.split(|&b| b == b'\n').any(|line| {
+            let line = line.trim_ascii();
+            line.len() > 8
+                && line[..8].eq_ignore_ascii_case(b"upgrade:")
+                && line[8..].trim_ascii().eq_ignore_ascii_case(b"h2c")
+        })
 }
 
 struct Connection {
@@ -390,16 +432,23 @@ impl Streams {
         out.fin = s.fin;
         let d = usize::from(s.src != conn.a);
         out.from_b = d == 1;
-        if conn.app == App::Undecided && !s.payload.is_empty() {
+        if matches!(conn.app, App::Undecided) && !s.payload.is_empty() {
             conn.next = s.next;
-            conn.app = match s.next {
-                Some(n) if n.protocol == ProtocolId::Http && !self.options.number_only => App::Http,
-                _ => App::Unframed,
+            // A client's preface may arrive in pieces: a first segment that is a prefix
+            // of it counts.
+            let n = s.payload.len().min(HTTP2_PREFACE.len());
+            if s.payload[..n] == HTTP2_PREFACE[..n] && n >= 4 {
+                conn.next = http2().or(s.next);
+            }
+            conn.app = if self.options.number_only {
+                App::Unframed
+            } else {
+                App::of(conn.next)
             };
         }
         // A segment cut short by the snapshot length keeps its own dissection, as in
         // tshark: what it holds of a message is all there will be.
-        out.framed = conn.app == App::Http && s.missing == 0;
+        out.framed = conn.app.framed() && s.missing == 0;
         let options = self.options;
         if s.ack {
             let mut held = self.held;
@@ -434,7 +483,7 @@ impl Streams {
         }
         // Bytes nobody reads (dissected per segment, no summary kept) need no copy: the
         // connection is only numbered and its ends noted.
-        let unread = conn.app == App::Unframed && !options.summaries;
+        let unread = matches!(conn.app, App::Unframed) && !options.summaries;
         if !s.payload.is_empty() && !unread {
             if dir.origin.is_none() {
                 dir.origin = Some(data_seq);
@@ -629,7 +678,7 @@ fn deliver_contiguous(
     }
     let closed = closing || dir.fin_at.is_some_and(|f| f <= contiguous_end);
     match (app, next) {
-        (App::Http, Some(next)) => loop {
+        (App::Framed(mut framer), Some(mut next)) => loop {
             let bytes = assembler.contiguous();
             if bytes.is_empty() {
                 break;
@@ -639,13 +688,20 @@ fn deliver_contiguous(
                 break;
             }
             dir.message_end = None;
+            let http1 = next.protocol == ProtocolId::Http;
             let cx = FramingContext {
                 closed,
-                head_request: bytes.starts_with(b"HTTP/") && conn.heads.front() == Some(&true),
+                head_request: http1
+                    && bytes.starts_with(b"HTTP/")
+                    && conn.heads.front() == Some(&true),
             };
-            let framing = http::message_len(bytes, cx);
+            let framing = match framer(bytes, cx) {
+                // Taking no bytes, a PDU would be cut forever.
+                Framing::Complete(0) => Framing::NotMessage,
+                f => f,
+            };
             let (len, completed) = match framing {
-                Framing::Complete(n) => (n, true),
+                Framing::Complete(n) => (n.min(bytes.len()), true),
                 Framing::NotMessage => (bytes.len(), false),
                 // At a close, a message cut short is given up on here, unless bytes
                 // after a hole arrived: then skipping the gap gives it up, holes known.
@@ -656,7 +712,7 @@ fn deliver_contiguous(
                     (bytes.len(), false)
                 }
                 Framing::Needs(n) => {
-                    let end = assembler.base() + n as u64;
+                    let end = assembler.base().saturating_add(n as u64);
                     dir.message_end = Some(end);
                     // The body arrives segment by segment: grown by doubling, its buffer
                     // would be copied again at every step.
@@ -666,32 +722,43 @@ fn deliver_contiguous(
                 Framing::Incomplete => break,
             };
             let start = assembler.base();
-            if framing != Framing::NotMessage {
-                note_message(&mut conn.heads, &bytes[..len]);
+            let mut switch = None;
+            if http1 && framing != Framing::NotMessage {
+                let message = &bytes[..len];
+                note_message(&mut conn.heads, message);
+                if switches_to_h2c(message) {
+                    switch = http2();
+                }
             }
             let frames = take_frames(&mut dir.pieces, start..start + len as u64);
             let data = assembler.take_front(len);
-            if framing == Framing::NotMessage {
-                // Bytes between messages (or after a gap) that are not a message: they
-                // stay where the segments left them.
-                continue;
+            if framing != Framing::NotMessage {
+                pdus.push(Pdu {
+                    stream,
+                    src,
+                    dst,
+                    offset: start,
+                    holes: if completed {
+                        Vec::new()
+                    } else {
+                        // One hole (a one-range `vec!` reads as a range to clippy).
+                        std::iter::once(len as u64..super::OPEN_END).collect()
+                    },
+                    data,
+                    frames,
+                    completed,
+                    next,
+                });
             }
-            pdus.push(Pdu {
-                stream,
-                src,
-                dst,
-                offset: start,
-                holes: if completed {
-                    Vec::new()
-                } else {
-                    // One hole (a one-range `vec!` reads as a range to clippy).
-                    std::iter::once(len as u64..super::OPEN_END).collect()
-                },
-                data,
-                frames,
-                completed,
-                next,
-            });
+            // Bytes between messages (or after a gap) that are not a message stay where
+            // the segments left them.
+            if let Some(h2) = switch.and_then(|n| Some((n, n.protocol.stream_framer()?))) {
+                // Both directions speak HTTP/2 from here on (the client's next bytes are
+                // its preface).
+                (next, framer) = h2;
+                conn.next = Some(next);
+                conn.app = App::Framed(framer);
+            }
         },
         _ => {
             let start = assembler.base();
@@ -797,7 +864,7 @@ fn give_up(
 ) {
     let (src, dst) = conn.endpoints(d);
     let stream = conn.stream;
-    let framed = conn.app == App::Http;
+    let framed = conn.app.framed();
     let next = conn.next;
     let dir = &mut conn.dirs[d];
     let Some(assembler) = dir.assembler.as_mut() else {
@@ -929,6 +996,21 @@ mod tests {
                 time: self.frame as i64,
             })
         }
+    }
+
+    #[test]
+    fn only_a_101_to_h2c_switches_to_http2() {
+        let switch =
+            b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n";
+        assert!(switches_to_h2c(switch));
+        let upper = b"HTTP/1.1 101 Switching Protocols\r\nUPGRADE:  H2C \r\n\r\n";
+        assert!(switches_to_h2c(upper));
+        let websocket = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
+        assert!(!switches_to_h2c(websocket));
+        let ok = b"HTTP/1.1 200 OK\r\nUpgrade: h2c\r\n\r\n";
+        assert!(!switches_to_h2c(ok));
+        // A request asking for the upgrade is not the switch.
+        assert!(!switches_to_h2c(b"GET / HTTP/1.1\r\nUpgrade: h2c\r\n\r\n"));
     }
 
     #[test]
