@@ -23,6 +23,8 @@ mod pcapng_metadata;
 mod reassembly;
 #[path = "robustness.rs"]
 mod robustness;
+#[path = "spec_interpreter.rs"]
+mod spec_interpreter;
 #[path = "spec_properties.rs"]
 mod spec_properties;
 #[path = "streams.rs"]
