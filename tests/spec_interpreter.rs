@@ -372,6 +372,9 @@ fn literals_of(e: &Expr) -> Vec<u64> {
 // Drawing a header
 // ---------------------------------------------------------------------------------------
 
+/// Paths and what each must show, in wire order (`None`: the path must not be shown).
+type Expected = Vec<(String, Option<Shown>)>;
+
 /// A value the dissector must show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Shown {
@@ -383,7 +386,7 @@ struct Drawn {
     bytes: Vec<u8>,
     env: Env,
     /// Path → the value shown, or `None`: not shown.
-    expected: Vec<(String, Option<Shown>)>,
+    expected: Expected,
     /// An assertion does not hold: the layer must be Malformed.
     fails: bool,
     /// The last field took the rest of the input.
@@ -417,7 +420,7 @@ fn draw_bits(
     spec_hints: &[u64],
     forced: Option<(&str, u64)>,
     env: &mut Env,
-    expected: &mut Vec<(String, Option<Shown>)>,
+    expected: &mut Expected,
     fails: &mut bool,
 ) -> u64 {
     let mut value = 0u64;
@@ -584,7 +587,7 @@ fn draw_value(
     id: &str,
     big: bool,
     out: &mut Vec<u8>,
-    shown: &mut Vec<(String, Option<Shown>)>,
+    shown: &mut Expected,
 ) -> Option<()> {
     let path = format!("{id}.{}", f.name);
     let elem = match f.ty.strip_suffix("[]") {
@@ -623,7 +626,7 @@ fn draw_element(
     id: &str,
     big: bool,
     out: &mut Vec<u8>,
-    shown: &mut Vec<(String, Option<Shown>)>,
+    shown: &mut Expected,
 ) {
     let path = format!("{id}.{}", f.name);
     if let Some((bytes, signed)) = width(ty) {
@@ -675,7 +678,7 @@ fn draw_tlv(
     id: &str,
     path: &str,
     big: bool,
-) -> Option<(Vec<u8>, Vec<(String, Option<Shown>)>)> {
+) -> Option<(Vec<u8>, Expected)> {
     let mut out = Vec::new();
     let mut shown = Vec::new();
     let header = family.kind_bytes + family.length_bytes;
