@@ -35,6 +35,10 @@ Examples:
   pcapkit capture.pcap --ip --tcp -e frame.number -e tcp.stream -e http.method
                                                 reassemble IP fragments and HTTP messages across segments
   cat capture.pcap | pcapkit -                  read standard input
+  pcapkit capture.pcap --engine pipeline --threads 2 -o out.json
+                                                the same output, dissected on two worker threads
+  pcapkit capture.pcap --ip --tcp --engine server
+                                                reassembly spread over the cores by host pair
   pcapkit capture.pcap --trace --nofile        a pcap per TCP connection in capture.pcap.trace/, and index.ndjson
   pcapkit capture.pcap --trace-out flows --trace-format json --trace-direction one-way
                                                 a JSON dissection per TCP direction in flows/

@@ -35,13 +35,15 @@ use crate::session::Session;
 /// A worker's share of a batch.
 struct Shard {
     work: Vec<Work>,
+    /// The packets of `Work::Packet`, in order (kept apart: ticks stay small).
+    packets: Vec<Item>,
     blocks: Vec<Block>,
     spare: Vec<Frame>,
 }
 
 enum Work {
-    /// A packet of the worker's, `Item::Shared` or `Item::Frame`, and its number.
-    Packet { item: Item, number: u64 },
+    /// The next of the worker's packets (`Item::Shared` or `Item::Frame`), and its number.
+    Packet { number: u64 },
     /// Another worker's frame: the capture time it brings, for expiry.
     Tick { number: u64, secs: i64 },
 }
@@ -114,18 +116,17 @@ impl ServerEngine {
                 (on.0 || on.1, o.ipv4_timeout.min(o.ipv6_timeout) <= 0)
             })
             .filter(|(on, _)| *on);
-        let mut sessions: Vec<Option<Session>> = match sessions {
+        let sessions: Vec<Option<Session>> = match sessions {
             Some(s) => s.into_iter().map(Some).collect(),
             None => (0..threads).map(|_| None).collect(),
         };
         let mut inputs = Vec::with_capacity(threads);
         let mut outputs = Vec::with_capacity(threads);
-        for w in 0..threads {
+        for (w, session) in sessions.into_iter().enumerate() {
             let (send_input, input) = sync_channel::<Shard>(IN_FLIGHT);
             let (send_output, output) = sync_channel::<Message>(IN_FLIGHT);
             inputs.push(send_input);
             outputs.push(output);
-            let session = sessions[w].take();
             thread::Builder::new()
                 .name(format!("pcapkit-server-{w}"))
                 .spawn(move || work(input, send_output, session, options))
@@ -147,6 +148,7 @@ impl ServerEngine {
                     let mut shards: Vec<Shard> = (0..threads)
                         .map(|_| Shard {
                             work: Vec::new(),
+                            packets: Vec::new(),
                             blocks: blocks.clone(),
                             spare: Vec::new(),
                         })
@@ -190,7 +192,8 @@ impl ServerEngine {
                                 shards[w].spare.push(f);
                             }
                         }
-                        shards[w].work.push(Work::Packet { item, number });
+                        shards[w].work.push(Work::Packet { number });
+                        shards[w].packets.push(item);
                         routes.push(Route::Worker(w));
                     }
                     let plan = Plan {
@@ -405,9 +408,11 @@ fn work(
     while let Ok(shard) = input.recv() {
         let Shard {
             work,
+            packets,
             blocks,
             mut spare,
         } = shard;
+        let mut packets = packets.into_iter();
         let mut out = Vec::with_capacity(work.len());
         for w in work {
             match w {
@@ -422,7 +427,8 @@ fn work(
                         }
                     }
                 }
-                Work::Packet { item, number } => {
+                Work::Packet { number } => {
+                    let item = packets.next().expect("a packet for each Work::Packet");
                     let (mut frame, bytes): (Frame, Option<&[u8]>) = match item {
                         Item::Shared {
                             record,
