@@ -23,6 +23,7 @@
 
 pub mod chain;
 pub mod dump;
+pub mod engine;
 pub mod extract;
 pub mod flow;
 pub mod hooks;
@@ -39,6 +40,7 @@ pub mod wire;
 
 pub use chain::{Frame, Layer, LayerKind, Thresholds, Timestamp};
 pub use dump::Format;
+pub use engine::EngineKind;
 pub use extract::{Error, Extractor, ExtractorBuilder, Reassembly};
 
 pub use layer::Level;

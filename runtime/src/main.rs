@@ -19,7 +19,7 @@ use pcapkit::chain::{Reassembled, ReassemblyKind};
 use pcapkit::dump::FRAME_FIELDS;
 use pcapkit::protocols::ProtocolId;
 use pcapkit::reassembly::ReassemblyOptions;
-use pcapkit::{Error, Extractor, Format, Level};
+use pcapkit::{EngineKind, Error, Extractor, Format, Level};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -35,6 +35,10 @@ Examples:
   pcapkit capture.pcap --ip --tcp -e frame.number -e tcp.stream -e http.method
                                                 reassemble IP fragments and HTTP messages across segments
   cat capture.pcap | pcapkit -                  read standard input
+  pcapkit capture.pcap --engine pipeline --threads 2 -o out.json
+                                                the same output, dissected on two worker threads
+  pcapkit capture.pcap --ip --tcp --engine server
+                                                reassembly spread over the cores by host pair
   pcapkit capture.pcap --trace --nofile        a pcap per TCP connection in capture.pcap.trace/, and index.ndjson
   pcapkit capture.pcap --trace-out flows --trace-format json --trace-direction one-way
                                                 a JSON dissection per TCP direction in flows/
@@ -119,10 +123,39 @@ struct Cli {
     verbose: bool,
 
     #[command(flatten)]
+    engine: EngineArgs,
+
+    #[command(flatten)]
     reassembly: ReassemblyArgs,
 
     #[command(flatten)]
     trace: TraceArgs,
+}
+
+/// Engines: how the work is spread over threads. Every engine writes the same output.
+#[derive(clap::Args)]
+#[command(next_help_heading = "Engines")]
+struct EngineArgs {
+    /// default (alias pcapkit): a reader thread, dissection on the main thread (and on the
+    /// reader's while the writer lags).
+    /// pipeline: batches dissected by --threads workers in parallel, put back in capture
+    /// order; reassembly, tracing and the output then run in order.
+    /// server: frames shared out to --threads workers by their pair of IP addresses;
+    /// each worker dissects and reassembles its flows, and the results are merged by
+    /// frame number (tcp.stream renumbered in order of first appearance). Each worker
+    /// has 1/N of --reassembly-memory: past that budget, what is given up on (and when)
+    /// may differ from the default engine's. Not for one stream's chunks (follow).
+    #[arg(
+        long,
+        value_name = "ENGINE",
+        default_value = "default",
+        verbatim_doc_comment
+    )]
+    engine: EngineKind,
+
+    /// Worker threads of the pipeline and server engines [default: the cores available].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
 }
 
 /// Flow tracing: a file per TCP connection.
@@ -387,7 +420,11 @@ fn extract(cli: Cli) -> Result<Outcome, Error> {
         .files(cli.files)
         .store(false)
         .reassembly(reassembly)
+        .engine(cli.engine.engine)
         .progress(true);
+    if let Some(n) = cli.engine.threads {
+        builder = builder.threads(usize::from(n));
+    }
     let tracing = cli.trace.trace || cli.trace.trace_out.is_some();
     if tracing {
         builder = builder

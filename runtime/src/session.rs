@@ -29,7 +29,7 @@ use crate::reassembly::ip::{Added, Datagram, DatagramKey, Defragmenter, Fragment
 use crate::reassembly::tcp::{ConnectionSummary, Pdu, Segment, Streams, TcpOptions};
 use crate::reassembly::ReassemblyOptions;
 
-/// Reassembly state for one capture (or, later, one flow shard).
+/// Reassembly state for one capture, or for one server engine worker's shard of it.
 pub struct Session {
     options: ReassemblyOptions,
     thresholds: Thresholds,
@@ -129,21 +129,29 @@ impl Session {
     pub fn process(&mut self, frame: &mut Frame, bytes: &[u8]) {
         frame.clear_reassembly();
         self.last = None;
-        let now = frame.timestamp.secs;
+        let expired = self.expire(frame.timestamp.secs);
+        frame.reassembled.extend(expired);
+        self.walk(frame, bytes);
+        self.keep_budget(frame);
+    }
+
+    /// Gives up on the datagrams whose timeout has passed at `now` (capture time, in
+    /// seconds): IPv4 then IPv6, oldest first. [`Session::process`] does it first thing;
+    /// a session that sees only some of the frames (a server engine worker) calls it
+    /// with the others' times.
+    pub fn expire(&mut self, now: i64) -> Vec<Reassembled> {
+        let mut out = Vec::new();
         if self.options.ipv4 {
             for d in self.ipv4.expire(now) {
-                let r = self.datagram(d, ReassemblyKind::Ipv4);
-                frame.reassembled.push(r);
+                out.push(self.datagram(d, ReassemblyKind::Ipv4));
             }
         }
         if self.options.ipv6 {
             for d in self.ipv6.expire(now) {
-                let r = self.datagram(d, ReassemblyKind::Ipv6);
-                frame.reassembled.push(r);
+                out.push(self.datagram(d, ReassemblyKind::Ipv6));
             }
         }
-        self.walk(frame, bytes);
-        self.keep_budget(frame);
+        out
     }
 
     /// Ends the capture: every datagram and PDU still pending, given up on, in order

@@ -22,7 +22,6 @@
 
 mod interrupt;
 mod output;
-mod pipeline;
 pub mod streams;
 
 use std::fs::File;
@@ -33,6 +32,7 @@ use crate::chain::{self, Frame, Reassembled, ReassemblyKind, Thresholds};
 use crate::dump::{
     Dumper, Fields, Files, Format, Json, JsonText, Ndjson, Plist, PlistText, Tree, TreeText,
 };
+use crate::engine::{self, Engine, EngineKind, Item, Options};
 use crate::layer::Level;
 use crate::protocols::ProtocolId;
 use crate::reader::{CaptureInfo, CaptureReader, Event, Interface, Metadata, ReadError, Section};
@@ -41,9 +41,10 @@ use crate::reassembly::ReassemblyOptions;
 use crate::session::Session;
 use crate::trace::{TraceOptions, TracedFlow, Tracer};
 
+use crate::engine::load_dissected;
+use crate::flow::FlowMark;
 pub use interrupt::abandon_and_exit;
 use output::{FileId, Output};
-use pipeline::{load_dissected, Item, Options, Pipeline};
 
 /// Why extraction failed.
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +152,9 @@ pub struct ExtractorBuilder {
     trace: Option<Option<PathBuf>>,
     trace_options: TraceOptions,
     on_flow: Option<FlowCallback>,
+    engine: EngineKind,
+    /// `None`: the cores available.
+    threads: Option<usize>,
 }
 
 impl Default for ExtractorBuilder {
@@ -175,6 +179,8 @@ impl Default for ExtractorBuilder {
             trace: None,
             trace_options: TraceOptions::default(),
             on_flow: None,
+            engine: EngineKind::Default,
+            threads: None,
         }
     }
 }
@@ -374,6 +380,20 @@ impl ExtractorBuilder {
         self
     }
 
+    /// The engine (PyPCAPKit's `engine`): [`EngineKind::Default`] unless asked; see
+    /// [`engine`](crate::engine). Every engine gives the same output.
+    pub fn engine(mut self, engine: EngineKind) -> Self {
+        self.engine = engine;
+        self
+    }
+
+    /// Threads of the pipeline and server engines (at least 1; by default the cores
+    /// available, see [`Extractor::threads`]).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = Some(threads.max(1));
+        self
+    }
+
     /// Show a progress bar on standard error when it is a terminal.
     pub fn progress(mut self, progress: bool) -> Self {
         self.progress = progress;
@@ -512,24 +532,50 @@ impl ExtractorBuilder {
         // at (reassembly reads them where they lie).
         let keep_bytes =
             !auto || self.store || dumper.is_some() || self.verbose.is_some() || trace.is_some();
-        let mut extractor = Extractor {
-            reader: Pipeline::start(
-                reader,
-                Options {
-                    keep_bytes,
-                    thresholds: self.thresholds,
+        let threads = match self.engine {
+            EngineKind::Default => 1,
+            _ => self.threads.unwrap_or_else(engine::available_threads),
+        };
+        let make_session = |memory: usize| {
+            session(
+                ReassemblyOptions {
+                    memory,
+                    ..self.reassembly
                 },
-            ),
-            info,
-            keep_bytes,
-            thresholds: self.thresholds,
-            session: session(
-                self.reassembly,
                 self.thresholds,
                 self.connections,
                 self.chunks,
                 trace.is_some(),
-            ),
+            )
+        };
+        let (session, sessions) = if self.engine == EngineKind::Server {
+            if self.chunks.is_some() {
+                return Err(Error::Usage(
+                    "the server engine cannot keep one stream's chunks (its workers number \
+                     streams on their own): use the default or pipeline engine"
+                        .into(),
+                ));
+            }
+            // Each worker holds a share of the budget: the whole stays within it.
+            let memory = self.reassembly.memory / threads;
+            let sessions: Option<Vec<Session>> =
+                (0..threads).map(|_| make_session(memory)).collect();
+            (None, sessions)
+        } else {
+            (make_session(self.reassembly.memory), None)
+        };
+        let options = Options {
+            keep_bytes,
+            thresholds: self.thresholds,
+        };
+        let mut extractor = Extractor {
+            reader: engine::start(self.engine, reader, options, threads, sessions),
+            engine: self.engine,
+            threads,
+            info,
+            keep_bytes,
+            thresholds: self.thresholds,
+            session,
             trace,
             on_flow: self.on_flow,
             on_reassembled: self.on_reassembled,
@@ -662,8 +708,10 @@ fn progress_bar(size: Option<u64>) -> indicatif::ProgressBar {
 /// read so far. After an error (a write that failed), nothing is renamed into place and
 /// the temporary file is removed.
 pub struct Extractor {
-    /// The reader, running on a thread of its own.
-    reader: Pipeline,
+    /// The engine: the reader, running on a thread of its own, and its workers.
+    reader: Box<dyn Engine>,
+    engine: EngineKind,
+    threads: usize,
     info: CaptureInfo,
     /// Copy frames' bytes out of the input's shared blocks (someone will look at them).
     keep_bytes: bool,
@@ -702,6 +750,18 @@ impl Extractor {
     /// output, no threshold.
     pub fn builder() -> ExtractorBuilder {
         ExtractorBuilder::default()
+    }
+
+    /// The engine extracting.
+    pub fn engine(&self) -> EngineKind {
+        self.engine
+    }
+
+    /// The worker threads the engine uses (PyPCAPKit's `CPU_CNT`): as asked, by default
+    /// the cores available; 1 for the default engine (whose reader thread helps dissect
+    /// when the caller lags).
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// What the file header says (pcap), or that it is pcapng.
@@ -797,9 +857,15 @@ impl Extractor {
         }
         self.finished = true;
         self.clear_progress();
-        if let Some(session) = &mut self.session {
-            let rest = session.finish();
-            self.connections = session.take_connections();
+        let end = match &mut self.session {
+            Some(session) => Some(engine::SessionEnd {
+                rest: session.finish(),
+                connections: session.take_connections(),
+            }),
+            None => self.reader.finish_session(),
+        };
+        if let Some(engine::SessionEnd { rest, connections }) = end {
+            self.connections = connections;
             for r in &rest {
                 self.record_reassembled(r);
             }
@@ -862,6 +928,7 @@ impl Extractor {
     /// Takes the next frame from the reader and dissects it. `handout`: the caller takes
     /// the frame.
     fn step(&mut self, handout: bool) -> Result<Option<Frame>, Error> {
+        let mark: Option<FlowMark>;
         let frame = loop {
             match self.reader.next_item() {
                 None => return Ok(None),
@@ -878,7 +945,12 @@ impl Extractor {
                         );
                     }
                     let data = std::mem::take(&mut frame.data);
-                    number_and_reassemble(&mut self.count, &mut self.session, &mut frame, &data);
+                    mark = number_and_reassemble(
+                        &mut self.count,
+                        &mut self.session,
+                        &mut frame,
+                        &data,
+                    );
                     frame.data = data;
                     break frame;
                 }
@@ -893,7 +965,12 @@ impl Extractor {
                     let keep = self.keep_bytes || handout;
                     let bytes = self.reader.bytes(block, at, len);
                     load_dissected(&mut frame, &record, bytes, keep, &self.thresholds);
-                    number_and_reassemble(&mut self.count, &mut self.session, &mut frame, bytes);
+                    mark = number_and_reassemble(
+                        &mut self.count,
+                        &mut self.session,
+                        &mut frame,
+                        bytes,
+                    );
                     break frame;
                 }
                 Some(Item::Dissected {
@@ -906,7 +983,17 @@ impl Extractor {
                     if handout && frame.data.is_empty() {
                         frame.data.extend_from_slice(bytes);
                     }
-                    number_and_reassemble(&mut self.count, &mut self.session, &mut frame, bytes);
+                    mark = number_and_reassemble(
+                        &mut self.count,
+                        &mut self.session,
+                        &mut frame,
+                        bytes,
+                    );
+                    break frame;
+                }
+                Some(Item::Processed { frame, flow }) => {
+                    self.count = frame.number;
+                    mark = flow;
                     break frame;
                 }
                 Some(Item::Event(Event::Section(s))) => {
@@ -934,7 +1021,7 @@ impl Extractor {
         for r in &frame.reassembled {
             self.record_reassembled(r);
         }
-        if let Err(e) = self.trace_frame(&frame) {
+        if let Err(e) = self.trace_frame(&frame, mark) {
             self.scratch = frame;
             return Err(e);
         }
@@ -964,11 +1051,11 @@ impl Extractor {
     }
 
     /// Hands a frame to the tracer, when its TCP segment belongs to a flow.
-    fn trace_frame(&mut self, frame: &Frame) -> Result<(), Error> {
+    fn trace_frame(&mut self, frame: &Frame, mark: Option<FlowMark>) -> Result<(), Error> {
         let Some((out, tracer)) = &mut self.trace else {
             return Ok(());
         };
-        let Some(mark) = self.session.as_ref().and_then(Session::last_flow) else {
+        let Some(mark) = mark else {
             return Ok(());
         };
         match tracer.frame(frame, mark) {
@@ -1049,16 +1136,16 @@ impl Iterator for Extractor {
 }
 
 /// Gives a frame its number and runs the stateful stages over it; `bytes` are its
-/// captured bytes, wherever they lie.
+/// captured bytes, wherever they lie. Returns what its TCP segment did to its flow.
 fn number_and_reassemble(
     count: &mut u64,
     session: &mut Option<Session>,
     frame: &mut Frame,
     bytes: &[u8],
-) {
+) -> Option<FlowMark> {
     *count += 1;
     frame.number = *count;
-    if let Some(session) = session {
-        session.process(frame, bytes);
-    }
+    let session = session.as_mut()?;
+    session.process(frame, bytes);
+    session.last_flow()
 }

@@ -1,0 +1,123 @@
+//! The default engine (`pcapkit`): reading on a thread of its own. While the caller
+//! dissects and dumps frames, the reader walks the file. From a file read in shared
+//! blocks the reader only finds where each packet lies (the caller reads it there, with
+//! the next packet's headers prefetched); from a stream it copies packets into frames.
+//! When the caller falls behind (the channel is full, as when it writes JSON), the reader
+//! spends the wait dissecting the batch it is about to hand over, so both cores dissect.
+//! Items travel in batches (the handoff costs little per frame), the channel is bounded
+//! (memory stays flat), and frames the caller is done with go back to the reader to be
+//! refilled (no allocation per frame).
+
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::thread;
+
+use super::{
+    complete, fill, keep_spares, Batch, Engine, Item, Options, BATCH_FRAMES, IN_FLIGHT, REUSE_BYTES,
+};
+use crate::chain::Frame;
+use crate::reader::{prefetch, Block, CaptureReader};
+
+/// The caller's end of the reading thread.
+pub(crate) struct DefaultEngine {
+    /// The blocks of the current batch, where its `Item::Shared` packets lie.
+    blocks: Vec<Block>,
+    batches: Receiver<Batch>,
+    recycle: SyncSender<Vec<Frame>>,
+    current: std::vec::IntoIter<Item>,
+    done_with: Vec<Frame>,
+    offset: u64,
+}
+
+impl DefaultEngine {
+    /// Starts reading `reader` on a new thread.
+    pub(crate) fn start(mut reader: CaptureReader, options: Options) -> DefaultEngine {
+        let (send_batch, batches) = sync_channel::<Batch>(IN_FLIGHT);
+        let (recycle, returned) = sync_channel::<Vec<Frame>>(IN_FLIGHT * 2);
+        thread::Builder::new()
+            .name("pcapkit-reader".into())
+            .spawn(move || {
+                let mut spare: Vec<Frame> = Vec::new();
+                loop {
+                    while let Ok(frames) = returned.try_recv() {
+                        keep_spares(&mut spare, frames);
+                    }
+                    let (items, blocks, ended) = fill(&mut reader, &mut spare);
+                    let mut batch = Batch {
+                        items,
+                        blocks,
+                        offset: reader.offset(),
+                        spare: Vec::new(),
+                    };
+                    match send_batch.try_send(batch) {
+                        Ok(()) => {}
+                        // The caller is behind: dissect this batch while waiting for room.
+                        Err(TrySendError::Full(full)) => {
+                            batch = full;
+                            for item in &mut batch.items {
+                                complete(item, &batch.blocks, &mut spare, &options);
+                            }
+                            if send_batch.send(batch).is_err() {
+                                return;
+                            }
+                        }
+                        // The caller is gone.
+                        Err(TrySendError::Disconnected(_)) => return,
+                    }
+                    if ended {
+                        return;
+                    }
+                }
+            })
+            .expect("the system can start a thread");
+        DefaultEngine {
+            blocks: Vec::new(),
+            batches,
+            recycle,
+            current: Vec::new().into_iter(),
+            done_with: Vec::new(),
+            offset: 0,
+        }
+    }
+}
+
+impl Engine for DefaultEngine {
+    fn next_item(&mut self) -> Option<Item> {
+        loop {
+            if let Some(item) = self.current.next() {
+                // Start loading the next packet's headers while this one is dissected.
+                if let Some(Item::Shared { block, at, len, .. }) = self.current.as_slice().first() {
+                    let bytes = &self.blocks[*block][*at..*at + *len];
+                    prefetch(bytes);
+                    prefetch(bytes.get(64..).unwrap_or_default());
+                }
+                return Some(item);
+            }
+            let batch = self.batches.recv().ok()?;
+            self.offset = batch.offset;
+            self.current = batch.items.into_iter();
+            self.blocks = batch.blocks;
+        }
+    }
+
+    fn bytes(&self, block: usize, at: usize, len: usize) -> &[u8] {
+        &self.blocks[block][at..at + len]
+    }
+
+    fn recycle(&mut self, frame: Frame) {
+        if frame.data.capacity() > REUSE_BYTES {
+            return;
+        }
+        self.done_with.push(frame);
+        if self.done_with.len() >= BATCH_FRAMES {
+            let frames = std::mem::take(&mut self.done_with);
+            // A full return channel only means the reader has spares enough.
+            if let Err(TrySendError::Full(frames)) = self.recycle.try_send(frames) {
+                drop(frames);
+            }
+        }
+    }
+
+    fn offset(&self) -> u64 {
+        self.offset
+    }
+}

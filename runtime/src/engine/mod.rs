@@ -1,0 +1,310 @@
+//! Engines: what turns the reader's records into dissected frames, in capture order,
+//! for the [`Extractor`](crate::Extractor) (which then runs the stateful stages, the
+//! dumper and the tracer). PyPCAPKit's `engine` option.
+//!
+//! - [`EngineKind::Default`] (`pcapkit`): a reader thread; the caller dissects, and the
+//!   reader dissects too while the caller lags behind (two cores at most).
+//! - [`EngineKind::Pipeline`]: batches numbered in capture order are dissected by N
+//!   worker threads, handed out round-robin and collected in the same rotation (the
+//!   reorder stage); the stateful stages then run in order on the caller's thread.
+//! - [`EngineKind::Server`]: frames are sharded by the unordered pair of their IP
+//!   addresses to N workers, each owning a [`Session`](crate::session::Session) that
+//!   dissects and reassembles its flows; the caller merges the results by frame number
+//!   and renumbers TCP streams in order of first appearance.
+//!
+//! All three are bounded (a slow consumer holds the reader back) and recycle frames.
+
+mod default;
+mod pipeline;
+mod server;
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use crate::chain::{self, Frame, Reassembled, Thresholds};
+use crate::flow::FlowMark;
+use crate::reader::{Block, CaptureReader, Event, Record};
+use crate::reassembly::tcp::ConnectionSummary;
+use crate::session::Session;
+
+pub(crate) use default::DefaultEngine;
+pub(crate) use pipeline::PipelineEngine;
+pub(crate) use server::ServerEngine;
+
+/// Which engine extracts (see the [module](self) documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EngineKind {
+    /// One reader thread; the caller dissects (PyPCAPKit's `default`, alias `pcapkit`).
+    #[default]
+    Default,
+    /// N threads dissect batches in parallel; the stateful stages run in order after.
+    Pipeline,
+    /// N workers each dissect and reassemble the flows of their shard of addresses.
+    Server,
+}
+
+impl EngineKind {
+    /// The name `--engine` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Default => "default",
+            EngineKind::Pipeline => "pipeline",
+            EngineKind::Server => "server",
+        }
+    }
+}
+
+impl std::fmt::Display for EngineKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for EngineKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "default" | "pcapkit" => Ok(EngineKind::Default),
+            "pipeline" => Ok(EngineKind::Pipeline),
+            "server" => Ok(EngineKind::Server),
+            _ => Err(format!(
+                "unknown engine `{s}` (known: default or pcapkit, pipeline, server)"
+            )),
+        }
+    }
+}
+
+/// The threads a multi-threaded engine uses when none are asked for: the cores
+/// available to the process (PyPCAPKit's `CPU_CNT`).
+pub fn available_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// Frames per batch, and bytes of packet data per batch, at most.
+pub(crate) const BATCH_FRAMES: usize = 256;
+pub(crate) const BATCH_BYTES: usize = 1 << 20;
+/// Batches in flight between two threads.
+pub(crate) const IN_FLIGHT: usize = 4;
+/// Frames kept for reuse; frames holding more than `REUSE_BYTES` are not kept.
+pub(crate) const SPARE_FRAMES: usize = IN_FLIGHT * BATCH_FRAMES * 2;
+pub(crate) const REUSE_BYTES: usize = 64 << 10;
+
+/// What an engine hands the extractor, in capture order.
+pub(crate) enum Item {
+    /// A packet in a frame, dissected or not (its bytes copied, unless nobody is to look
+    /// at them).
+    Frame { frame: Frame, dissected: bool },
+    /// A packet lying in a block of the input: its record, and where its bytes lie (the
+    /// index of the block in the batch's, and the range in the block).
+    Shared {
+        record: Record,
+        block: usize,
+        at: usize,
+        len: usize,
+    },
+    /// A packet lying in a block of the input, dissected: the frame (its bytes copied
+    /// only when someone is to look at them) and where its bytes lie, for the stateful
+    /// stages to read them there.
+    Dissected {
+        frame: Frame,
+        block: usize,
+        at: usize,
+        len: usize,
+    },
+    /// A frame numbered, dissected and through the stateful stages already (the server
+    /// engine), with what its TCP segment did to its flow.
+    Processed {
+        frame: Frame,
+        flow: Option<FlowMark>,
+    },
+    /// Anything else the reader reports (sections, interfaces, warnings).
+    Event(Event),
+}
+
+/// What the stateful stages left at the end of the capture, when the engine ran them
+/// (the server engine).
+pub(crate) struct SessionEnd {
+    /// Datagrams and PDUs given up on: IPv4, IPv6, then TCP by stream.
+    pub rest: Vec<Reassembled>,
+    /// Connection summaries, in stream order.
+    pub connections: Vec<ConnectionSummary>,
+}
+
+/// An engine, as the extractor drives it.
+pub(crate) trait Engine: Send {
+    /// The next item, in capture order; `None` at the end.
+    fn next_item(&mut self) -> Option<Item>;
+    /// The bytes of an `Item::Shared` or `Item::Dissected` packet of the last item's batch.
+    fn bytes(&self, block: usize, at: usize, len: usize) -> &[u8];
+    /// Gives a frame back to be refilled.
+    fn recycle(&mut self, frame: Frame);
+    /// How far the reader has got in the input, in bytes.
+    fn offset(&self) -> u64;
+    /// The engine's sessions' end, when the engine runs the stateful stages itself.
+    fn finish_session(&mut self) -> Option<SessionEnd> {
+        None
+    }
+}
+
+/// How the engines prepare frames.
+#[derive(Clone, Copy)]
+pub(crate) struct Options {
+    /// Copy each packet's bytes into its frame: someone will look at them.
+    pub keep_bytes: bool,
+    /// Where dissection stops.
+    pub thresholds: Thresholds,
+}
+
+/// Starts `kind` over `reader`. `sessions` (the server engine only): one per worker,
+/// `threads` of them, or none when no stateful stage is asked for.
+pub(crate) fn start(
+    kind: EngineKind,
+    reader: CaptureReader,
+    options: Options,
+    threads: usize,
+    sessions: Option<Vec<Session>>,
+) -> Box<dyn Engine> {
+    match kind {
+        EngineKind::Default => Box::new(DefaultEngine::start(reader, options)),
+        EngineKind::Pipeline => Box::new(PipelineEngine::start(reader, options, threads)),
+        EngineKind::Server => Box::new(ServerEngine::start(reader, options, threads, sessions)),
+    }
+}
+
+/// A batch read, in capture order.
+pub(crate) struct Batch {
+    pub items: Vec<Item>,
+    /// The blocks `Item::Shared` packets lie in.
+    pub blocks: Vec<Block>,
+    /// Offset in the input after the batch, for progress.
+    pub offset: u64,
+    /// Frames to fill, travelling with the batch to whoever dissects it.
+    pub spare: Vec<Frame>,
+}
+
+/// Reads up to a batch, with the blocks its packets lie in; also says whether the input
+/// ended.
+pub(crate) fn fill(
+    reader: &mut CaptureReader,
+    spare: &mut Vec<Frame>,
+) -> (Vec<Item>, Vec<Block>, bool) {
+    let mut items = Vec::with_capacity(BATCH_FRAMES);
+    let mut blocks: Vec<Block> = Vec::new();
+    let mut bytes = 0;
+    while items.len() < BATCH_FRAMES && bytes < BATCH_BYTES {
+        match reader.next_event() {
+            None => return (items, blocks, true),
+            Some(Event::Packet(record)) => {
+                if let Some((block, at, len)) = reader.packet_shared() {
+                    if !blocks.last().is_some_and(|b| Arc::ptr_eq(b, block)) {
+                        blocks.push(block.clone());
+                    }
+                    bytes += len;
+                    items.push(Item::Shared {
+                        record,
+                        block: blocks.len() - 1,
+                        at,
+                        len,
+                    });
+                    continue;
+                }
+                let data = reader.packet();
+                let mut frame = spare.pop().unwrap_or_default();
+                load(&mut frame, &record, data, true);
+                frame.pcapng_options = reader.packet_options().map(Box::new);
+                frame.layers.clear();
+                bytes += data.len() + frame.pcapng_options.as_ref().map_or(0, |o| o.bytes.len());
+                items.push(Item::Frame {
+                    frame,
+                    dissected: false,
+                });
+            }
+            Some(event) => {
+                // A pcapng block's options or metadata hold up to the block's bytes.
+                bytes += event.held_bytes();
+                items.push(Item::Event(event));
+            }
+        }
+    }
+    (items, blocks, false)
+}
+
+/// Dissects an item, turning a shared packet into a frame.
+pub(crate) fn complete(
+    item: &mut Item,
+    blocks: &[Block],
+    spare: &mut Vec<Frame>,
+    options: &Options,
+) {
+    match item {
+        Item::Frame { frame, dissected } => {
+            if !*dissected {
+                chain::dissect(
+                    &frame.data,
+                    frame.linktype,
+                    &options.thresholds,
+                    &mut frame.layers,
+                );
+                *dissected = true;
+            }
+        }
+        Item::Shared {
+            record,
+            block,
+            at,
+            len,
+        } => {
+            let bytes = &blocks[*block][*at..*at + *len];
+            let mut frame = spare.pop().unwrap_or_default();
+            load_dissected(
+                &mut frame,
+                record,
+                bytes,
+                options.keep_bytes,
+                &options.thresholds,
+            );
+            *item = Item::Dissected {
+                frame,
+                block: *block,
+                at: *at,
+                len: *len,
+            };
+        }
+        Item::Dissected { .. } | Item::Processed { .. } | Item::Event(_) => {}
+    }
+}
+
+/// Gives `frame` a packet's record and length, and its bytes when `keep` (else the frame
+/// holds no bytes: nobody is to look at them).
+pub(crate) fn load(frame: &mut Frame, record: &Record, bytes: &[u8], keep: bool) {
+    frame.timestamp = record.timestamp;
+    frame.len = record.orig_len;
+    frame.cap_len = bytes.len() as u32;
+    frame.linktype = record.linktype;
+    frame.interface = record.interface;
+    frame.pcapng_options = None;
+    frame.data.clear();
+    if keep {
+        frame.data.extend_from_slice(bytes);
+    }
+}
+
+/// [`load`], then dissects the packet from `bytes`, where they lie (a copy kept in the
+/// frame is the same bytes).
+pub(crate) fn load_dissected(
+    frame: &mut Frame,
+    record: &Record,
+    bytes: &[u8],
+    keep: bool,
+    thresholds: &Thresholds,
+) {
+    load(frame, record, bytes, keep);
+    chain::dissect(bytes, frame.linktype, thresholds, &mut frame.layers);
+}
+
+/// Keeps `frames` for reuse, up to [`SPARE_FRAMES`].
+pub(crate) fn keep_spares(spare: &mut Vec<Frame>, frames: impl IntoIterator<Item = Frame>) {
+    let room = SPARE_FRAMES.saturating_sub(spare.len());
+    spare.extend(frames.into_iter().take(room));
+}

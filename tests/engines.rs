@@ -1,0 +1,297 @@
+//! The engines give the default engine's output byte for byte: over the corpus (the
+//! ignored tests, which need it), and over captures built here to make the server
+//! engine's merge work (streams first seen on different workers, datagrams that expire
+//! at another worker's frame, datagrams and PDUs still pending at the end).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use pcapkit::chain::ReassemblyKind;
+use pcapkit::{EngineKind, Extractor, Format};
+use pcapkit_testkit::net::{ip_tcp, ipv4_fragments, ipv4_udp, tcp_flags};
+use pcapkit_testkit::pcap::{pcap_file, PcapRecord};
+
+const LINKTYPE_RAW_IPV4: u32 = 228;
+
+/// Every engine and thread count compared with the default engine.
+const ENGINES: [(EngineKind, usize); 5] = [
+    (EngineKind::Pipeline, 1),
+    (EngineKind::Pipeline, 2),
+    (EngineKind::Pipeline, 3),
+    (EngineKind::Server, 2),
+    (EngineKind::Server, 3),
+];
+
+/// What an extraction wrote, or the error that stopped it.
+fn extract(
+    capture: &Path,
+    engine: EngineKind,
+    threads: usize,
+    reassembly: bool,
+    format: Format,
+    dir: &Path,
+) -> Result<Vec<u8>, String> {
+    let out = dir.join(format!("{engine}-{threads}.out"));
+    let mut builder = Extractor::builder()
+        .input(capture)
+        .output(&out)
+        .extension(false)
+        .format(format)
+        .store(false)
+        .engine(engine)
+        .threads(threads);
+    if format == Format::Fields {
+        builder = builder.fields([
+            "frame.number",
+            "frame.time_epoch",
+            "frame.protocols",
+            "ipv4.src",
+            "ipv6.dst",
+            "tcp.stream",
+            "udp.dstport",
+        ]);
+    }
+    if reassembly {
+        builder = builder.ip(true).tcp(true);
+    }
+    let extractor = builder.run().map_err(|e| e.to_string())?;
+    assert_eq!(
+        extractor.threads(),
+        if engine == EngineKind::Default {
+            1
+        } else {
+            threads
+        }
+    );
+    let mut written = std::fs::read(&out).map_err(|e| e.to_string())?;
+    // Warnings are part of what a run gives.
+    for w in extractor.warnings() {
+        written.extend_from_slice(w.as_bytes());
+    }
+    Ok(written)
+}
+
+/// The engines whose output differs from the default engine's on `capture`.
+fn differing(capture: &Path, reassembly: bool, format: Format) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let expected = extract(
+        capture,
+        EngineKind::Default,
+        1,
+        reassembly,
+        format,
+        dir.path(),
+    );
+    ENGINES
+        .iter()
+        .filter(|(engine, threads)| {
+            extract(capture, *engine, *threads, reassembly, format, dir.path()) != expected
+        })
+        .map(|(engine, threads)| format!("{} ({engine} {threads})", capture.display()))
+        .collect()
+}
+
+/// The captures of the corpus: `$PCAPKIT_CORPUS`, else `../shared/corpus/public` beside
+/// the repository.
+fn corpus() -> Vec<PathBuf> {
+    let dir = std::env::var_os("PCAPKIT_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/public"));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("the corpus is not at {} ({e})", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
+        .collect();
+    files.sort();
+    // At least the reassembly and fragment captures must be there.
+    assert!(
+        files.len() >= 15,
+        "{} captures in {}",
+        files.len(),
+        dir.display()
+    );
+    files
+}
+
+#[test]
+#[ignore = "needs the corpus (../shared/corpus/public or $PCAPKIT_CORPUS); .ci/run runs it"]
+fn every_engine_gives_the_default_json_over_the_corpus_with_reassembly() {
+    let bad: Vec<String> = corpus()
+        .iter()
+        .flat_map(|c| differing(c, true, Format::Json))
+        .collect();
+    assert!(bad.is_empty(), "differ from the default engine: {bad:#?}");
+}
+
+#[test]
+#[ignore = "needs the corpus (../shared/corpus/public or $PCAPKIT_CORPUS); .ci/run runs it"]
+fn every_engine_gives_the_default_fields_over_the_corpus_without_reassembly() {
+    let bad: Vec<String> = corpus()
+        .iter()
+        .flat_map(|c| differing(c, false, Format::Fields))
+        .collect();
+    assert!(bad.is_empty(), "differ from the default engine: {bad:#?}");
+}
+
+fn tcp(src: &str, dst: &str, seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+    let src: SocketAddr = src.parse().unwrap();
+    let dst: SocketAddr = dst.parse().unwrap();
+    ip_tcp(src, dst, seq, 1, flags, payload)
+}
+
+/// Host pairs interleaved: TCP connections whose first segments come in an order that
+/// no worker sees whole, UDP datagrams cut in two of which some lose their second half,
+/// a time jump past the IPv4 timeout (30 s) at one host pair's frame, and a connection
+/// and fragments still open at the end.
+fn interleaved() -> Vec<u8> {
+    let mut records = Vec::new();
+    let mut push = |secs: u32, data: Vec<u8>| records.push(PcapRecord::new(secs, 0, data));
+    let ack = tcp_flags::ACK | tcp_flags::PSH;
+    for i in 0..12u8 {
+        let client = format!("10.0.{i}.1:{}", 40000 + u16::from(i));
+        let server = format!("10.9.{}.2:80", i % 5);
+        push(10, tcp(&client, &server, 100, tcp_flags::SYN, b""));
+        let udp = ipv4_udp([10, 1, i, 1], [10, 2, i, 2], 5000, 53, &[i; 40]);
+        let [first, second] = ipv4_fragments(&udp, 24);
+        push(11, first);
+        if i % 3 != 0 {
+            push(12, second);
+        }
+        push(
+            13,
+            tcp(&client, &server, 101, ack, b"GET / HTTP/1.1\r\nHost: x\r\n"),
+        );
+    }
+    // 30 s later: every fragment left pending expires here, whoever's it was.
+    push(50, tcp("10.0.3.1:40003", "10.9.3.2:80", 126, ack, b"\r\n"));
+    let udp = ipv4_udp([10, 3, 0, 1], [10, 4, 0, 2], 5000, 53, &[7; 40]);
+    push(51, ipv4_fragments(&udp, 24)[0].clone());
+    push(
+        52,
+        tcp(
+            "10.7.0.1:1234",
+            "10.7.0.2:80",
+            5,
+            ack,
+            b"GET /half HTTP/1.1\r\n",
+        ),
+    );
+    pcap_file(LINKTYPE_RAW_IPV4, &records)
+}
+
+#[test]
+fn server_engine_merges_streams_timeouts_and_the_end_as_one_session_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("interleaved.pcap");
+    std::fs::write(&capture, interleaved()).unwrap();
+    assert_eq!(
+        differing(&capture, true, Format::Json),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        differing(&capture, false, Format::Fields),
+        Vec::<String>::new()
+    );
+
+    for (engine, threads) in ENGINES {
+        let x = Extractor::builder()
+            .input(&capture)
+            .ip(true)
+            .tcp(true)
+            .engine(engine)
+            .threads(threads)
+            .run()
+            .unwrap();
+        // tcp.stream: 0, 1, 2, ... in order of first appearance (12 connections, then
+        // the one at the end).
+        let mut seen = Vec::new();
+        for f in x.frames() {
+            if let Some(s) = f.tcp_stream {
+                if !seen.contains(&s) {
+                    seen.push(s);
+                }
+            }
+        }
+        assert_eq!(seen, (0..13).collect::<Vec<u64>>(), "{engine} {threads}");
+        // The 4 datagrams that lost their second half expire at the frame 30 s later,
+        // oldest first.
+        let late = x.frames().iter().find(|f| f.timestamp.secs == 50).unwrap();
+        let expired: Vec<u64> = late
+            .reassembled
+            .iter()
+            .filter(|r| r.kind == ReassemblyKind::Ipv4)
+            .map(|r| r.frames[0])
+            .collect();
+        assert_eq!(expired.len(), 4, "{engine} {threads}");
+        assert!(expired.windows(2).all(|w| w[0] < w[1]), "{expired:?}");
+        assert!(late
+            .reassembled
+            .iter()
+            .filter(|r| r.kind == ReassemblyKind::Ipv4)
+            .all(|r| !r.completed));
+        // At the end: the last fragment, then the open HTTP requests by stream (after
+        // connection 3's, completed 30 s later).
+        let r = x.reassembly();
+        assert_eq!(r.ipv4.len(), 8 + 4 + 1, "{engine} {threads}");
+        assert!(!r.ipv4.last().unwrap().completed);
+        let ids: Vec<u64> = r.tcp.iter().map(|p| p.id).collect();
+        let mut expected = vec![3, 0, 1, 2];
+        expected.extend(4..13);
+        assert_eq!(ids, expected, "{engine} {threads}");
+        assert!(r.tcp[0].completed && r.tcp[1..].iter().all(|p| !p.completed));
+    }
+}
+
+#[test]
+fn engines_read_streams_as_they_read_files() {
+    // Not a file: the reader copies packets into frames instead of sharing its blocks.
+    let capture = interleaved();
+    let run = |engine, threads| {
+        let x = Extractor::builder()
+            .reader(std::io::Cursor::new(capture.clone()))
+            .ip(true)
+            .tcp(true)
+            .engine(engine)
+            .threads(threads)
+            .run()
+            .unwrap();
+        let frames: Vec<_> = x
+            .frames()
+            .iter()
+            .map(|f| (f.number, f.protocols(), f.tcp_stream, f.reassembled.len()))
+            .collect();
+        (frames, x.reassembly().ipv4.len(), x.reassembly().tcp.len())
+    };
+    let expected = run(EngineKind::Default, 1);
+    assert_eq!(expected.0.len(), 12 * 3 + 8 + 3);
+    for (engine, threads) in ENGINES {
+        assert_eq!(run(engine, threads), expected, "{engine} {threads}");
+    }
+}
+
+#[test]
+fn the_demo_capture_is_the_same_through_every_engine() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/demo.pcap");
+    for format in [Format::Json, Format::Ndjson, Format::Tree, Format::Plist] {
+        assert_eq!(differing(&demo, true, format), Vec::<String>::new());
+    }
+    assert_eq!(
+        differing(&demo, false, Format::Fields),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn engine_names_parse_as_the_cli_takes_them() {
+    assert_eq!("pcapkit".parse::<EngineKind>(), Ok(EngineKind::Default));
+    assert_eq!("DEFAULT".parse::<EngineKind>(), Ok(EngineKind::Default));
+    assert_eq!("pipeline".parse::<EngineKind>(), Ok(EngineKind::Pipeline));
+    assert_eq!("server".parse::<EngineKind>(), Ok(EngineKind::Server));
+    assert!("dpkt".parse::<EngineKind>().unwrap_err().contains("known:"));
+    let x = Extractor::builder()
+        .input(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/demo.pcap"))
+        .engine(EngineKind::Pipeline)
+        .run()
+        .unwrap();
+    assert_eq!(x.threads(), pcapkit::engine::available_threads());
+}
