@@ -733,7 +733,7 @@ fn check_fields(cx: &Cx, what: &str, fields: &[model::Field]) -> Result<Vec<Fiel
                 at.err(
                     &location,
                     format!(
-                        "unknown type `{}` (known: u8 u16 u24 u32 u64 i8 i16 i32 i64 mac ipv4 ipv6 bytes T[] tlv:FAMILY{}{records})",
+                        "unknown type `{}` (known: u8 u16 u24 u32 u64 i8 i16 i32 i64 mac ipv4 ipv6 bytes dns_name T[] tlv:FAMILY{}{records})",
                         f.ty,
                         if cx.hooked { " str kv[]" } else { "" }
                     ),
@@ -950,6 +950,16 @@ fn check_fields(cx: &Cx, what: &str, fields: &[model::Field]) -> Result<Vec<Fiel
                 r.assert = Some(check_expr(
                     at,
                     &format!("{location}: bits `{}`: assert", r.name),
+                    &src,
+                    before,
+                    Some(&field),
+                )?);
+            }
+            if let Some(s) = &r.show {
+                let src = s.src.clone();
+                r.show = Some(check_expr(
+                    at,
+                    &format!("{location}: bits `{}`: show", r.name),
                     &src,
                     before,
                     Some(&field),
@@ -1231,6 +1241,10 @@ fn flatten_bits(
                 src: s.clone(),
                 expr: Expr::Int(0),
             }),
+            show: b.show.as_ref().map(|s| Checked {
+                src: s.clone(),
+                expr: Expr::Int(0),
+            }),
             depth,
             wireshark: b.wireshark.clone(),
         });
@@ -1307,6 +1321,7 @@ fn parse_type(s: &str) -> Option<FieldType> {
         "ipv6" => FieldType::Ipv6,
         "bytes" => FieldType::Bytes,
         "str" => FieldType::Str,
+        "dns_name" => FieldType::DnsName,
         _ => return None,
     })
 }
