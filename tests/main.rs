@@ -11,6 +11,8 @@ mod formats;
 
 #[path = "cli.rs"]
 mod cli;
+#[path = "dns.rs"]
+mod dns;
 #[path = "engines.rs"]
 mod engines;
 #[path = "library.rs"]

@@ -776,7 +776,7 @@ fn check_fields(cx: &Cx, what: &str, fields: &[model::Field]) -> Result<Vec<Fiel
                 at.err(
                     &location,
                     format!(
-                        "unknown type `{}` (known: u8 u16 u24 u32 u64 i8 i16 i32 i64 mac ipv4 ipv6 bytes T[] tlv:FAMILY{}{records})",
+                        "unknown type `{}` (known: u8 u16 u24 u32 u64 i8 i16 i32 i64 mac ipv4 ipv6 bytes dns_name T[] tlv:FAMILY{}{records})",
                         f.ty,
                         if cx.hooked { " str kv[]" } else { "" }
                     ),
@@ -993,6 +993,16 @@ fn check_fields(cx: &Cx, what: &str, fields: &[model::Field]) -> Result<Vec<Fiel
                 r.assert = Some(check_expr(
                     at,
                     &format!("{location}: bits `{}`: assert", r.name),
+                    &src,
+                    before,
+                    Some(&field),
+                )?);
+            }
+            if let Some(s) = &r.show {
+                let src = s.src.clone();
+                r.show = Some(check_expr(
+                    at,
+                    &format!("{location}: bits `{}`: show", r.name),
                     &src,
                     before,
                     Some(&field),
@@ -1274,6 +1284,10 @@ fn flatten_bits(
                 src: s.clone(),
                 expr: Expr::Int(0),
             }),
+            show: b.show.as_ref().map(|s| Checked {
+                src: s.clone(),
+                expr: Expr::Int(0),
+            }),
             depth,
             wireshark: b.wireshark.clone(),
         });
@@ -1350,6 +1364,7 @@ fn parse_type(s: &str) -> Option<FieldType> {
         "ipv6" => FieldType::Ipv6,
         "bytes" => FieldType::Bytes,
         "str" => FieldType::Str,
+        "dns_name" => FieldType::DnsName,
         _ => return None,
     })
 }

@@ -126,6 +126,15 @@ impl Protocol {
                 .any(|f| f.count.is_some() || f.ty.uses_records())
     }
 
+    /// Whether any field of the header or of a record is a `dns_name`: the header is
+    /// then read with the whole message at hand, for compression pointers.
+    pub fn has_names(&self) -> bool {
+        self.fields
+            .iter()
+            .chain(self.records.iter().flat_map(|r| r.fields.iter()))
+            .any(|f| f.ty == FieldType::DnsName)
+    }
+
     /// Bytes read but not consumed at the end of the header (`peek` fields).
     pub fn peek_len(&self) -> usize {
         let peek: u64 = self
@@ -200,6 +209,9 @@ pub enum FieldType {
     Tlv(String),
     /// Text, filled by a protocol hook.
     Str,
+    /// `dns_name`: a domain name in RFC 1035 wire form, compression pointers followed
+    /// in the whole message.
+    DnsName,
     /// `kv[]`: name/value text pairs, filled by a protocol hook.
     KvList,
     /// A `[[record]]` of the same file, by name.
@@ -325,6 +337,7 @@ impl FieldType {
             FieldType::List(t) => format!("{}[]", t.describe()),
             FieldType::Tlv(f) => format!("tlv:{f}"),
             FieldType::Str => "str".into(),
+            FieldType::DnsName => "dns_name".into(),
             FieldType::KvList => "kv[]".into(),
             FieldType::Record(r) => r.clone(),
             FieldType::Switch(s) => {
@@ -358,6 +371,8 @@ pub struct BitRange {
     pub scale: u64,
     pub registry: Option<String>,
     pub assert: Option<Checked>,
+    /// Shown only when this holds.
+    pub show: Option<Checked>,
     /// Nesting depth: 0 for a range of the container, 1 for a range of a range...
     pub depth: u32,
     /// Wireshark display-filter name (`ip.flags.df`).

@@ -140,6 +140,8 @@ pub struct Bits {
     #[serde(rename = "enum")]
     pub registry: Option<String>,
     pub assert: Option<String>,
+    /// An expression: the range is shown (dumps, `-e`) only when it holds.
+    pub show: Option<String>,
     #[serde(default)]
     pub doc: String,
     pub bits: Option<Vec<Bits>>,

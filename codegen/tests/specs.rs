@@ -3503,3 +3503,127 @@ fn bad_stream_framing_is_rejected() {
     let link = framed("[stream]\npdu = \"declared\"").replace("\"application\"", "\"transport\"");
     expect_error(&[(file, &link)], file, "stream", &["application protocol"]);
 }
+
+// ---------------------------------------------------------------------------------------
+// Domain names (`dns_name`) and `show` on bit ranges
+// ---------------------------------------------------------------------------------------
+
+/// A message with a name in the header, names in a counted list of records, and a bit
+/// range shown only when another holds.
+const NAMES: &str = r#"
+[protocol]
+id = "nm"
+name = "NM"
+layer = "application"
+
+[[field]]
+name = "flags"
+type = "u8"
+bits = [ { name = "qr", width = 1, type = "bool" }, { name = "rcode", width = 7, show = "qr" } ]
+[[field]]
+name = "origin"
+type = "dns_name"
+[[field]]
+name = "n"
+type = "u8"
+[[field]]
+name  = "items"
+type  = "item[]"
+count = "n"
+
+[[record]]
+name = "item"
+path = ""
+field = [ { name = "ttl", type = "u16" }, { name = "owner", type = "dns_name", if = "ttl != 0" } ]
+
+[[example]]
+doc = "the second name is a pointer to the first"
+hex = "81036162630002 0007c001 0000"
+[example.fields]
+rcode  = 1
+origin = "abc"
+owner  = ["abc"]
+ttl    = [7, 0]
+"#;
+
+#[test]
+fn dns_names_are_read_with_the_whole_message() {
+    let model = load_specs(&[("application/nm.toml", NAMES)]).unwrap_or_else(|e| panic!("{e}"));
+    let p = &model.protocols[0];
+    assert_eq!(p.fields[1].ty, FieldType::DnsName);
+    assert!(p.has_names());
+    assert_eq!(
+        p.fields[0].bits[1].show.as_ref().map(|s| s.src.as_str()),
+        Some("qr")
+    );
+    let specs = write_specs(&[("application/nm.toml", NAMES)]);
+    let (_out, files) = generate_into(specs.path());
+    let code = |n: &str| &files.iter().find(|(name, _)| name == n).expect("file").1;
+    let text = code("proto_nm.rs");
+    parse_rust("proto_nm.rs", text);
+    // Both the header and the cut-short header keep the message for pointers.
+    assert_eq!(
+        text.matches("crate::dnsname::read_header::<Self, _>")
+            .count(),
+        2,
+        "{text}"
+    );
+    assert!(!text.contains("crate::wire::read_header"));
+    assert!(text.contains("crate::dnsname::read(deku::reader)"));
+    assert!(text.contains("crate::dnsname::write(deku::writer"));
+    assert!(text.contains("pub origin: crate::dnsname::DnsName"));
+    // `rcode` is visited under `qr`.
+    let visit = &text[text.find("pub fn visit").expect("visit")..];
+    let rcode = visit.find("&FIELDS[1]").expect("rcode visited");
+    assert!(
+        visit[..rcode].contains("if (u64::from(flags) >> 7) & 1 != 0 {"),
+        "{visit}"
+    );
+    // Names are not drawn at random: the examples check them.
+    let tests = code("property_tests.rs");
+    parse_rust("property_tests.rs", tests);
+    assert!(tests.contains("fn example_1()"));
+    assert!(!tests.contains("fn write_read_round_trip"));
+}
+
+#[test]
+fn dns_name_takes_no_size_enum_or_list() {
+    let sized = NAMES.replace(
+        "name = \"origin\"\ntype = \"dns_name\"",
+        "name = \"origin\"\ntype = \"dns_name\"\nsize = \"4\"",
+    );
+    expect_error(
+        &[("application/nm.toml", &sized)],
+        "application/nm.toml",
+        "field `origin`",
+        &["`size` is only for bytes, lists, TLV lists and switches, not `dns_name`"],
+    );
+    let listed = NAMES.replace(
+        "name = \"origin\"\ntype = \"dns_name\"",
+        "name = \"origin\"\ntype = \"dns_name[]\"\ncount = \"1\"",
+    );
+    expect_error(
+        &[("application/nm.toml", &listed)],
+        "application/nm.toml",
+        "field `origin`",
+        &["list elements must have a fixed size, or be records"],
+    );
+    let typo = NAMES.replace("type = \"dns_name\"\n", "type = \"dnsname\"\n");
+    expect_error(
+        &[("application/nm.toml", &typo)],
+        "application/nm.toml",
+        "field `origin`",
+        &["unknown type `dnsname`", "dns_name"],
+    );
+}
+
+#[test]
+fn bit_range_show_with_an_unknown_name() {
+    let spec = NAMES.replace("show = \"qr\"", "show = \"response\"");
+    expect_error(
+        &[("application/nm.toml", &spec)],
+        "application/nm.toml",
+        "field `flags`: bits `rcode`: show",
+        &["unknown name `response`"],
+    );
+}

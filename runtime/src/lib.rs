@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod chain;
+pub mod dnsname;
 pub mod dump;
 pub mod engine;
 pub mod extract;

@@ -135,6 +135,7 @@ pub(crate) fn rust_type(ty: &FieldType, tlv_path: &dyn Fn(&str) -> TokenStream) 
             quote!(crate::tlv::TlvList<#path>)
         }
         FieldType::Str => quote!(::std::string::String),
+        FieldType::DnsName => quote!(crate::dnsname::DnsName),
         FieldType::KvList => {
             quote!(::std::vec::Vec<(::std::string::String, ::std::string::String)>)
         }

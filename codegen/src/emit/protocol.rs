@@ -233,6 +233,10 @@ fn deku_field_attrs(p: &Protocol, f: &Field) -> TokenStream {
                 None,
             )),
             FieldType::Bytes => Some(("crate::wire::read_rest(deku::reader)".to_owned(), None)),
+            FieldType::DnsName => Some((
+                "crate::dnsname::read(deku::reader)".to_owned(),
+                Some("crate::dnsname::write(deku::writer, {v})".to_owned()),
+            )),
             FieldType::Record(_) => {
                 attrs.push(quote!(ctx = #endian));
                 None
@@ -459,6 +463,7 @@ fn accessor_type(r: &BitRange) -> TokenStream {
 fn emit_methods(model: &Model, p: &Protocol, _lay: &ProtoLayout) -> TokenStream {
     let id = &p.id;
     let peek = p.peek_len();
+    let header_reader = header_reader(p);
     let (params, read) = match (&p.hook, p.endian) {
         (Some(hook), _) => {
             let hook = ident(hook);
@@ -470,11 +475,11 @@ fn emit_methods(model: &Model, p: &Protocol, _lay: &ProtoLayout) -> TokenStream 
         }
         (None, Endian::Runtime) => (
             quote!(input: &[u8], endian: ::deku::ctx::Endian),
-            quote!(crate::wire::read_header::<Self, _>(input, endian)?),
+            quote!(#header_reader::<Self, _>(input, endian)?),
         ),
         (None, _) => (
             quote!(input: &[u8]),
-            quote!(crate::wire::read_header::<Self, _>(input, ())?),
+            quote!(#header_reader::<Self, _>(input, ())?),
         ),
     };
     let len = if peek > 0 {
@@ -637,6 +642,16 @@ fn emit_check(p: &Protocol) -> TokenStream {
 
 /// `parse_partial`: a header cut short by the capture's snapshot length, read as if the
 /// missing bytes were zeros; only the values held by captured bytes are to be shown.
+/// The function reading a header: with names, one that keeps the whole message at hand
+/// for their compression pointers.
+fn header_reader(p: &Protocol) -> TokenStream {
+    if p.has_names() {
+        quote!(crate::dnsname::read_header)
+    } else {
+        quote!(crate::wire::read_header)
+    }
+}
+
 fn emit_partial(p: &Protocol) -> TokenStream {
     if p.hook.is_some() || p.endian == Endian::Runtime {
         return quote! {
@@ -646,6 +661,7 @@ fn emit_partial(p: &Protocol) -> TokenStream {
             }
         };
     }
+    let header_reader = header_reader(p);
     quote! {
         /// Reads a header cut short: the missing bytes read as zeros, and only the
         /// assertions over captured bytes are checked. Show only the values whose
@@ -653,7 +669,7 @@ fn emit_partial(p: &Protocol) -> TokenStream {
         pub fn parse_partial(input: &[u8]) -> ::core::option::Option<Self> {
             let mut padded = input.to_vec();
             padded.resize(input.len() + 0x1_0000, 0);
-            let (header, _) = crate::wire::read_header::<Self, _>(&padded, ()).ok()?;
+            let (header, _) = #header_reader::<Self, _>(&padded, ()).ok()?;
             header.check_within(input.len()).ok()?;
             Some(header)
         }
@@ -816,6 +832,7 @@ fn value_of(ty: &FieldType, registry: Option<&String>, src: TokenStream) -> Toke
         FieldType::Ipv4 => quote!(crate::value::Value::Ipv4(#src)),
         FieldType::Ipv6 => quote!(crate::value::Value::Ipv6(#src)),
         FieldType::Str => quote!(crate::value::Value::Text(&#src)),
+        FieldType::DnsName => quote!(crate::value::Value::Text(#src.as_str())),
         _ => unreachable!("lists are visited element by element"),
     }
 }
@@ -1070,7 +1087,10 @@ pub(crate) fn emit_visit(
         } else {
             visit_entry(Some(model), &e, info, &infos_from, i, quote!(self.#name))
         };
-        if let Some(show) = &f.show {
+        for show in [e.range.and_then(|r| r.show.as_ref()), f.show.as_ref()]
+            .into_iter()
+            .flatten()
+        {
             let deps = deps(&p.fields, &[&show.expr]);
             let bind = bind_from_self(&deps);
             let code = show

@@ -57,9 +57,11 @@ fn emit_protocol(p: &Protocol) -> TokenStream {
         }
     };
 
-    // Records, switches and counted lists are checked by the spec's examples instead.
-    let buildable =
-        p.hook.is_none() && p.fields.iter().all(|f| f.hook.is_none()) && !p.has_records();
+    // Records, switches, counted lists and names are checked by the spec's examples instead.
+    let buildable = p.hook.is_none()
+        && p.fields.iter().all(|f| f.hook.is_none())
+        && !p.has_records()
+        && !p.has_names();
     let (builder, round_trip, chain) = if buildable {
         let builder = emit_builder(p);
         let peek = p.peek_len();
@@ -332,6 +334,7 @@ fn draw_value(p: &Protocol, f: &Field, _big: &TokenStream) -> TokenStream {
             }
         }
         FieldType::Str | FieldType::KvList => unreachable!("only in hooked protocols"),
+        FieldType::DnsName => unreachable!("protocols with names are not drawn"),
         FieldType::Record(_) | FieldType::Switch(_) => {
             unreachable!("protocols with records are not drawn")
         }
@@ -365,6 +368,7 @@ fn put_value(f: &Field, big: &TokenStream) -> TokenStream {
             }
         }
         FieldType::Str | FieldType::KvList => unreachable!("only in hooked protocols"),
+        FieldType::DnsName => unreachable!("protocols with names are not drawn"),
         FieldType::Record(_) | FieldType::Switch(_) => {
             unreachable!("protocols with records are not drawn")
         }

@@ -77,7 +77,7 @@ pub const FIELDS: &[FieldMap] = &CONTRACT;
 
 /// The contract fields (an array, so that [`REASSEMBLY_FIELDS`] can extend it at compile
 /// time).
-const CONTRACT: [FieldMap; 137] = [
+const CONTRACT: [FieldMap; 165] = [
     FieldMap::new("frame.number", "frame.number", AsIs),
     FieldMap::new("frame.time_epoch", "frame.time_epoch", AsIs),
     FieldMap::new("frame.len", "frame.len", AsIs),
@@ -265,6 +265,39 @@ const CONTRACT: [FieldMap; 137] = [
     ),
     FieldMap::new("dhcp.server_id", "dhcp.option.dhcp_server_id", AsIs),
     FieldMap::new("dhcp.lease_time", "dhcp.option.ip_address_lease_time", AsIs),
+    // DNS, mDNS, LLMNR (specs/application/dns.toml). The question and record paths hold
+    // every question and every resource record of the message (all three sections), in
+    // wire order; `dns.ttl` and `dns.rrclass` every record but OPT, as tshark's do.
+    // Not compared: the owner names of SRV records, which tshark splits into
+    // `dns.srv.service`/`proto`/`name` instead of `dns.resp.name` (known difference).
+    FieldMap::new("dns.id", "dns.id", HexToDec),
+    FieldMap::new("dns.qr", "dns.flags.response", Bool),
+    FieldMap::new("dns.opcode", "dns.flags.opcode", AsIs),
+    FieldMap::new("dns.rcode", "dns.flags.rcode", AsIs),
+    FieldMap::new("dns.qdcount", "dns.count.queries", AsIs),
+    FieldMap::new("dns.ancount", "dns.count.answers", AsIs),
+    FieldMap::new("dns.nscount", "dns.count.auth_rr", AsIs),
+    FieldMap::new("dns.arcount", "dns.count.add_rr", AsIs),
+    FieldMap::new("dns.qname", "dns.qry.name", AsIs),
+    FieldMap::new("dns.qtype", "dns.qry.type", AsIs),
+    FieldMap::new("dns.qclass", "dns.qry.class", HexToDec),
+    FieldMap::new("dns.rrname", "dns.resp.name", AsIs),
+    FieldMap::new("dns.rrtype", "dns.resp.type", AsIs),
+    FieldMap::new("dns.rrclass", "dns.resp.class", HexToDec),
+    FieldMap::new("dns.ttl", "dns.resp.ttl", AsIs),
+    FieldMap::new("dns.rdlength", "dns.resp.len", AsIs),
+    FieldMap::new("dns.a", "dns.a", AsIs),
+    FieldMap::new("dns.aaaa", "dns.aaaa", AsIs),
+    FieldMap::new("dns.cname", "dns.cname", AsIs),
+    FieldMap::new("dns.ns", "dns.ns", AsIs),
+    FieldMap::new("dns.ptr", "dns.ptr.domain_name", AsIs),
+    FieldMap::new("dns.mx.exchange", "dns.mx.mail_exchange", AsIs),
+    FieldMap::new("dns.txt", "dns.txt", AsIs),
+    FieldMap::new("dns.soa.mname", "dns.soa.mname", AsIs),
+    FieldMap::new("dns.soa.serial", "dns.soa.serial_number", AsIs),
+    FieldMap::new("dns.srv.port", "dns.srv.port", AsIs),
+    FieldMap::new("dns.srv.target", "dns.srv.target", AsIs),
+    FieldMap::new("dns.udp_payload_size", "dns.rr.udp_payload_size", HexToDec),
 ];
 
 /// Fields that only mean the same on both sides when both reassemble: `tcp.stream` is a
@@ -277,7 +310,7 @@ const REASSEMBLY_EXTRA: [FieldMap; 3] = [
 ];
 
 /// The fields compared with `--reassembly`: the contract fields, then the reassembly ones.
-pub const REASSEMBLY_FIELDS: &[FieldMap] = &concat::<137, 3, 140>(CONTRACT, REASSEMBLY_EXTRA);
+pub const REASSEMBLY_FIELDS: &[FieldMap] = &concat::<165, 3, 168>(CONTRACT, REASSEMBLY_EXTRA);
 
 /// `a` followed by `b` (`C` must be `A + B`; checked when the constant is evaluated).
 const fn concat<const A: usize, const B: usize, const C: usize>(
