@@ -27,6 +27,8 @@ mod robustness;
 mod spec_properties;
 #[path = "streams.rs"]
 mod streams;
+#[path = "tls.rs"]
+mod tls;
 #[path = "trace.rs"]
 mod trace;
 
