@@ -33,6 +33,8 @@ mod spec_interpreter;
 mod spec_properties;
 #[path = "streams.rs"]
 mod streams;
+#[path = "tls.rs"]
+mod tls;
 #[path = "trace.rs"]
 mod trace;
 

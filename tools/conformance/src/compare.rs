@@ -144,7 +144,17 @@ pub fn compare_file(
             if matched && field.pcapkit == KEY_FIELD {
                 continue;
             }
-            let t_cell = t_row.map_or("", |r| tshark.cell(r, tshark.column(field.tshark)));
+            let t_cell = t_row.map_or(String::new(), |r| {
+                let first = tshark.cell(r, tshark.column(field.tshark));
+                match field.tshark_also.map(|a| tshark.cell(r, tshark.column(a))) {
+                    Some(also) if !also.is_empty() && !first.is_empty() => {
+                        format!("{first},{also}")
+                    }
+                    Some(also) if !also.is_empty() => also.to_string(),
+                    _ => first.to_string(),
+                }
+            });
+            let t_cell = t_cell.as_str();
             let p_cell = p_row.map_or("", |r| pcapkit.cell(r, pcapkit.column(field.pcapkit)));
             let verdict = compare_cell(field, t_cell, p_cell);
             let tally = &mut comparison.fields[i];

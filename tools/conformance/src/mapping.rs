@@ -43,6 +43,10 @@ pub struct FieldMap {
     pub norm: Norm,
     /// Values excluded from the comparison.
     pub filter: Filter,
+    /// A second tshark field whose values are appended to the first's: tshark names one
+    /// wire value differently by state (a TLS 1.3 record's type is `opaque_type` once
+    /// the handshake chose 1.3). The merge puts the second field's values last.
+    pub tshark_also: Option<&'static str>,
 }
 
 impl FieldMap {
@@ -53,6 +57,15 @@ impl FieldMap {
             tshark,
             norm,
             filter: Filter::Keep,
+            tshark_also: None,
+        }
+    }
+
+    /// The same row, with a second tshark field's values appended.
+    const fn also(self, tshark_also: &'static str) -> Self {
+        FieldMap {
+            tshark_also: Some(tshark_also),
+            ..self
         }
     }
 
@@ -303,14 +316,27 @@ const CONTRACT: [FieldMap; 165] = [
 /// Fields that only mean the same on both sides when both reassemble: `tcp.stream` is a
 /// connection number (tshark numbers streams only with its TCP analysis), and HTTP
 /// fields sit on the frame that completes a message, which depends on desegmentation.
-const REASSEMBLY_EXTRA: [FieldMap; 3] = [
+/// TLS (specs/application/tls.toml) likewise: pcapkit cuts records only from reassembled
+/// streams, and each record's values sit on the frame that completes it.
+const REASSEMBLY_EXTRA: [FieldMap; 12] = [
     FieldMap::new("tcp.stream", "tcp.stream", AsIs),
     FieldMap::new("tcp.len", "tcp.len", AsIs),
     FieldMap::new("http.content_length", "http.content_length", AsIs),
+    // The record type byte: tshark calls it `opaque_type` in TLS 1.3 encrypted records.
+    FieldMap::new("tls.content_type", "tls.record.content_type", AsIs)
+        .also("tls.record.opaque_type"),
+    FieldMap::new("tls.version", "tls.record.version", HexToDec),
+    FieldMap::new("tls.length", "tls.record.length", AsIs),
+    FieldMap::new("tls.handshake_type", "tls.handshake.type", AsIs),
+    FieldMap::new("tls.hello.version", "tls.handshake.version", HexToDec),
+    FieldMap::new("tls.ciphersuite", "tls.handshake.ciphersuite", HexToDec),
+    FieldMap::new("tls.extension.type", "tls.handshake.extension.type", AsIs),
+    FieldMap::new("tls.sni", "tls.handshake.extensions_server_name", AsIs),
+    FieldMap::new("tls.alpn", "tls.handshake.extensions_alpn_str", AsIs),
 ];
 
 /// The fields compared with `--reassembly`: the contract fields, then the reassembly ones.
-pub const REASSEMBLY_FIELDS: &[FieldMap] = &concat::<165, 3, 168>(CONTRACT, REASSEMBLY_EXTRA);
+pub const REASSEMBLY_FIELDS: &[FieldMap] = &concat::<165, 12, 177>(CONTRACT, REASSEMBLY_EXTRA);
 
 /// `a` followed by `b` (`C` must be `A + B`; checked when the constant is evaluated).
 const fn concat<const A: usize, const B: usize, const C: usize>(
@@ -364,9 +390,13 @@ mod tests {
     fn paths_and_tshark_names_are_unique() {
         for fields in [FIELDS, REASSEMBLY_FIELDS] {
             let pcapkit: HashSet<_> = fields.iter().map(|f| f.pcapkit).collect();
-            let tshark: HashSet<_> = fields.iter().map(|f| f.tshark).collect();
+            let tshark: HashSet<_> = fields
+                .iter()
+                .flat_map(|f| std::iter::once(f.tshark).chain(f.tshark_also))
+                .collect();
+            let names = fields.len() + fields.iter().filter(|f| f.tshark_also.is_some()).count();
             assert_eq!(pcapkit.len(), fields.len());
-            assert_eq!(tshark.len(), fields.len());
+            assert_eq!(tshark.len(), names);
         }
     }
 
@@ -384,7 +414,8 @@ mod tests {
         let (contract, extra) = REASSEMBLY_FIELDS.split_at(FIELDS.len());
         assert_eq!(contract, FIELDS);
         let extra: Vec<_> = extra.iter().map(|f| f.pcapkit).collect();
-        assert_eq!(extra, ["tcp.stream", "tcp.len", "http.content_length"]);
+        assert_eq!(extra[..3], ["tcp.stream", "tcp.len", "http.content_length"]);
+        assert!(extra[3..].iter().all(|p| p.starts_with("tls.")));
         // The default mode's list is the contract: no reassembly field in it.
         assert!(FIELDS.iter().all(|f| !extra.contains(&f.pcapkit)));
     }

@@ -68,6 +68,11 @@ pub fn arguments(file: &Path, fields: &[FieldMap], mode: Mode) -> Vec<String> {
         args.push("-e".into());
         args.push(field.tshark.into());
     }
+    // Second names go last, so that the mapped fields keep their columns.
+    for also in fields.iter().filter_map(|f| f.tshark_also) {
+        args.push("-e".into());
+        args.push(also.into());
+    }
     args
 }
 
@@ -169,11 +174,10 @@ mod tests {
             .filter(|w| w[0] == "-e")
             .map(|w| w[1].as_str())
             .collect();
-        assert_eq!(fields.len(), REASSEMBLY_FIELDS.len());
-        assert_eq!(
-            &fields[fields.len() - 3..],
-            ["tcp.stream", "tcp.len", "http.content_length"]
-        );
+        // Every mapped field, then the second names (TLS 1.3's opaque record type).
+        assert_eq!(fields.len(), REASSEMBLY_FIELDS.len() + 1);
+        assert!(fields.contains(&"http.content_length"));
+        assert_eq!(fields.last(), Some(&"tls.record.opaque_type"));
     }
 
     #[test]
