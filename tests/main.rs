@@ -11,6 +11,8 @@ mod formats;
 
 #[path = "cli.rs"]
 mod cli;
+#[path = "http2.rs"]
+mod http2;
 #[path = "library.rs"]
 mod library;
 #[path = "llc_ipx.rs"]

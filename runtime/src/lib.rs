@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod chain;
+pub mod conversation;
 pub mod dump;
 pub mod extract;
 pub mod flow;
