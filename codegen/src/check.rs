@@ -807,10 +807,7 @@ fn check_fields(cx: &Cx, what: &str, fields: &[model::Field]) -> Result<Vec<Fiel
                 ));
             }
         } else if fields[..i].iter().any(|g| g.session) {
-            return Err(at.err(
-                &location,
-                "wire fields come before the `session` fields",
-            ));
+            return Err(at.err(&location, "wire fields come before the `session` fields"));
         }
         if matches!(ty, FieldType::Str | FieldType::KvList) && !cx.hooked && !f.session {
             return Err(at.err(

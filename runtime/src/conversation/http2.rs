@@ -251,7 +251,11 @@ fn header_block(dir: &mut Direction, h: &mut Http2, notes: &mut Vec<String>) {
     }
     let mut buf = std::mem::take(&mut dir.carry);
     buf.extend_from_slice(fragment);
-    let cut = if end { buf.len() } else { complete_prefix(&buf) };
+    let cut = if end {
+        buf.len()
+    } else {
+        complete_prefix(&buf)
+    };
     if buf.len() - cut > MAX_CARRY {
         dir.break_with(format!(
             "HTTP/2: a header field on stream {stream} is longer than {MAX_CARRY} bytes"

@@ -270,14 +270,22 @@ const CONTRACT: [FieldMap; 137] = [
 /// Fields that only mean the same on both sides when both reassemble: `tcp.stream` is a
 /// connection number (tshark numbers streams only with its TCP analysis), and HTTP
 /// fields sit on the frame that completes a message, which depends on desegmentation.
-const REASSEMBLY_EXTRA: [FieldMap; 3] = [
+/// HTTP/2 frames are cut from the stream, and their header fields need the connection's
+/// HPACK state: every frame of the frame's PDUs, in order.
+const REASSEMBLY_EXTRA: [FieldMap; 9] = [
     FieldMap::new("tcp.stream", "tcp.stream", AsIs),
     FieldMap::new("tcp.len", "tcp.len", AsIs),
     FieldMap::new("http.content_length", "http.content_length", AsIs),
+    FieldMap::new("http2.type", "http2.type", AsIs),
+    FieldMap::new("http2.stream", "http2.streamid", AsIs),
+    FieldMap::new("http2.method", "http2.headers.method", AsIs),
+    FieldMap::new("http2.path", "http2.headers.path", AsIs),
+    FieldMap::new("http2.status", "http2.headers.status", AsIs),
+    FieldMap::new("http2.authority", "http2.headers.authority", AsIs),
 ];
 
 /// The fields compared with `--reassembly`: the contract fields, then the reassembly ones.
-pub const REASSEMBLY_FIELDS: &[FieldMap] = &concat::<137, 3, 140>(CONTRACT, REASSEMBLY_EXTRA);
+pub const REASSEMBLY_FIELDS: &[FieldMap] = &concat::<137, 9, 146>(CONTRACT, REASSEMBLY_EXTRA);
 
 /// `a` followed by `b` (`C` must be `A + B`; checked when the constant is evaluated).
 const fn concat<const A: usize, const B: usize, const C: usize>(
@@ -351,7 +359,20 @@ mod tests {
         let (contract, extra) = REASSEMBLY_FIELDS.split_at(FIELDS.len());
         assert_eq!(contract, FIELDS);
         let extra: Vec<_> = extra.iter().map(|f| f.pcapkit).collect();
-        assert_eq!(extra, ["tcp.stream", "tcp.len", "http.content_length"]);
+        assert_eq!(
+            extra,
+            [
+                "tcp.stream",
+                "tcp.len",
+                "http.content_length",
+                "http2.type",
+                "http2.stream",
+                "http2.method",
+                "http2.path",
+                "http2.status",
+                "http2.authority"
+            ]
+        );
         // The default mode's list is the contract: no reassembly field in it.
         assert!(FIELDS.iter().all(|f| !extra.contains(&f.pcapkit)));
     }

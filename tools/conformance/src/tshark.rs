@@ -171,8 +171,12 @@ mod tests {
             .collect();
         assert_eq!(fields.len(), REASSEMBLY_FIELDS.len());
         assert_eq!(
-            &fields[fields.len() - 3..],
+            &fields[fields.len() - 9..fields.len() - 6],
             ["tcp.stream", "tcp.len", "http.content_length"]
+        );
+        assert_eq!(
+            &fields[fields.len() - 6..fields.len() - 4],
+            ["http2.type", "http2.streamid"]
         );
     }
 
