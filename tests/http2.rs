@@ -171,7 +171,8 @@ fn responses(blocks: [&str; 3]) {
 fn rfc7541_c2_header_field_representations() {
     // C.2.1 literal with indexing, C.2.2 without, C.2.3 never indexed, C.2.4 indexed:
     // each on a fresh decoder.
-    let cases: [(&str, &[(&str, &str)], &[(&str, &str)], usize); 4] = [
+    type Fields<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(&str, Fields<'_>, Fields<'_>, usize); 4] = [
         (
             "400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572",
             &[("custom-key", "custom-header")],

@@ -3502,6 +3502,9 @@ fn bad_stream_framing_is_rejected() {
     // Only application protocols ride on TCP streams.
     let link = framed("[stream]\npdu = \"declared\"").replace("\"application\"", "\"transport\"");
     expect_error(&[(file, &link)], file, "stream", &["application protocol"]);
+}
+
+// ---------------------------------------------------------------------------------------
 // `session` fields: text filled after dissection, never on the wire
 // ---------------------------------------------------------------------------------------
 
@@ -3511,7 +3514,12 @@ fn session_fields_are_text_only() {
         "sx",
         "[[field]]\nname = \"a\"\ntype = \"u8\"\n[[field]]\nname = \"n\"\ntype = \"u16\"\nsession = true\n",
     );
-    expect_error(&[("link/sx.toml", &spec)], "link/sx.toml", "field `n`", &["`str` or `kv[]`"]);
+    expect_error(
+        &[("link/sx.toml", &spec)],
+        "link/sx.toml",
+        "field `n`",
+        &["`str` or `kv[]`"],
+    );
 }
 
 #[test]
@@ -3520,7 +3528,12 @@ fn session_fields_come_after_the_wire_fields() {
         "sx",
         "[[field]]\nname = \"t\"\ntype = \"str\"\nsession = true\n[[field]]\nname = \"a\"\ntype = \"u8\"\n",
     );
-    expect_error(&[("link/sx.toml", &spec)], "link/sx.toml", "field `a`", &["before the `session`"]);
+    expect_error(
+        &[("link/sx.toml", &spec)],
+        "link/sx.toml",
+        "field `a`",
+        &["before the `session`"],
+    );
 }
 
 #[test]
@@ -3529,7 +3542,12 @@ fn session_fields_take_no_wire_options() {
         "sx",
         "[[field]]\nname = \"a\"\ntype = \"u8\"\n[[field]]\nname = \"t\"\ntype = \"str\"\nsession = true\nif = \"a == 1\"\n",
     );
-    expect_error(&[("link/sx.toml", &spec)], "link/sx.toml", "field `t`", &["not on the wire"]);
+    expect_error(
+        &[("link/sx.toml", &spec)],
+        "link/sx.toml",
+        "field `t`",
+        &["not on the wire"],
+    );
 }
 
 #[test]

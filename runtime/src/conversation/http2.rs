@@ -357,7 +357,7 @@ fn integer_len(buf: &[u8], prefix: u8) -> Option<usize> {
 /// An HPACK integer (RFC 7541, section 5.1) and its length; `None` when `buf` ends
 /// first. Over-long encodings are returned as read (the decoder reports them).
 fn integer(buf: &[u8], prefix: u8) -> Option<(u64, usize)> {
-    let mask = (1u16 << prefix) as u8 - 1;
+    let mask = ((1u16 << prefix) - 1) as u8;
     let first = buf.first()? & mask;
     if first < mask {
         return Some((u64::from(first), 1));
