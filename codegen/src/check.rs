@@ -786,7 +786,30 @@ fn check_fields(cx: &Cx, what: &str, fields: &[model::Field]) -> Result<Vec<Fiel
         if f.switch.is_none() && (f.cases.is_some() || f.default.is_some()) {
             return Err(at.err(&location, "`cases` and `default` need a `switch`"));
         }
-        if matches!(ty, FieldType::Str | FieldType::KvList) && !cx.hooked {
+        if f.session {
+            if what != "field" {
+                return Err(at.err(&location, "only a protocol's own fields may be `session`"));
+            }
+            if !matches!(ty, FieldType::Str | FieldType::KvList) {
+                return Err(at.err(&location, "a `session` field is `str` or `kv[]`"));
+            }
+            if f.cond.is_some()
+                || f.size.is_some()
+                || f.count.is_some()
+                || f.assert.is_some()
+                || f.bits.is_some()
+                || f.hook.is_some()
+                || f.peek
+            {
+                return Err(at.err(
+                    &location,
+                    "a `session` field is not on the wire: no `if`, `size`, `count`, `assert`, `bits`, `hook` or `peek`",
+                ));
+            }
+        } else if fields[..i].iter().any(|g| g.session) {
+            return Err(at.err(&location, "wire fields come before the `session` fields"));
+        }
+        if matches!(ty, FieldType::Str | FieldType::KvList) && !cx.hooked && !f.session {
             return Err(at.err(
                 &location,
                 format!("type `{}` is only for protocols with a hook", f.ty),
@@ -872,7 +895,7 @@ fn check_fields(cx: &Cx, what: &str, fields: &[model::Field]) -> Result<Vec<Fiel
             ));
         }
         if ty.is_sized() && f.size.is_none() && f.count.is_none() {
-            let rest_after = fields[i + 1..].iter().any(|g| !g.peek);
+            let rest_after = fields[i + 1..].iter().any(|g| !g.peek && !g.session);
             if rest_after {
                 return Err(at.err(
                     &location,
@@ -958,6 +981,7 @@ fn check_fields(cx: &Cx, what: &str, fields: &[model::Field]) -> Result<Vec<Fiel
             hook: f.hook.clone(),
             bits,
             wireshark: f.wireshark.clone(),
+            session: f.session,
         };
         // `size` and `if` see the fields before; `assert` and `show` see this one too.
         let before = out.as_slice();

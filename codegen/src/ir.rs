@@ -189,6 +189,8 @@ pub struct Field {
     pub bits: Vec<BitRange>,
     /// Wireshark display-filter name (`ip.src`).
     pub wireshark: Option<String>,
+    /// Not on the wire: filled by the session after dissection (empty until then).
+    pub session: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

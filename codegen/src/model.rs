@@ -126,6 +126,10 @@ pub struct Field {
     pub bits: Option<Vec<Bits>>,
     /// Its Wireshark display-filter name (`ip.src`), which `-e` accepts too.
     pub wireshark: Option<String>,
+    /// Not on the wire: filled after dissection by the session's conversation state
+    /// (`str` or `kv[]`, after every wire field).
+    #[serde(default)]
+    pub session: bool,
 }
 
 /// One named bit range of a bit-field container.

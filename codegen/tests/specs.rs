@@ -3627,3 +3627,62 @@ fn bit_range_show_with_an_unknown_name() {
         &["unknown name `response`"],
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// `session` fields: text filled after dissection, never on the wire
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn session_fields_are_text_only() {
+    let spec = protocol(
+        "sx",
+        "[[field]]\nname = \"a\"\ntype = \"u8\"\n[[field]]\nname = \"n\"\ntype = \"u16\"\nsession = true\n",
+    );
+    expect_error(
+        &[("link/sx.toml", &spec)],
+        "link/sx.toml",
+        "field `n`",
+        &["`str` or `kv[]`"],
+    );
+}
+
+#[test]
+fn session_fields_come_after_the_wire_fields() {
+    let spec = protocol(
+        "sx",
+        "[[field]]\nname = \"t\"\ntype = \"str\"\nsession = true\n[[field]]\nname = \"a\"\ntype = \"u8\"\n",
+    );
+    expect_error(
+        &[("link/sx.toml", &spec)],
+        "link/sx.toml",
+        "field `a`",
+        &["before the `session`"],
+    );
+}
+
+#[test]
+fn session_fields_take_no_wire_options() {
+    let spec = protocol(
+        "sx",
+        "[[field]]\nname = \"a\"\ntype = \"u8\"\n[[field]]\nname = \"t\"\ntype = \"str\"\nsession = true\nif = \"a == 1\"\n",
+    );
+    expect_error(
+        &[("link/sx.toml", &spec)],
+        "link/sx.toml",
+        "field `t`",
+        &["not on the wire"],
+    );
+}
+
+#[test]
+fn session_fields_are_accepted_without_a_hook() {
+    let spec = protocol(
+        "sx",
+        "[[field]]\nname = \"a\"\ntype = \"u8\"\n[[field]]\nname = \"h\"\ntype = \"kv[]\"\nsession = true\n[[field]]\nname = \"t\"\ntype = \"str\"\nsession = true\n",
+    );
+    let model = load_specs(&[("link/sx.toml", &spec)]).expect("accepted");
+    let p = model.protocols.iter().find(|p| p.id == "sx").expect("sx");
+    assert!(!p.fields[0].session);
+    assert!(p.fields[1].session && p.fields[2].session);
+    assert_eq!(p.fields[1].ty, FieldType::KvList);
+}

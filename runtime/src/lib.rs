@@ -23,6 +23,7 @@
 
 pub mod chain;
 pub mod dnsname;
+pub mod conversation;
 pub mod dump;
 pub mod engine;
 pub mod extract;

@@ -23,6 +23,7 @@
 use std::net::IpAddr;
 
 use crate::chain::{self, Frame, Layer, Reassembled, ReassemblyKind, Thresholds};
+use crate::conversation::http2::{Http2Pdu, Http2State};
 use crate::flow::{Endpoint, FlowMark};
 use crate::protocols::{self, Header, Next};
 use crate::reassembly::ip::{Added, Datagram, DatagramKey, Defragmenter, Fragment};
@@ -41,6 +42,8 @@ pub struct Session {
     follow_tcp: bool,
     /// What the last frame's TCP segment did.
     last: Option<FlowMark>,
+    /// HTTP/2 connections' header compression state.
+    http2: Http2State,
 }
 
 /// Where the layers being walked lie: the frame's own, or a reassembled buffer's.
@@ -78,6 +81,7 @@ impl Session {
             }),
             follow_tcp: options.tcp,
             last: None,
+            http2: Http2State::new(),
         }
     }
 
@@ -120,7 +124,7 @@ impl Session {
 
     /// Bytes held by all pools and streams.
     pub fn held(&self) -> usize {
-        self.ipv4.held() + self.ipv6.held() + self.tcp.held()
+        self.ipv4.held() + self.ipv6.held() + self.tcp.held() + self.http2.held()
     }
 
     /// Runs the stateful stages over a dissected frame; `bytes` are the frame's captured
@@ -167,6 +171,7 @@ impl Session {
         for p in self.tcp.drain() {
             out.push(self.pdu(p));
         }
+        self.http2 = Http2State::new();
         out
     }
 
@@ -297,6 +302,9 @@ impl Session {
                         let r = self.pdu(pdu);
                         frame.reassembled.push(r);
                     }
+                    if outcome.closed {
+                        self.http2.close(outcome.stream);
+                    }
                     return;
                 }
                 _ => None,
@@ -403,10 +411,23 @@ impl Session {
     }
 
     /// A PDU as a reassembled buffer, dissected when complete (or, not strict, always).
-    fn pdu(&self, p: Pdu) -> Reassembled {
+    fn pdu(&mut self, p: Pdu) -> Reassembled {
         let mut layers = Vec::new();
+        let mut anomalies = Vec::new();
         if p.completed || !self.options.strict {
             chain::dissect_next(p.next, &p.data, &self.thresholds, &mut layers);
+            // Conversation state, in stream order.
+            self.http2.apply(
+                Http2Pdu {
+                    stream: p.stream,
+                    src: p.src,
+                    dst: p.dst,
+                    offset: p.offset,
+                    data: &p.data,
+                },
+                &mut layers,
+                &mut anomalies,
+            );
         }
         Reassembled {
             kind: ReassemblyKind::Tcp,
@@ -418,7 +439,7 @@ impl Session {
             frames: p.frames,
             completed: p.completed,
             holes: p.holes,
-            anomalies: Vec::new(),
+            anomalies,
             data: p.data,
             layers,
         }

@@ -190,6 +190,10 @@ fn helper_call(p: &Protocol, f: &Field, suffix: &str, expr: &Checked) -> String 
 }
 
 fn deku_field_attrs(p: &Protocol, f: &Field) -> TokenStream {
+    if f.session {
+        // Not on the wire: read as empty, never written.
+        return quote!(#[deku(skip)]);
+    }
     let mut attrs: Vec<TokenStream> = Vec::new();
     let endian = endian_text(p, f);
     let size = match &f.size {
@@ -916,6 +920,23 @@ pub(crate) fn visit_entry(
             let infos = infos_from(local_index);
             let n = index(n);
             quote!(crate::tlv::visit(&#src, v, &#infos[..#n]);)
+        }
+        FieldType::KvList if f.session => {
+            let name_info = infos_from(local_index + 1);
+            let value_info = infos_from(local_index + 2);
+            // Filled by the session on some layers only: absent rather than empty elsewhere.
+            quote! {
+                if !#src.is_empty() {
+                    v.begin_list(#info);
+                    for (name, value) in #src.iter() {
+                        v.begin_item();
+                        v.field(&#name_info[0], crate::value::Value::Text(name));
+                        v.field(&#value_info[0], crate::value::Value::Text(value));
+                        v.end_item();
+                    }
+                    v.end_list();
+                }
+            }
         }
         FieldType::KvList => {
             let name_info = infos_from(local_index + 1);

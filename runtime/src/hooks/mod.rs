@@ -2,5 +2,6 @@
 //! Everything else about these protocols (struct, fields, dispatch, tests) is generated.
 
 pub mod http;
+pub mod http2;
 pub mod null;
 pub mod tls;

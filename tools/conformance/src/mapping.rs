@@ -317,8 +317,10 @@ const CONTRACT: [FieldMap; 165] = [
 /// connection number (tshark numbers streams only with its TCP analysis), and HTTP
 /// fields sit on the frame that completes a message, which depends on desegmentation.
 /// TLS (specs/application/tls.toml) likewise: pcapkit cuts records only from reassembled
-/// streams, and each record's values sit on the frame that completes it.
-const REASSEMBLY_EXTRA: [FieldMap; 12] = [
+/// streams, and each record's values sit on the frame that completes it. HTTP/2 frames
+/// are cut from the stream, and their header fields need the connection's HPACK state:
+/// every frame of the frame's PDUs, in order.
+const REASSEMBLY_EXTRA: [FieldMap; 18] = [
     FieldMap::new("tcp.stream", "tcp.stream", AsIs),
     FieldMap::new("tcp.len", "tcp.len", AsIs),
     FieldMap::new("http.content_length", "http.content_length", AsIs),
@@ -333,10 +335,16 @@ const REASSEMBLY_EXTRA: [FieldMap; 12] = [
     FieldMap::new("tls.extension.type", "tls.handshake.extension.type", AsIs),
     FieldMap::new("tls.sni", "tls.handshake.extensions_server_name", AsIs),
     FieldMap::new("tls.alpn", "tls.handshake.extensions_alpn_str", AsIs),
+    FieldMap::new("http2.type", "http2.type", AsIs),
+    FieldMap::new("http2.stream", "http2.streamid", AsIs),
+    FieldMap::new("http2.method", "http2.headers.method", AsIs),
+    FieldMap::new("http2.path", "http2.headers.path", AsIs),
+    FieldMap::new("http2.status", "http2.headers.status", AsIs),
+    FieldMap::new("http2.authority", "http2.headers.authority", AsIs),
 ];
 
 /// The fields compared with `--reassembly`: the contract fields, then the reassembly ones.
-pub const REASSEMBLY_FIELDS: &[FieldMap] = &concat::<165, 12, 177>(CONTRACT, REASSEMBLY_EXTRA);
+pub const REASSEMBLY_FIELDS: &[FieldMap] = &concat::<165, 18, 183>(CONTRACT, REASSEMBLY_EXTRA);
 
 /// `a` followed by `b` (`C` must be `A + B`; checked when the constant is evaluated).
 const fn concat<const A: usize, const B: usize, const C: usize>(
@@ -415,7 +423,10 @@ mod tests {
         assert_eq!(contract, FIELDS);
         let extra: Vec<_> = extra.iter().map(|f| f.pcapkit).collect();
         assert_eq!(extra[..3], ["tcp.stream", "tcp.len", "http.content_length"]);
-        assert!(extra[3..].iter().all(|p| p.starts_with("tls.")));
+        assert!(extra[3..]
+            .iter()
+            .all(|p| p.starts_with("tls.") || p.starts_with("http2.")));
+        assert_eq!(extra.iter().filter(|p| p.starts_with("http2.")).count(), 6);
         // The default mode's list is the contract: no reassembly field in it.
         assert!(FIELDS.iter().all(|f| !extra.contains(&f.pcapkit)));
     }

@@ -28,7 +28,8 @@ Options:
                       with --reassembly tools/conformance/known-differences-reassembly.toml]
   --reassembly        both tools reassemble: tshark defragments IPv4/IPv6 and desegments
                       TCP (out-of-order too), pcapkit runs with --ip --tcp; tcp.stream,
-                      tcp.len and http.content_length are compared as well
+                      tcp.len, http.content_length and the HTTP/2 fields (type, stream,
+                      method, path, status, authority) are compared as well
   --follow            instead of fields: every TCP connection's bytes, each direction,
                       from `pcapkit streams` against tshark's `-z follow,tcp,raw,N`
                       (length and SHA-256; connections pcapkit lost bytes in are left out)

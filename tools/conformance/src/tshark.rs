@@ -177,6 +177,7 @@ mod tests {
         // Every mapped field, then the second names (TLS 1.3's opaque record type).
         assert_eq!(fields.len(), REASSEMBLY_FIELDS.len() + 1);
         assert!(fields.contains(&"http.content_length"));
+        assert!(fields.contains(&"http2.streamid"));
         assert_eq!(fields.last(), Some(&"tls.record.opaque_type"));
     }
 

@@ -31,6 +31,7 @@ use clap::{Parser, Subcommand};
     after_help = "Examples:\n  samplegen demo samples/demo.pcap\n  \
                   samplegen bench /tmp/bench.pcap --packets 1000000\n  \
                   samplegen reassembly /tmp/reassembly.pcap --packets 100000\n  \
+                  samplegen http2 /tmp/http2.pcap --packets 100000\n  \
                   samplegen flood /tmp/flood.pcap --packets 5000000"
 )]
 struct Cli {
@@ -76,6 +77,19 @@ enum Command {
     /// segments (some out of order, some retransmitted) and fragmented UDP datagrams
     /// (some in reverse order), many at a time.
     Reassembly {
+        /// Output file.
+        out: PathBuf,
+        /// Number of frames to write.
+        #[arg(long, default_value_t = 100_000)]
+        packets: u64,
+        /// Generator seed; the same seed always gives the same file.
+        #[arg(long, default_value_t = bench::DEFAULT_SEED)]
+        seed: u64,
+    },
+    /// Write HTTP/2 with prior knowledge (h2c on port 80): many connections at a time,
+    /// each with 1..20 requests answered by HEADERS and DATA frames spanning segments,
+    /// header blocks HPACK-coded with the dynamic table.
+    Http2 {
         /// Output file.
         out: PathBuf,
         /// Number of frames to write.
@@ -135,6 +149,10 @@ fn run(cli: Cli) -> std::io::Result<()> {
         }
         Command::Reassembly { out, packets, seed } => {
             let n = stateful::reassembly(create(&out)?, packets, seed)?;
+            eprintln!("wrote {n} frames to {}", out.display());
+        }
+        Command::Http2 { out, packets, seed } => {
+            let n = stateful::http2(create(&out)?, packets, seed)?;
             eprintln!("wrote {n} frames to {}", out.display());
         }
         Command::Flood { out, packets } => {

@@ -257,3 +257,164 @@ pub fn flood<W: Write>(out: W, packets: u64) -> io::Result<u64> {
     w.finish()?;
     Ok(packets)
 }
+
+/// An HTTP/2 frame: the 9-byte header (RFC 9113, section 4.1) and `payload`.
+fn h2_frame(out: &mut Vec<u8>, ty: u8, flags: u8, stream: u32, payload: &[u8]) {
+    let len = payload.len() as u32;
+    out.extend_from_slice(&[(len >> 16) as u8, (len >> 8) as u8, len as u8, ty, flags]);
+    out.extend_from_slice(&stream.to_be_bytes());
+    out.extend_from_slice(payload);
+}
+
+/// An HPACK string literal without Huffman coding (RFC 7541, section 5.2); strings here
+/// are shorter than 127 bytes.
+fn hpack_string(out: &mut Vec<u8>, s: &[u8]) {
+    assert!(s.len() < 127);
+    out.push(s.len() as u8);
+    out.extend_from_slice(s);
+}
+
+/// One HTTP/2 connection with prior knowledge on port 80: handshake, the preface and
+/// SETTINGS both ways, then `requests` GETs one after the other, each answered with
+/// HEADERS and DATA frames of up to 16 KiB; each side's bytes cut into MSS-sized
+/// segments (frames span segments), and the FIN exchange. The first request adds
+/// `:authority` to the dynamic table; the later ones refer to it by index 62.
+fn http2_exchange(rng: &mut Rng, c: [u8; 4], s: [u8; 4], port: u16, requests: u32) -> Vec<Vec<u8>> {
+    const SYN: u8 = 0x02;
+    const ACK: u8 = 0x10;
+    const PSH_ACK: u8 = 0x18;
+    const FIN_ACK: u8 = 0x11;
+    let mut out = Vec::new();
+    let (mut cseq, mut sseq) = (rng.u32(), rng.u32());
+    let seg = |to_server: bool, seq: u32, ack: u32, flags: u8, payload: &[u8]| {
+        let (src, dst, sport, dport) = if to_server {
+            (c, s, port, 80)
+        } else {
+            (s, c, 80, port)
+        };
+        let h = Tcp {
+            sport,
+            dport,
+            seq,
+            ack,
+            flags,
+            window: 65_535,
+            options: &[],
+        };
+        let t = tcp_segment(src, dst, &h, payload);
+        ipv4_frame(&Ipv4::new(src, dst, IPPROTO_TCP, 0), &t, to_server)
+    };
+    out.push(seg(true, cseq, 0, SYN, b""));
+    out.push(seg(false, sseq, cseq.wrapping_add(1), SYN | ACK, b""));
+    cseq = cseq.wrapping_add(1);
+    sseq = sseq.wrapping_add(1);
+    out.push(seg(true, cseq, sseq, ACK, b""));
+    // Each side's bytes, sent in turn.
+    let mut turns: Vec<(bool, Vec<u8>)> = Vec::new();
+    let mut hello = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    h2_frame(
+        &mut hello,
+        4,
+        0,
+        0,
+        &[0, 3, 0, 0, 0, 100, 0, 4, 0, 0xff, 0xff, 0xff],
+    );
+    h2_frame(&mut hello, 8, 0, 0, &0x00ff_0000u32.to_be_bytes());
+    turns.push((true, hello));
+    let mut answer = Vec::new();
+    h2_frame(&mut answer, 4, 0, 0, &[0, 3, 0, 0, 0, 128]);
+    h2_frame(&mut answer, 4, 1, 0, &[]);
+    turns.push((false, answer));
+    let authority = format!("{}.{}.{}.{}", s[0], s[1], s[2], s[3]);
+    for r in 0..requests {
+        let stream = 1 + 2 * r;
+        let body = rng.range(100, 40_000) as usize;
+        // :method GET (2), :scheme http (6), :authority, :path (literal, name index 4),
+        // user-agent (literal, name index 58).
+        let mut block = vec![0x82, 0x86];
+        if r == 0 {
+            block.push(0x41);
+            hpack_string(&mut block, authority.as_bytes());
+        } else {
+            block.push(0x80 | 62);
+        }
+        block.push(0x04);
+        hpack_string(&mut block, format!("/object/{stream}/{body}").as_bytes());
+        block.extend_from_slice(&[0x0f, 58 - 15]);
+        hpack_string(&mut block, b"samplegen");
+        let mut request = Vec::new();
+        if r == 0 {
+            request.extend_from_slice(&[0, 0, 0, 4, 1, 0, 0, 0, 0]); // SETTINGS ACK
+        }
+        h2_frame(&mut request, 1, 0x5, stream, &block);
+        turns.push((true, request));
+        // :status 200 (8), content-type (31) and content-length (28) as literals.
+        let mut block = vec![0x88, 0x0f, 31 - 15];
+        hpack_string(&mut block, b"application/octet-stream");
+        block.extend_from_slice(&[0x0f, 28 - 15]);
+        hpack_string(&mut block, body.to_string().as_bytes());
+        let mut response = Vec::new();
+        h2_frame(&mut response, 1, 0x4, stream, &block);
+        let data: Vec<u8> = (0..body).map(|i| (i % 251) as u8).collect();
+        let chunks: Vec<&[u8]> = data.chunks(16_384).collect();
+        for (i, chunk) in chunks.iter().enumerate() {
+            let end = if i + 1 == chunks.len() { 0x1 } else { 0 };
+            h2_frame(&mut response, 0, end, stream, chunk);
+        }
+        turns.push((false, response));
+    }
+    for (to_server, bytes) in turns {
+        for chunk in bytes.chunks(MSS) {
+            if to_server {
+                out.push(seg(true, cseq, sseq, PSH_ACK, chunk));
+                cseq = cseq.wrapping_add(chunk.len() as u32);
+            } else {
+                out.push(seg(false, sseq, cseq, PSH_ACK, chunk));
+                sseq = sseq.wrapping_add(chunk.len() as u32);
+            }
+        }
+        if !to_server {
+            out.push(seg(true, cseq, sseq, ACK, b""));
+        }
+    }
+    out.push(seg(true, cseq, sseq, FIN_ACK, b""));
+    out.push(seg(false, sseq, cseq.wrapping_add(1), FIN_ACK, b""));
+    out.push(seg(
+        true,
+        cseq.wrapping_add(1),
+        sseq.wrapping_add(1),
+        ACK,
+        b"",
+    ));
+    out
+}
+
+/// Writes about `packets` frames of HTTP/2 with prior knowledge (h2c): 32 connections at
+/// a time, each of 1..20 requests.
+pub fn http2<W: Write>(out: W, packets: u64, seed: u64) -> io::Result<u64> {
+    let mut w = PcapWriter::new(out, LINKTYPE_ETHERNET)?;
+    let mut rng = Rng::new(seed);
+    let mut queues: Vec<std::collections::VecDeque<Vec<u8>>> = Vec::new();
+    let (mut written, mut conversation, mut ts) = (0u64, 0u64, START_US);
+    while written < packets {
+        while queues.len() < 32 {
+            conversation += 1;
+            let c = client(conversation % 4000);
+            let s = server(conversation % 300);
+            let port = 1024 + (conversation % 60_000) as u16;
+            let requests = rng.range(1, 20) as u32;
+            queues.push(http2_exchange(&mut rng, c, s, port, requests).into());
+        }
+        let i = rng.below(queues.len() as u64) as usize;
+        if let Some(frame) = queues[i].pop_front() {
+            ts += rng.range(1, 200);
+            w.write_packet(ts, &frame)?;
+            written += 1;
+        }
+        if queues[i].is_empty() {
+            queues.swap_remove(i);
+        }
+    }
+    w.finish()?;
+    Ok(written)
+}

@@ -1,0 +1,409 @@
+//! HTTP/2 connection state: one HPACK decoder per connection and direction, fed the
+//! header block fragments of HEADERS, PUSH_PROMISE and CONTINUATION frames in stream
+//! order, and the header table size each end announces in its SETTINGS.
+//!
+//! Header blocks are decoded as their fragments arrive, as tshark (nghttp2's inflater)
+//! does: the header fields wholly inside the fragments seen so far are shown on the frame
+//! that completed them, and a field cut between two frames waits for the next one. The
+//! decoder is [`loona_hpack`]; this module only splits fragments at field boundaries and
+//! keeps the state bounded.
+//!
+//! An error (a bad index, a Huffman padding error, a table size update beyond what the
+//! receiver allows, a field cut at the end of the block, lost bytes) is reported on the
+//! PDU, and the direction's decoder is marked broken: its dynamic table can no longer be
+//! trusted, so later header blocks are reported undecodable instead of decoded wrongly.
+
+use std::collections::HashMap;
+
+use foldhash::fast::RandomState;
+use loona_hpack::decoder::{Decoder, DecoderError};
+
+use crate::chain::{Layer, LayerKind};
+use crate::flow::Endpoint;
+use crate::protocols::http2::{Http2, Http2Body};
+use crate::protocols::{Header, ProtocolId};
+
+/// Largest dynamic table a decoder may be told to keep, whatever SETTINGS say (bytes, as
+/// HPACK counts them).
+pub const MAX_TABLE_SIZE: usize = 64 << 10;
+/// The table size before any SETTINGS_HEADER_TABLE_SIZE (RFC 9113, section 6.5.2).
+pub const DEFAULT_TABLE_SIZE: usize = 4096;
+/// Longest part of a header field held while waiting for the frame that ends it.
+pub const MAX_CARRY: usize = 256 << 10;
+/// Connection directions followed at once; past this the oldest connection's go.
+pub const MAX_DIRECTIONS: usize = 1 << 16;
+/// What a direction costs besides its table and carried bytes, for the memory budget.
+const DIRECTION_COST: usize = 512;
+
+/// SETTINGS_HEADER_TABLE_SIZE.
+const SETTINGS_HEADER_TABLE_SIZE: u16 = 1;
+/// Frame types (RFC 9113, section 6).
+const HEADERS: u8 = 1;
+const SETTINGS: u8 = 4;
+const PUSH_PROMISE: u8 = 5;
+const CONTINUATION: u8 = 9;
+
+/// One direction of one connection.
+struct Direction {
+    decoder: Decoder<'static>,
+    /// The dynamic table size the receiver allows (its SETTINGS_HEADER_TABLE_SIZE, capped).
+    allowed: usize,
+    /// A header block is open (HEADERS or PUSH_PROMISE without END_HEADERS seen), on
+    /// this stream.
+    open: Option<u32>,
+    /// Bytes of a header field cut at the end of the last fragment.
+    carry: Vec<u8>,
+    /// Why the decoder can no longer be trusted.
+    broken: Option<String>,
+    /// Stream offset just past the last PDU seen (to notice lost bytes).
+    next_offset: Option<u64>,
+}
+
+impl Direction {
+    fn new() -> Direction {
+        let mut decoder = Decoder::new();
+        decoder.set_max_allowed_table_size(DEFAULT_TABLE_SIZE);
+        Direction {
+            decoder,
+            allowed: DEFAULT_TABLE_SIZE,
+            open: None,
+            carry: Vec::new(),
+            broken: None,
+            next_offset: None,
+        }
+    }
+
+    fn held(&self) -> usize {
+        self.allowed + self.carry.capacity() + DIRECTION_COST
+    }
+
+    fn allow(&mut self, size: usize) {
+        self.allowed = size.min(MAX_TABLE_SIZE);
+        self.decoder.set_max_allowed_table_size(self.allowed);
+    }
+
+    fn break_with(&mut self, why: String) {
+        self.broken = Some(why);
+        self.open = None;
+        self.carry = Vec::new();
+    }
+}
+
+/// The HTTP/2 state of every connection followed.
+#[derive(Default)]
+pub struct Http2State {
+    directions: HashMap<(u64, Endpoint), Direction, RandomState>,
+}
+
+/// A PDU of an HTTP/2 connection, as the session hands it over.
+pub struct Http2Pdu<'a> {
+    /// `tcp.stream`.
+    pub stream: u64,
+    /// Sender.
+    pub src: Endpoint,
+    /// Receiver.
+    pub dst: Endpoint,
+    /// Stream offset of the PDU's first byte.
+    pub offset: u64,
+    /// The PDU's bytes (its layers' offsets are into them).
+    pub data: &'a [u8],
+}
+
+impl Http2State {
+    /// No connection yet.
+    pub fn new() -> Http2State {
+        Http2State::default()
+    }
+
+    /// Bytes the decoders may hold (their tables' allowed sizes, and carried bytes).
+    pub fn held(&self) -> usize {
+        self.directions.values().map(Direction::held).sum()
+    }
+
+    /// Directions followed.
+    pub fn len(&self) -> usize {
+        self.directions.len()
+    }
+
+    /// Whether no direction is followed.
+    pub fn is_empty(&self) -> bool {
+        self.directions.is_empty()
+    }
+
+    /// Forgets a connection (closed, or given up on).
+    pub fn close(&mut self, stream: u64) {
+        self.directions.retain(|(s, _), _| *s != stream);
+    }
+
+    /// Runs a PDU's HTTP/2 layers through the connection's state: SETTINGS set the
+    /// other direction's table size, header block fragments are decoded and the fields
+    /// put on their layer. What goes wrong is pushed on `notes`.
+    pub fn apply(&mut self, pdu: Http2Pdu<'_>, layers: &mut [Layer], notes: &mut Vec<String>) {
+        if !layers
+            .iter()
+            .any(|l| l.protocol() == Some(ProtocolId::Http2))
+        {
+            return;
+        }
+        if !self.directions.contains_key(&(pdu.stream, pdu.src))
+            && self.directions.len() >= MAX_DIRECTIONS
+        {
+            // The oldest connection has the lowest number.
+            if let Some(oldest) = self.directions.keys().map(|(s, _)| *s).min() {
+                self.close(oldest);
+            }
+        }
+        let dir = self
+            .directions
+            .entry((pdu.stream, pdu.src))
+            .or_insert_with(Direction::new);
+        if let Some(expected) = dir.next_offset {
+            if pdu.offset != expected && dir.broken.is_none() && pdu.offset > expected {
+                dir.break_with(format!(
+                    "HTTP/2: {} bytes of the stream were lost before this frame: header compression state lost",
+                    pdu.offset - expected
+                ));
+            }
+        }
+        dir.next_offset = Some(pdu.offset + pdu.data.len() as u64);
+        // SETTINGS of this direction, for the other one.
+        let mut table_size = None;
+        for layer in layers.iter_mut() {
+            match &mut layer.kind {
+                LayerKind::Header(Header::Http2(h)) => {
+                    if h.type_ == SETTINGS && !h.flag_end_stream() {
+                        if let Http2Body::SettingsList(s) = &h.body {
+                            for setting in &s.settings {
+                                if setting.id == SETTINGS_HEADER_TABLE_SIZE {
+                                    table_size = Some(setting.value as usize);
+                                }
+                            }
+                        }
+                    }
+                    header_block(dir, h, notes);
+                }
+                LayerKind::Malformed {
+                    protocol: ProtocolId::Http2,
+                    ..
+                } => {
+                    // A header block frame that could not be read leaves the table unknown.
+                    let ty = pdu.data.get(layer.offset + 3).copied();
+                    if matches!(ty, Some(HEADERS | PUSH_PROMISE | CONTINUATION))
+                        && dir.broken.is_none()
+                    {
+                        dir.break_with(
+                            "HTTP/2: a header block frame could not be read: header compression state lost"
+                                .to_owned(),
+                        );
+                        notes.push(dir.broken.clone().unwrap_or_default());
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(size) = table_size {
+            self.directions
+                .entry((pdu.stream, pdu.dst))
+                .or_insert_with(Direction::new)
+                .allow(size);
+        }
+    }
+}
+
+/// Decodes the header block fragment a frame carries, if any, into its `headers` and
+/// pseudo-header fields.
+fn header_block(dir: &mut Direction, h: &mut Http2, notes: &mut Vec<String>) {
+    let stream = h.stream();
+    let fragment: &[u8] = match (h.type_, &h.body) {
+        (HEADERS | CONTINUATION, Http2Body::Raw(bytes)) => bytes,
+        (PUSH_PROMISE, Http2Body::PushPromise(p)) => &p.fragment,
+        _ => return,
+    };
+    let end = h.flag_end_headers();
+    if let Some(why) = &dir.broken {
+        notes.push(format!(
+            "HTTP/2 header block on stream {stream} not decoded: {why}"
+        ));
+        return;
+    }
+    match (h.type_, dir.open) {
+        (CONTINUATION, None) => {
+            notes.push(format!(
+                "HTTP/2: CONTINUATION on stream {stream} without an open header block"
+            ));
+            return;
+        }
+        (CONTINUATION, Some(open)) if open != stream => {
+            dir.break_with(format!(
+                "HTTP/2: CONTINUATION on stream {stream} inside the header block of stream {open}"
+            ));
+            notes.push(dir.broken.clone().unwrap_or_default());
+            return;
+        }
+        (HEADERS | PUSH_PROMISE, Some(open)) => {
+            dir.break_with(format!(
+                "HTTP/2: a header block on stream {stream} started before the block of stream {open} ended"
+            ));
+            notes.push(dir.broken.clone().unwrap_or_default());
+            return;
+        }
+        _ => {}
+    }
+    let mut buf = std::mem::take(&mut dir.carry);
+    buf.extend_from_slice(fragment);
+    let cut = if end {
+        buf.len()
+    } else {
+        complete_prefix(&buf)
+    };
+    if buf.len() - cut > MAX_CARRY {
+        dir.break_with(format!(
+            "HTTP/2: a header field on stream {stream} is longer than {MAX_CARRY} bytes"
+        ));
+        notes.push(dir.broken.clone().unwrap_or_default());
+        return;
+    }
+    let mut fields = Vec::new();
+    let result = dir.decoder.decode_with_cb(&buf[..cut], |name, value| {
+        fields.push((
+            String::from_utf8_lossy(&name).into_owned(),
+            String::from_utf8_lossy(&value).into_owned(),
+        ));
+    });
+    if let Err(e) = result {
+        dir.break_with(format!(
+            "HTTP/2 header block on stream {stream}: HPACK error: {}; header compression state lost",
+            describe(e)
+        ));
+        notes.push(dir.broken.clone().unwrap_or_default());
+    } else {
+        dir.carry = buf[cut..].to_vec();
+        dir.open = if end { None } else { Some(stream) };
+    }
+    for (name, value) in &fields {
+        let slot = match name.as_str() {
+            ":method" => &mut h.method,
+            ":path" => &mut h.path,
+            ":status" => &mut h.status,
+            ":authority" => &mut h.authority,
+            _ => continue,
+        };
+        if slot.is_empty() {
+            slot.clone_from(value);
+        }
+    }
+    h.headers = fields;
+}
+
+/// What went wrong, in words.
+fn describe(e: DecoderError) -> String {
+    match e {
+        DecoderError::HeaderIndexOutOfBounds => "index not in the static or dynamic table".into(),
+        DecoderError::InvalidMaxDynamicSize => {
+            "dynamic table size update beyond the size the receiver allows".into()
+        }
+        DecoderError::SizeUpdateAtEnd => "dynamic table size update at the end of the block".into(),
+        e => e.to_string(),
+    }
+}
+
+/// The length of the longest prefix of `buf` made of whole header field representations
+/// and not ending with a table size update (which may not end a block): what can be
+/// decoded before the rest of the block arrives.
+pub fn complete_prefix(buf: &[u8]) -> usize {
+    let mut pos = 0;
+    let mut cut = 0;
+    while pos < buf.len() {
+        let b = buf[pos];
+        let (len, field) = if b & 0x80 != 0 {
+            (integer_len(&buf[pos..], 7), true)
+        } else if b & 0x40 != 0 {
+            (literal_len(&buf[pos..], 6), true)
+        } else if b & 0x20 != 0 {
+            (integer_len(&buf[pos..], 5), false)
+        } else {
+            (literal_len(&buf[pos..], 4), true)
+        };
+        let Some(len) = len else { break };
+        pos += len;
+        if field {
+            cut = pos;
+        }
+    }
+    cut
+}
+
+/// Length of a literal representation (name index or literal name, then the value).
+fn literal_len(buf: &[u8], prefix: u8) -> Option<usize> {
+    let (index, mut pos) = integer(buf, prefix)?;
+    if index == 0 {
+        pos += string_len(buf.get(pos..)?)?;
+    }
+    pos += string_len(buf.get(pos..)?)?;
+    Some(pos)
+}
+
+/// Length of a string literal (its length, then its bytes).
+fn string_len(buf: &[u8]) -> Option<usize> {
+    let (len, pos) = integer(buf, 7)?;
+    let end = pos.checked_add(usize::try_from(len).ok()?)?;
+    (end <= buf.len()).then_some(end)
+}
+
+fn integer_len(buf: &[u8], prefix: u8) -> Option<usize> {
+    integer(buf, prefix).map(|(_, len)| len)
+}
+
+/// An HPACK integer (RFC 7541, section 5.1) and its length; `None` when `buf` ends
+/// first. Over-long encodings are returned as read (the decoder reports them).
+fn integer(buf: &[u8], prefix: u8) -> Option<(u64, usize)> {
+    let mask = ((1u16 << prefix) - 1) as u8;
+    let first = buf.first()? & mask;
+    if first < mask {
+        return Some((u64::from(first), 1));
+    }
+    let mut value = u64::from(mask);
+    for (i, &b) in buf[1..].iter().enumerate() {
+        if i < 9 {
+            value = value.saturating_add(u64::from(b & 0x7f) << (7 * i));
+        } else {
+            // Longer than any sane integer: let the decoder refuse it.
+            return Some((value, i + 2));
+        }
+        if b & 0x80 == 0 {
+            return Some((value, i + 2));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_follow_rfc7541_c1() {
+        // C.1.1: 10 in a 5-bit prefix; C.1.2: 1337 in a 5-bit prefix; C.1.3: 42 at an
+        // octet boundary.
+        assert_eq!(integer(&[0x0a], 5), Some((10, 1)));
+        assert_eq!(integer(&[0x1f, 0x9a, 0x0a], 5), Some((1337, 3)));
+        assert_eq!(integer(&[0x2a], 8), Some((42, 1)));
+        assert_eq!(integer(&[0x1f, 0x9a], 5), None);
+    }
+
+    #[test]
+    fn the_prefix_stops_before_a_cut_field_and_a_trailing_size_update() {
+        // C.3.1's block: indexed 2, 6, 4, then a literal with indexing (name index 1).
+        let block: &[u8] = &[
+            0x82, 0x86, 0x84, 0x41, 0x0f, b'w', b'w', b'w', b'.', b'e', b'x', b'a', b'm', b'p',
+            b'l', b'e', b'.', b'c', b'o', b'm',
+        ];
+        assert_eq!(complete_prefix(block), block.len());
+        for cut in 4..block.len() {
+            assert_eq!(complete_prefix(&block[..cut]), 3, "cut at {cut}");
+        }
+        // A size update (0x3f 0xe1 0x1f = 4096) then nothing: held back.
+        assert_eq!(complete_prefix(&[0x82, 0x3f, 0xe1, 0x1f]), 1);
+        assert_eq!(complete_prefix(&[0x3f, 0xe1, 0x1f, 0x82]), 4);
+    }
+}
