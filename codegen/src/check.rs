@@ -263,7 +263,9 @@ fn check_wireshark_names(protocols: &[Protocol]) -> Result<(), SpecError> {
                     && part
                         .chars()
                         // Wireshark names hold hyphens too (`ftp-data.setup-frame`).
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+                        .all(|c| {
+                            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-'
+                        })
             });
         if !valid {
             return Err(at.err(

@@ -108,10 +108,16 @@ impl Announcement {
     /// The announcement an FTP layer makes, if any.
     pub fn of(ftp: &Ftp) -> Option<Announcement> {
         if ftp.active_port != 0 {
-            return Some(Announcement::Active(ftp.active_ip.parse().ok()?, ftp.active_port));
+            return Some(Announcement::Active(
+                ftp.active_ip.parse().ok()?,
+                ftp.active_port,
+            ));
         }
         if ftp.eprt_port != 0 {
-            return Some(Announcement::Active(ftp.eprt_ip.parse().ok()?, ftp.eprt_port));
+            return Some(Announcement::Active(
+                ftp.eprt_ip.parse().ok()?,
+                ftp.eprt_port,
+            ));
         }
         if ftp.passive_port != 0 {
             return Some(Announcement::Passive(
@@ -307,7 +313,10 @@ mod tests {
         assert_eq!(f.code, 0);
         // RFC 2640: spaces after the first belong to the path name.
         let f = request(b"STOR  two spaces\r\n");
-        assert_eq!((f.command.as_str(), f.arg.as_str()), ("STOR", " two spaces"));
+        assert_eq!(
+            (f.command.as_str(), f.arg.as_str()),
+            ("STOR", " two spaces")
+        );
         let f = request(b"PASV\r\n");
         assert_eq!((f.command.as_str(), f.arg.as_str()), ("PASV", ""));
     }
@@ -343,7 +352,10 @@ mod tests {
         assert_eq!(f.active_port, 131 * 256 + 46);
         assert_eq!(
             Announcement::of(&f),
-            Some(Announcement::Active("141.142.220.235".parse().unwrap(), 33582))
+            Some(Announcement::Active(
+                "141.142.220.235".parse().unwrap(),
+                33582
+            ))
         );
     }
 
@@ -367,10 +379,17 @@ mod tests {
         let f = request(b"EPRT |1|132.235.1.2|6275|\r\n");
         assert_eq!((f.eprt_ip.as_str(), f.eprt_port), ("132.235.1.2", 6275));
         let f = request(b"EPRT |2|1080::8:800:200C:417A|5282|\r\n");
-        assert_eq!((f.eprt_ip.as_str(), f.eprt_port), ("1080::8:800:200c:417a", 5282));
+        assert_eq!(
+            (f.eprt_ip.as_str(), f.eprt_port),
+            ("1080::8:800:200c:417a", 5282)
+        );
         assert!(request(b"EPRT |3|x|1|\r\n").problem.contains("family"));
-        assert!(request(b"EPRT 1|1.2.3.4|5|\r\n").problem.contains("delimiter"));
-        assert!(request(b"EPRT |1|1.2.3.4|99999|\r\n").problem.contains("port"));
+        assert!(request(b"EPRT 1|1.2.3.4|5|\r\n")
+            .problem
+            .contains("delimiter"));
+        assert!(request(b"EPRT |1|1.2.3.4|99999|\r\n")
+            .problem
+            .contains("port"));
     }
 
     #[test]
@@ -378,7 +397,10 @@ mod tests {
         // RFC 2428 section 3's example.
         let f = reply(b"229 Entering Extended Passive Mode (|||6446|)\r\n");
         assert_eq!(f.epsv_port, 6446);
-        assert_eq!(Announcement::of(&f), Some(Announcement::ExtendedPassive(6446)));
+        assert_eq!(
+            Announcement::of(&f),
+            Some(Announcement::ExtendedPassive(6446))
+        );
         // A parenthesis in the text before the real one.
         let f = reply(b"229 Ok (really) (!!!21!)\r\n");
         assert_eq!(f.epsv_port, 21);
