@@ -11,6 +11,8 @@ mod formats;
 
 #[path = "cli.rs"]
 mod cli;
+#[path = "ftp.rs"]
+mod ftp;
 #[path = "library.rs"]
 mod library;
 #[path = "llc_ipx.rs"]

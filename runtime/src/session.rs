@@ -117,6 +117,11 @@ impl Session {
         self
     }
 
+    /// The dynamic binding table (connections announced at run time).
+    pub fn bindings(&self) -> &Bindings {
+        &self.bindings
+    }
+
     /// The options.
     pub fn options(&self) -> &ReassemblyOptions {
         &self.options
