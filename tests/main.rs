@@ -17,6 +17,8 @@ mod dns;
 mod engines;
 #[path = "http2.rs"]
 mod http2;
+#[path = "ftp.rs"]
+mod ftp;
 #[path = "library.rs"]
 mod library;
 #[path = "llc_ipx.rs"]

@@ -262,12 +262,15 @@ fn check_wireshark_names(protocols: &[Protocol]) -> Result<(), SpecError> {
                 !part.is_empty()
                     && part
                         .chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                        // Wireshark names hold hyphens too (`ftp-data.setup-frame`).
+                        .all(|c| {
+                            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-'
+                        })
             });
         if !valid {
             return Err(at.err(
                 format!("{place}: wireshark"),
-                format!("`{w}` is not a display-filter field name (lower-case words joined by `.`, as `ip.src`)"),
+                format!("`{w}` is not a display-filter field name (lower-case words, digits, `_` or `-`, joined by `.`, as `ip.src`)"),
             ));
         }
         if paths.contains(w) && w != path {

@@ -22,10 +22,11 @@
 
 use std::net::IpAddr;
 
-use crate::chain::{self, Frame, Layer, Reassembled, ReassemblyKind, Thresholds};
 use crate::conversation::http2::{Http2Pdu, Http2State};
+use crate::chain::{self, Frame, Layer, LayerKind, Reassembled, ReassemblyKind, Thresholds};
+use crate::flow::bindings::{Bindings, SegmentInfo};
 use crate::flow::{Endpoint, FlowMark};
-use crate::protocols::{self, Header, Next};
+use crate::protocols::{self, Header, Next, ProtocolId};
 use crate::reassembly::ip::{Added, Datagram, DatagramKey, Defragmenter, Fragment};
 use crate::reassembly::tcp::{ConnectionSummary, Pdu, Segment, Streams, TcpOptions};
 use crate::reassembly::ReassemblyOptions;
@@ -44,6 +45,8 @@ pub struct Session {
     last: Option<FlowMark>,
     /// HTTP/2 connections' header compression state.
     http2: Http2State,
+    /// Connections announced at run time (FTP data), consulted before the static tables.
+    bindings: Bindings,
 }
 
 /// Where the layers being walked lie: the frame's own, or a reassembled buffer's.
@@ -82,6 +85,7 @@ impl Session {
             follow_tcp: options.tcp,
             last: None,
             http2: Http2State::new(),
+            bindings: Bindings::new(),
         }
     }
 
@@ -115,6 +119,11 @@ impl Session {
     pub fn with_chunks(mut self, stream: u64) -> Session {
         self.tcp.keep_chunks(stream);
         self
+    }
+
+    /// The dynamic binding table (connections announced at run time).
+    pub fn bindings(&self) -> &Bindings {
+        &self.bindings
     }
 
     /// The options.
@@ -240,8 +249,28 @@ impl Session {
                         h.next_header,
                     ))
                 }
-                Header::Tcp(h) if self.follow_tcp => {
+                Header::Tcp(h) => {
                     let Some((src, dst)) = addresses(&layers[..i]).or(outer) else {
+                        return;
+                    };
+                    let info = SegmentInfo {
+                        src: Endpoint {
+                            addr: src,
+                            port: h.srcport,
+                        },
+                        dst: Endpoint {
+                            addr: dst,
+                            port: h.dstport,
+                        },
+                        closing: h.flag_fin() || h.flag_rst(),
+                        frame: frame.number,
+                        time: frame.timestamp.secs,
+                    };
+                    self.bind(layers, i, data, payload.clone(), &info, &mut frame.notes);
+                    if !self.follow_tcp {
+                        return;
+                    }
+                    let Some(Header::Tcp(h)) = layers[i].header() else {
                         return;
                     };
                     // Bytes the snapshot length cut off (not those the wire never carried).
@@ -346,6 +375,65 @@ impl Session {
                     return;
                 }
             }
+        }
+    }
+
+    /// The dynamic binding stage for the TCP segment at `layers[i]`, whose payload lies
+    /// at `payload` in `data`: a connection a control connection announced gets its
+    /// payload dissected again as that protocol (replacing what the static tables chose);
+    /// an FTP control segment is read in its real direction and followed.
+    fn bind(
+        &mut self,
+        layers: &mut Vec<Layer>,
+        i: usize,
+        data: &[u8],
+        payload: std::ops::Range<usize>,
+        info: &SegmentInfo,
+        notes: &mut Vec<String>,
+    ) {
+        self.bindings.saw_segment(info);
+        let bytes = &data[payload.clone()];
+        if bytes.is_empty() {
+            return;
+        }
+        if let Some(m) = self.bindings.data(info) {
+            layers.truncate(i + 1);
+            let start = layers.len();
+            let next = Next {
+                protocol: ProtocolId::FtpData,
+                name: None,
+            };
+            chain::dissect_next(next, bytes, &self.thresholds, layers);
+            for l in &mut layers[start..] {
+                l.offset += payload.start;
+                if let LayerKind::Header(Header::FtpData(d)) = &mut l.kind {
+                    d.setup_frame = m.setup_frame;
+                    d.command = m.command.clone();
+                }
+            }
+            return;
+        }
+        let Some(layer) = layers.get_mut(i + 1) else {
+            return;
+        };
+        match &mut layer.kind {
+            LayerKind::Header(Header::FtpData(d)) => d.setup_frame = self.bindings.port20(info),
+            LayerKind::Header(Header::Ftp(f)) => {
+                // The direction tells a request from a reply (tshark: towards the port
+                // that matched, 21); the hook only guessed from the first bytes.
+                let request = if info.dst.port == 21 {
+                    true
+                } else if info.src.port == 21 {
+                    false
+                } else {
+                    f.code == 0
+                };
+                if request != (f.code == 0 && !crate::hooks::ftp::looks_like_reply(bytes)) {
+                    **f = crate::hooks::ftp::parse_directed(bytes, request);
+                }
+                self.bindings.control(info, f, request, bytes, notes);
+            }
+            _ => {}
         }
     }
 

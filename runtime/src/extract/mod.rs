@@ -604,7 +604,8 @@ impl ExtractorBuilder {
     }
 }
 
-/// The session, when reassembly or connection summaries are asked for.
+/// The session: reassembly, connection summaries and flow numbering when asked for, and
+/// always the dynamic bindings.
 fn session(
     mut options: ReassemblyOptions,
     thresholds: Thresholds,
@@ -623,7 +624,9 @@ fn session(
     if trace {
         return Some(session.with_flows());
     }
-    options.any().then_some(session)
+    // Always a session, even without reassembly: connections announced at run time (FTP
+    // data) are recognised only by what an earlier frame said.
+    Some(session)
 }
 
 /// The trace directory when none is given: the input's file name with `.trace`, in the

@@ -1,6 +1,8 @@
 //! Flows: the endpoints of a transport conversation, and a key that names a conversation
 //! the same way whichever direction a packet travels.
 
+pub mod bindings;
+
 use std::fmt;
 use std::net::IpAddr;
 

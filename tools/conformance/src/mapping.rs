@@ -90,7 +90,7 @@ pub const FIELDS: &[FieldMap] = &CONTRACT;
 
 /// The contract fields (an array, so that [`REASSEMBLY_FIELDS`] can extend it at compile
 /// time).
-const CONTRACT: [FieldMap; 165] = [
+const CONTRACT: [FieldMap; 175] = [
     FieldMap::new("frame.number", "frame.number", AsIs),
     FieldMap::new("frame.time_epoch", "frame.time_epoch", AsIs),
     FieldMap::new("frame.len", "frame.len", AsIs),
@@ -149,6 +149,18 @@ const CONTRACT: [FieldMap; 165] = [
     FieldMap::new("http.method", "http.request.method", AsIs),
     FieldMap::new("http.uri", "http.request.uri", AsIs),
     FieldMap::new("http.status", "http.response.code", AsIs),
+    // FTP control (specs/application/ftp.toml), one segment at a time as tshark does, and
+    // FTP data connections, recognised from what the control connection announced.
+    FieldMap::new("ftp.command", "ftp.request.command", AsIs),
+    FieldMap::new("ftp.arg", "ftp.request.arg", AsIs),
+    FieldMap::new("ftp.code", "ftp.response.code", AsIs),
+    FieldMap::new("ftp.text", "ftp.response.arg", AsIs),
+    FieldMap::new("ftp.passive_port", "ftp.passive.port", AsIs),
+    FieldMap::new("ftp.active_port", "ftp.active.port", AsIs),
+    FieldMap::new("ftp.eprt_port", "ftp.eprt.port", AsIs),
+    FieldMap::new("ftp.epsv_port", "ftp.epsv.port", AsIs),
+    FieldMap::new("ftp_data.setup_frame", "ftp-data.setup-frame", AsIs),
+    FieldMap::new("ftp_data.command", "ftp-data.command", AsIs),
     // OSPFv2 and OSPFv3 (specs/internet/ospf.toml). The LSA paths hold every LSA header of
     // a packet (and every LS Request entry, as tshark's do), in wire order.
     FieldMap::new("ospf.version", "ospf.version", AsIs),
@@ -344,7 +356,7 @@ const REASSEMBLY_EXTRA: [FieldMap; 18] = [
 ];
 
 /// The fields compared with `--reassembly`: the contract fields, then the reassembly ones.
-pub const REASSEMBLY_FIELDS: &[FieldMap] = &concat::<165, 18, 183>(CONTRACT, REASSEMBLY_EXTRA);
+pub const REASSEMBLY_FIELDS: &[FieldMap] = &concat::<175, 18, 193>(CONTRACT, REASSEMBLY_EXTRA);
 
 /// `a` followed by `b` (`C` must be `A + B`; checked when the constant is evaluated).
 const fn concat<const A: usize, const B: usize, const C: usize>(
