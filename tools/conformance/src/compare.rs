@@ -329,6 +329,27 @@ mod tests {
     }
 
     #[test]
+    fn a_second_tshark_name_is_appended() {
+        use crate::mapping::REASSEMBLY_FIELDS;
+        // TLS 1.3: the ServerHello record's type is a content_type, the encrypted
+        // records' an opaque_type (pcapparser_err-buffertoosmall.pcapng, frames 8, 10).
+        let tshark = table(&[
+            "frame.number\ttls.record.content_type\ttls.record.opaque_type",
+            "8\t22\t23",
+            "10\t\t23,23",
+        ]);
+        let pcapkit = table(&["frame.number\ttls.content_type", "8\t22,23", "10\t23,23"]);
+        let c = compare_file(
+            "f.pcap",
+            &tshark,
+            &pcapkit,
+            REASSEMBLY_FIELDS,
+            &KnownDifferences::default(),
+        );
+        assert_eq!((c.total().compared, c.total().agree), (2, 2));
+    }
+
+    #[test]
     fn missing_pcapkit_column_counts_against_pcapkit() {
         let tshark = table(&["frame.number\tudp.length", "1\t8"]);
         let pcapkit = table(&["frame.number", "1"]);
