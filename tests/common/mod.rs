@@ -319,3 +319,12 @@ pub fn top_level_keys(json: &str) -> Vec<String> {
     }
     keys
 }
+
+/// A UDP port no spec binds (so that a test's payload stays Raw whatever specs are added),
+/// searched from the top of the ephemeral range down.
+pub fn unbound_udp_port() -> u16 {
+    (49152..=u16::MAX)
+        .rev()
+        .find(|&p| pcapkit::protocols::table::udp_port(u64::from(p)).is_none())
+        .expect("some UDP port is unbound")
+}
