@@ -600,7 +600,7 @@ fn dissect_a_hand_built_frame() {
 
 #[test]
 fn dissect_raw_ipv4_and_thresholds() {
-    let packet = ipv4_udp([192, 0, 2, 1], [192, 0, 2, 2], 5353, 9, b"xyz");
+    let packet = ipv4_udp([192, 0, 2, 1], [192, 0, 2, 2], 40000, 9, b"xyz");
     let mut layers = Vec::new();
     dissect(&packet, 228, &Thresholds::default(), &mut layers);
     let names: Vec<&str> = layers.iter().map(|l| l.name).collect();
