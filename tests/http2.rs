@@ -659,3 +659,30 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_preface_finds_http2_on_any_port_without_reassembly() {
+    // A TCP header 5000 -> 5001 (data offset 5, PSH|ACK), then the preface and an empty
+    // SETTINGS frame in one segment.
+    let mut segment = vec![
+        0x13, 0x88, 0x13, 0x89, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0,
+    ];
+    segment.extend_from_slice(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+    segment.extend(frame(4, 0, 0, &[]));
+    let mut layers = Vec::new();
+    chain::dissect_next(
+        Next {
+            protocol: ProtocolId::Tcp,
+            name: None,
+        },
+        &segment,
+        &Thresholds::default(),
+        &mut layers,
+    );
+    let names: Vec<&str> = layers.iter().map(|l| l.name).collect();
+    assert_eq!(names, ["TCP", "HTTP2", "HTTP2"]);
+    match &layers[2].kind {
+        LayerKind::Header(Header::Http2(h)) => assert_eq!((h.type_, h.length), (4, 0)),
+        other => panic!("{other:?}"),
+    }
+}

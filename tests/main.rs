@@ -15,10 +15,10 @@ mod cli;
 mod dns;
 #[path = "engines.rs"]
 mod engines;
-#[path = "http2.rs"]
-mod http2;
 #[path = "ftp.rs"]
 mod ftp;
+#[path = "http2.rs"]
+mod http2;
 #[path = "library.rs"]
 mod library;
 #[path = "llc_ipx.rs"]

@@ -22,8 +22,8 @@
 #![warn(missing_docs)]
 
 pub mod chain;
-pub mod dnsname;
 pub mod conversation;
+pub mod dnsname;
 pub mod dump;
 pub mod engine;
 pub mod extract;

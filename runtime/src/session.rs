@@ -22,8 +22,8 @@
 
 use std::net::IpAddr;
 
-use crate::conversation::http2::{Http2Pdu, Http2State};
 use crate::chain::{self, Frame, Layer, LayerKind, Reassembled, ReassemblyKind, Thresholds};
+use crate::conversation::http2::{Http2Pdu, Http2State};
 use crate::flow::bindings::{Bindings, SegmentInfo};
 use crate::flow::{Endpoint, FlowMark};
 use crate::protocols::{self, Header, Next, ProtocolId};
