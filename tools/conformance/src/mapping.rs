@@ -90,6 +90,8 @@ pub const FIELDS: &[FieldMap] = &CONTRACT;
 
 /// The contract fields (an array, so that [`REASSEMBLY_FIELDS`] can extend it at compile
 /// time).
+// A `const`, not a `static`: `concat` builds `REASSEMBLY_FIELDS` from it at compile time.
+#[allow(clippy::large_const_arrays)]
 const CONTRACT: [FieldMap; 191] = [
     FieldMap::new("frame.number", "frame.number", AsIs),
     FieldMap::new("frame.time_epoch", "frame.time_epoch", AsIs),
