@@ -19,6 +19,7 @@ mod pipeline;
 mod server;
 
 use std::str::FromStr;
+use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::Arc;
 
 use crate::chain::{self, Frame, Reassembled, Thresholds};
@@ -304,6 +305,22 @@ pub(crate) fn load_dissected(
 }
 
 /// Keeps `frames` for reuse, up to [`SPARE_FRAMES`].
+/// Keeps a frame the consumer is done with for reuse (unless its buffer grew past
+/// `REUSE_BYTES`) and sends the kept frames back to the reader a batch at a time.
+pub(crate) fn give_back(done_with: &mut Vec<Frame>, reader: &SyncSender<Vec<Frame>>, frame: Frame) {
+    if frame.data.capacity() > REUSE_BYTES {
+        return;
+    }
+    done_with.push(frame);
+    if done_with.len() >= BATCH_FRAMES {
+        let frames = std::mem::take(done_with);
+        // A full return channel only means the reader has spares enough.
+        if let Err(TrySendError::Full(frames)) = reader.try_send(frames) {
+            drop(frames);
+        }
+    }
+}
+
 pub(crate) fn keep_spares(spare: &mut Vec<Frame>, frames: impl IntoIterator<Item = Frame>) {
     let room = SPARE_FRAMES.saturating_sub(spare.len());
     spare.extend(frames.into_iter().take(room));

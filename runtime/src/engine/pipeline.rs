@@ -10,12 +10,10 @@
 //! slow writer fills them and the reader waits. Frames come back from the caller to the
 //! reader, which sends them on with the next batch for its worker to fill.
 
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread;
 
-use super::{
-    complete, fill, keep_spares, Batch, Engine, Item, Options, BATCH_FRAMES, IN_FLIGHT, REUSE_BYTES,
-};
+use super::{complete, fill, give_back, keep_spares, Batch, Engine, Item, Options, IN_FLIGHT};
 use crate::chain::Frame;
 use crate::reader::{Block, CaptureReader};
 
@@ -123,17 +121,7 @@ impl Engine for PipelineEngine {
     }
 
     fn recycle(&mut self, frame: Frame) {
-        if frame.data.capacity() > REUSE_BYTES {
-            return;
-        }
-        self.done_with.push(frame);
-        if self.done_with.len() >= BATCH_FRAMES {
-            let frames = std::mem::take(&mut self.done_with);
-            // A full return channel only means the reader has spares enough.
-            if let Err(TrySendError::Full(frames)) = self.recycle.try_send(frames) {
-                drop(frames);
-            }
-        }
+        give_back(&mut self.done_with, &self.recycle, frame);
     }
 
     fn offset(&self) -> u64 {

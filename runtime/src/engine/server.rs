@@ -20,13 +20,10 @@
 //! that goes over budget the datagrams and PDUs given up on (and when) may differ; and
 //! an extraction stopped before the end does not report what was pending.
 
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread;
 
-use super::{
-    keep_spares, load_dissected, Engine, Item, Options, SessionEnd, BATCH_FRAMES, IN_FLIGHT,
-    REUSE_BYTES,
-};
+use super::{give_back, keep_spares, load_dissected, Engine, Item, Options, SessionEnd, IN_FLIGHT};
 use crate::chain::{self, Frame, Reassembled, ReassemblyKind};
 use crate::flow::FlowMark;
 use crate::reader::{Block, CaptureReader, Event};
@@ -352,17 +349,7 @@ impl Engine for ServerEngine {
     }
 
     fn recycle(&mut self, frame: Frame) {
-        if frame.data.capacity() > REUSE_BYTES {
-            return;
-        }
-        self.done_with.push(frame);
-        if self.done_with.len() >= BATCH_FRAMES {
-            let frames = std::mem::take(&mut self.done_with);
-            // A full return channel only means the reader has spares enough.
-            if let Err(TrySendError::Full(frames)) = self.recycle.try_send(frames) {
-                drop(frames);
-            }
-        }
+        give_back(&mut self.done_with, &self.recycle, frame);
     }
 
     fn offset(&self) -> u64 {
