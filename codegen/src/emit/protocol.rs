@@ -921,27 +921,10 @@ pub(crate) fn visit_entry(
             let n = index(n);
             quote!(crate::tlv::visit(&#src, v, &#infos[..#n]);)
         }
-        FieldType::KvList if f.session => {
-            let name_info = infos_from(local_index + 1);
-            let value_info = infos_from(local_index + 2);
-            // Filled by the session on some layers only: absent rather than empty elsewhere.
-            quote! {
-                if !#src.is_empty() {
-                    v.begin_list(#info);
-                    for (name, value) in #src.iter() {
-                        v.begin_item();
-                        v.field(&#name_info[0], crate::value::Value::Text(name));
-                        v.field(&#value_info[0], crate::value::Value::Text(value));
-                        v.end_item();
-                    }
-                    v.end_list();
-                }
-            }
-        }
         FieldType::KvList => {
             let name_info = infos_from(local_index + 1);
             let value_info = infos_from(local_index + 2);
-            quote! {
+            let list = quote! {
                 v.begin_list(#info);
                 for (name, value) in #src.iter() {
                     v.begin_item();
@@ -950,6 +933,12 @@ pub(crate) fn visit_entry(
                     v.end_item();
                 }
                 v.end_list();
+            };
+            if f.session {
+                // Filled by the session on some layers only: absent rather than empty elsewhere.
+                quote!(if !#src.is_empty() { #list })
+            } else {
+                list
             }
         }
         FieldType::Str => quote! {
