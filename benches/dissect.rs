@@ -223,6 +223,7 @@ fn transport() -> Thresholds {
     Thresholds {
         layer: Some(Level::Transport),
         protocol: None,
+        ..Default::default()
     }
 }
 

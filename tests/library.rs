@@ -609,6 +609,7 @@ fn dissect_raw_ipv4_and_thresholds() {
     let limits = Thresholds {
         layer: Some(Level::Internet),
         protocol: None,
+        ..Default::default()
     };
     dissect(&packet, 228, &limits, &mut layers);
     let names: Vec<&str> = layers.iter().map(|l| l.name).collect();
@@ -617,6 +618,7 @@ fn dissect_raw_ipv4_and_thresholds() {
     let limits = Thresholds {
         layer: None,
         protocol: Some(ProtocolId::Udp),
+        ..Default::default()
     };
     dissect_from(ProtocolId::Ipv4, &packet, &limits, &mut layers);
     let names: Vec<&str> = layers.iter().map(|l| l.name).collect();

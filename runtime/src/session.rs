@@ -267,6 +267,13 @@ impl Session {
                         time: frame.timestamp.secs,
                     };
                     self.bind(layers, i, data, payload.clone(), &info, &mut frame.notes);
+                    // The stateless chain left the payload to us (`defer_streams`): it
+                    // is dissected only if the stream does not frame it.
+                    let mut deferred = layers.len() == i + 1 && !payload.is_empty();
+                    if deferred && !self.options.tcp {
+                        self.undefer(layers, i, data, payload.clone());
+                        deferred = false;
+                    }
                     if !self.follow_tcp {
                         return;
                     }
@@ -281,12 +288,16 @@ impl Session {
                     let missing = chain::tcp_len(layers, i, wire_cut)
                         .unwrap_or(0)
                         .saturating_sub(payload.len() as u64);
-                    let next = layers.get(i + 1).and_then(|l| {
-                        l.header().map(|h| Next {
-                            protocol: h.protocol(),
-                            name: Some(l.name),
+                    let next = if deferred {
+                        h.next_protocol(&data[payload.clone()])
+                    } else {
+                        layers.get(i + 1).and_then(|l| {
+                            l.header().map(|h| Next {
+                                protocol: h.protocol(),
+                                name: Some(l.name),
+                            })
                         })
-                    });
+                    };
                     let segment = Segment {
                         src: Endpoint {
                             addr: src,
@@ -302,9 +313,10 @@ impl Session {
                         ack_number: h.ack,
                         fin: h.flag_fin(),
                         rst: h.flag_rst(),
-                        payload: &data[payload],
+                        payload: &data[payload.clone()],
                         missing,
                         next,
+                        deferred,
                         frame: frame.number,
                         time: frame.timestamp.secs,
                     };
@@ -324,6 +336,8 @@ impl Session {
                     }
                     if outcome.framed {
                         layers.truncate(i + 1);
+                    } else if deferred {
+                        self.undefer(layers, i, data, payload);
                     }
                     frame.tcp_stream = Some(outcome.stream);
                     frame.notes.extend(outcome.notes);
@@ -434,6 +448,26 @@ impl Session {
                 self.bindings.control(info, f, request, bytes, notes);
             }
             _ => {}
+        }
+    }
+
+    /// Dissects the payload of the TCP layer `layers[i]` (the last), lying at `payload`
+    /// in `data`, as the stateless chain would have (it deferred it to the session).
+    fn undefer(
+        &self,
+        layers: &mut Vec<Layer>,
+        i: usize,
+        data: &[u8],
+        payload: std::ops::Range<usize>,
+    ) {
+        let bytes = &data[payload.clone()];
+        let Some(next) = layers[i].header().and_then(|h| h.next_protocol(bytes)) else {
+            return;
+        };
+        let start = layers.len();
+        chain::dissect_next(next, bytes, &self.thresholds, layers);
+        for l in &mut layers[start..] {
+            l.offset += payload.start;
         }
     }
 

@@ -105,6 +105,37 @@ fn emit_protocol(p: &Protocol) -> TokenStream {
         (quote!(), quote!(), quote!())
     };
 
+    // The direct reader (see `emit_direct`) against deku's, which it stands in for: the
+    // same header and length, or both short, on any bytes; and it reads valid headers.
+    let direct = if super::protocol::reads_directly(p) {
+        let valid = if buildable {
+            quote! {
+                #[test]
+                fn direct_read_reads_valid_headers(seed in any::<u64>()) {
+                    let mut rng = Rng::new(seed);
+                    let bytes = sample(&mut rng, ::deku::ctx::Endian::Big);
+                    prop_assume!(bytes.is_some(), "no valid header drawn");
+                    let bytes = bytes.unwrap();
+                    let direct = #ty::read_direct(&bytes);
+                    prop_assert!(direct.is_some(), "a valid header does not read directly: {:02x?}", bytes);
+                    prop_assert_eq!(direct, pcapkit::wire::read_header::<#ty, _>(&bytes, ()).ok());
+                }
+            }
+        } else {
+            quote!()
+        };
+        quote! {
+            #[test]
+            fn direct_read_agrees_with_deku(input in vec(any::<u8>(), 0..256)) {
+                let deku = pcapkit::wire::read_header::<#ty, _>(&input, ()).ok();
+                prop_assert_eq!(#ty::read_direct(&input), deku);
+            }
+            #valid
+        }
+    } else {
+        quote!()
+    };
+
     let examples = p.examples.iter().enumerate().map(|(i, e)| {
         let name = format_ident!("example_{}", i + 1);
         let n = i + 1;
@@ -167,6 +198,7 @@ fn emit_protocol(p: &Protocol) -> TokenStream {
                 #never_panic
                 #round_trip
                 #chain
+                #direct
             }
         }
     }

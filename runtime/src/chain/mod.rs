@@ -19,6 +19,12 @@ pub struct Thresholds {
     pub layer: Option<Level>,
     /// Stop after this protocol.
     pub protocol: Option<ProtocolId>,
+    /// Leave a TCP payload undissected when its protocol is cut into PDUs on the stream
+    /// (a `[stream]` section in its spec): the TCP layer is then the frame's last, with
+    /// its payload still to dissect. For a session that reassembles TCP, which dissects
+    /// the PDUs instead and the segment itself only if it is not framed (see
+    /// `Session::process`): the segment's own dissection would mostly be thrown away.
+    pub defer_streams: bool,
 }
 
 impl Thresholds {
@@ -114,6 +120,11 @@ fn walk(data: &[u8], mut next: Option<Next>, limits: &Thresholds, layers: &mut V
         } else {
             header.next_protocol(payload)
         };
+        let deferred = limits.defer_streams
+            && n.protocol == ProtocolId::Tcp
+            && next.is_some_and(|m| {
+                m.protocol.stream_framer().is_some() && !limits.stops_before(m.protocol)
+            });
         layers.push(Layer {
             name: n.name.unwrap_or(n.protocol.name()),
             kind: LayerKind::Header(header),
@@ -123,8 +134,23 @@ fn walk(data: &[u8], mut next: Option<Next>, limits: &Thresholds, layers: &mut V
             missing,
             truncated: None,
         });
+        if deferred {
+            return;
+        }
         offset += header_len;
         end = offset + payload_len;
+    }
+}
+
+/// Whether `input` reads as `n`: the layer the chain would make of it has a header (cut
+/// short or not), not `Malformed`.
+pub fn reads_as(n: Next, input: &[u8]) -> bool {
+    match protocols::dissect(n.protocol, input) {
+        Ok(_) => true,
+        Err(e) => {
+            e.reason.starts_with(crate::wire::TRUNCATED)
+                && protocols::dissect_partial(n.protocol, input).is_some()
+        }
     }
 }
 

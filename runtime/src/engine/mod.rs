@@ -313,7 +313,9 @@ pub(crate) fn give_back(done_with: &mut Vec<Frame>, reader: &SyncSender<Vec<Fram
     }
     done_with.push(frame);
     if done_with.len() >= BATCH_FRAMES {
-        let frames = std::mem::take(done_with);
+        // A batch's worth of room up front: grown by doubling, the frames would be moved
+        // eight times over.
+        let frames = std::mem::replace(done_with, Vec::with_capacity(BATCH_FRAMES));
         // A full return channel only means the reader has spares enough.
         if let Err(TrySendError::Full(frames)) = reader.try_send(frames) {
             drop(frames);

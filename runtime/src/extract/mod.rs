@@ -564,9 +564,19 @@ impl ExtractorBuilder {
         } else {
             (make_session(self.reassembly.memory), None)
         };
+        // A session that reassembles TCP dissects what the streams carry: the segments'
+        // own dissection above TCP is left to it.
+        let reassembles_tcp = session
+            .iter()
+            .chain(sessions.iter().flatten())
+            .any(|s| s.options().tcp);
+        let thresholds = Thresholds {
+            defer_streams: reassembles_tcp,
+            ..self.thresholds
+        };
         let options = Options {
             keep_bytes,
-            thresholds: self.thresholds,
+            thresholds,
         };
         let mut extractor = Extractor {
             reader: engine::start(self.engine, reader, options, threads, sessions),
@@ -574,7 +584,7 @@ impl ExtractorBuilder {
             threads,
             info,
             keep_bytes,
-            thresholds: self.thresholds,
+            thresholds,
             session,
             trace,
             on_flow: self.on_flow,

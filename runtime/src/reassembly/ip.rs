@@ -117,6 +117,9 @@ pub struct Defragmenter {
     serial: u64,
     held: usize,
     timeout: i64,
+    /// The time of the last [`Defragmenter::expire`]: until the clock moves on, nothing
+    /// more can be due (what arrives meanwhile is younger than the timeout).
+    checked_at: Option<i64>,
 }
 
 impl Defragmenter {
@@ -129,6 +132,7 @@ impl Defragmenter {
             serial: 0,
             held: 0,
             timeout,
+            checked_at: None,
         }
     }
 
@@ -173,6 +177,14 @@ impl Defragmenter {
         let pending = match self.pending.get_mut(&f.key) {
             Some(p) => p,
             None => {
+                // A datagram already due (its time runs behind the clock) is for the
+                // next expiry to see.
+                if self
+                    .checked_at
+                    .is_some_and(|t| t.saturating_sub(f.time) >= self.timeout)
+                {
+                    self.checked_at = None;
+                }
                 self.serial += 1;
                 self.order.push_back((f.key, self.serial));
                 self.pending.entry(f.key).or_insert(Box::new(Pending {
@@ -264,6 +276,11 @@ impl Defragmenter {
     /// Gives up on datagrams whose first fragment is older than the timeout at `now`.
     pub fn expire(&mut self, now: i64) -> Vec<Datagram> {
         let mut gone = Vec::new();
+        // Capture time is in seconds: most frames share their second with the last.
+        if self.timeout > 0 && self.checked_at == Some(now) {
+            return gone;
+        }
+        self.checked_at = Some(now);
         while let Some(&(key, serial)) = self.order.front() {
             match self.pending.get(&key) {
                 Some(p) if p.serial == serial => {

@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 
 use super::assembler::{Assembler, Refused};
 use super::framing::{Framer, Framing, FramingContext};
+use crate::chain;
 use crate::flow::{Endpoint, FlowKey};
 use crate::protocols::{Next, ProtocolId};
 
@@ -95,6 +96,9 @@ pub struct Segment<'a> {
     pub missing: u64,
     /// Where the stateless chain would send the payload (port binding or heuristic).
     pub next: Option<Next>,
+    /// The chain left the payload undissected (`Thresholds::defer_streams`): `next`
+    /// holds only if the payload reads as it (checked when it decides the connection).
+    pub deferred: bool,
     /// The frame.
     pub frame: u64,
     /// Capture time, in seconds.
@@ -433,7 +437,11 @@ impl Streams {
         let d = usize::from(s.src != conn.a);
         out.from_b = d == 1;
         if matches!(conn.app, App::Undecided) && !s.payload.is_empty() {
-            conn.next = s.next;
+            // The segment's own dissection decides, as the stateless chain would read it.
+            conn.next = match s.next {
+                Some(n) if s.deferred && !chain::reads_as(n, s.payload) => None,
+                next => next,
+            };
             // A client's preface may arrive in pieces: a first segment that is a prefix
             // of it counts.
             let n = s.payload.len().min(HTTP2_PREFACE.len());
@@ -992,6 +1000,7 @@ mod tests {
                 payload,
                 missing: 0,
                 next: http(),
+                deferred: false,
                 frame: self.frame,
                 time: self.frame as i64,
             })
