@@ -1508,6 +1508,18 @@ fn check_tlv(
     if !(1..=8).contains(&t.align) {
         return Err(at.err(&location, "`align` must be between 1 and 8"));
     }
+    let unit = match u8::try_from(t.unit) {
+        Ok(u) if u >= 1 => u,
+        _ => {
+            return Err(at.err(
+                &location,
+                format!(
+                    "`unit` (bytes counted by one unit of the length) must be between 1 and 255, not {}",
+                    t.unit
+                ),
+            ))
+        }
+    };
     let kind_max = max_of_width(u32::from(kind_bytes) * 8);
     if let Some(k) = t.single.iter().chain(&t.end).find(|k| **k > kind_max) {
         return Err(at.err(
@@ -1570,6 +1582,7 @@ fn check_tlv(
         kind_bytes,
         length_bytes,
         covers_all,
+        unit,
         registry: t.registry.clone(),
         single: t.single.clone(),
         end: t.end,
@@ -1600,6 +1613,8 @@ fn check_paths(p: &Protocol, tlvs: &[TlvFamily]) -> Result<BTreeSet<String>, Spe
             }
         }
     };
+    // A family used by several fields shows its options' values once.
+    let mut families = BTreeSet::new();
     let owners =
         std::iter::once((None, &p.fields)).chain(p.records.iter().map(|r| (Some(r), &r.fields)));
     for (record, fields) in owners {
@@ -1624,6 +1639,9 @@ fn check_paths(p: &Protocol, tlvs: &[TlvFamily]) -> Result<BTreeSet<String>, Spe
                         )?;
                     }
                     let family = tlvs.iter().find(|t| &t.id == family).expect("checked");
+                    if !families.insert(family.id.as_str()) {
+                        continue;
+                    }
                     for v in &family.variants {
                         for ve in entries(&v.fields) {
                             add(
