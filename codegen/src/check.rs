@@ -262,15 +262,14 @@ fn check_wireshark_names(protocols: &[Protocol]) -> Result<(), SpecError> {
                 !part.is_empty()
                     && part
                         .chars()
-                        // Wireshark names hold hyphens too (`ftp-data.setup-frame`).
-                        .all(|c| {
-                            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-'
-                        })
+                        // Wireshark names hold hyphens (`ftp-data.setup-frame`) and a few
+                        // capitals (`l2tp.Ns`) too.
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             });
         if !valid {
             return Err(at.err(
                 format!("{place}: wireshark"),
-                format!("`{w}` is not a display-filter field name (lower-case words, digits, `_` or `-`, joined by `.`, as `ip.src`)"),
+                format!("`{w}` is not a display-filter field name (words of letters, digits, `_` or `-`, joined by `.`, as `ip.src`)"),
             ));
         }
         if paths.contains(w) && w != path {
