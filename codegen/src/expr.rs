@@ -331,7 +331,9 @@ impl Expr {
             Expr::Name(n) => resolve(n).ok_or_else(|| format!("unknown name `{n}`"))?,
             // A negated comparison is the opposite comparison, a negated number a test
             // for zero: `!` only ever applies to a real `bool`.
-            Expr::Not(e) if matches!(**e, Expr::Binary(..)) && !matches!(e.negated(), Expr::Not(_)) => {
+            Expr::Not(e)
+                if matches!(**e, Expr::Binary(..)) && !matches!(e.negated(), Expr::Not(_)) =>
+            {
                 e.negated().to_rust(resolve)?
             }
             Expr::Not(e) => match e.to_rust(resolve)? {

@@ -3745,7 +3745,8 @@ fn tlv_length_counts_units() {
 #[test]
 fn tlv_unit_out_of_range() {
     for unit in ["0", "256"] {
-        let spec = format!("[[tlv]]\nid = \"opt\"\nkind = \"u8\"\nlength = \"u8\"\nunit = {unit}\n");
+        let spec =
+            format!("[[tlv]]\nid = \"opt\"\nkind = \"u8\"\nlength = \"u8\"\nunit = {unit}\n");
         expect_error(
             &[("opt.toml", &spec)],
             "opt.toml",
@@ -3767,12 +3768,20 @@ fn one_tlv_family_in_two_fields() {
     // The family's items are generated once, in its own file.
     let family = parse_rust("tlv_nd_opt.rs", code("tlv_nd_opt.rs"));
     let names = item_names(&family.items);
-    assert!(names.contains("NdOpt") && names.contains("mtu"), "{names:?}");
+    assert!(
+        names.contains("NdOpt") && names.contains("mtu"),
+        "{names:?}"
+    );
     let proto = code("proto_nd.rs");
     parse_rust("proto_nd.rs", proto);
     assert!(!proto.contains("enum NdOpt"), "the family is not repeated");
     // Each list has its own kind/length/data paths; the options' values are one column.
-    for path in ["nd.first.kind", "nd.second.kind", "nd.first.data", "nd.second.length"] {
+    for path in [
+        "nd.first.kind",
+        "nd.second.kind",
+        "nd.first.data",
+        "nd.second.length",
+    ] {
         assert_eq!(proto.matches(&format!("\"{path}\"")).count(), 1, "{path}");
     }
     assert_eq!(proto.matches("\"nd.mtu\"").count(), 1, "{proto}");

@@ -1099,7 +1099,14 @@ pub(crate) fn emit_visit(
                 }
             }
         } else {
-            visit_entry(Some((model, lay)), &e, info, &infos_from, i, quote!(self.#name))
+            visit_entry(
+                Some((model, lay)),
+                &e,
+                info,
+                &infos_from,
+                i,
+                quote!(self.#name),
+            )
         };
         for show in [e.range.and_then(|r| r.show.as_ref()), f.show.as_ref()]
             .into_iter()
