@@ -737,9 +737,7 @@ fn draw_tlv(
                 put(&mut out, end, family.kind_bytes, big);
                 shown.push((kind_path.clone(), Some(Shown::Number(i128::from(end)))));
                 if !end_single {
-                    let Some(length) = in_units(if family.covers_all { header } else { 0 }) else {
-                        return None;
-                    };
+                    let length = in_units(if family.covers_all { header } else { 0 })?;
                     put(&mut out, length as u64, family.length_bytes, big);
                     shown.push((length_path.clone(), Some(Shown::Number(length as i128))));
                     // Not a variant: an option kept raw, with its (empty) value.
