@@ -262,15 +262,14 @@ fn check_wireshark_names(protocols: &[Protocol]) -> Result<(), SpecError> {
                 !part.is_empty()
                     && part
                         .chars()
-                        // Wireshark names hold hyphens too (`ftp-data.setup-frame`).
-                        .all(|c| {
-                            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-'
-                        })
+                        // Wireshark names hold hyphens (`ftp-data.setup-frame`) and a few
+                        // capitals (`l2tp.Ns`) too.
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             });
         if !valid {
             return Err(at.err(
                 format!("{place}: wireshark"),
-                format!("`{w}` is not a display-filter field name (lower-case words, digits, `_` or `-`, joined by `.`, as `ip.src`)"),
+                format!("`{w}` is not a display-filter field name (words of letters, digits, `_` or `-`, joined by `.`, as `ip.src`)"),
             ));
         }
         if paths.contains(w) && w != path {
@@ -1508,6 +1507,18 @@ fn check_tlv(
     if !(1..=8).contains(&t.align) {
         return Err(at.err(&location, "`align` must be between 1 and 8"));
     }
+    let unit = match u8::try_from(t.unit) {
+        Ok(u) if u >= 1 => u,
+        _ => {
+            return Err(at.err(
+                &location,
+                format!(
+                    "`unit` (bytes counted by one unit of the length) must be between 1 and 255, not {}",
+                    t.unit
+                ),
+            ))
+        }
+    };
     let kind_max = max_of_width(u32::from(kind_bytes) * 8);
     if let Some(k) = t.single.iter().chain(&t.end).find(|k| **k > kind_max) {
         return Err(at.err(
@@ -1570,6 +1581,7 @@ fn check_tlv(
         kind_bytes,
         length_bytes,
         covers_all,
+        unit,
         registry: t.registry.clone(),
         single: t.single.clone(),
         end: t.end,
@@ -1600,6 +1612,8 @@ fn check_paths(p: &Protocol, tlvs: &[TlvFamily]) -> Result<BTreeSet<String>, Spe
             }
         }
     };
+    // A family used by several fields shows its options' values once.
+    let mut families = BTreeSet::new();
     let owners =
         std::iter::once((None, &p.fields)).chain(p.records.iter().map(|r| (Some(r), &r.fields)));
     for (record, fields) in owners {
@@ -1624,6 +1638,9 @@ fn check_paths(p: &Protocol, tlvs: &[TlvFamily]) -> Result<BTreeSet<String>, Spe
                         )?;
                     }
                     let family = tlvs.iter().find(|t| &t.id == family).expect("checked");
+                    if !families.insert(family.id.as_str()) {
+                        continue;
+                    }
                     for v in &family.variants {
                         for ve in entries(&v.fields) {
                             add(

@@ -61,11 +61,15 @@ impl BinOp {
     }
 }
 
-/// The two types an expression can have.
+/// The types an expression can have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ty {
     Int,
     Bool,
+    /// A one-bit range as the integer 0 or 1: a condition where a condition is wanted
+    /// (`x != 0`), a number where a number is, and `!x` is `x == 0` (never `!(x != 0)`,
+    /// which clippy rejects).
+    Bit,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -325,10 +329,21 @@ impl Expr {
                 (quote!(#lit), Ty::Int)
             }
             Expr::Name(n) => resolve(n).ok_or_else(|| format!("unknown name `{n}`"))?,
-            Expr::Not(e) => {
-                let e = e.bool_operand(resolve)?;
-                (quote!((!#e)), Ty::Bool)
+            // A negated comparison is the opposite comparison, a negated number a test
+            // for zero: `!` only ever applies to a real `bool`.
+            Expr::Not(e)
+                if matches!(**e, Expr::Binary(..)) && !matches!(e.negated(), Expr::Not(_)) =>
+            {
+                e.negated().to_rust(resolve)?
             }
+            Expr::Not(e) => match e.to_rust(resolve)? {
+                (code, Ty::Bool) => (quote!((!#code)), Ty::Bool),
+                (code, Ty::Int) => (quote!((#code == 0)), Ty::Bool),
+                (code, Ty::Bit) => {
+                    let code = bare(code);
+                    (quote!((#code == 0)), Ty::Bool)
+                }
+            },
             Expr::Call(f, args) if f == "if" => {
                 let [c, a, b] = args.as_slice() else {
                     return Err("`if` takes three arguments: if(condition, then, else)".to_owned());
@@ -435,7 +450,7 @@ impl Expr {
     ) -> Result<TokenStream, String> {
         let (code, ty) = self.to_rust(resolve)?;
         Ok(match ty {
-            Ty::Int => code,
+            Ty::Int | Ty::Bit => code,
             Ty::Bool => {
                 let code = bare(code);
                 quote!(u64::from(#code))
@@ -451,6 +466,10 @@ impl Expr {
         Ok(match ty {
             Ty::Bool => code,
             Ty::Int => quote!((#code != 0)),
+            Ty::Bit => {
+                let code = bare(code);
+                quote!((#code != 0))
+            }
         })
     }
 }
@@ -567,5 +586,27 @@ mod tests {
         assert_eq!(parse("x + flag").to_rust(&resolve).unwrap().1, Ty::Int);
         let code = parse("x").to_bool(&resolve).unwrap().to_string();
         assert!(code.contains("!= 0"), "{code}");
+    }
+
+    /// `!` never lands on a comparison or a number (clippy's `nonminimal_bool` rejects
+    /// `!(x != 0)`): it flips comparisons and tests numbers and one-bit ranges for zero.
+    #[test]
+    fn negations_are_minimal() {
+        let resolve = |n: &str| match n {
+            "flag" => Some((quote!(flag), Ty::Bool)),
+            "bit" => Some((quote!(((c >> 3) & 1)), Ty::Bit)),
+            _ => Some((quote!(x), Ty::Int)),
+        };
+        let rust = |src: &str| parse(src).to_bool(&resolve).unwrap().to_string();
+        assert_eq!(rust("!bit"), "(c >> 3) & 1 == 0");
+        assert_eq!(rust("!x"), "x == 0");
+        assert_eq!(rust("!(x == 1)"), "x != 1");
+        assert_eq!(rust("!(x < 1)"), "x >= 1");
+        assert_eq!(rust("!flag"), "! flag");
+        assert_eq!(rust("!bit && x > 2"), "((c >> 3) & 1 == 0) && (x > 2)");
+        assert_eq!(rust("bit"), "(c >> 3) & 1 != 0");
+        // As a number, a bit is its value.
+        let sum = parse("bit + 1").to_int(&resolve).unwrap().to_string();
+        assert_eq!(sum, "u64 :: saturating_add ((c >> 3) & 1 , 1)");
     }
 }

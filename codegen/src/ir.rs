@@ -444,6 +444,8 @@ pub struct TlvFamily {
     pub length_bytes: u8,
     /// The length counts kind and length bytes too.
     pub covers_all: bool,
+    /// The length counts units of this many bytes (1 to 255).
+    pub unit: u8,
     pub registry: Option<String>,
     pub single: Vec<u64>,
     pub end: Option<u64>,

@@ -204,6 +204,9 @@ pub struct TlvFamily {
     pub length: String,
     #[serde(default = "default_covers")]
     pub covers: String,
+    /// The length counts units of this many bytes (IPv6 Neighbor Discovery: 8).
+    #[serde(default = "default_unit")]
+    pub unit: u64,
     pub registry: Option<String>,
     #[serde(default)]
     pub single: Vec<u64>,
@@ -216,6 +219,10 @@ pub struct TlvFamily {
 
 fn default_covers() -> String {
     "all".to_owned()
+}
+
+fn default_unit() -> u64 {
+    1
 }
 
 fn default_align() -> u64 {

@@ -3686,3 +3686,119 @@ fn session_fields_are_accepted_without_a_hook() {
     assert!(p.fields[1].session && p.fields[2].session);
     assert_eq!(p.fields[1].ty, FieldType::KvList);
 }
+
+// ---------------------------------------------------------------------------------------
+// TLV lengths in units, and one family used by several fields
+// ---------------------------------------------------------------------------------------
+
+/// IPv6 Neighbor Discovery options (RFC 4861 4.6): the length counts the whole option in
+/// units of 8 bytes; two lists of the family in one header.
+const ND_LIKE: &str = r#"
+[protocol]
+id    = "nd"
+name  = "ND"
+layer = "link"
+
+[[field]]
+name = "count"
+type = "u8"
+[[field]]
+name = "first"
+type = "tlv:nd_opt"
+size = "count * 8"
+[[field]]
+name = "second"
+type = "tlv:nd_opt"
+
+[[tlv]]
+id     = "nd_opt"
+kind   = "u8"
+length = "u8"
+covers = "all"
+unit   = 8
+
+[[tlv.variant]]
+kind   = 5
+name   = "mtu"
+fields = [ { name = "reserved", type = "u16" }, { name = "mtu", type = "u32" } ]
+"#;
+
+#[test]
+fn tlv_length_counts_units() {
+    let model = load_specs(&[("link/nd.toml", ND_LIKE)]).unwrap_or_else(|e| panic!("{e}"));
+    let t = model.tlv("nd_opt").expect("family");
+    assert_eq!(t.unit, 8);
+    assert!(t.covers_all);
+    // The default is bytes.
+    let good = good_model();
+    assert_eq!(good.tlv("demo_option").expect("family").unit, 1);
+    let specs = write_specs(&[("link/nd.toml", ND_LIKE)]);
+    let (_out, files) = generate_into(specs.path());
+    let code = &files
+        .iter()
+        .find(|(n, _)| n == "tlv_nd_opt.rs")
+        .expect("family file")
+        .1;
+    assert!(code.contains("length_unit: 8"), "{code}");
+}
+
+#[test]
+fn tlv_unit_out_of_range() {
+    for unit in ["0", "256"] {
+        let spec =
+            format!("[[tlv]]\nid = \"opt\"\nkind = \"u8\"\nlength = \"u8\"\nunit = {unit}\n");
+        expect_error(
+            &[("opt.toml", &spec)],
+            "opt.toml",
+            "tlv `opt`",
+            &["`unit`", "between 1 and 255", unit],
+        );
+    }
+}
+
+#[test]
+fn one_tlv_family_in_two_fields() {
+    let model = load_specs(&[("link/nd.toml", ND_LIKE)]).unwrap_or_else(|e| panic!("{e}"));
+    let p = model.protocols.iter().find(|p| p.id == "nd").expect("nd");
+    assert_eq!(p.fields[1].ty, FieldType::Tlv("nd_opt".into()));
+    assert_eq!(p.fields[2].ty, FieldType::Tlv("nd_opt".into()));
+    let specs = write_specs(&[("link/nd.toml", ND_LIKE)]);
+    let (_out, files) = generate_into(specs.path());
+    let code = |n: &str| &files.iter().find(|(name, _)| name == n).expect("file").1;
+    // The family's items are generated once, in its own file.
+    let family = parse_rust("tlv_nd_opt.rs", code("tlv_nd_opt.rs"));
+    let names = item_names(&family.items);
+    assert!(
+        names.contains("NdOpt") && names.contains("mtu"),
+        "{names:?}"
+    );
+    let proto = code("proto_nd.rs");
+    parse_rust("proto_nd.rs", proto);
+    assert!(!proto.contains("enum NdOpt"), "the family is not repeated");
+    // Each list has its own kind/length/data paths; the options' values are one column.
+    for path in [
+        "nd.first.kind",
+        "nd.second.kind",
+        "nd.first.data",
+        "nd.second.length",
+    ] {
+        assert_eq!(proto.matches(&format!("\"{path}\"")).count(), 1, "{path}");
+    }
+    assert_eq!(proto.matches("\"nd.mtu\"").count(), 1, "{proto}");
+    assert_eq!(proto.matches("crate::tlv::visit(").count(), 2);
+}
+
+#[test]
+fn two_tlv_families_with_one_value_name() {
+    // Sharing a family is fine; two families naming one value are still a clash.
+    let spec = ND_LIKE.replace(
+        "[[field]]\nname = \"second\"\ntype = \"tlv:nd_opt\"\n",
+        "[[field]]\nname = \"second\"\ntype = \"tlv:other\"\n",
+    ) + "\n[[tlv]]\nid = \"other\"\nkind = \"u8\"\nlength = \"u8\"\n[[tlv.variant]]\nkind = 1\nname = \"mtu2\"\nfields = [ { name = \"mtu\", type = \"u32\" } ]\n";
+    expect_error(
+        &[("link/nd.toml", &spec)],
+        "link/nd.toml",
+        "option `mtu2` of TLV family `other`",
+        &["`nd.mtu` is already taken"],
+    );
+}

@@ -22,6 +22,8 @@ pub struct TlvFormat {
     pub length_bytes: u8,
     /// The length counts the kind and length bytes too.
     pub length_covers_all: bool,
+    /// The length counts units of this many bytes (1, or 8 for IPv6 Neighbor Discovery).
+    pub length_unit: u8,
     /// Each option is padded to a multiple of this.
     pub align: u8,
     /// Kinds that are a single kind, without length or value.
@@ -164,11 +166,12 @@ pub fn parse<T: TlvValue>(bytes: &[u8], endian: Endian) -> TlvList<T> {
                 break;
             }
             let length = get(&rest[kb..], f.length_bytes, endian);
+            // At most 0xffff * 255 bytes: no overflow, and past `rest` it is a truncation.
+            let bytes = usize::try_from(length)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(usize::from(f.length_unit.max(1)));
             let value_len = if f.length_covers_all {
-                match usize::try_from(length)
-                    .ok()
-                    .and_then(|l| l.checked_sub(kb + lb))
-                {
+                match bytes.checked_sub(kb + lb) {
                     Some(v) => v,
                     None => {
                         truncated(&mut items);
@@ -176,7 +179,7 @@ pub fn parse<T: TlvValue>(bytes: &[u8], endian: Endian) -> TlvList<T> {
                     }
                 }
             } else {
-                usize::try_from(length).unwrap_or(usize::MAX)
+                bytes
             };
             let total = kb + lb + value_len.min(rest.len());
             if kb + lb + value_len > rest.len() {
@@ -279,12 +282,13 @@ pub fn write<T: TlvValue, W: Write + Seek>(
     writer.write_bytes(&serialize(list, endian)?)
 }
 
-/// Visits a list: `infos` are the list's own info, then kind, length and data, then the
-/// family's value infos.
+/// Visits a list: `infos` are the list's own info, then kind, length and data; `values`
+/// the family's value infos (shared by every list of the family in a protocol).
 pub fn visit<T: TlvValue, V: Visitor + ?Sized>(
     list: &TlvList<T>,
     v: &mut V,
     infos: &'static [FieldInfo],
+    values: &'static [FieldInfo],
 ) {
     let f = T::FORMAT;
     let kind_value = |kind: u64| match f.registry {
@@ -304,7 +308,7 @@ pub fn visit<T: TlvValue, V: Visitor + ?Sized>(
             } => {
                 v.field(&infos[1], kind_value(*kind));
                 v.field(&infos[2], Value::Uint(*length));
-                value.visit(v, &infos[4..]);
+                value.visit(v, values);
             }
             TlvItem::Raw {
                 kind, length, data, ..
@@ -318,4 +322,94 @@ pub fn visit<T: TlvValue, V: Visitor + ?Sized>(
         v.end_item();
     }
     v.end_list();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// IPv6 Neighbor Discovery options (RFC 4861 4.6): the length counts the whole option,
+    /// type and length included, in units of 8 bytes. Only the MTU option is typed.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    struct NdMtu(u32);
+
+    impl TlvValue for NdMtu {
+        const FORMAT: TlvFormat = TlvFormat {
+            kind_bytes: 1,
+            length_bytes: 1,
+            length_covers_all: true,
+            length_unit: 8,
+            align: 1,
+            single: &[],
+            end: None,
+            registry: None,
+        };
+        fn read(kind: u64, value: &[u8], _: Endian) -> Option<Self> {
+            (kind == 5 && value.len() == 6)
+                .then(|| NdMtu(u32::from_be_bytes([value[2], value[3], value[4], value[5]])))
+        }
+        fn kind(&self) -> u64 {
+            5
+        }
+        fn write(&self, out: &mut Vec<u8>, _: Endian) -> Result<(), DekuError> {
+            out.extend_from_slice(&[0, 0]);
+            out.extend_from_slice(&self.0.to_be_bytes());
+            Ok(())
+        }
+        fn visit<V: Visitor + ?Sized>(&self, _: &mut V, _: &'static [FieldInfo]) {}
+    }
+
+    #[test]
+    fn lengths_count_units() {
+        // A router advertisement's options (pcapparser_wireshark_samples-test.pcapng,
+        // frame 241; tshark: MTU 1500, source link-layer address 58:ef:68:10:8f:69).
+        let bytes = [
+            0x05, 0x01, 0x00, 0x00, 0x00, 0x00, 0x05, 0xdc, // MTU, length 1 (8 bytes)
+            0x01, 0x01, 0x58, 0xef, 0x68, 0x10, 0x8f, 0x69, // source link-layer address
+        ];
+        let list: TlvList<NdMtu> = parse(&bytes, Endian::Big);
+        assert_eq!(
+            list.items,
+            [
+                TlvItem::Known {
+                    kind: 5,
+                    length: 1,
+                    value: NdMtu(1500),
+                    padding: vec![]
+                },
+                TlvItem::Raw {
+                    kind: 1,
+                    length: 1,
+                    data: vec![0x58, 0xef, 0x68, 0x10, 0x8f, 0x69],
+                    padding: vec![]
+                },
+            ]
+        );
+        assert_eq!(serialize(&list, Endian::Big).unwrap(), bytes);
+    }
+
+    #[test]
+    fn a_length_in_units_that_cannot_hold_its_header_or_runs_past_the_end_is_a_tail() {
+        // Length 0 (RFC 4861: "MUST silently discard"): less than the two header bytes.
+        let zero: TlvList<NdMtu> = parse(&[0x05, 0x00, 0xaa, 0xbb], Endian::Big);
+        assert!(matches!(
+            zero.items[..],
+            [TlvItem::Tail {
+                tail: Tail::Truncated,
+                ..
+            }]
+        ));
+        // Length 2 is 16 bytes, and only 8 are there.
+        let long: TlvList<NdMtu> = parse(&[0x01, 0x02, 0, 0, 0, 0, 0, 0], Endian::Big);
+        assert!(matches!(
+            long.items[..],
+            [TlvItem::Tail {
+                tail: Tail::Truncated,
+                ..
+            }]
+        ));
+        // The largest length does not overflow.
+        let max: TlvList<NdMtu> = parse(&[0x01, 0xff, 0], Endian::Big);
+        assert_eq!(serialize(&max, Endian::Big).unwrap(), [0x01, 0xff, 0]);
+    }
 }

@@ -29,6 +29,12 @@ impl ProtoLayout {
         self.index[&format!("entry:{name}")]
     }
 
+    /// Local index of the first value of a TLV family's options in this protocol (its
+    /// variants' values are listed once, however many fields use the family).
+    pub fn tlv_values(&self, family: &str) -> usize {
+        self.index[&format!("tlv:{family}")]
+    }
+
     /// Local index of an entry of the header (`record`: `None`) or of a record.
     pub fn entry_in(&self, record: Option<&str>, name: &str) -> usize {
         match record {
@@ -138,7 +144,8 @@ fn proto_layout(model: &Model, p: &Protocol, base: usize) -> ProtoLayout {
                     "bytes".into(),
                     "value of an option kept raw",
                 );
-                if let Some(t) = family {
+                if let Some(t) = family.filter(|t| !index.contains_key(&format!("tlv:{}", t.id))) {
+                    index.insert(format!("tlv:{}", t.id), infos.len());
                     for v in &t.variants {
                         for ve in entries(&v.fields) {
                             let path = format!("{}.{}", p.id, ve.name);

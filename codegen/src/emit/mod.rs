@@ -243,6 +243,16 @@ pub(crate) fn range_of(container: TokenStream, r: &BitRange) -> (TokenStream, Ty
     }
 }
 
+/// Rust reading a one-bit range out of a `u64` holding its container, as 0 or 1.
+fn bit_of(container: TokenStream, r: &BitRange) -> TokenStream {
+    let shift = proc_macro2::Literal::u32_unsuffixed(r.shift);
+    if r.shift == 0 {
+        quote!((#container & 1))
+    } else {
+        quote!(((#container >> #shift) & 1))
+    }
+}
+
 /// A `u64` literal written in hex, for masks.
 pub(crate) fn hex_lit(v: u64) -> TokenStream {
     format!("0x{v:x}").parse().expect("hex literal")
@@ -259,6 +269,12 @@ pub(crate) fn local_resolver(fields: &[Field]) -> impl Fn(&str) -> Option<(Token
             (None, false) => (widen(quote!(#var), &field.ty), Ty::Int),
             (None, true) if field.ty.is_uint() => (quote!(#var.map_or(0, u64::from)), Ty::Int),
             (None, true) => (quote!(#var.map_or(0, |v| v as u64)), Ty::Int),
+            // A one-bit range is its value 0 or 1 (`Ty::Bit`), so `!range` reads `== 0`.
+            (Some(r), false) if r.is_bool => (bit_of(widen(quote!(#var), &field.ty), r), Ty::Bit),
+            (Some(r), true) if r.is_bool => {
+                let code = bit_of(quote!(u64::from(v)), r);
+                (quote!(#var.map_or(0, |v| #code)), Ty::Bit)
+            }
             (Some(r), false) => range_of(widen(quote!(#var), &field.ty), r),
             (Some(r), true) => {
                 let (code, ty) = range_of(quote!(u64::from(v)), r);

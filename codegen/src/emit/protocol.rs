@@ -984,7 +984,7 @@ fn display_tokens(d: Display) -> TokenStream {
 
 /// Statements visiting one entry whose value (container or field) is in `v_src`.
 pub(crate) fn visit_entry(
-    model: Option<&Model>,
+    model: Option<(&Model, &ProtoLayout)>,
     e: &Entry,
     info: TokenStream,
     infos_from: &dyn Fn(usize) -> TokenStream,
@@ -1039,8 +1039,9 @@ pub(crate) fn visit_entry(
             }
         }
         FieldType::Tlv(family) => {
-            let n = 4 + model
-                .and_then(|m| m.tlv(family))
+            let (model, lay) = model.expect("TLV lists are visited with their protocol's layout");
+            let n = model
+                .tlv(family)
                 .map(|t| {
                     t.variants
                         .iter()
@@ -1048,9 +1049,12 @@ pub(crate) fn visit_entry(
                         .sum::<usize>()
                 })
                 .unwrap_or(0);
-            let infos = infos_from(local_index);
+            // The list's own infos (list, kind, length, data), then the family's values:
+            // listed once per protocol, after the first field using the family.
+            let own = infos_from(local_index);
+            let values = infos_from(lay.tlv_values(family));
             let n = index(n);
-            quote!(crate::tlv::visit(&#src, v, &#infos[..#n]);)
+            quote!(crate::tlv::visit(&#src, v, &#own[..4], &#values[..#n]);)
         }
         FieldType::KvList => {
             let name_info = infos_from(local_index + 1);
@@ -1212,7 +1216,7 @@ pub(crate) fn emit_visit(
         let name = ident(&f.name);
         let is_copy = f.ty.fixed_size().is_some();
         let mut stmt = if f.cond.is_some() {
-            let inner = visit_entry(Some(model), &e, info, &infos_from, i, quote!(value));
+            let inner = visit_entry(Some((model, lay)), &e, info, &infos_from, i, quote!(value));
             // A non-copy value is borrowed: `value` is then a reference already.
             let inner = if is_copy { inner } else { strip_borrows(inner) };
             let pat = if is_copy {
@@ -1226,7 +1230,14 @@ pub(crate) fn emit_visit(
                 }
             }
         } else {
-            visit_entry(Some(model), &e, info, &infos_from, i, quote!(self.#name))
+            visit_entry(
+                Some((model, lay)),
+                &e,
+                info,
+                &infos_from,
+                i,
+                quote!(self.#name),
+            )
         };
         for show in [e.range.and_then(|r| r.show.as_ref()), f.show.as_ref()]
             .into_iter()

@@ -71,6 +71,7 @@ pub fn emit(t: &TlvFamily) -> TokenStream {
         visits.push(quote!(#family::#name(x) => { #(#stmts)* }));
     }
     let (kb, lb, covers, align) = (t.kind_bytes, t.length_bytes, t.covers_all, t.align as u8);
+    let unit = t.unit;
     let single = &t.single;
     let end = match t.end {
         Some(e) => quote!(Some(#e)),
@@ -122,6 +123,7 @@ pub fn emit(t: &TlvFamily) -> TokenStream {
                 kind_bytes: #kb,
                 length_bytes: #lb,
                 length_covers_all: #covers,
+                length_unit: #unit,
                 align: #align,
                 single: &[#(#single),*],
                 end: #end,

@@ -92,7 +92,7 @@ pub const FIELDS: &[FieldMap] = &CONTRACT;
 /// time).
 // A `const`, not a `static`: `concat` builds `REASSEMBLY_FIELDS` from it at compile time.
 #[allow(clippy::large_const_arrays)]
-const CONTRACT: [FieldMap; 191] = [
+const CONTRACT: [FieldMap; 201] = [
     FieldMap::new("frame.number", "frame.number", AsIs),
     FieldMap::new("frame.time_epoch", "frame.time_epoch", AsIs),
     FieldMap::new("frame.len", "frame.len", AsIs),
@@ -344,6 +344,19 @@ const CONTRACT: [FieldMap; 191] = [
     FieldMap::new("sctp.data.sid", "sctp.data_sid", HexToDec),
     FieldMap::new("sctp.data.ssn", "sctp.data_ssn", AsIs),
     FieldMap::new("sctp.data.ppid", "sctp.data_payload_proto_id", AsIs),
+    // IPsec, GRE and L2TP (specs/internet/esp.toml, ah.toml, gre.toml,
+    // transport/l2tp.toml; each field names its tshark field with `wireshark =`). The AVP
+    // paths hold every AVP of a control message, in order.
+    FieldMap::new("esp.spi", "esp.spi", HexToDec),
+    FieldMap::new("esp.seq", "esp.sequence", AsIs),
+    FieldMap::new("ah.spi", "ah.spi", HexToDec),
+    FieldMap::new("ah.seq", "ah.sequence", AsIs),
+    FieldMap::new("gre.protocol", "gre.proto", HexToDec),
+    FieldMap::new("l2tp.tunnel_id", "l2tp.tunnel", AsIs),
+    FieldMap::new("l2tp.session_id", "l2tp.session", AsIs),
+    FieldMap::new("l2tp.avp.type", "l2tp.avp.type", AsIs),
+    FieldMap::new("l2tp.avp.length", "l2tp.avp.length", AsIs),
+    FieldMap::new("l2tp.avp.message_type", "l2tp.avp.message_type", AsIs),
 ];
 
 /// Fields that only mean the same on both sides when both reassemble: `tcp.stream` is a
@@ -377,7 +390,7 @@ const REASSEMBLY_EXTRA: [FieldMap; 18] = [
 ];
 
 /// The fields compared with `--reassembly`: the contract fields, then the reassembly ones.
-pub const REASSEMBLY_FIELDS: &[FieldMap] = &concat::<191, 18, 209>(CONTRACT, REASSEMBLY_EXTRA);
+pub const REASSEMBLY_FIELDS: &[FieldMap] = &concat::<201, 18, 219>(CONTRACT, REASSEMBLY_EXTRA);
 
 /// `a` followed by `b` (`C` must be `A + B`; checked when the constant is evaluated).
 const fn concat<const A: usize, const B: usize, const C: usize>(
