@@ -102,6 +102,40 @@ mod tests {
     }
 
     #[test]
+    fn a_body_cut_anywhere_is_malformed_dns_never_truncated() {
+        // A query for `a.b`, type A, class IN (RFC 1035, section 4.1).
+        let query: &[u8] = &[
+            0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 1, b'a', 1, b'b', 0, 0, 1, 0, 1,
+        ];
+        let mut data = b"HEAD".to_vec();
+        data.extend_from_slice(query);
+        let mut layers = Vec::new();
+        dns_body(&mut layers, &data, 4..data.len(), &Thresholds::default());
+        assert_eq!(layers.len(), 1);
+        assert!(matches!(layers[0].header(), Some(Header::Dns(_))));
+        assert_eq!((layers[0].offset, layers[0].header_len), (4, query.len()));
+        for cut in 1..query.len() {
+            let mut layers = Vec::new();
+            dns_body(&mut layers, &data, 4..4 + cut, &Thresholds::default());
+            match &layers[0].kind {
+                LayerKind::Malformed { protocol, reason } => {
+                    assert_eq!(*protocol, ProtocolId::Dns);
+                    assert!(
+                        reason.starts_with("DNS message in an HTTP body"),
+                        "{reason}"
+                    );
+                }
+                other => panic!("cut at {cut}: {other:?}"),
+            }
+            assert!(layers.iter().all(|l| l.truncated.is_none()));
+        }
+        // A range beside the bytes is ignored, not a panic.
+        let mut layers = Vec::new();
+        dns_body(&mut layers, &data, 10..100, &Thresholds::default());
+        assert!(layers.is_empty());
+    }
+
+    #[test]
     fn a_coded_body_is_not_read_as_dns() {
         let h = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
             pairs

@@ -288,12 +288,18 @@ mod tests {
         d.push(rule("tcp.port==8080,http2"));
         d.push(rule("tcp.port==40000,tls"));
         d.push(rule("udp.port==5300,dns"));
-        let at = |s, a, b| d.lookup(s, a, b).map(|n| n.protocol);
-        assert_eq!(at(Selector::TcpPort, 40000, 8080), Some(ProtocolId::Http2));
-        assert_eq!(at(Selector::TcpPort, 40000, 1234), Some(ProtocolId::Tls));
-        assert_eq!(at(Selector::UdpPort, 8080, 1234), None);
-        assert_eq!(at(Selector::UdpPort, 1234, 5300), Some(ProtocolId::Dns));
+        let at = |d: &DecodeAs, s, a, b| d.lookup(s, a, b).map(|n| n.protocol);
+        assert_eq!(
+            at(&d, Selector::TcpPort, 40000, 8080),
+            Some(ProtocolId::Http2)
+        );
+        assert_eq!(
+            at(&d, Selector::TcpPort, 40000, 1234),
+            Some(ProtocolId::Tls)
+        );
+        assert_eq!(at(&d, Selector::UdpPort, 8080, 1234), None);
+        assert_eq!(at(&d, Selector::UdpPort, 1234, 5300), Some(ProtocolId::Dns));
         d.push(rule("tcp.port==8000-8100,http"));
-        assert_eq!(at(Selector::TcpPort, 8080, 1), Some(ProtocolId::Http));
+        assert_eq!(at(&d, Selector::TcpPort, 8080, 1), Some(ProtocolId::Http));
     }
 }
