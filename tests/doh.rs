@@ -99,7 +99,12 @@ fn a_body_that_is_not_dns_is_a_malformed_dns_layer() {
     match &pdu.layers.last().unwrap().kind {
         LayerKind::Malformed { protocol, reason } => {
             assert_eq!(*protocol, ProtocolId::Dns);
-            assert!(reason.contains("HTTP body of 25 bytes"), "{reason}");
+            // The message's name reads 0x6973 ("is") as a label type.
+            assert!(
+                reason.starts_with("DNS message in an HTTP body of 25 bytes: ")
+                    && reason.contains("label type"),
+                "{reason}"
+            );
         }
         other => panic!("not Malformed: {other:?}"),
     }
@@ -153,7 +158,11 @@ fn decode_as_per_segment_agrees_with_tshark() {
     ];
     let t = table(&fields_args(input, &rules, &all));
     assert_eq!(rows(&t, &["http2.type", "http2.streamid"]), wanted);
-    assert_eq!(rows(&t, &["dns.qry.name", "dns.a"])[..2], wanted_udp);
+    let udp: Vec<String> = rows(&t, &["dns.qry.name", "dns.a"])
+        .into_iter()
+        .filter(|r| r.starts_with("26\t") || r.starts_with("27\t"))
+        .collect();
+    assert_eq!(udp, wanted_udp);
     assert_eq!(t.get(26, "frame.protocols"), "Ethernet:IPv4:UDP:DNS");
     // Without the rules, 8080 is HTTP's port and nothing knows 5300.
     let t = table(&fields_args(input, &[], &all));

@@ -74,17 +74,17 @@ pub fn dns_body(layers: &mut Vec<Layer>, data: &[u8], body: Range<usize>, thresh
     chain::dissect_next(next, bytes, thresholds, layers);
     for l in &mut layers[start..] {
         l.offset += body.start;
+        let whence = format!("DNS message in an HTTP body of {} bytes", bytes.len());
         // The body is whole: a message that reads past its end is malformed, not cut
         // short by the capture.
         if let Some(reason) = l.truncated.take() {
             l.kind = LayerKind::Malformed {
                 protocol: l.protocol().unwrap_or(ProtocolId::Dns),
-                reason: format!(
-                    "DNS message in an HTTP body of {} bytes: {reason}",
-                    bytes.len()
-                ),
+                reason: format!("{whence}: {reason}"),
             };
             l.name = "Malformed";
+        } else if let LayerKind::Malformed { reason, .. } = &mut l.kind {
+            *reason = format!("{whence}: {reason}");
         }
     }
 }
