@@ -13,6 +13,8 @@ mod formats;
 mod cli;
 #[path = "dns.rs"]
 mod dns;
+#[path = "doh.rs"]
+mod doh;
 #[path = "engines.rs"]
 mod engines;
 #[path = "ftp.rs"]

@@ -32,6 +32,8 @@ Examples:
   pcapkit capture.pcap -e frame.number -e ipv4.src -e tcp.dstport
   pcapkit capture.pcap --layer transport -f ndjson   stop after TCP/UDP; the payload stays Raw
   pcapkit capture.pcap --nofile -v              dissect only, one line a frame on standard error
+  pcapkit capture.pcap -d tcp.port==8080,http2 -d udp.port==5300,dns
+                                                ports bound to protocols by hand, like tshark -d
   pcapkit capture.pcap --ip --tcp -e frame.number -e tcp.stream -e http.method
                                                 reassemble IP fragments and HTTP messages across segments
   cat capture.pcap | pcapkit -                  read standard input
@@ -103,6 +105,17 @@ struct Cli {
     /// Stop after this protocol (a spec id or name, any case: tcp, IPv4).
     #[arg(long, value_parser = parse_protocol)]
     protocol: Option<ProtocolId>,
+
+    /// Dissect the payload of a TCP or UDP port as a protocol, before the port tables,
+    /// with tshark's -d syntax: LAYER==PORT,PROTOCOL where LAYER is tcp.port or udp.port,
+    /// PORT a port, a range (8080-8090) or a first port and a count (8080:3), and
+    /// PROTOCOL a tshark name (http, http2, tls, ssl, dns, mdns, llmnr, ftp, ftp-data,
+    /// dhcp, bootp, ssdp) or a spec id (pcapkit protocols). Either direction matches; when
+    /// both ports are named the lower wins. Repeat for more; with --tcp a protocol with
+    /// stream framing (http, http2, tls, dns) is cut into messages on those ports.
+    /// Example: --decode-as tcp.port==8080,http2 --decode-as udp.port==5300,dns
+    #[arg(long = "decode-as", short = 'd', value_name = "RULE", value_parser = parse_decode_as)]
+    decode_as: Vec<pcapkit::flow::decode_as::Rule>,
 
     /// Dissect without writing any output; print a summary on standard error.
     #[arg(long)]
@@ -332,6 +345,10 @@ fn parse_protocol(s: &str) -> Result<ProtocolId, String> {
     })
 }
 
+fn parse_decode_as(s: &str) -> Result<pcapkit::flow::decode_as::Rule, String> {
+    s.parse()
+}
+
 fn main() -> ExitCode {
     // A bug must still end in one line, not a backtrace.
     std::panic::set_hook(Box::new(|info| {
@@ -440,6 +457,9 @@ fn extract(cli: Cli) -> Result<Outcome, Error> {
     }
     if let Some(p) = cli.protocol {
         builder = builder.protocol(p);
+    }
+    for rule in cli.decode_as {
+        builder = builder.decode_as(rule);
     }
     if cli.verbose {
         builder = builder.verbose(|frame| {

@@ -23,8 +23,10 @@
 use std::net::IpAddr;
 
 use crate::chain::{self, Frame, Layer, LayerKind, Reassembled, ReassemblyKind, Thresholds};
+use crate::conversation::doh;
 use crate::conversation::http2::{Http2Pdu, Http2State};
 use crate::flow::bindings::{Bindings, SegmentInfo};
+use crate::flow::decode_as::{DecodeAs, Selector};
 use crate::flow::{Endpoint, FlowMark};
 use crate::protocols::{self, Header, Next, ProtocolId};
 use crate::reassembly::ip::{Added, Datagram, DatagramKey, Defragmenter, Fragment};
@@ -47,6 +49,9 @@ pub struct Session {
     http2: Http2State,
     /// Connections announced at run time (FTP data), consulted before the static tables.
     bindings: Bindings,
+    /// Ports the user named (`--decode-as`), consulted after `bindings`, before the
+    /// static tables.
+    decode_as: DecodeAs,
 }
 
 /// Where the layers being walked lie: the frame's own, or a reassembled buffer's.
@@ -84,9 +89,17 @@ impl Session {
             }),
             follow_tcp: options.tcp,
             last: None,
-            http2: Http2State::new(),
+            http2: Http2State::with_thresholds(thresholds),
             bindings: Bindings::new(),
+            decode_as: DecodeAs::new(),
         }
+    }
+
+    /// Dissects the payload of TCP and UDP ports the rules name as the protocol they
+    /// say, before the static port tables (tshark's `-d`).
+    pub fn with_decode_as(mut self, rules: DecodeAs) -> Session {
+        self.decode_as = rules;
+        self
     }
 
     /// Also numbers TCP connections when TCP reassembly is off, for the flow tracer:
@@ -180,7 +193,7 @@ impl Session {
         for p in self.tcp.drain() {
             out.push(self.pdu(p));
         }
-        self.http2 = Http2State::new();
+        self.http2 = Http2State::with_thresholds(self.thresholds);
         out
     }
 
@@ -249,6 +262,16 @@ impl Session {
                         h.next_header,
                     ))
                 }
+                Header::Udp(h) => {
+                    if let Some(next) =
+                        self.decode_as
+                            .lookup(Selector::UdpPort, h.srcport, h.dstport)
+                    {
+                        self.rebind(layers, i, next, data, payload);
+                    }
+                    i += 1;
+                    continue;
+                }
                 Header::Tcp(h) => {
                     let Some((src, dst)) = addresses(&layers[..i]).or(outer) else {
                         return;
@@ -274,6 +297,8 @@ impl Session {
                         self.undefer(layers, i, data, payload.clone());
                         deferred = false;
                     }
+                    // DNS over HTTPS in a segment that holds a whole HTTP/1 message.
+                    doh::http1(layers, i + 1, data, &self.thresholds);
                     if !self.follow_tcp {
                         return;
                     }
@@ -337,7 +362,8 @@ impl Session {
                     if outcome.framed {
                         layers.truncate(i + 1);
                     } else if deferred {
-                        self.undefer(layers, i, data, payload);
+                        self.undefer(layers, i, data, payload.clone());
+                        doh::http1(layers, i + 1, data, &self.thresholds);
                     }
                     frame.tcp_stream = Some(outcome.stream);
                     frame.notes.extend(outcome.notes);
@@ -427,6 +453,12 @@ impl Session {
             }
             return;
         }
+        if let Some(next) = self
+            .decode_as
+            .lookup(Selector::TcpPort, info.src.port, info.dst.port)
+        {
+            self.rebind(layers, i, next, data, payload);
+        }
         let Some(layer) = layers.get_mut(i + 1) else {
             return;
         };
@@ -460,12 +492,32 @@ impl Session {
         data: &[u8],
         payload: std::ops::Range<usize>,
     ) {
-        let bytes = &data[payload.clone()];
-        let Some(next) = layers[i].header().and_then(|h| h.next_protocol(bytes)) else {
+        let next = layers[i]
+            .header()
+            .and_then(|h| h.next_protocol(&data[payload.clone()]));
+        if let Some(next) = next {
+            self.rebind(layers, i, next, data, payload);
+        }
+    }
+
+    /// Dissects the payload of the transport layer `layers[i]` (at `payload` in `data`)
+    /// again as `next`, replacing what the static tables chose, unless a threshold
+    /// stops dissection at the transport.
+    fn rebind(
+        &self,
+        layers: &mut Vec<Layer>,
+        i: usize,
+        next: Next,
+        data: &[u8],
+        payload: std::ops::Range<usize>,
+    ) {
+        let transport = layers[i].protocol();
+        if payload.is_empty() || transport.is_some() && self.thresholds.protocol == transport {
             return;
-        };
+        }
+        layers.truncate(i + 1);
         let start = layers.len();
-        chain::dissect_next(next, bytes, &self.thresholds, layers);
+        chain::dissect_next(next, &data[payload.clone()], &self.thresholds, layers);
         for l in &mut layers[start..] {
             l.offset += payload.start;
         }
@@ -538,6 +590,8 @@ impl Session {
         let mut anomalies = Vec::new();
         if p.completed || !self.options.strict {
             chain::dissect_next(p.next, &p.data, &self.thresholds, &mut layers);
+            // DNS over HTTPS: a whole HTTP/1 message whose body is a DNS message.
+            doh::http1(&mut layers, 0, &p.data, &self.thresholds);
             // Conversation state, in stream order.
             self.http2.apply(
                 Http2Pdu {

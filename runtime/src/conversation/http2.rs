@@ -18,7 +18,8 @@ use std::collections::HashMap;
 use foldhash::fast::RandomState;
 use loona_hpack::decoder::{Decoder, DecoderError};
 
-use crate::chain::{Layer, LayerKind};
+use crate::chain::{Layer, LayerKind, Thresholds};
+use crate::conversation::doh;
 use crate::flow::Endpoint;
 use crate::protocols::http2::{Http2, Http2Body};
 use crate::protocols::{Header, ProtocolId};
@@ -42,6 +43,10 @@ const HEADERS: u8 = 1;
 const SETTINGS: u8 = 4;
 const PUSH_PROMISE: u8 = 5;
 const CONTINUATION: u8 = 9;
+const DATA: u8 = 0;
+const RST_STREAM: u8 = 3;
+/// Streams of a direction whose body is a DNS message (RFC 8484), followed at once.
+pub const MAX_DNS_STREAMS: usize = 256;
 
 /// One direction of one connection.
 struct Direction {
@@ -57,6 +62,9 @@ struct Direction {
     broken: Option<String>,
     /// Stream offset just past the last PDU seen (to notice lost bytes).
     next_offset: Option<u64>,
+    /// Streams whose HEADERS said `content-type: application/dns-message`, oldest
+    /// first, each with whether a DATA frame of it was seen.
+    dns_streams: Vec<(u32, bool)>,
 }
 
 impl Direction {
@@ -70,11 +78,12 @@ impl Direction {
             carry: Vec::new(),
             broken: None,
             next_offset: None,
+            dns_streams: Vec::new(),
         }
     }
 
     fn held(&self) -> usize {
-        self.allowed + self.carry.capacity() + DIRECTION_COST
+        self.allowed + self.carry.capacity() + self.dns_streams.capacity() * 8 + DIRECTION_COST
     }
 
     fn allow(&mut self, size: usize) {
@@ -93,6 +102,8 @@ impl Direction {
 #[derive(Default)]
 pub struct Http2State {
     directions: HashMap<(u64, Endpoint), Direction, RandomState>,
+    /// Where dissection of DATA bodies (DNS over HTTPS) stops.
+    thresholds: Thresholds,
 }
 
 /// A PDU of an HTTP/2 connection, as the session hands it over.
@@ -113,6 +124,15 @@ impl Http2State {
     /// No connection yet.
     pub fn new() -> Http2State {
         Http2State::default()
+    }
+
+    /// No connection yet; bodies dissected from DATA frames (DNS over HTTPS) are
+    /// dissected up to `thresholds`.
+    pub fn with_thresholds(thresholds: Thresholds) -> Http2State {
+        Http2State {
+            thresholds,
+            ..Http2State::default()
+        }
     }
 
     /// Bytes the decoders may hold (their tables' allowed sizes, and carried bytes).
@@ -137,8 +157,10 @@ impl Http2State {
 
     /// Runs a PDU's HTTP/2 layers through the connection's state: SETTINGS set the
     /// other direction's table size, header block fragments are decoded and the fields
-    /// put on their layer. What goes wrong is pushed on `notes`.
-    pub fn apply(&mut self, pdu: Http2Pdu<'_>, layers: &mut [Layer], notes: &mut Vec<String>) {
+    /// put on their layer; the DATA frame that ends a stream whose HEADERS said
+    /// `application/dns-message` gets its body dissected as DNS (RFC 8484), as layers
+    /// after the frame's. What goes wrong is pushed on `notes`.
+    pub fn apply(&mut self, pdu: Http2Pdu<'_>, layers: &mut Vec<Layer>, notes: &mut Vec<String>) {
         if !layers
             .iter()
             .any(|l| l.protocol() == Some(ProtocolId::Http2))
@@ -168,7 +190,10 @@ impl Http2State {
         dir.next_offset = Some(pdu.offset + pdu.data.len() as u64);
         // SETTINGS of this direction, for the other one.
         let mut table_size = None;
+        // DNS message bodies found, to dissect once the frames are walked.
+        let mut bodies = Vec::new();
         for layer in layers.iter_mut() {
+            let offset = layer.offset;
             match &mut layer.kind {
                 LayerKind::Header(Header::Http2(h)) => {
                     if h.type_ == SETTINGS && !h.flag_end_stream() {
@@ -181,6 +206,9 @@ impl Http2State {
                         }
                     }
                     header_block(dir, h, notes);
+                    if let Some(body) = dns_body(dir, h, offset, pdu.data, notes) {
+                        bodies.push(body);
+                    }
                 }
                 LayerKind::Malformed {
                     protocol: ProtocolId::Http2,
@@ -200,6 +228,11 @@ impl Http2State {
                 }
                 _ => {}
             }
+        }
+        // `--protocol http2` stops there.
+        let stop = self.thresholds.protocol == Some(ProtocolId::Http2);
+        for body in bodies.into_iter().filter(|_| !stop) {
+            doh::dns_body(layers, pdu.data, body, &self.thresholds);
         }
         if let Some(size) = table_size {
             self.directions
@@ -293,6 +326,60 @@ fn header_block(dir: &mut Direction, h: &mut Http2, notes: &mut Vec<String>) {
         }
     }
     h.headers = fields;
+}
+
+/// Follows the streams whose body is a DNS message: a header block saying so marks its
+/// stream; the DATA frame that ends such a stream, when it is the stream's only one,
+/// gives the range of its body in `data` (the frame's layer starts at `offset`). A body
+/// in several DATA frames is noted, not dissected.
+fn dns_body(
+    dir: &mut Direction,
+    h: &Http2,
+    offset: usize,
+    data: &[u8],
+    notes: &mut Vec<String>,
+) -> Option<std::ops::Range<usize>> {
+    let stream = h.stream();
+    match h.type_ {
+        HEADERS | CONTINUATION if doh::carries_dns(&h.headers) => {
+            let ends = h.type_ == HEADERS && h.flag_end_stream();
+            if !ends && !dir.dns_streams.iter().any(|(s, _)| *s == stream) {
+                if dir.dns_streams.len() >= MAX_DNS_STREAMS {
+                    dir.dns_streams.remove(0);
+                }
+                dir.dns_streams.push((stream, false));
+            }
+            None
+        }
+        RST_STREAM => {
+            dir.dns_streams.retain(|(s, _)| *s != stream);
+            None
+        }
+        DATA => {
+            let at = dir.dns_streams.iter().position(|(s, _)| *s == stream)?;
+            let Http2Body::Raw(bytes) = &h.body else {
+                return None;
+            };
+            let seen = dir.dns_streams[at].1;
+            if !h.flag_end_stream() {
+                dir.dns_streams[at].1 = true;
+                return None;
+            }
+            dir.dns_streams.remove(at);
+            if seen {
+                notes.push(format!(
+                    "HTTP/2: the DNS message on stream {stream} spans several DATA frames: not dissected"
+                ));
+                return None;
+            }
+            // The frame header, then the pad length when PADDED.
+            let start = offset + 9 + usize::from(h.flag_padded());
+            let body = start..start + bytes.len();
+            // The body's bytes are the frame's own: never a range beside them.
+            (data.get(body.clone()) == Some(&bytes[..]) && !bytes.is_empty()).then_some(body)
+        }
+        _ => None,
+    }
 }
 
 /// What went wrong, in words.

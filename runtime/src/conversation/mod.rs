@@ -2,4 +2,5 @@
 //! kept in the session per connection and direction, bounded, dropped when the
 //! connection ends. Dissectors stay pure; the session hands each dissected PDU here.
 
+pub mod doh;
 pub mod http2;

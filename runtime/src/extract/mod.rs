@@ -33,6 +33,7 @@ use crate::dump::{
     Dumper, Fields, Files, Format, Json, JsonText, Ndjson, Plist, PlistText, Tree, TreeText,
 };
 use crate::engine::{self, Engine, EngineKind, Item, Options};
+use crate::flow::decode_as::{DecodeAs, Rule};
 use crate::layer::Level;
 use crate::protocols::ProtocolId;
 use crate::reader::{CaptureInfo, CaptureReader, Event, Interface, Metadata, ReadError, Section};
@@ -155,6 +156,8 @@ pub struct ExtractorBuilder {
     engine: EngineKind,
     /// `None`: the cores available.
     threads: Option<usize>,
+    /// Ports the user bound to protocols (`--decode-as`).
+    decode_as: DecodeAs,
 }
 
 impl Default for ExtractorBuilder {
@@ -181,6 +184,7 @@ impl Default for ExtractorBuilder {
             on_flow: None,
             engine: EngineKind::Default,
             threads: None,
+            decode_as: DecodeAs::new(),
         }
     }
 }
@@ -258,6 +262,15 @@ impl ExtractorBuilder {
     /// Stop after this protocol: its payload stays Raw.
     pub fn protocol(mut self, protocol: ProtocolId) -> Self {
         self.thresholds.protocol = Some(protocol);
+        self
+    }
+
+    /// Dissect the payload of the ports a rule names as its protocol, before the static
+    /// port tables, per segment and for TCP stream framing (tshark's `-d`); rules read
+    /// as tshark's: `"tcp.port==8080,http2".parse()?`. Repeat for more; a later rule
+    /// wins for the ports it names.
+    pub fn decode_as(mut self, rule: Rule) -> Self {
+        self.decode_as.push(rule);
         self
     }
 
@@ -547,6 +560,7 @@ impl ExtractorBuilder {
                 self.chunks,
                 trace.is_some(),
             )
+            .map(|s| s.with_decode_as(self.decode_as.clone()))
         };
         let (session, sessions) = if self.engine == EngineKind::Server {
             if self.chunks.is_some() {

@@ -32,7 +32,8 @@ use clap::{Parser, Subcommand};
                   samplegen bench /tmp/bench.pcap --packets 1000000\n  \
                   samplegen reassembly /tmp/reassembly.pcap --packets 100000\n  \
                   samplegen http2 /tmp/http2.pcap --packets 100000\n  \
-                  samplegen flood /tmp/flood.pcap --packets 5000000"
+                  samplegen flood /tmp/flood.pcap --packets 5000000\n  \
+                  samplegen doh /tmp/doh.pcap"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -99,6 +100,15 @@ enum Command {
         #[arg(long, default_value_t = bench::DEFAULT_SEED)]
         seed: u64,
     },
+    /// Write DNS over HTTPS in cleartext (RFC 8484): HTTP/1.1 POSTs on port 80 (one
+    /// body that is not DNS), HTTP/2 with prior knowledge on port 8080 (two streams,
+    /// one answer padded), and DNS on UDP and TCP port 5300, which no binding knows
+    /// (for `--decode-as udp.port==5300,dns`; over TCP a query split between two
+    /// segments). 36 frames.
+    Doh {
+        /// Output file.
+        out: PathBuf,
+    },
     /// Write a flood that reassembly must survive within its memory budget: fragments of
     /// datagrams that never complete, SYNs from new endpoints, tiny overlapping fragments
     /// and segments far outside the window.
@@ -153,6 +163,12 @@ fn run(cli: Cli) -> std::io::Result<()> {
         }
         Command::Http2 { out, packets, seed } => {
             let n = stateful::http2(create(&out)?, packets, seed)?;
+            eprintln!("wrote {n} frames to {}", out.display());
+        }
+        Command::Doh { out } => {
+            let pcap = pcapkit_testkit::doh::pcap();
+            std::fs::write(&out, pcap)?;
+            let n = pcapkit_testkit::doh::packets().len();
             eprintln!("wrote {n} frames to {}", out.display());
         }
         Command::Flood { out, packets } => {

@@ -8,11 +8,13 @@
 //!   headers, TCP with options, UDP, ICMP, ICMPv6, DNS) and whole packets in one call
 //! - [`checksum`]: the Internet checksum and transport pseudo-headers
 //! - [`tcp`]: TCP conversations with consistent sequence numbers
+//! - [`doh`]: DNS over HTTPS in cleartext (HTTP/1.1 and h2c) and DNS on UDP 5300
 //! - [`pcap`]: a streaming pcap writer, files in memory, rewrites of a file's format
 //! - [`pcapng`]: pcapng blocks and options, in either byte order
 //! - [`rng`]: a deterministic generator
 
 pub mod checksum;
+pub mod doh;
 pub mod net;
 pub mod pcap;
 pub mod pcapng;
