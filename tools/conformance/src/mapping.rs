@@ -665,7 +665,11 @@ mod migration {
             .filter(|n| old.iter().all(|o| o.pcapkit != n.pcapkit))
             .map(|n| n.pcapkit)
             .collect();
-        assert_eq!((missing, added), (vec![], vec![]), "(no longer, newly) compared");
+        assert_eq!(
+            (missing, added),
+            (vec![], vec![]),
+            "(no longer, newly) compared"
+        );
         assert_eq!(old.len(), new.len(), "row count");
         for o in old {
             let n = new
