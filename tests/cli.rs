@@ -289,6 +289,28 @@ fn fields_header_and_one_row_a_frame() {
     assert_eq!(out.lines().nth(5).unwrap(), "5\t192.168.1.10");
 }
 
+/// `-e` takes a field's Wireshark name as well as its path, for every field a spec names
+/// (the conformance tool compares exactly these): the column is headed by the name asked
+/// for and holds the same values.
+#[test]
+fn every_wireshark_name_is_accepted_by_e() {
+    let named: Vec<(&str, &str)> = pcapkit::ProtocolId::ALL
+        .into_iter()
+        .flat_map(|p| p.fields())
+        .filter_map(|f| Some((f.path, f.wireshark?)))
+        .collect();
+    assert!(named.len() > 200, "{} named fields", named.len());
+    let asked: Vec<&str> = named.iter().flat_map(|(p, w)| [*p, *w]).collect();
+    let t = fields_of(&demo_path(), &asked);
+    assert_eq!(t.header, asked);
+    for (path, wireshark) in &named {
+        assert_eq!(t.column(path), t.column(wireshark), "{path} / {wireshark}");
+    }
+    // Not vacuous: the demo capture fills these under both names.
+    assert!(t.column("ip.src").iter().any(|v| *v == "192.168.1.10"));
+    assert!(t.column("tcp.srcport").iter().any(|v| !v.is_empty()));
+}
+
 #[test]
 fn every_contract_field_is_accepted() {
     let t = demo_table();

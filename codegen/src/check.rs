@@ -218,7 +218,7 @@ pub fn build(
     protocols.sort_by(|a, b| (a.layer, &a.id).cmp(&(b.layer, &b.id)));
 
     let tables = check_tables(&protocols)?;
-    check_wireshark_names(&protocols)?;
+    check_wireshark_names(&protocols, &tlvs)?;
     Ok(Model {
         protocols,
         registries,
@@ -230,7 +230,7 @@ pub fn build(
 
 /// Every `wireshark` name looks like a display-filter field name, names one path only,
 /// and is not another value's pcapkit path.
-fn check_wireshark_names(protocols: &[Protocol]) -> Result<(), SpecError> {
+fn check_wireshark_names(protocols: &[Protocol], tlvs: &[TlvFamily]) -> Result<(), SpecError> {
     let mut paths: BTreeSet<String> = BTreeSet::new();
     let mut named: Vec<(&Path, String, String, String)> = Vec::new();
     for p in protocols {
@@ -242,7 +242,20 @@ fn check_wireshark_names(protocols: &[Protocol]) -> Result<(), SpecError> {
                 .into_iter()
                 .map(move |e| (r.path_of(e.name), e))
         });
-        for (local, e) in header.chain(records) {
+        // The fields of a TLV family's variants sit at the protocol's top level (`tcp.mss`),
+        // as the field table puts them.
+        let mut all: Vec<_> = header.chain(records).collect();
+        let options: Vec<_> = all
+            .iter()
+            .filter_map(|(_, e)| match &e.field.ty {
+                FieldType::Tlv(family) => tlvs.iter().find(|t| &t.id == family),
+                _ => None,
+            })
+            .flat_map(|t| t.variants.iter().flat_map(|v| entries(&v.fields)))
+            .map(|e| (e.name.to_owned(), e))
+            .collect();
+        all.extend(options);
+        for (local, e) in all {
             let path = format!("{}.{local}", p.id);
             if let Some(w) = e.wireshark {
                 let place = match e.range {

@@ -150,6 +150,9 @@ fn proto_layout(model: &Model, p: &Protocol, base: usize) -> ProtoLayout {
                         for ve in entries(&v.fields) {
                             let path = format!("{}.{}", p.id, ve.name);
                             push(&mut infos, u32::MAX, &path, ve.ty.clone(), ve.doc);
+                            if let Some(last) = infos.last_mut() {
+                                last.wireshark = ve.wireshark.map(str::to_owned);
+                            }
                         }
                     }
                 }

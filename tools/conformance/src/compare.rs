@@ -292,7 +292,7 @@ mod tests {
             "f.pcap",
             &tshark,
             &pcapkit,
-            FIELDS,
+            &FIELDS,
             &KnownDifferences::default(),
         );
         let total = c.total();
@@ -315,10 +315,10 @@ mod tests {
         let pcapkit = table(&["frame.number\tipv4.ttl", "1\t1", "2\t2"]);
         let known = KnownDifferences::parse(
             "[[difference]]\nfile=\"f.pcap\"\nfield=\"ipv4.ttl\"\nframes=\"2\"\nreason=\"r\"\n",
-            FIELDS,
+            &FIELDS,
         )
         .unwrap();
-        let c = compare_file("f.pcap", &tshark, &pcapkit, FIELDS, &known);
+        let c = compare_file("f.pcap", &tshark, &pcapkit, &FIELDS, &known);
         let total = c.total();
         assert_eq!(
             (total.disagree, total.explained, total.unexplained()),
@@ -343,7 +343,7 @@ mod tests {
             "f.pcap",
             &tshark,
             &pcapkit,
-            REASSEMBLY_FIELDS,
+            &REASSEMBLY_FIELDS,
             &KnownDifferences::default(),
         );
         assert_eq!((c.total().compared, c.total().agree), (2, 2));
@@ -357,7 +357,7 @@ mod tests {
             "f.pcap",
             &tshark,
             &pcapkit,
-            FIELDS,
+            &FIELDS,
             &KnownDifferences::default(),
         );
         assert_eq!(c.total().disagree, 1);

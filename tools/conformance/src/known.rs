@@ -215,7 +215,7 @@ mod tests {
 
     #[test]
     fn header_only_file_has_no_entries() {
-        let known = KnownDifferences::parse("# nothing yet\n", FIELDS).unwrap();
+        let known = KnownDifferences::parse("# nothing yet\n", &FIELDS).unwrap();
         assert!(known.entries.is_empty());
     }
 
@@ -234,7 +234,7 @@ mod tests {
             field  = "http.*"
             reason = "no HTTP heuristics"
             "#,
-            FIELDS,
+            &FIELDS,
         )
         .unwrap();
         assert_eq!(
@@ -252,19 +252,19 @@ mod tests {
     #[test]
     fn bad_entries_are_rejected() {
         let typo = "[[difference]]\nfile=\"*\"\nfield=\"tcp.sequence\"\nreason=\"x\"\n";
-        assert!(KnownDifferences::parse(typo, FIELDS)
+        assert!(KnownDifferences::parse(typo, &FIELDS)
             .unwrap_err()
             .contains("tcp.sequence"));
         let no_reason = "[[difference]]\nfile=\"*\"\nfield=\"*\"\nreason=\" \"\n";
-        assert!(KnownDifferences::parse(no_reason, FIELDS).is_err());
+        assert!(KnownDifferences::parse(no_reason, &FIELDS).is_err());
         let unknown_key = "[[difference]]\nfile=\"*\"\nfield=\"*\"\nreason=\"x\"\nframe=\"1\"\n";
-        assert!(KnownDifferences::parse(unknown_key, FIELDS).is_err());
+        assert!(KnownDifferences::parse(unknown_key, &FIELDS).is_err());
     }
 
     #[test]
     fn reassembly_fields_are_known_only_in_reassembly_mode() {
         let entry = "[[difference]]\nfile=\"*\"\nfield=\"tcp.stream\"\nreason=\"x\"\n";
-        assert!(KnownDifferences::parse(entry, FIELDS).is_err());
-        assert!(KnownDifferences::parse(entry, REASSEMBLY_FIELDS).is_ok());
+        assert!(KnownDifferences::parse(entry, &FIELDS).is_err());
+        assert!(KnownDifferences::parse(entry, &REASSEMBLY_FIELDS).is_ok());
     }
 }

@@ -337,12 +337,12 @@ mod tests {
             5,
             &[(2, "ethernet.type"), (3, "ethernet.type")],
         )];
-        let text = field_summary(&reports, FIELDS);
+        let text = field_summary(&reports, &FIELDS);
         assert!(text.contains("ethernet.type"));
         assert!(text.contains("b.pcap#2"));
         assert!(!text.contains("frame.time_epoch"));
         assert_eq!(
-            field_summary(&[report("a.pcap", Outcome::Ok, 1, &[])], FIELDS),
+            field_summary(&[report("a.pcap", Outcome::Ok, 1, &[])], &FIELDS),
             "per-field disagreements: none\n"
         );
     }

@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn arguments_name_every_field() {
-        let args = arguments(Path::new("x.pcap"), FIELDS, Mode::Plain);
+        let args = arguments(Path::new("x.pcap"), &FIELDS, Mode::Plain);
         assert_eq!(&args[..3], ["-n", "-r", "x.pcap"]);
         let fields: Vec<_> = args
             .windows(2)
@@ -157,7 +157,7 @@ mod tests {
 
     #[test]
     fn reassembly_arguments_turn_reassembly_on() {
-        let args = arguments(Path::new("x.pcap"), REASSEMBLY_FIELDS, Mode::Reassembly);
+        let args = arguments(Path::new("x.pcap"), &REASSEMBLY_FIELDS, Mode::Reassembly);
         assert_eq!(&args[..3], ["-n", "-r", "x.pcap"]);
         assert_eq!(
             preferences(&args),
