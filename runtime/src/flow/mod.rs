@@ -2,6 +2,7 @@
 //! the same way whichever direction a packet travels.
 
 pub mod bindings;
+pub mod seq;
 
 use std::fmt;
 use std::net::IpAddr;
