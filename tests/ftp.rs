@@ -127,6 +127,38 @@ fn ndpi_ftp_and_ipv6_epsv_agree_with_tshark() {
     assert_eq!(row(&rows, 6), ["6"]);
 }
 
+#[test]
+#[ignore = "needs the corpus (../shared/corpus/public or $PCAPKIT_CORPUS); .ci/run runs it"]
+fn retransmissions_reach_ftp_as_tshark_lets_them() {
+    // tshark 4.0.17, default preferences (tcp.no_subdissector_on_error TRUE), without
+    // desegmentation: frames 7 and 8 are spurious retransmissions (dissected), 9 and 10
+    // retransmissions (not); ndpi_ftp frame 74 is out of order (not).
+    let ftp = ["ftp.command", "ftp.arg", "ftp.code", "ftp.text"];
+    let rows = fields(&corpus("ppp_Ftp.pcap"), &[], &ftp);
+    assert_eq!(row(&rows, 7), ["FEAT", "csanders", "", ""]);
+    assert_eq!(row(&rows, 8), ["FEAT", "Test option", "", ""]);
+    assert_eq!(row(&rows, 9), ["", "", "", ""]);
+    assert_eq!(row(&rows, 10), ["", "", "", ""]);
+    let data = ["ftp_data.setup_frame", "ftp_data.command"];
+    let rows = fields(&corpus("ndpi_ftp.pcap"), &[], &data);
+    assert_eq!(row(&rows, 72), ["64", "RETR 1MB.zip"]);
+    assert_eq!(row(&rows, 74), ["", ""]);
+    // With desegmentation and out-of-order reassembly: frame 5 follows bytes never
+    // captured (held for good), 7, 9 and 10 repeat bytes already had, 8 adds `n\r\n`;
+    // frame 72 is held until 74 fills the gap before it.
+    let reassembly = ["--ip", "--tcp"];
+    let rows = fields(&corpus("ppp_Ftp.pcap"), &reassembly, &ftp);
+    assert_eq!(row(&rows, 4), ["", "", "211", "Extensions supported:"]);
+    for n in [5, 7, 9, 10] {
+        assert_eq!(row(&rows, n), ["", "", "", ""], "frame {n}");
+    }
+    assert_eq!(row(&rows, 8), ["n", "", "", ""]);
+    let rows = fields(&corpus("ndpi_ftp.pcap"), &reassembly, &data);
+    assert_eq!(row(&rows, 72), ["", ""]);
+    assert_eq!(row(&rows, 74), ["64", "RETR 1MB.zip"]);
+    assert_eq!(row(&rows, 76), ["64", "RETR 1MB.zip"]);
+}
+
 /// Feeds IPv4 packets to a session without reassembly; returns each frame's notes and
 /// protocols.
 struct Run {

@@ -27,6 +27,7 @@ use crate::conversation::doh;
 use crate::conversation::http2::{Http2Pdu, Http2State};
 use crate::flow::bindings::{Bindings, SegmentInfo};
 use crate::flow::decode_as::{DecodeAs, Selector};
+use crate::flow::seq::SeqSegment;
 use crate::flow::{Endpoint, FlowMark};
 use crate::protocols::{self, Header, Next, ProtocolId};
 use crate::reassembly::ip::{Added, Datagram, DatagramKey, Defragmenter, Fragment};
@@ -288,6 +289,15 @@ impl Session {
                         closing: h.flag_fin() || h.flag_rst(),
                         frame: frame.number,
                         time: frame.timestamp.secs,
+                        tcp: SeqSegment {
+                            seq: h.seq,
+                            ack: h.flag_ack().then_some(h.ack),
+                            syn: h.flag_syn(),
+                            fin: h.flag_fin(),
+                            rst: h.flag_rst(),
+                            // Captured bytes: those the snapshot length cut are not known.
+                            len: u32::try_from(payload.len()).unwrap_or(u32::MAX),
+                        },
                     };
                     self.bind(layers, i, data, payload.clone(), &info, &mut frame.notes);
                     // The stateless chain left the payload to us (`defer_streams`): it
@@ -432,6 +442,61 @@ impl Session {
         notes: &mut Vec<String>,
     ) {
         self.bindings.saw_segment(info);
+        let verdict = self.bindings.analyse(info);
+        let mut payload = payload;
+        if let (Some(v), false) = (verdict, payload.is_empty()) {
+            // As tshark 4.0: without reassembly, a retransmitted, out-of-order or
+            // keep-alive segment reaches no application; with it, only bytes not
+            // received before do (see `flow::seq`).
+            let skip = if self.options.tcp {
+                if v.held {
+                    payload.len()
+                } else {
+                    v.seen as usize
+                }
+            } else if v.repeated {
+                payload.len()
+            } else {
+                0
+            };
+            let skip = skip.min(payload.len());
+            if skip > 0 {
+                let app = layers
+                    .get(i + 1)
+                    .and_then(|l| l.header().map(|h| (h.protocol(), l.name)));
+                let app_name = app.map_or("data", |(_, name)| name);
+                let expected = self.bindings.data_expected(info);
+                layers.truncate(i + 1);
+                if skip == payload.len() {
+                    push_raw(layers, payload);
+                    notes.push(if v.held && self.options.tcp {
+                        "TCP: segment past a gap (bytes not received); its data is held, not dissected"
+                            .to_string()
+                    } else if self.options.tcp {
+                        "TCP: every byte of this segment came before; not dissected again"
+                            .to_string()
+                    } else {
+                        format!(
+                            "TCP: retransmission, out-of-order segment or keep-alive; not dissected as {}",
+                            if expected { "FTP-DATA" } else { app_name }
+                        )
+                    });
+                    return;
+                }
+                payload = payload.start + skip..payload.end;
+                if let (Some((protocol, name)), false) = (app, expected) {
+                    let start = layers.len();
+                    let next = Next {
+                        protocol,
+                        name: Some(name),
+                    };
+                    chain::dissect_next(next, &data[payload.clone()], &self.thresholds, layers);
+                    for l in &mut layers[start..] {
+                        l.offset += payload.start;
+                    }
+                }
+            }
+        }
         let bytes = &data[payload.clone()];
         if bytes.is_empty() {
             return;

@@ -151,7 +151,8 @@ impl Visitor for Collect<'_> {
 }
 
 /// Escapes tabs and line breaks written since `start`, as tshark does, so that a value
-/// never splits a row or a column.
+/// never splits a row or a column; and backslashes, which tshark 4.0 leaves as they are,
+/// so that every cell reads back exactly (tshark's `\t` may be a tab or `\` and `t`).
 fn escape_from(cell: &mut String, start: usize) {
     if cell[start..].contains(['\t', '\n', '\r', '\\']) {
         let escaped = cell[start..]

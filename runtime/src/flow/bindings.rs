@@ -18,6 +18,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
+use crate::flow::seq::{SeqAnalysis, SeqSegment, Verdict};
 use crate::flow::{Endpoint, FlowKey};
 use crate::hooks::ftp::{Announcement, MAX_LINE};
 use crate::protocols::ftp::Ftp;
@@ -89,6 +90,8 @@ pub struct Bindings {
     next_id: u64,
     /// Capture time of the last expiry sweep.
     swept: i64,
+    /// Sequence analysis of the FTP connections (control and data).
+    seq: SeqAnalysis,
 }
 
 /// A TCP segment as the binding stage sees it.
@@ -104,6 +107,8 @@ pub struct SegmentInfo {
     pub frame: u64,
     /// Capture time, in seconds.
     pub time: i64,
+    /// Sequence and acknowledgment numbers, flags and payload length.
+    pub tcp: SeqSegment,
 }
 
 impl Bindings {
@@ -122,22 +127,48 @@ impl Bindings {
         self.controls.len()
     }
 
-    /// The expected data connection `s` belongs to, if any.
-    pub fn data(&mut self, s: &SegmentInfo) -> Option<DataMatch> {
-        self.sweep(s.time);
+    /// What tshark's sequence analysis says of segment `s` (see [`crate::flow::seq`]),
+    /// for an FTP connection: control (port 21), data from port 20, or announced; `None`
+    /// for another connection (not followed). Call it for every segment, with or without
+    /// payload: acknowledgments count.
+    pub fn analyse(&mut self, s: &SegmentInfo) -> Option<Verdict> {
+        let ports = [s.src.port, s.dst.port];
+        let ftp = ports.contains(&FTP_PORT)
+            || ports.contains(&FTP_DATA_PORT)
+            || self.expected_key(s).is_some();
+        if !ftp {
+            return None;
+        }
+        let (key, from_low) = FlowKey::new(s.src, s.dst);
+        Some(self.seq.add(key, from_low, s.tcp, s.time))
+    }
+
+    /// Whether `s` belongs to an announced data connection (without marking it used).
+    pub fn data_expected(&self, s: &SegmentInfo) -> bool {
+        self.expected_key(s).is_some()
+    }
+
+    /// The key of the expected connection `s` belongs to.
+    fn expected_key(&self, s: &SegmentInfo) -> Option<Endpoint> {
         if self.expected.is_empty() {
             return None;
         }
         let matches = |e: &Expected, peer: Endpoint| {
             e.peer == peer.addr && e.peer_port.is_none_or(|p| p == peer.port)
         };
-        let key = if self.expected.get(&s.src).is_some_and(|e| matches(e, s.dst)) {
-            s.src
+        if self.expected.get(&s.src).is_some_and(|e| matches(e, s.dst)) {
+            Some(s.src)
         } else if self.expected.get(&s.dst).is_some_and(|e| matches(e, s.src)) {
-            s.dst
+            Some(s.dst)
         } else {
-            return None;
-        };
+            None
+        }
+    }
+
+    /// The expected data connection `s` belongs to, if any.
+    pub fn data(&mut self, s: &SegmentInfo) -> Option<DataMatch> {
+        self.sweep(s.time);
+        let key = self.expected_key(s)?;
         let e = self.expected.get_mut(&key)?;
         e.used = true;
         e.last = s.time;
@@ -391,6 +422,7 @@ mod tests {
             closing: false,
             frame,
             time: 1000,
+            tcp: SeqSegment::default(),
         }
     }
 

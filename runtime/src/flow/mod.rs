@@ -3,6 +3,7 @@
 
 pub mod bindings;
 pub mod decode_as;
+pub mod seq;
 
 use std::fmt;
 use std::net::IpAddr;
