@@ -14,15 +14,19 @@ use std::collections::VecDeque;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
 use std::thread;
 
-use super::{BATCH_BYTES, BATCH_FRAMES};
 use crate::chain::Frame;
 use crate::dump::Render;
 
 /// Batches in flight per worker.
 const PER_WORKER: usize = 2;
+/// Frames per batch, and bytes of packet data per batch, at most: a batch's text is some
+/// 6 times its packets' bytes (hex and JSON), and every batch in flight holds its text,
+/// so batches are smaller than the engines' (memory stays flat and small).
+const RENDER_FRAMES: usize = 64;
+const RENDER_BYTES: usize = 128 << 10;
 /// A batch's text buffer kept for reuse up to this capacity (a batch of huge frames
 /// does not keep its memory).
-const KEEP_TEXT: usize = 4 * BATCH_BYTES;
+const KEEP_TEXT: usize = 1 << 20;
 
 /// Frames in capture order and, once rendered, their text.
 pub(crate) struct RenderBatch {
@@ -38,9 +42,9 @@ pub(crate) struct RenderBatch {
 impl RenderBatch {
     fn new() -> RenderBatch {
         RenderBatch {
-            frames: Vec::with_capacity(BATCH_FRAMES),
+            frames: Vec::with_capacity(RENDER_FRAMES),
             text: String::new(),
-            ends: Vec::with_capacity(BATCH_FRAMES),
+            ends: Vec::with_capacity(RENDER_FRAMES),
             bytes: 0,
         }
     }
@@ -118,7 +122,7 @@ impl RenderStage {
                 .map(|r| r.data.len())
                 .sum::<usize>();
         self.current.frames.push(frame);
-        if self.current.frames.len() < BATCH_FRAMES && self.current.bytes < BATCH_BYTES {
+        if self.current.frames.len() < RENDER_FRAMES && self.current.bytes < RENDER_BYTES {
             return None;
         }
         self.send()
@@ -181,7 +185,9 @@ impl RenderStage {
         if batch.text.capacity() > KEEP_TEXT {
             batch.text = String::new();
         }
-        if self.spare.len() < 2 {
+        // Every batch there is comes back here: keeping them all costs nothing more, and
+        // spares the allocator the churn of dropping and remaking their buffers.
+        if self.spare.len() <= PER_WORKER * self.inputs.len() {
             self.spare.push_back(batch);
         }
     }
