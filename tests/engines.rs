@@ -10,6 +10,7 @@ use pcapkit::chain::ReassemblyKind;
 use pcapkit::{EngineKind, Extractor, Format};
 use pcapkit_testkit::net::{ip_tcp, ipv4_fragments, ipv4_udp, tcp_flags};
 use pcapkit_testkit::pcap::{pcap_file, PcapRecord};
+use pcapkit_testkit::pcapng::{epb, idb, shb, Order};
 
 const LINKTYPE_RAW_IPV4: u32 = 228;
 
@@ -279,6 +280,132 @@ fn the_demo_capture_is_the_same_through_every_engine() {
         differing(&demo, false, Format::Fields),
         Vec::<String>::new()
     );
+}
+
+/// Every format, each with and without reassembly: the engines whose output differs from
+/// the default engine's on `capture`.
+fn differing_in_any_format(capture: &Path) -> Vec<String> {
+    let mut bad = Vec::new();
+    for format in Format::ALL {
+        for reassembly in [false, true] {
+            bad.extend(
+                differing(capture, reassembly, format)
+                    .into_iter()
+                    .map(|d| format!("{d} {format} reassembly={reassembly}")),
+            );
+        }
+    }
+    bad
+}
+
+/// A pcapng capture of `sections` sections, each with an interface and `frames` packets
+/// (TCP requests over many connections, UDP datagrams cut in two): far more frames than
+/// a render batch holds, and sections and interfaces that must be written after the
+/// frames before them, which are being rendered on other threads when they come.
+fn sections_of_many_frames(sections: usize, frames: usize) -> Vec<u8> {
+    let order = Order::Little;
+    let mut file = Vec::new();
+    let ack = tcp_flags::ACK | tcp_flags::PSH;
+    let mut ts = 1_700_000_000_000_000u64;
+    for section in 0..sections {
+        file.extend(shb(order, &[]));
+        file.extend(idb(order, LINKTYPE_RAW_IPV4 as u16, 65535, &[]));
+        let mut n = 0;
+        while n < frames {
+            let i = (n % 200) as u16;
+            let client = format!("10.{section}.{}.1:{}", i % 50, 40000 + i);
+            let server = format!("10.9.{}.2:80", i % 7);
+            let packets = if n % 3 == 0 {
+                let udp = ipv4_udp([10, 1, i as u8, 1], [10, 2, 0, 2], 5000, 53, &[7; 40]);
+                ipv4_fragments(&udp, 24).to_vec()
+            } else {
+                let seq = 100 + (n as u32 / 200) * 20;
+                vec![tcp(
+                    &client,
+                    &server,
+                    seq,
+                    ack,
+                    b"GET / HTTP/1.1\r\nX: y\r\n",
+                )]
+            };
+            for p in packets {
+                ts += 1000;
+                file.extend(epb(order, 0, ts, &p));
+                n += 1;
+            }
+        }
+    }
+    file
+}
+
+#[test]
+fn rendering_on_several_threads_writes_what_one_thread_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("sections.pcapng");
+    // 1600 frames: more batches than the workers may hold at once.
+    std::fs::write(&capture, sections_of_many_frames(2, 800)).unwrap();
+    assert_eq!(differing_in_any_format(&capture), Vec::<String>::new());
+}
+
+#[test]
+fn rendering_on_several_threads_writes_what_one_thread_writes_on_corpus_captures() {
+    let dir = std::env::var_os("PCAPKIT_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/public"));
+    if !dir.is_dir() {
+        eprintln!("no corpus at {}: skipped", dir.display());
+        return;
+    }
+    // pcapng with many interfaces; IPv4 fragments; TCP reassembly.
+    let mut bad = Vec::new();
+    for name in [
+        "ppp_many_interfaces-1.pcapng",
+        "ppp_ip4_fragments.pcap",
+        "zeek_tcp_reassembly.pcap",
+    ] {
+        bad.extend(differing_in_any_format(&dir.join(name)));
+    }
+    assert!(bad.is_empty(), "differ from the default engine: {bad:#?}");
+}
+
+#[test]
+fn a_write_failing_midway_on_several_threads_leaves_no_output() {
+    // As with one thread: a file size limit makes a write fail (EFBIG, SIGXFSZ ignored)
+    // while batches are being rendered; the previous file stays, no temporary is left.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("in.pcapng"),
+        sections_of_many_frames(2, 2000),
+    )
+    .unwrap();
+    for (engine, format) in [("pipeline", "json"), ("server", "ndjson")] {
+        std::fs::write(dir.path().join("out"), b"previous content").unwrap();
+        let script = format!(
+            "trap '' XFSZ; ulimit -f 100; exec '{}' in.pcapng -f {format} -o out --engine {engine} --threads 2",
+            env!("CARGO_BIN_EXE_pcapkit"),
+        );
+        let out = std::process::Command::new("sh")
+            .current_dir(dir.path())
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{engine}: {err}");
+        assert!(
+            err.starts_with("pcapkit: error: ") && err.contains("out"),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("out")).unwrap(),
+            b"previous content"
+        );
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["in.pcapng", "out"], "{engine}");
+    }
 }
 
 #[test]

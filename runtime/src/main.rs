@@ -151,7 +151,7 @@ struct Cli {
 struct EngineArgs {
     /// Every engine writes the same output.
     /// default (alias pcapkit): a reader thread; dissection on the main thread, and on the reader's while the writer lags.
-    /// pipeline: batches dissected by --threads workers in parallel and put back in capture order; reassembly, tracing and the output then run in order.
+    /// pipeline: batches dissected by --threads workers in parallel and put back in capture order; reassembly and tracing then run in order.
     /// server: frames shared out to --threads workers by their pair of IP addresses; each worker dissects and reassembles its own flows, and the results are merged by frame number (tcp.stream numbered in order of first appearance). Each worker has 1/N of --reassembly-memory: past that budget, what is given up on (and when) may differ from the default engine's. Not for one stream's chunks (follow).
     #[arg(
         long,
@@ -161,7 +161,7 @@ struct EngineArgs {
     )]
     engine: EngineKind,
 
-    /// Worker threads of the pipeline and server engines [default: the cores available].
+    /// Worker threads of the pipeline and server engines [default: the cores available]. With 2 or more, the output's text is also made by N workers after reassembly and written in capture order.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     threads: Option<u16>,
 }

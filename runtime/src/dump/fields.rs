@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::Dumper;
+use super::{Dumper, Render};
 use crate::chain::Frame;
 use crate::protocols::{FIELD_COUNT, FIELD_TABLES};
 use crate::reader::pcapng_meta::OptionValue;
@@ -95,12 +95,53 @@ pub fn unknown_field(path: &str) -> String {
 pub struct Fields<W: Write> {
     out: W,
     paths: Vec<String>,
+    rows: Rows,
+    row: String,
+}
+
+/// Makes a frame's row: what a row holds depends on the frame alone, so copies render
+/// rows on other threads.
+#[derive(Clone)]
+struct Rows {
     columns: Vec<Column>,
     /// Per field id, the slot collecting its values (`usize::MAX`: not requested).
     slot_of: Vec<usize>,
     /// Values per requested protocol field, joined with `,`.
     slots: Vec<String>,
-    row: String,
+}
+
+impl Rows {
+    /// Appends `frame`'s row, line break included, to `row`.
+    fn render(&mut self, frame: &Frame, row: &mut String) {
+        for s in &mut self.slots {
+            s.clear();
+        }
+        if !self.slots.is_empty() {
+            let mut collect = Collect {
+                slot_of: &self.slot_of,
+                slots: &mut self.slots,
+            };
+            for (layer, _) in frame.all_layers() {
+                layer.visit(&mut collect);
+            }
+        }
+        for (i, column) in self.columns.iter().enumerate() {
+            if i > 0 {
+                row.push('\t');
+            }
+            match *column {
+                Column::Frame(index) => frame_value(frame, index, row),
+                Column::Protocol(id) => row.push_str(&self.slots[self.slot_of[id as usize]]),
+            }
+        }
+        row.push('\n');
+    }
+}
+
+impl Render for Rows {
+    fn render(&mut self, frame: &Frame, out: &mut String) {
+        Rows::render(self, frame, out);
+    }
 }
 
 impl<W: Write> Fields<W> {
@@ -122,9 +163,11 @@ impl<W: Write> Fields<W> {
         Ok(Fields {
             out,
             paths: paths.to_vec(),
-            columns,
-            slot_of,
-            slots: vec![String::new(); slots],
+            rows: Rows {
+                columns,
+                slot_of,
+                slots: vec![String::new(); slots],
+            },
             row: String::new(),
         })
     }
@@ -241,30 +284,17 @@ impl<W: Write> Dumper for Fields<W> {
     }
 
     fn frame(&mut self, frame: &Frame) -> io::Result<()> {
-        for s in &mut self.slots {
-            s.clear();
-        }
-        if !self.slots.is_empty() {
-            let mut collect = Collect {
-                slot_of: &self.slot_of,
-                slots: &mut self.slots,
-            };
-            for (layer, _) in frame.all_layers() {
-                layer.visit(&mut collect);
-            }
-        }
         self.row.clear();
-        for (i, column) in self.columns.iter().enumerate() {
-            if i > 0 {
-                self.row.push('\t');
-            }
-            match *column {
-                Column::Frame(index) => frame_value(frame, index, &mut self.row),
-                Column::Protocol(id) => self.row.push_str(&self.slots[self.slot_of[id as usize]]),
-            }
-        }
-        self.row.push('\n');
+        self.rows.render(frame, &mut self.row);
         self.out.write_all(self.row.as_bytes())
+    }
+
+    fn renderer(&self) -> Option<Box<dyn Render>> {
+        Some(Box::new(self.rows.clone()))
+    }
+
+    fn rendered(&mut self, _frame: &Frame, text: &str) -> io::Result<()> {
+        self.out.write_all(text.as_bytes())
     }
 
     fn finish(&mut self) -> io::Result<()> {

@@ -4,13 +4,14 @@
 
 use std::io::{self, Write};
 
-use super::walk::{self, Document, DocumentWriter, Leaf, TreeWriter};
-use super::Dumper;
+use super::walk::{self, Document, DocumentWriter, EntryRender, Leaf, TreeWriter};
+use super::{Dumper, Render};
 use crate::chain::Frame;
 use crate::reader::CaptureInfo;
 use crate::value::{write_bytes, BytesDisplay, Value};
 
 /// Builds JSON text in a `String`, keeping track of commas; pretty (indented) by default.
+#[derive(Clone)]
 pub struct JsonText {
     /// The text built so far.
     pub out: String,
@@ -216,6 +217,28 @@ impl DocumentWriter for JsonText {
     fn text(&mut self) -> &mut String {
         &mut self.out
     }
+
+    fn renderer(&self, nanosecond: bool) -> Option<Box<dyn Render>> {
+        // As before the document's first entry: the comma is `join`'s.
+        let template = JsonText {
+            out: String::new(),
+            stack: vec![false; self.stack.len()],
+            pretty: self.pretty,
+        };
+        Some(Box::new(EntryRender {
+            template,
+            nanosecond,
+        }))
+    }
+
+    fn join(&mut self) {
+        if let Some(has) = self.stack.last_mut() {
+            if *has {
+                self.out.push(',');
+            }
+            *has = true;
+        }
+    }
 }
 
 /// `json`: one document, `{"Global Header": {...}, "Frame 1": {...}, ...}`.
@@ -267,8 +290,34 @@ impl<W: Write> Dumper for Ndjson<W> {
         self.out.write_all(self.text.out.as_bytes())
     }
 
+    fn renderer(&self) -> Option<Box<dyn Render>> {
+        Some(Box::new(NdjsonRender {
+            text: JsonText::new(false),
+            nanosecond: self.nanosecond,
+        }))
+    }
+
+    fn rendered(&mut self, _frame: &Frame, text: &str) -> io::Result<()> {
+        self.out.write_all(text.as_bytes())
+    }
+
     fn finish(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+/// NDJSON's lines, rendered on another thread: a line holds nothing from the lines before.
+struct NdjsonRender {
+    text: JsonText,
+    nanosecond: bool,
+}
+
+impl Render for NdjsonRender {
+    fn render(&mut self, frame: &Frame, out: &mut String) {
+        std::mem::swap(&mut self.text.out, out);
+        walk::frame(&mut self.text, None, frame, self.nanosecond);
+        self.text.out.push('\n');
+        std::mem::swap(&mut self.text.out, out);
     }
 }
 

@@ -116,6 +116,12 @@ impl FromStr for Format {
     }
 }
 
+/// Renders frames' text on a thread of its own, for a [`Dumper`] that writes it in order.
+pub trait Render: Send {
+    /// Appends `frame`'s text to `out`.
+    fn render(&mut self, frame: &Frame, out: &mut String);
+}
+
 /// Writes what the extractor finds.
 pub trait Dumper {
     /// The capture's file header, first of all; pcapng has none, and says so.
@@ -135,6 +141,19 @@ pub trait Dumper {
     }
     /// A frame, once dissected.
     fn frame(&mut self, frame: &Frame) -> io::Result<()>;
+    /// A renderer of this dumper's frames for another thread (the render stage), when the
+    /// format allows: asked after [`header`](Self::header), it writes a frame's text as
+    /// [`frame`](Self::frame) would, but for what depends on the frames before it, which
+    /// [`rendered`](Self::rendered) adds. `None` (the default): frames are written here.
+    fn renderer(&self) -> Option<Box<dyn Render>> {
+        None
+    }
+    /// Writes a frame whose text this dumper's [renderer](Self::renderer) made, in place
+    /// of [`frame`](Self::frame); by default ignores `text` and writes the frame itself.
+    fn rendered(&mut self, frame: &Frame, text: &str) -> io::Result<()> {
+        let _ = text;
+        self.frame(frame)
+    }
     /// Datagrams and PDUs still incomplete when the capture ended (after the last frame);
     /// ignored by default.
     fn reassembled_at_end(&mut self, _incomplete: &[Reassembled]) -> io::Result<()> {

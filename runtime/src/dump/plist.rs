@@ -5,11 +5,12 @@
 //! known) and `value`, the frame time as a whole-second `<date>` (the exact time is in
 //! `time_epoch`), the open end of a hole as the string `null` (plist has no null).
 
-use super::walk::{Document, DocumentWriter, Leaf, TreeWriter};
+use super::walk::{Document, DocumentWriter, EntryRender, Leaf, TreeWriter};
+use super::Render;
 use crate::value::{BytesDisplay, Value};
 
 /// Builds plist XML text in a `String`, indented with tabs as Apple's tools do.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct PlistText {
     out: String,
     /// Open containers, the document's own dictionary included.
@@ -152,6 +153,17 @@ impl DocumentWriter for PlistText {
 
     fn text(&mut self) -> &mut String {
         &mut self.out
+    }
+
+    fn renderer(&self, nanosecond: bool) -> Option<Box<dyn Render>> {
+        let template = PlistText {
+            out: String::new(),
+            depth: self.depth,
+        };
+        Some(Box::new(EntryRender {
+            template,
+            nanosecond,
+        }))
     }
 }
 

@@ -6,7 +6,8 @@
 
 use std::fmt::Write;
 
-use super::walk::{Document, DocumentWriter, Leaf, TreeWriter};
+use super::walk::{Document, DocumentWriter, EntryRender, Leaf, TreeWriter};
+use super::Render;
 use crate::value::{BytesDisplay, Value};
 
 /// How a line starts after its ancestors' bars.
@@ -20,6 +21,7 @@ enum Mark {
     More,
 }
 
+#[derive(Clone)]
 struct Line {
     depth: usize,
     mark: Mark,
@@ -28,7 +30,7 @@ struct Line {
 }
 
 /// Builds the tree text of one entry at a time.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct TreeText {
     out: String,
     /// The lines of the entry being walked, and their text.
@@ -235,6 +237,14 @@ impl DocumentWriter for TreeText {
 
     fn text(&mut self) -> &mut String {
         &mut self.out
+    }
+
+    fn renderer(&self, nanosecond: bool) -> Option<Box<dyn Render>> {
+        // Entries are blocks of their own: nothing carries over from one to the next.
+        Some(Box::new(EntryRender {
+            template: TreeText::default(),
+            nanosecond,
+        }))
     }
 }
 

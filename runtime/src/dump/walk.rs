@@ -6,7 +6,7 @@
 
 use std::io::{self, Write};
 
-use super::Dumper;
+use super::{Dumper, Render};
 use crate::chain::{Frame, Layer, LayerKind, Reassembled, ReassemblyKind, Timestamp};
 use crate::protocols::ProtocolId;
 use crate::reader::pcapng_meta::{
@@ -52,6 +52,34 @@ pub trait DocumentWriter: TreeWriter {
     fn end(&mut self);
     /// The text written so far and not yet taken; the dumper writes and clears it.
     fn text(&mut self) -> &mut String;
+    /// A renderer of frames as entries of this document on another thread (see
+    /// [`Dumper::renderer`]), asked between entries; `None` (the default): the format
+    /// cannot.
+    fn renderer(&self, _nanosecond: bool) -> Option<Box<dyn Render>> {
+        None
+    }
+    /// Before an entry made by a [renderer](Self::renderer): what the renderer leaves out
+    /// because it depends on the entries before (JSON's comma).
+    fn join(&mut self) {}
+}
+
+/// Renders frames as top-level entries (`Frame N`), each with a copy of `template`: a
+/// writer in the document's state between entries, with no text.
+pub(crate) struct EntryRender<D> {
+    pub template: D,
+    pub nanosecond: bool,
+}
+
+impl<D: DocumentWriter + Clone + Send> Render for EntryRender<D> {
+    fn render(&mut self, f: &Frame, out: &mut String) {
+        let mut w = self.template.clone();
+        *w.text() = std::mem::take(out);
+        let mut key = String::from("Frame ");
+        key.push_str(itoa::Buffer::new().format(f.number));
+        frame(&mut w, Some(&key), f, self.nanosecond);
+        w.entry_done();
+        *out = std::mem::take(w.text());
+    }
 }
 
 fn value<T: TreeWriter + ?Sized>(w: &mut T, key: &str, v: Value<'_>) {
@@ -730,6 +758,16 @@ impl<W: Write, D: DocumentWriter> Dumper for Document<W, D> {
         key.push_str(itoa::Buffer::new().format(f.number));
         frame(&mut self.doc, Some(&key), f, self.nanosecond);
         self.entry_done()
+    }
+
+    fn renderer(&self) -> Option<Box<dyn Render>> {
+        self.doc.renderer(self.nanosecond)
+    }
+
+    fn rendered(&mut self, _frame: &Frame, text: &str) -> io::Result<()> {
+        self.doc.join();
+        self.entry_done()?;
+        self.out.write_all(text.as_bytes())
     }
 
     fn reassembled_at_end(&mut self, list: &[Reassembled]) -> io::Result<()> {

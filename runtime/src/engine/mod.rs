@@ -13,9 +13,14 @@
 //!   and renumbers TCP streams in order of first appearance.
 //!
 //! All three are bounded (a slow consumer holds the reader back) and recycle frames.
+//!
+//! With more than one thread, the output's text is made on N threads too: the render
+//! stage takes frames after the stateful stages and gives their text back in capture
+//! order, whatever the engine (see `render.rs`).
 
 mod default;
 mod pipeline;
+mod render;
 mod server;
 
 use std::str::FromStr;
@@ -30,6 +35,7 @@ use crate::session::Session;
 
 pub(crate) use default::DefaultEngine;
 pub(crate) use pipeline::PipelineEngine;
+pub(crate) use render::{RenderBatch, RenderStage};
 pub(crate) use server::ServerEngine;
 
 /// Which engine extracts (see the [module](self) documentation).

@@ -2,8 +2,9 @@
 //! to worker k mod N, which dissects it (the stateless chain); the caller takes the
 //! batches back in the same rotation, so they come out in capture order with no reorder
 //! buffer (a worker slow on its batch holds the others back by at most their channels).
-//! The stateful stages, the dumper and the tracer then run on the caller's thread, in
-//! order, exactly as with the default engine.
+//! The stateful stages and the tracer then run on the caller's thread, in order, exactly
+//! as with the default engine; the dumper's text is made by the render stage
+//! (`render.rs`) when there are 2 workers or more.
 //!
 //! std's bounded `sync_channel`s are enough: every channel has one sender and one
 //! receiver (the rotation needs no shared queue), and their bound keeps memory flat: a

@@ -32,7 +32,7 @@ use crate::chain::{self, Frame, Reassembled, ReassemblyKind, Thresholds};
 use crate::dump::{
     Dumper, Fields, Files, Format, Json, JsonText, Ndjson, Plist, PlistText, Tree, TreeText,
 };
-use crate::engine::{self, Engine, EngineKind, Item, Options};
+use crate::engine::{self, Engine, EngineKind, Item, Options, RenderBatch, RenderStage};
 use crate::flow::decode_as::{DecodeAs, Rule};
 use crate::layer::Level;
 use crate::protocols::ProtocolId;
@@ -610,6 +610,7 @@ impl ExtractorBuilder {
             format,
             output,
             dumper,
+            render: None,
             store: self.store,
             verbose: self.verbose,
             progress,
@@ -757,6 +758,9 @@ pub struct Extractor {
     format: Format,
     output: Option<Output>,
     dumper: Option<Box<dyn Dumper + Send>>,
+    /// The render stage, making the dumper's frames' text on worker threads (run to the
+    /// end with more than one thread).
+    render: Option<RenderStage>,
     store: bool,
     verbose: Option<Callback>,
     /// The bar, and its registration for clearing on an interruption.
@@ -872,8 +876,60 @@ impl Extractor {
 
     /// Reads every remaining frame and completes the output.
     pub fn run_to_end(&mut self) -> Result<(), Error> {
+        self.start_render();
         while self.step(false)?.is_some() {}
         self.finish()
+    }
+
+    /// Starts the render stage, when more than one thread is asked for and the dumper can
+    /// render its frames elsewhere.
+    fn start_render(&mut self) {
+        if self.threads < 2 || self.render.is_some() {
+            return;
+        }
+        let Some(dumper) = &self.dumper else { return };
+        let renderers: Option<Vec<_>> = (0..self.threads).map(|_| dumper.renderer()).collect();
+        self.render = renderers.map(RenderStage::start);
+    }
+
+    /// Writes every frame handed to the render stage (before an entry that must follow
+    /// them, or the end); the stage stays.
+    fn drain_render(&mut self) -> Result<(), Error> {
+        let Some(stage) = &mut self.render else {
+            return Ok(());
+        };
+        let mut next = stage.flush();
+        loop {
+            let batch = match next.take() {
+                Some(batch) => batch,
+                None => match self.render.as_mut().and_then(|s| s.take(true)) {
+                    Some(batch) => batch,
+                    None => return Ok(()),
+                },
+            };
+            self.write_rendered(batch)?;
+        }
+    }
+
+    /// Writes a rendered batch in order, then recycles its frames.
+    fn write_rendered(&mut self, mut batch: RenderBatch) -> Result<(), Error> {
+        self.dump(|d| {
+            for (frame, text) in batch.rendered() {
+                d.rendered(frame, text)?;
+            }
+            Ok(())
+        })?;
+        for frame in batch.frames.drain(..) {
+            if self.scratch.layers.capacity() == 0 {
+                self.scratch = frame;
+            } else {
+                self.reader.recycle(frame);
+            }
+        }
+        if let Some(stage) = &mut self.render {
+            stage.give_back(batch);
+        }
+        Ok(())
     }
 
     /// Completes the output: writes its end and renames the temporary file into place.
@@ -884,6 +940,8 @@ impl Extractor {
         }
         self.finished = true;
         self.clear_progress();
+        self.drain_render()?;
+        self.render = None;
         let end = match &mut self.session {
             Some(session) => Some(engine::SessionEnd {
                 rest: session.finish(),
@@ -955,6 +1013,11 @@ impl Extractor {
     /// Takes the next frame from the reader and dissects it. `handout`: the caller takes
     /// the frame.
     fn step(&mut self, handout: bool) -> Result<Option<Frame>, Error> {
+        if handout && self.render.is_some() {
+            // Frames handed out are written one at a time, as they go.
+            self.drain_render()?;
+            self.render = None;
+        }
         let mark: Option<FlowMark>;
         let frame = loop {
             match self.reader.next_item() {
@@ -1024,14 +1087,17 @@ impl Extractor {
                     break frame;
                 }
                 Some(Item::Event(Event::Section(s))) => {
+                    self.drain_render()?;
                     self.dump(|d| d.section(&s))?;
                     self.sections.push(s);
                 }
                 Some(Item::Event(Event::Interface(i))) => {
+                    self.drain_render()?;
                     self.dump(|d| d.interface(&i))?;
                     self.interfaces.push(i);
                 }
                 Some(Item::Event(Event::Metadata(m))) => {
+                    self.drain_render()?;
                     self.dump(|d| d.metadata(&m))?;
                     if self.store {
                         self.metadata.push(m);
@@ -1056,6 +1122,19 @@ impl Extractor {
             cb(&frame);
         }
         self.progress_tick();
+        if let Some(stage) = &mut self.render {
+            if self.store {
+                self.frames.push(frame.clone());
+            }
+            if let Some(batch) = stage.push(frame) {
+                self.write_rendered(batch)?;
+            }
+            // Write what is rendered already, so the workers never wait for room.
+            while let Some(batch) = self.render.as_mut().and_then(|s| s.take(false)) {
+                self.write_rendered(batch)?;
+            }
+            return Ok(Some(Frame::default()));
+        }
         let result = self.dump(|d| d.frame(&frame));
         if let Err(e) = result {
             self.scratch = frame;
