@@ -26,7 +26,9 @@ impl Decoder for Etherparse {
             protocol,
             Ethernet
                 | Sll
+                | Rawip
                 | Vlan
+                | Ieee8021ad
                 | Ipv4
                 | Ipv6
                 | Ipv6Hopopt
@@ -61,7 +63,11 @@ impl Decoder for Etherparse {
             },
             // LINKTYPE_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6
             101 | 228 | 229 => match LaxSlicedPacket::from_ip(data) {
-                Ok(p) => p,
+                Ok(p) => {
+                    // Our chain names the link type's (empty) layer.
+                    out.push(ForeignLayer::new("RawIP", Some(ProtocolId::Rawip), 0, 0));
+                    p
+                }
                 Err(e) => {
                     notes.push(format!("etherparse: {e}"));
                     out.push(ForeignLayer::new("Raw", None, 0, data.len()));
@@ -94,11 +100,22 @@ impl Decoder for Etherparse {
                 .add("type", Uint(eth.ether_type().0.into()));
             out.push(l);
         }
+        // The TPID before each tag tells an 802.1ad service tag from a VLAN tag.
+        let mut tpid = match &packet.link {
+            Some(LinkSlice::Ethernet2(eth)) => eth.ether_type().0,
+            _ => 0,
+        };
         for ext in &packet.link_exts {
             match ext {
                 LaxLinkExtSlice::Vlan(v) => {
                     let at = offset_in(data, v.slice());
-                    let mut l = ForeignLayer::new("VLAN", Some(ProtocolId::Vlan), at, 4);
+                    let (name, p) = if tpid == 0x88a8 {
+                        ("802.1ad", ProtocolId::Ieee8021ad)
+                    } else {
+                        ("VLAN", ProtocolId::Vlan)
+                    };
+                    tpid = v.ether_type().0;
+                    let mut l = ForeignLayer::new(name, Some(p), at, 4);
                     l.add("pcp", Uint(v.priority_code_point().value().into()))
                         .add("dei", Bool(v.drop_eligible_indicator()))
                         .add("vid", Uint(v.vlan_identifier().value().into()))
