@@ -42,7 +42,7 @@ impl Decoder for Pnet {
         use ProtocolId::*;
         matches!(
             protocol,
-            Ethernet | Sll | Vlan | Ipv4 | Ipv6 | Arp | Icmp | Icmpv6 | Tcp | Udp
+            Ethernet | Sll | Vlan | Ieee8021ad | Ipv4 | Ipv6 | Arp | Icmp | Icmpv6 | Tcp | Udp
         )
     }
 
@@ -87,16 +87,17 @@ impl Decoder for Pnet {
         let mut tags = 0;
         loop {
             next = match next {
-                Next::Ether(0x8100 | 0x88a8, bytes) if tags < MAX_TAGS => {
+                Next::Ether(tpid @ (0x8100 | 0x88a8), bytes) if tags < MAX_TAGS => {
                     tags += 1;
+                    // 0x88a8 introduces an 802.1ad service tag, as our chain names it.
+                    let (name, p) = if tpid == 0x88a8 {
+                        ("802.1ad", ProtocolId::Ieee8021ad)
+                    } else {
+                        ("VLAN", ProtocolId::Vlan)
+                    };
                     match VlanPacket::new(bytes) {
                         Some(v) => {
-                            let mut l = ForeignLayer::new(
-                                "VLAN",
-                                Some(ProtocolId::Vlan),
-                                offset_in(data, bytes),
-                                4,
-                            );
+                            let mut l = ForeignLayer::new(name, Some(p), offset_in(data, bytes), 4);
                             l.add("pcp", Uint(v.get_priority_code_point().0.into()))
                                 .add("dei", Bool(v.get_drop_eligible_indicator() == 1))
                                 .add("vid", Uint(v.get_vlan_identifier().into()))

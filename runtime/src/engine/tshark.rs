@@ -122,6 +122,9 @@ impl TsharkEngine {
             .arg("-r")
             .arg(path)
             .args(["-T", "json", "-n", "--no-duplicate-keys"])
+            // Frame by frame, as our engines without --ip/--tcp: no reassembly.
+            .args(["-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE"])
+            .args(["-o", "tcp.desegment_tcp_streams:FALSE"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
