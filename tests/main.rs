@@ -29,6 +29,8 @@ mod llc_ipx;
 mod outputs;
 #[path = "pcapng_metadata.rs"]
 mod pcapng_metadata;
+#[path = "peers.rs"]
+mod peers;
 #[path = "reassembly.rs"]
 mod reassembly;
 #[path = "robustness.rs"]

@@ -42,7 +42,7 @@ pub mod wire;
 
 pub use chain::{Frame, Layer, LayerKind, Thresholds, Timestamp};
 pub use dump::Format;
-pub use engine::EngineKind;
+pub use engine::{EngineKind, ForeignLayer, ForeignValue};
 pub use extract::{Error, Extractor, ExtractorBuilder, Reassembly};
 
 pub use layer::Level;

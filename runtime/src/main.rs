@@ -153,6 +153,10 @@ struct EngineArgs {
     /// default (alias pcapkit): a reader thread; dissection on the main thread, and on the reader's while the writer lags.
     /// pipeline: batches dissected by --threads workers in parallel and put back in capture order; reassembly and tracing then run in order.
     /// server: frames shared out to --threads workers by their pair of IP addresses; each worker dissects and reassembles its own flows, and the results are merged by frame number (tcp.stream numbered in order of first appearance). Each worker has 1/N of --reassembly-memory: past that budget, what is given up on (and when) may differ from the default engine's. Not for one stream's chunks (follow).
+    /// Third-party backends (PyPCAPKit's dpkt, scapy, pyshark), without reassembly; their layers are Raw layers under the backend's names:
+    /// etherparse (alias dpkt): the etherparse crate decodes each frame, up to TCP/UDP/ICMP.
+    /// pnet (alias scapy): the pnet_packet crate's packet views, up to TCP/UDP/ICMP.
+    /// tshark (alias pyshark): runs `tshark -r FILE -T json` (tshark on PATH, or $PCAPKIT_TSHARK) and maps what it reports.
     #[arg(
         long,
         value_name = "ENGINE",

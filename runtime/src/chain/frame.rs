@@ -271,8 +271,13 @@ pub struct Frame {
     /// each with its own bytes and layers, which continue the frame's protocol chain.
     pub reassembled: Vec<Reassembled>,
     /// What reassembly found wrong with this frame's piece: an overlap with different
-    /// bytes, a fragment past 65535, a segment far outside the window, ...
+    /// bytes, a fragment past 65535, a segment far outside the window, ... (and, from a
+    /// third-party engine, why its backend stopped early).
     pub notes: Vec<String>,
+    /// From a third-party engine (etherparse, pnet, tshark): each layer's fields as the
+    /// backend decoded them, one entry per layer of `layers` (which are then `Raw`
+    /// layers named as the backend's); empty from our own engines.
+    pub foreign: Vec<crate::engine::ForeignLayer>,
 }
 
 /// Which reassembly put a buffer together.

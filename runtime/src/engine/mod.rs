@@ -17,11 +17,35 @@
 //! With more than one thread, the output's text is made on N threads too: the render
 //! stage takes frames after the stateful stages and gives their text back in capture
 //! order, whatever the engine (see `render.rs`).
+//!
+//! The third-party engines, PyPCAPKit's dpkt, scapy and pyshark as their Rust-world
+//! counterparts, each behind a cargo feature of the same name (all on by default):
+//!
+//! - [`EngineKind::Etherparse`] (dpkt's place): the etherparse crate decodes each frame.
+//! - [`EngineKind::Pnet`] (scapy's place): the `pnet_packet` crate's packet views.
+//! - [`EngineKind::Tshark`] (pyshark's place): runs `tshark -r FILE -T json` and maps
+//!   what it reports (tshark must be on `PATH`).
+//!
+//! They give the same frame envelope (number, time, lengths, chain) with the backend's
+//! own fields in [`Frame::foreign`](crate::Frame::foreign) (see [`ForeignLayer`]); they
+//! honour the `layer` and `protocol` thresholds by cutting what the backend decoded,
+//! and warn when the backend does not decode the protocol asked for. They do no
+//! reassembly: the extractor refuses `--ip`/`--tcp`, tracing and connection summaries
+//! with them. They run on the caller's thread (tshark in a process of its own).
 
 mod default;
+#[cfg(feature = "etherparse")]
+mod etherparse;
+mod foreign;
 mod pipeline;
 mod render;
+#[cfg(feature = "pnet")]
+mod pnet;
 mod server;
+#[cfg(feature = "tshark")]
+mod tshark;
+
+pub use foreign::{ForeignLayer, ForeignValue};
 
 use std::str::FromStr;
 use std::sync::mpsc::{SyncSender, TrySendError};
@@ -48,6 +72,12 @@ pub enum EngineKind {
     Pipeline,
     /// N workers each dissect and reassemble the flows of their shard of addresses.
     Server,
+    /// The etherparse crate decodes each frame (in place of PyPCAPKit's dpkt).
+    Etherparse,
+    /// The `pnet_packet` crate decodes each frame (in place of PyPCAPKit's scapy).
+    Pnet,
+    /// tshark decodes the file, in a child process (as PyPCAPKit's pyshark does).
+    Tshark,
 }
 
 impl EngineKind {
@@ -57,7 +87,19 @@ impl EngineKind {
             EngineKind::Default => "default",
             EngineKind::Pipeline => "pipeline",
             EngineKind::Server => "server",
+            EngineKind::Etherparse => "etherparse",
+            EngineKind::Pnet => "pnet",
+            EngineKind::Tshark => "tshark",
         }
+    }
+
+    /// Whether the engine is a third-party backend (etherparse, pnet, tshark): its
+    /// fields are the backend's, and it does no reassembly.
+    pub fn is_foreign(self) -> bool {
+        matches!(
+            self,
+            EngineKind::Etherparse | EngineKind::Pnet | EngineKind::Tshark
+        )
     }
 }
 
@@ -75,8 +117,12 @@ impl FromStr for EngineKind {
             "default" | "pcapkit" => Ok(EngineKind::Default),
             "pipeline" => Ok(EngineKind::Pipeline),
             "server" => Ok(EngineKind::Server),
+            "etherparse" | "dpkt" => Ok(EngineKind::Etherparse),
+            "pnet" | "scapy" => Ok(EngineKind::Pnet),
+            "tshark" | "pyshark" => Ok(EngineKind::Tshark),
             _ => Err(format!(
-                "unknown engine `{s}` (known: default or pcapkit, pipeline, server)"
+                "unknown engine `{s}` (known: default or pcapkit, pipeline, server, \
+                 etherparse, pnet, tshark)"
             )),
         }
     }
@@ -164,19 +210,49 @@ pub(crate) struct Options {
 }
 
 /// Starts `kind` over `reader`. `sessions` (the server engine only): one per worker,
-/// `threads` of them, or none when no stateful stage is asked for.
+/// `threads` of them, or none when no stateful stage is asked for. `input`: the file
+/// read, for the tshark engine (which reads it itself). Fails when the engine was left
+/// out of the build, or its tool cannot be run.
 pub(crate) fn start(
     kind: EngineKind,
     reader: CaptureReader,
     options: Options,
     threads: usize,
     sessions: Option<Vec<Session>>,
-) -> Box<dyn Engine> {
-    match kind {
+    input: Option<&std::path::Path>,
+) -> Result<Box<dyn Engine>, String> {
+    let _ = input;
+    Ok(match kind {
         EngineKind::Default => Box::new(DefaultEngine::start(reader, options)),
         EngineKind::Pipeline => Box::new(PipelineEngine::start(reader, options, threads)),
         EngineKind::Server => Box::new(ServerEngine::start(reader, options, threads, sessions)),
-    }
+        #[cfg(feature = "etherparse")]
+        EngineKind::Etherparse => Box::new(foreign::DecodeEngine::start(
+            reader,
+            etherparse::Etherparse,
+            options,
+        )),
+        #[cfg(feature = "pnet")]
+        EngineKind::Pnet => Box::new(foreign::DecodeEngine::start(reader, pnet::Pnet, options)),
+        #[cfg(feature = "tshark")]
+        EngineKind::Tshark => {
+            let Some(path) = input else {
+                return Err(
+                    "--engine tshark runs tshark on the capture file: give a file, \
+                            not standard input"
+                        .into(),
+                );
+            };
+            Box::new(tshark::TsharkEngine::start(reader, path, options)?)
+        }
+        #[allow(unreachable_patterns)]
+        other => {
+            return Err(format!(
+                "this pcapkit was built without the `{other}` feature: rebuild with \
+                 `--features {other}` for --engine {other}"
+            ))
+        }
+    })
 }
 
 /// A batch read, in capture order.

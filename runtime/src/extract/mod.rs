@@ -430,6 +430,28 @@ impl ExtractorBuilder {
     }
 
     fn open(self, auto: bool) -> Result<Extractor, Error> {
+        if self.engine.is_foreign() {
+            // Their backends decode frame by frame: there is nothing to reassemble with.
+            let asked = [
+                (
+                    self.reassembly.ipv4 || self.reassembly.ipv6,
+                    "--ip/--ipv4/--ipv6",
+                ),
+                (self.reassembly.tcp, "--tcp"),
+                (
+                    self.connections.is_some() || self.chunks.is_some(),
+                    "connections",
+                ),
+                (self.trace.is_some(), "--trace"),
+            ];
+            if let Some((_, what)) = asked.iter().find(|(on, _)| *on) {
+                return Err(Error::Usage(format!(
+                    "the {} engine does no reassembly ({what}): use the default, pipeline \
+                     or server engine",
+                    self.engine
+                )));
+            }
+        }
         let input_path = match &self.input {
             Some(Input::Path(p)) => Some(p.clone()),
             _ => None,
@@ -547,6 +569,7 @@ impl ExtractorBuilder {
             !auto || self.store || dumper.is_some() || self.verbose.is_some() || trace.is_some();
         let threads = match self.engine {
             EngineKind::Default => 1,
+            e if e.is_foreign() => 1,
             _ => self.threads.unwrap_or_else(engine::available_threads),
         };
         let make_session = |memory: usize| {
@@ -593,7 +616,15 @@ impl ExtractorBuilder {
             thresholds,
         };
         let mut extractor = Extractor {
-            reader: engine::start(self.engine, reader, options, threads, sessions),
+            reader: engine::start(
+                self.engine,
+                reader,
+                options,
+                threads,
+                sessions,
+                input_path.as_deref(),
+            )
+            .map_err(Error::Usage)?,
             engine: self.engine,
             threads,
             info,
