@@ -268,10 +268,12 @@ fn thresholds_cut_what_the_backends_decode() {
     let internet = Thresholds {
         layer: Some(Level::Internet),
         protocol: None,
+        ..Default::default()
     };
     let ipv4 = Thresholds {
         layer: None,
         protocol: Some(ProtocolId::Ipv4),
+        ..Default::default()
     };
     for t in [internet, ipv4] {
         let (expected, _) = frames(&capture, EngineKind::Default, t);
@@ -304,6 +306,7 @@ fn thresholds_cut_what_the_backends_decode() {
     let http = Thresholds {
         layer: None,
         protocol: Some(ProtocolId::Http),
+        ..Default::default()
     };
     for engine in [EngineKind::Etherparse, EngineKind::Pnet] {
         let (got, warnings) = frames(&capture, engine, http);

@@ -323,6 +323,7 @@ mod tests {
         let t = Thresholds {
             layer: Some(Level::Internet),
             protocol: None,
+            ..Default::default()
         };
         assert!(apply_thresholds(&mut l, &t, Some(64)));
         assert_eq!(chain(&l), ["Ethernet", "IPv4", "Raw"]);
@@ -335,6 +336,7 @@ mod tests {
         let t = Thresholds {
             layer: None,
             protocol: Some(ProtocolId::Ethernet),
+            ..Default::default()
         };
         assert!(apply_thresholds(&mut l, &t, Some(64)));
         assert_eq!(chain(&l), ["Ethernet", "Raw"]);
@@ -352,6 +354,7 @@ mod tests {
         let t = Thresholds {
             layer: Some(Level::Transport),
             protocol: None,
+            ..Default::default()
         };
         assert!(apply_thresholds(&mut l, &t, None));
         assert_eq!(chain(&l), ["Ethernet", "IPv4", "TCP"]);

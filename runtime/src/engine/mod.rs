@@ -38,9 +38,9 @@ mod default;
 mod etherparse;
 mod foreign;
 mod pipeline;
-mod render;
 #[cfg(feature = "pnet")]
 mod pnet;
+mod render;
 mod server;
 #[cfg(feature = "tshark")]
 mod tshark;
