@@ -71,8 +71,15 @@ fn chain(f: &Frame) -> Vec<&'static str> {
 }
 
 /// Ours, and the name tshark gives the same layer (it calls SLL2 `sll`, PPP in HDLC
-/// framing `ppp`, DNS over TCP `dns`).
-const SAME: &[(&str, &str)] = &[("SLL2", "SLL"), ("PPP-HDLC", "PPP"), ("DNS-TCP", "DNS")];
+/// framing `ppp`, DNS over TCP `dns`, and RARP, InARP and DRARP `arp`).
+const SAME: &[(&str, &str)] = &[
+    ("SLL2", "SLL"),
+    ("PPP-HDLC", "PPP"),
+    ("DNS-TCP", "DNS"),
+    ("RARP", "ARP"),
+    ("InARP", "ARP"),
+    ("DRARP", "ARP"),
+];
 
 /// Our protocols' display names: where a backend's chain leaves them, it stops.
 fn ours(name: &str) -> bool {
