@@ -595,7 +595,16 @@ impl Session {
             let (v4, v6, tcp) = (self.ipv4.held(), self.ipv6.held(), self.tcp.held());
             if tcp >= v4 && tcp >= v6 {
                 let Some(pdus) = self.tcp.evict_oldest() else {
-                    break;
+                    // Nothing pending is left: what is over is HTTP/2's header tables.
+                    match self.http2.forget_oldest() {
+                        Some(stream) => {
+                            frame.notes.push(format!(
+                                "HTTP/2 header compression state of TCP stream {stream} dropped to stay within the memory budget"
+                            ));
+                            continue;
+                        }
+                        None => break,
+                    }
                 };
                 for p in pdus {
                     let r = self.pdu(p);

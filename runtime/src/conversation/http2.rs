@@ -150,6 +150,14 @@ impl Http2State {
         self.directions.is_empty()
     }
 
+    /// Forgets the oldest connection followed (the lowest stream number), to stay within
+    /// a memory budget; `None` when none is followed.
+    pub fn forget_oldest(&mut self) -> Option<u64> {
+        let oldest = self.directions.keys().map(|(s, _)| *s).min()?;
+        self.close(oldest);
+        Some(oldest)
+    }
+
     /// Forgets a connection (closed, or given up on).
     pub fn close(&mut self, stream: u64) {
         self.directions.retain(|(s, _), _| *s != stream);
