@@ -154,7 +154,7 @@ type Sample = (&'static str, Vec<u8>, &'static str);
 fn frames() -> Vec<Sample> {
     vec![
         ("tcp_http", tcp_http(), "Ethernet:IPv4:TCP:HTTP"),
-        ("udp_dns", udp_dns(), "Ethernet:IPv4:UDP:Raw"),
+        ("udp_dns", udp_dns(), "Ethernet:IPv4:UDP:DNS"),
         ("vlan_ipv6_syn", vlan_ipv6_syn(), "Ethernet:VLAN:IPv6:TCP"),
         ("arp", arp(), "Ethernet:ARP"),
     ]
