@@ -3,6 +3,8 @@
 //! engine's merge work (streams first seen on different workers, datagrams that expire
 //! at another worker's frame, datagrams and PDUs still pending at the end).
 
+use crate::common;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -92,26 +94,9 @@ fn differing(capture: &Path, reassembly: bool, format: Format) -> Vec<String> {
         .collect()
 }
 
-/// The captures of the corpus: `$PCAPKIT_CORPUS`, else `../shared/corpus/public` beside
-/// the repository.
+/// The corpus; at least the reassembly and fragment captures must be there.
 fn corpus() -> Vec<PathBuf> {
-    let dir = std::env::var_os("PCAPKIT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/public"));
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("the corpus is not at {} ({e})", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
-        .collect();
-    files.sort();
-    // At least the reassembly and fragment captures must be there.
-    assert!(
-        files.len() >= 15,
-        "{} captures in {}",
-        files.len(),
-        dir.display()
-    );
-    files
+    common::corpus_captures(15)
 }
 
 #[test]

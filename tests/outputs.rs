@@ -309,25 +309,9 @@ fn files_in_tree_and_plist() {
     }
 }
 
-/// The captures of the corpus: `$PCAPKIT_CORPUS`, else `../shared/corpus/public` beside
-/// the repository. A missing or empty corpus fails the test.
+/// The captures of the corpus. A missing or empty corpus fails the test.
 fn corpus() -> Vec<PathBuf> {
-    let dir = std::env::var_os("PCAPKIT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/public"));
-    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
-        panic!(
-            "the corpus is not at {} ({e}); set PCAPKIT_CORPUS",
-            dir.display()
-        )
-    });
-    let mut files: Vec<PathBuf> = entries
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no captures in {}", dir.display());
-    files
+    common::corpus_captures(1)
 }
 
 /// Runs `check` on every corpus capture, with and without reassembly; damaged captures

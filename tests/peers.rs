@@ -427,22 +427,7 @@ fn reassembly_is_refused_and_a_missing_tshark_is_named() {
 
 /// The corpus, as the engine tests read it.
 fn corpus() -> Vec<PathBuf> {
-    let dir = std::env::var_os("PCAPKIT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/public"));
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("the corpus is not at {} ({e})", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
-        .collect();
-    files.sort();
-    assert!(
-        files.len() >= 15,
-        "{} captures in {}",
-        files.len(),
-        dir.display()
-    );
-    files
+    common::corpus_captures(15)
 }
 
 #[test]

@@ -328,3 +328,29 @@ pub fn unbound_udp_port() -> u16 {
         .find(|&p| pcapkit::protocols::table::udp_port(u64::from(p)).is_none())
         .expect("some UDP port is unbound")
 }
+
+/// The captures of the corpus, sorted: `$PCAPKIT_CORPUS`, else `../shared/corpus/public`
+/// beside the repository. Fewer than `at_least` captures (or no corpus) fails the test.
+pub fn corpus_captures(at_least: usize) -> Vec<PathBuf> {
+    let dir = std::env::var_os("PCAPKIT_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/public"));
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
+        panic!(
+            "the corpus is not at {} ({e}); set PCAPKIT_CORPUS",
+            dir.display()
+        )
+    });
+    let mut files: Vec<PathBuf> = entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= at_least.max(1),
+        "{} captures in {}",
+        files.len(),
+        dir.display()
+    );
+    files
+}
