@@ -485,15 +485,11 @@ impl Session {
                 }
                 payload = payload.start + skip..payload.end;
                 if let (Some((protocol, name)), false) = (app, expected) {
-                    let start = layers.len();
                     let next = Next {
                         protocol,
                         name: Some(name),
                     };
-                    chain::dissect_next(next, &data[payload.clone()], &self.thresholds, layers);
-                    for l in &mut layers[start..] {
-                        l.offset += payload.start;
-                    }
+                    self.rebind(layers, i, next, data, payload.clone());
                 }
             }
         }
