@@ -389,10 +389,18 @@ pub(crate) fn load_dissected(
 /// Keeps `frames` for reuse, up to [`SPARE_FRAMES`].
 /// Keeps a frame the consumer is done with for reuse (unless its buffer grew past
 /// `REUSE_BYTES`) and sends the kept frames back to the reader a batch at a time.
-pub(crate) fn give_back(done_with: &mut Vec<Frame>, reader: &SyncSender<Vec<Frame>>, frame: Frame) {
+pub(crate) fn give_back(
+    done_with: &mut Vec<Frame>,
+    reader: &SyncSender<Vec<Frame>>,
+    mut frame: Frame,
+) {
     if frame.data.capacity() > REUSE_BYTES {
         return;
     }
+    // Reassembled messages go now, on the thread that made them: kept in the spare
+    // frame, they would hold up to 64 KiB each for a round trip through the reader, and
+    // this thread's allocator would take fresh pages meanwhile.
+    frame.clear_reassembly();
     done_with.push(frame);
     if done_with.len() >= BATCH_FRAMES {
         // A batch's worth of room up front: grown by doubling, the frames would be moved

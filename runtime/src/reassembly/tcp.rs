@@ -17,10 +17,11 @@
 //!   port; an HTTP/1 connection switches to HTTP/2 after a `101 Switching Protocols` to
 //!   `h2c` (RFC 9113, section 3).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 // Seeded per process: fast, and keys chosen by a capture's author cannot aim at it.
 use foldhash::fast::RandomState;
+use lru::LruCache;
 use std::ops::Range;
 
 use sha2::{Digest, Sha256};
@@ -34,7 +35,7 @@ use crate::protocols::{Next, ProtocolId};
 /// Disjoint runs of out-of-order bytes a direction may hold.
 const MAX_RUNS: usize = 256;
 /// What a connection costs besides its bytes, for the memory budget: its state, its table
-/// entry (with the table's slack) and its places in the use list.
+/// entry in the use-ordered table (its node, the index slot and slack).
 pub const CONNECTION_COST: usize = std::mem::size_of::<Connection>() + 192;
 
 /// Room made ahead for a message whose length its head gives (bounded: a head may lie).
@@ -321,7 +322,6 @@ struct Connection {
     frames: Vec<u64>,
     /// Delivered data, kept for one stream only (see [`TcpOptions::chunks`]).
     chunks: Option<Vec<Chunk>>,
-    touched: u64,
 }
 
 impl Connection {
@@ -342,11 +342,9 @@ impl Connection {
 /// Every TCP connection of a capture.
 pub struct Streams {
     options: TcpOptions,
-    /// Boxed: a table of large entries would keep its slack at full entry size.
-    connections: HashMap<FlowKey, Box<Connection>, RandomState>,
-    /// Connections by last use (stale entries skipped), for expiry and eviction.
-    lru: VecDeque<(FlowKey, u64)>,
-    touches: u64,
+    /// By last use, for eviction. Each entry is allocated on its own, so the table's
+    /// slack costs pointers, not whole connections.
+    connections: LruCache<FlowKey, Connection, RandomState>,
     next_stream: u64,
     held: usize,
     finished: Vec<ConnectionSummary>,
@@ -357,9 +355,7 @@ impl Streams {
     pub fn new(options: TcpOptions) -> Streams {
         Streams {
             options,
-            connections: HashMap::default(),
-            lru: VecDeque::new(),
-            touches: 0,
+            connections: LruCache::unbounded_with_hasher(RandomState::default()),
             next_stream: 0,
             held: 0,
             finished: Vec::new(),
@@ -399,19 +395,20 @@ impl Streams {
         // Only a SYN can start a new connection on a known pair (one look-up otherwise).
         let restart = s.syn
             && !s.ack
-            && self.connections.get(&key).is_some_and(|c| {
+            && self.connections.peek(&key).is_some_and(|c| {
                 let d = usize::from(s.src != c.a);
                 c.closed() && c.dirs[d].origin != Some(s.seq.wrapping_add(1))
             });
         if restart {
             self.forget(key, &mut out.pdus);
         }
-        self.touches += 1;
-        let touches = self.touches;
-        let conn = self.connections.entry(key).or_insert_with(|| {
-            let stream = self.next_stream;
-            self.next_stream += 1;
-            Box::new(Connection {
+        let next_stream = &mut self.next_stream;
+        let chunks = self.options.chunks;
+        // Found or made, the connection becomes the most recently used.
+        let conn = self.connections.get_or_insert_mut(key, || {
+            let stream = *next_stream;
+            *next_stream += 1;
+            Connection {
                 stream,
                 a: s.src,
                 b: s.dst,
@@ -421,12 +418,9 @@ impl Streams {
                 heads: VecDeque::new(),
                 rst: false,
                 frames: Vec::new(),
-                chunks: (self.options.chunks == Some(stream)).then(Vec::new),
-                touched: 0,
-            })
+                chunks: (chunks == Some(stream)).then(Vec::new),
+            }
         });
-        conn.touched = touches;
-        self.lru.push_back((key, touches));
         if self.options.summaries {
             conn.frames.push(s.frame);
         }
@@ -543,24 +537,15 @@ impl Streams {
         }
         self.held = held;
         out.closed = conn.closed();
-        self.compact_lru();
         out
     }
 
     /// Forgets the least recently used connection (to stay within the memory budget).
     pub fn evict_oldest(&mut self) -> Option<Vec<Pdu>> {
-        while let Some((key, touched)) = self.lru.pop_front() {
-            if self
-                .connections
-                .get(&key)
-                .is_some_and(|c| c.touched == touched)
-            {
-                let mut pdus = Vec::new();
-                self.forget(key, &mut pdus);
-                return Some(pdus);
-            }
-        }
-        None
+        let (_, conn) = self.connections.pop_lru()?;
+        let mut pdus = Vec::new();
+        self.close(conn, &mut pdus);
+        Some(pdus)
     }
 
     /// Forgets every connection (the capture ended), in stream order.
@@ -575,15 +560,18 @@ impl Streams {
         for (_, key) in keys {
             self.forget(key, &mut pdus);
         }
-        self.lru.clear();
         self.finished.sort_unstable_by_key(|c| c.stream);
         pdus
     }
 
     fn forget(&mut self, key: FlowKey, pdus: &mut Vec<Pdu>) {
-        let Some(mut conn) = self.connections.remove(&key) else {
-            return;
-        };
+        if let Some(conn) = self.connections.pop(&key) {
+            self.close(conn, pdus);
+        }
+    }
+
+    /// Gives up what `conn` still holds and keeps its summary; it has left the table.
+    fn close(&mut self, mut conn: Connection, pdus: &mut Vec<Pdu>) {
         let options = self.options;
         let mut held = self.held;
         for d in 0..2 {
@@ -621,14 +609,6 @@ impl Streams {
         }
     }
 
-    /// Keeps the use list from growing past twice the connections.
-    fn compact_lru(&mut self) {
-        if self.lru.len() > 2 * self.connections.len() + 1024 {
-            let connections = &self.connections;
-            self.lru
-                .retain(|(k, t)| connections.get(k).is_some_and(|c| c.touched == *t));
-        }
-    }
 }
 
 /// Hands direction `d`'s in-order bytes on: to the summary, then to the framer, which cuts
@@ -1005,6 +985,55 @@ mod tests {
                 time: self.frame as i64,
             })
         }
+    }
+
+    /// A segment of `client`'s connection to port 80 holding an unfinished request.
+    fn request_start(client: &str, frame: u64) -> Segment<'static> {
+        Segment {
+            src: ep(client),
+            dst: ep("10.0.0.2:80"),
+            seq: 1000,
+            syn: false,
+            ack: false,
+            ack_number: 0,
+            fin: false,
+            rst: false,
+            payload: b"GET / HTTP/1.1\r\n",
+            missing: 0,
+            next: http(),
+            deferred: false,
+            frame,
+            time: frame as i64,
+        }
+    }
+
+    #[test]
+    fn eviction_takes_the_least_recently_used_connection() {
+        let mut streams = Streams::new(TcpOptions {
+            summaries: true,
+            ..TcpOptions::default()
+        });
+        // Streams 0, 1, 2 in order of first appearance; then stream 0 is used again.
+        for (frame, client) in ["10.0.0.1:1", "10.0.0.1:2", "10.0.0.1:3"].iter().enumerate() {
+            streams.add(request_start(client, frame as u64 + 1));
+        }
+        let mut again = request_start("10.0.0.1:1", 4);
+        again.seq = 1016;
+        again.payload = b"Host: a\r\n";
+        streams.add(again);
+        let evicted = |s: &mut Streams| {
+            let pdus = s.evict_oldest().expect("a connection to evict");
+            // The unfinished request is given up on, not lost.
+            assert_eq!(pdus.len(), 1);
+            assert!(!pdus[0].completed);
+            pdus[0].stream
+        };
+        assert_eq!(evicted(&mut streams), 1);
+        assert_eq!(evicted(&mut streams), 2);
+        assert_eq!(evicted(&mut streams), 0);
+        assert!(streams.evict_oldest().is_none());
+        let summaries: Vec<u64> = streams.take_summaries().iter().map(|c| c.stream).collect();
+        assert_eq!(summaries, [1, 2, 0]);
     }
 
     #[test]
