@@ -207,9 +207,15 @@ impl Assembler {
         }
         let merged_end = merged_start + merged.len() as u64;
         self.held += inserted.new as usize;
-        self.ranges
-            .splice(first..last, std::iter::once(merged_start..merged_end));
-        self.runs.splice(first..last, [merged]);
+        if last == first + 1 {
+            // The common case, a piece extending one run: replaced in place.
+            self.ranges[first] = merged_start..merged_end;
+            self.runs[first] = merged;
+        } else {
+            self.ranges
+                .splice(first..last, std::iter::once(merged_start..merged_end));
+            self.runs.splice(first..last, [merged]);
+        }
         Ok(inserted)
     }
 
