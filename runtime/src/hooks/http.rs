@@ -73,7 +73,7 @@ pub fn parse(input: &[u8]) -> Result<(Http, usize), String> {
         if l.is_empty() {
             break;
         }
-        let (name, value) = match l.iter().position(|&b| b == b':') {
+        let (name, value) = match memchr::memchr(b':', l) {
             Some(colon) => (&l[..colon], &l[colon + 1..]),
             None => (l, &b""[..]),
         };
@@ -117,7 +117,7 @@ pub fn message_len(stream: &[u8], cx: FramingContext) -> Framing {
     while pos < head_len {
         let (l, next) = line(stream, pos);
         pos = next;
-        let Some(colon) = l.iter().position(|&b| b == b':') else {
+        let Some(colon) = memchr::memchr(b':', l) else {
             continue;
         };
         let (name, value) = (l[..colon].trim_ascii(), l[colon + 1..].trim_ascii());
@@ -178,7 +178,7 @@ fn head_len(stream: &[u8]) -> Option<usize> {
     let window = &stream[..stream.len().min(MAX_HEAD)];
     let mut pos = 0;
     while pos < window.len() {
-        let nl = window[pos..].iter().position(|&b| b == b'\n')?;
+        let nl = memchr::memchr(b'\n', &window[pos..])?;
         let l = &window[pos..pos + nl];
         pos += nl + 1;
         if l.is_empty() || l == b"\r" {
@@ -259,7 +259,7 @@ pub fn looks_like_http(payload: &[u8]) -> bool {
 /// The line starting at `start` (without its CR LF) and where the next one starts.
 fn line(input: &[u8], start: usize) -> (&[u8], usize) {
     let rest = &input[start..];
-    match rest.iter().take(MAX_LINE).position(|&b| b == b'\n') {
+    match memchr::memchr(b'\n', &rest[..rest.len().min(MAX_LINE)]) {
         Some(nl) => {
             let l = &rest[..nl];
             (l.strip_suffix(b"\r").unwrap_or(l), start + nl + 1)
@@ -320,7 +320,11 @@ fn is_version(v: &[u8]) -> bool {
 }
 
 fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    // Header text is nearly always ASCII: checked in one pass, copied in one.
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
+    }
 }
 
 #[cfg(test)]
