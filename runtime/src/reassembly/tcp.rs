@@ -608,7 +608,6 @@ impl Streams {
             });
         }
     }
-
 }
 
 /// Hands direction `d`'s in-order bytes on: to the summary, then to the framer, which cuts
@@ -1014,7 +1013,10 @@ mod tests {
             ..TcpOptions::default()
         });
         // Streams 0, 1, 2 in order of first appearance; then stream 0 is used again.
-        for (frame, client) in ["10.0.0.1:1", "10.0.0.1:2", "10.0.0.1:3"].iter().enumerate() {
+        for (frame, client) in ["10.0.0.1:1", "10.0.0.1:2", "10.0.0.1:3"]
+            .iter()
+            .enumerate()
+        {
             streams.add(request_start(client, frame as u64 + 1));
         }
         let mut again = request_start("10.0.0.1:1", 4);
