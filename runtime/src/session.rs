@@ -498,18 +498,16 @@ impl Session {
             return;
         }
         if let Some(m) = self.bindings.data(info) {
-            layers.truncate(i + 1);
-            let start = layers.len();
             let next = Next {
                 protocol: ProtocolId::FtpData,
                 name: None,
             };
-            chain::dissect_next(next, bytes, &self.thresholds, layers);
-            for l in &mut layers[start..] {
-                l.offset += payload.start;
-                if let LayerKind::Header(Header::FtpData(d)) = &mut l.kind {
-                    d.setup_frame = m.setup_frame;
-                    d.command = m.command.clone();
+            if let Some(start) = self.rebind(layers, i, next, data, payload) {
+                for l in &mut layers[start..] {
+                    if let LayerKind::Header(Header::FtpData(d)) = &mut l.kind {
+                        d.setup_frame = m.setup_frame;
+                        d.command = m.command.clone();
+                    }
                 }
             }
             return;
@@ -563,7 +561,8 @@ impl Session {
 
     /// Dissects the payload of the transport layer `layers[i]` (at `payload` in `data`)
     /// again as `next`, replacing what the static tables chose, unless a threshold
-    /// stops dissection at the transport.
+    /// stops dissection at the transport. Returns where the new layers start, when it
+    /// dissected.
     fn rebind(
         &self,
         layers: &mut Vec<Layer>,
@@ -571,10 +570,10 @@ impl Session {
         next: Next,
         data: &[u8],
         payload: std::ops::Range<usize>,
-    ) {
+    ) -> Option<usize> {
         let transport = layers[i].protocol();
         if payload.is_empty() || transport.is_some() && self.thresholds.protocol == transport {
-            return;
+            return None;
         }
         layers.truncate(i + 1);
         let start = layers.len();
@@ -582,6 +581,7 @@ impl Session {
         for l in &mut layers[start..] {
             l.offset += payload.start;
         }
+        Some(start)
     }
 
     /// Gives up on the oldest pending data while the pools hold more than the budget;
