@@ -83,10 +83,21 @@ impl Engine for DefaultEngine {
         loop {
             if let Some(item) = self.current.next() {
                 // Start loading the next packet's headers while this one is dissected.
-                if let Some(Item::Shared { block, at, len, .. }) = self.current.as_slice().first() {
-                    let bytes = &self.blocks[*block][*at..*at + *len];
-                    prefetch(bytes);
-                    prefetch(bytes.get(64..).unwrap_or_default());
+                match self.current.as_slice().first() {
+                    Some(Item::Shared { block, at, len, .. }) => {
+                        let bytes = &self.blocks[*block][*at..*at + *len];
+                        prefetch(bytes);
+                        prefetch(bytes.get(64..).unwrap_or_default());
+                    }
+                    // Dissected by the reader: what this thread reads next is the
+                    // payload (a stream copies it), which the reader's core last touched.
+                    Some(Item::Dissected { block, at, len, .. }) => {
+                        let bytes = &self.blocks[*block][*at..*at + *len];
+                        for line in bytes.chunks(64).take(32) {
+                            prefetch(line);
+                        }
+                    }
+                    _ => {}
                 }
                 return Some(item);
             }
