@@ -499,3 +499,296 @@ fn frames_text(frames: &[u64], records: usize) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use pcapkit_testkit::tls::{
+        certificate, client_hello, handshake, prefixed, record, sealed, server_hello, CERTIFICATE,
+        CHANGE_CIPHER_SPEC, CLIENT_KEY_EXCHANGE, HANDSHAKE, SERVER_HELLO, SERVER_HELLO_DONE,
+    };
+
+    use super::*;
+    use crate::chain::{self, Thresholds};
+    use crate::protocols::tls::handshake::HandshakeMessage;
+    use crate::protocols::Next;
+
+    fn end(last: u8, port: u16) -> Endpoint {
+        Endpoint {
+            addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, last)),
+            port,
+        }
+    }
+
+    /// One direction of one connection, fed records as the session would.
+    struct Feed {
+        state: TlsState,
+        /// Each direction's stream offset: the client's, the server's.
+        offset: [u64; 2],
+        frame: u64,
+        /// The next records are the server's.
+        server: bool,
+    }
+
+    impl Feed {
+        fn new() -> Feed {
+            Feed {
+                state: TlsState::new(),
+                offset: [0; 2],
+                frame: 0,
+                server: false,
+            }
+        }
+
+        /// One PDU (one record, as the spec frames the stream); its TLS header and notes.
+        fn record(&mut self, bytes: &[u8]) -> (Tls, Vec<String>) {
+            let mut layers = Vec::new();
+            let next = Next {
+                protocol: ProtocolId::Tls,
+                name: None,
+            };
+            chain::dissect_next(next, bytes, &Thresholds::default(), &mut layers);
+            let (src, dst) = (end(1, 40000), end(2, 443));
+            let (src, dst) = if self.server { (dst, src) } else { (src, dst) };
+            self.frame += 1;
+            let mut notes = Vec::new();
+            self.state.apply(
+                TlsPdu {
+                    stream: 0,
+                    src,
+                    dst,
+                    offset: self.offset[usize::from(self.server)],
+                    data: bytes,
+                    frame: self.frame,
+                    completed: true,
+                },
+                &mut layers,
+                &mut notes,
+            );
+            self.offset[usize::from(self.server)] += bytes.len() as u64;
+            match &layers[0].kind {
+                LayerKind::Header(Header::Tls(t)) => ((**t).clone(), notes),
+                other => panic!("not a TLS record: {other:?}"),
+            }
+        }
+    }
+
+    fn types(t: &Tls) -> Vec<u8> {
+        match &t.body {
+            TlsBody::HandshakeMessages(m) => {
+                m.handshakes.iter().map(|h| h.handshake_type).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_certificate_over_two_records_is_shown_on_the_second() {
+        // RFC 5246 section 6.2.1: a 20 016-byte Certificate cannot fit a 2^14-byte record.
+        let flight = [
+            server_hello(),
+            certificate(&[9000, 8000, 3000]),
+            handshake(SERVER_HELLO_DONE, &[]),
+        ]
+        .concat();
+        let mut f = Feed::new();
+        let (first, notes) = f.record(&record(HANDSHAKE, &flight[..16384]));
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(types(&first), [SERVER_HELLO]);
+        let sh = server_hello().len();
+        assert_eq!(
+            first.handshake_fragment,
+            format!("certificate (11): bytes 0..{} of 20016", 16384 - sh)
+        );
+        assert_eq!(first.handshake_reassembled, "");
+        let (second, notes) = f.record(&record(HANDSHAKE, &flight[16384..]));
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(types(&second), [CERTIFICATE, SERVER_HELLO_DONE]);
+        assert_eq!(
+            second.handshake_reassembled,
+            "certificate (11): 20016 bytes from 2 records (frames 1, 2)"
+        );
+        assert_eq!(second.handshake_fragment, "");
+        let TlsBody::HandshakeMessages(m) = &second.body else {
+            panic!()
+        };
+        assert_eq!(m.handshakes[0].handshake_length, 20012);
+        let HandshakeMessage::Certificate(c) = &m.handshakes[0].message else {
+            panic!("{:?}", m.handshakes[0].message)
+        };
+        let lengths: Vec<u32> = c
+            .certificates
+            .iter()
+            .map(|e| e.certificate_length)
+            .collect();
+        assert_eq!(lengths, [9000, 8000, 3000]);
+        assert!(f.state.held() < 1024, "nothing is pending any more");
+    }
+
+    #[test]
+    fn a_message_whose_header_is_cut_waits_for_its_length() {
+        let cke = handshake(CLIENT_KEY_EXCHANGE, &prefixed(2, &[7; 256]));
+        let mut f = Feed::new();
+        let (a, _) = f.record(&record(HANDSHAKE, &cke[..2]));
+        assert_eq!(
+            a.handshake_fragment,
+            "client_key_exchange (16): bytes 0..2, length not yet known"
+        );
+        assert!(matches!(a.body, TlsBody::Raw(ref b) if b[..] == cke[..2]));
+        let (b, _) = f.record(&record(HANDSHAKE, &cke[2..102]));
+        assert_eq!(
+            b.handshake_fragment,
+            "client_key_exchange (16): bytes 2..102 of 262"
+        );
+        assert!(types(&b).is_empty());
+        let (c, notes) = f.record(&record(HANDSHAKE, &cke[102..]));
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(types(&c), [CLIENT_KEY_EXCHANGE]);
+        assert_eq!(
+            c.handshake_reassembled,
+            "client_key_exchange (16): 262 bytes from 3 records (frames 1, 2, 3)"
+        );
+    }
+
+    #[test]
+    fn a_hello_split_in_two_records_gives_its_sni_on_the_second() {
+        let hello = client_hello("split.example");
+        let mut f = Feed::new();
+        f.record(&record(HANDSHAKE, &hello[..50]));
+        let (t, _) = f.record(&record(HANDSHAKE, &hello[50..]));
+        let TlsBody::HandshakeMessages(m) = &t.body else {
+            panic!("{:?}", t.body)
+        };
+        let HandshakeMessage::ClientHello(ch) = &m.handshakes[0].message else {
+            panic!()
+        };
+        let sni: Vec<String> = ch
+            .extensions
+            .iter()
+            .filter_map(|e| match &e.data {
+                crate::protocols::tls::extension::ExtensionData::ServerNameExt(s) => {
+                    Some(String::from_utf8_lossy(&s.server_names[0].sni).into_owned())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(sni, ["split.example"]);
+    }
+
+    #[test]
+    fn a_claim_of_16_mb_is_skipped_not_buffered() {
+        let mut huge = vec![CERTIFICATE, 0xff, 0xff, 0xff];
+        huge.extend([0x30; 96]);
+        let mut f = Feed::new();
+        let (t, notes) = f.record(&record(HANDSHAKE, &huge));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("16777219 bytes"), "{}", notes[0]);
+        assert!(t.handshake_fragment.contains("not reassembled"));
+        for i in 1..50u32 {
+            let (t, notes) = f.record(&record(HANDSHAKE, &[0x41; 16384]));
+            assert!(notes.is_empty());
+            assert!(types(&t).is_empty());
+            let from = 100 + (i as usize - 1) * 16384;
+            assert!(
+                t.handshake_fragment
+                    .starts_with(&format!("certificate (11): bytes {from}..")),
+                "{}",
+                t.handshake_fragment
+            );
+            assert!(f.state.held() <= DIRECTION_COST, "{}", f.state.held());
+        }
+        // Also when the claim is only known once the header's last bytes come.
+        let mut f = Feed::new();
+        f.record(&record(HANDSHAKE, &[CERTIFICATE, 0xff]));
+        let (_, notes) = f.record(&record(HANDSHAKE, &[0xff, 0xff, 0, 0]));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(f.state.held() <= DIRECTION_COST);
+    }
+
+    #[test]
+    fn after_change_cipher_spec_handshake_records_are_ciphertext() {
+        let mut f = Feed::new();
+        f.record(&record(CHANGE_CIPHER_SPEC, &[1]));
+        // 40 bytes that tile as a Finished (type 20, length 36): still ciphertext.
+        let mut finished = vec![20, 0, 0, 36];
+        finished.extend([0x99; 36]);
+        let (t, _) = f.record(&record(HANDSHAKE, &finished));
+        assert!(matches!(t.body, TlsBody::Raw(_)), "{:?}", t.body);
+        // Nor does a zero explicit nonce begin a fragment.
+        let (t, notes) = f.record(&record(HANDSHAKE, &sealed(40)));
+        assert!(notes.is_empty() && t.handshake_fragment.is_empty());
+        assert!(f.state.held() <= DIRECTION_COST);
+    }
+
+    #[test]
+    fn in_tls13_change_cipher_spec_does_not_encrypt_handshake_records() {
+        // A HelloRetryRequest (a ServerHello selecting 0x0304, RFC 8446 section 4.1.4),
+        // then the client's compatibility ChangeCipherSpec and its second ClientHello
+        // (appendix D.4), both plaintext.
+        let mut hrr = vec![3, 3];
+        hrr.extend([0xcf; 32]);
+        hrr.push(0);
+        hrr.extend([0x13, 0x01, 0]);
+        hrr.extend(prefixed(2, &[0, 43, 0, 2, 3, 4]));
+        let mut f = Feed::new();
+        f.record(&record(HANDSHAKE, &client_hello("a.example")));
+        f.server = true;
+        let (t, _) = f.record(&record(HANDSHAKE, &handshake(SERVER_HELLO, &hrr)));
+        assert_eq!(types(&t), [SERVER_HELLO]);
+        f.server = false;
+        f.record(&record(CHANGE_CIPHER_SPEC, &[1]));
+        let (t, _) = f.record(&record(HANDSHAKE, &client_hello("a.example")));
+        assert_eq!(types(&t), [1]);
+        // Before TLS 1.3 the same records are ciphertext.
+        let mut f = Feed::new();
+        f.record(&record(CHANGE_CIPHER_SPEC, &[1]));
+        let (t, _) = f.record(&record(HANDSHAKE, &client_hello("a.example")));
+        assert!(types(&t).is_empty());
+    }
+
+    #[test]
+    fn lost_bytes_drop_the_message_being_gathered() {
+        let cert = certificate(&[3000]);
+        let mut f = Feed::new();
+        f.record(&record(HANDSHAKE, &cert[..1000]));
+        f.offset[0] += 500; // a hole in the stream
+        let (t, notes) = f.record(&record(HANDSHAKE, &cert[1000..]));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("lost"), "{}", notes[0]);
+        assert!(types(&t).is_empty());
+        assert!(t.handshake_reassembled.is_empty());
+    }
+
+    #[test]
+    fn the_budget_can_forget_a_message_being_gathered() {
+        let cert = certificate(&[30000]);
+        let mut f = Feed::new();
+        f.record(&record(HANDSHAKE, &cert[..16000]));
+        assert!(f.state.held() >= 16000);
+        assert_eq!(f.state.forget_oldest(), Some(0));
+        assert_eq!(f.state.held(), 0);
+        assert_eq!(f.state.forget_oldest(), None);
+    }
+
+    #[test]
+    fn random_records_never_panic_and_stay_bounded() {
+        let mut rng = pcapkit_testkit::Rng::new(11);
+        let mut f = Feed::new();
+        for _ in 0..3000 {
+            let len = rng.below(600) as usize;
+            let mut body = rng.bytes(len);
+            if len >= 4 && rng.below(2) == 0 {
+                // A known type and a length near the record's, to start fragments often.
+                body[0] = [1, 2, 11, 12, 16][rng.below(5) as usize];
+                let claimed = (len as u64 + rng.below(2000)).saturating_sub(1000);
+                body[1..4].copy_from_slice(&claimed.to_be_bytes()[5..]);
+            }
+            // No ChangeCipherSpec: after it nothing would be gathered.
+            let ct = [21, 22, 22, 22, 23][rng.below(5) as usize];
+            f.server = rng.below(2) == 0;
+            f.record(&record(ct, &body));
+            assert!(f.state.held() <= 2 * (MAX_MESSAGE + 1024));
+        }
+    }
+}
