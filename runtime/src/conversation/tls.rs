@@ -17,13 +17,12 @@
 //! encrypted Finished is never read as messages nor begins a fragment.
 //!
 //! Bounded: a message longer than [`MAX_MESSAGE`] is not gathered (its bytes are
-//! skipped, with a note), at most [`MAX_DIRECTIONS`] directions are followed, and what
-//! is held counts against the session's memory budget.
+//! skipped, with a note), at most [`MAX_CONNECTIONS`] connections are followed, and
+//! what is held counts against the session's memory budget.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use deku::ctx::Endian;
-use foldhash::fast::RandomState;
 
 use crate::chain::{Layer, LayerKind};
 use crate::flow::Endpoint;
@@ -36,8 +35,8 @@ use crate::protocols::{Header, ProtocolId};
 /// certificate chain is the longest message in practice; OpenSSL refuses chains past
 /// 100 KiB by default.
 pub const MAX_MESSAGE: usize = 256 << 10;
-/// Connection directions followed at once; past this the oldest connection's go.
-pub const MAX_DIRECTIONS: usize = 1 << 16;
+/// Connections followed at once; past this the oldest goes.
+pub const MAX_CONNECTIONS: usize = 1 << 15;
 /// What a direction costs besides the bytes it gathers, for the memory budget.
 const DIRECTION_COST: usize = 128;
 /// Record frames remembered for a message's `handshake_reassembled` (the count goes on).
@@ -128,10 +127,45 @@ impl Direction {
     }
 }
 
+/// Both directions of one connection.
+#[derive(Default)]
+struct Connection {
+    /// Each sender's direction (a TCP connection has two ends).
+    ends: Vec<(Endpoint, Direction)>,
+}
+
+impl Connection {
+    fn held(&self) -> usize {
+        self.ends.iter().map(|(_, d)| d.held()).sum()
+    }
+
+    fn gathering(&self) -> bool {
+        self.ends
+            .iter()
+            .any(|(_, d)| matches!(d.pending, Pending::Message(_)))
+    }
+
+    /// The direction `src` sends, new if need be.
+    fn direction(&mut self, src: Endpoint) -> &mut Direction {
+        let i = match self.ends.iter().position(|(e, _)| *e == src) {
+            Some(i) => i,
+            None => {
+                self.ends.push((src, Direction::new()));
+                self.ends.len() - 1
+            }
+        };
+        &mut self.ends[i].1
+    }
+}
+
 /// The TLS state of every connection followed.
 #[derive(Default)]
 pub struct TlsState {
-    directions: HashMap<(u64, Endpoint), Direction, RandomState>,
+    /// By `tcp.stream`, so the oldest connection comes first.
+    connections: BTreeMap<u64, Connection>,
+    /// What `connections` hold, kept up to date as they change: the session asks for it
+    /// after every frame.
+    held: usize,
 }
 
 /// A PDU (one record) of a TLS connection, as the session hands it over.
@@ -160,35 +194,36 @@ impl TlsState {
 
     /// Bytes held: the messages being gathered, and each direction's bookkeeping.
     pub fn held(&self) -> usize {
-        self.directions.values().map(Direction::held).sum()
+        self.held
     }
 
-    /// Directions followed.
+    /// Connections followed.
     pub fn len(&self) -> usize {
-        self.directions.len()
+        self.connections.len()
     }
 
-    /// Whether no direction is followed.
+    /// Whether no connection is followed.
     pub fn is_empty(&self) -> bool {
-        self.directions.is_empty()
+        self.connections.is_empty()
     }
 
     /// Forgets the oldest connection that is gathering a message (the lowest stream
     /// number), to stay within a memory budget; `None` when none is.
     pub fn forget_oldest(&mut self) -> Option<u64> {
         let oldest = self
-            .directions
+            .connections
             .iter()
-            .filter(|(_, d)| matches!(d.pending, Pending::Message(_)))
-            .map(|((s, _), _)| *s)
-            .min()?;
+            .find(|(_, c)| c.gathering())
+            .map(|(s, _)| *s)?;
         self.close(oldest);
         Some(oldest)
     }
 
     /// Forgets a connection (closed, or given up on).
     pub fn close(&mut self, stream: u64) {
-        self.directions.retain(|(s, _), _| *s != stream);
+        if let Some(c) = self.connections.remove(&stream) {
+            self.held -= c.held();
+        }
     }
 
     /// Runs a PDU's TLS records through the connection's state, in stream order: a
@@ -199,17 +234,26 @@ impl TlsState {
         if !layers.iter().any(|l| l.protocol() == Some(ProtocolId::Tls)) {
             return;
         }
-        if !self.directions.contains_key(&(pdu.stream, pdu.src))
-            && self.directions.len() >= MAX_DIRECTIONS
+        if !self.connections.contains_key(&pdu.stream) && self.connections.len() >= MAX_CONNECTIONS
         {
-            if let Some(oldest) = self.directions.keys().map(|(s, _)| *s).min() {
-                self.close(oldest);
+            if let Some((_, c)) = self.connections.pop_first() {
+                self.held -= c.held();
             }
         }
-        let dir = self
-            .directions
-            .entry((pdu.stream, pdu.src))
-            .or_insert_with(Direction::new);
+        let conn = self.connections.entry(pdu.stream).or_default();
+        let before = conn.held();
+        Self::follow(conn, &pdu, layers, notes);
+        self.held = self.held - before + conn.held();
+    }
+
+    /// [`TlsState::apply`] on the PDU's connection.
+    fn follow(
+        conn: &mut Connection,
+        pdu: &TlsPdu<'_>,
+        layers: &mut [Layer],
+        notes: &mut Vec<String>,
+    ) {
+        let dir = conn.direction(pdu.src);
         if let Some(expected) = dir.next_offset {
             if pdu.offset > expected {
                 dir.drop_pending(
@@ -244,13 +288,12 @@ impl TlsState {
                     dir.drop_pending("a ChangeCipherSpec came before its end", notes);
                     dir.encrypted = true;
                 }
-                HANDSHAKE if dir.encrypted => {
-                    // tshark's "Encrypted Handshake Message": bytes that happen to tile
-                    // as messages are still ciphertext.
-                    if !matches!(record.body, TlsBody::Raw(_)) {
-                        record.body = TlsBody::Raw(fragment.to_vec());
-                    }
+                // tshark's "Encrypted Handshake Message": bytes that happen to tile as
+                // messages are still ciphertext.
+                HANDSHAKE if dir.encrypted && !matches!(record.body, TlsBody::Raw(_)) => {
+                    record.body = TlsBody::Raw(fragment.to_vec());
                 }
+                HANDSHAKE if dir.encrypted => {}
                 HANDSHAKE => {
                     handshake_record(dir, record, fragment, pdu.frame, notes);
                     chose_tls13 |= selects_tls13(record);
@@ -262,10 +305,7 @@ impl TlsState {
             // Both directions of the connection: a later ChangeCipherSpec is only for
             // middleboxes (RFC 8446 appendix D.4).
             for end in [pdu.src, pdu.dst] {
-                let d = self
-                    .directions
-                    .entry((pdu.stream, end))
-                    .or_insert_with(Direction::new);
+                let d = conn.direction(end);
                 d.tls13 = true;
                 d.encrypted = false;
             }
@@ -529,6 +569,8 @@ mod tests {
         frame: u64,
         /// The next records are the server's.
         server: bool,
+        /// `tcp.stream`.
+        stream: u64,
     }
 
     impl Feed {
@@ -538,6 +580,7 @@ mod tests {
                 offset: [0; 2],
                 frame: 0,
                 server: false,
+                stream: 0,
             }
         }
 
@@ -555,7 +598,7 @@ mod tests {
             let mut notes = Vec::new();
             self.state.apply(
                 TlsPdu {
-                    stream: 0,
+                    stream: self.stream,
                     src,
                     dst,
                     offset: self.offset[usize::from(self.server)],
@@ -789,6 +832,28 @@ mod tests {
             f.server = rng.below(2) == 0;
             f.record(&record(ct, &body));
             assert!(f.state.held() <= 2 * (MAX_MESSAGE + 1024));
+            let recount: usize = f.state.connections.values().map(Connection::held).sum();
+            assert_eq!(f.state.held(), recount);
         }
+    }
+
+    #[test]
+    fn past_the_connection_limit_the_oldest_goes() {
+        let mut f = Feed::new();
+        for stream in 0..=MAX_CONNECTIONS as u64 {
+            f.stream = stream;
+            f.offset = [0; 2];
+            f.record(&record(CHANGE_CIPHER_SPEC, &[1]));
+        }
+        assert_eq!(f.state.len(), MAX_CONNECTIONS);
+        assert_eq!(f.state.held(), MAX_CONNECTIONS * DIRECTION_COST);
+        // Stream 0 was forgotten: its ChangeCipherSpec with it.
+        f.stream = 0;
+        f.offset = [6, 0];
+        let (t, _) = f.record(&record(HANDSHAKE, &client_hello("a.example")));
+        assert_eq!(types(&t), [1]);
+        f.state.close(0);
+        f.state.close(1);
+        assert_eq!(f.state.held(), (MAX_CONNECTIONS - 1) * DIRECTION_COST);
     }
 }
