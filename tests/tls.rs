@@ -1,7 +1,8 @@
 //! TLS (specs/application/tls.toml) on reassembled TCP streams, and hostile records.
 //!
 //! The records are built here by the rules of RFC 8446 / RFC 6066 / RFC 7301, so the
-//! expected values are the ones written into them.
+//! expected values are the ones written into them; those of handshake messages spanning
+//! records (the capture of `samplegen tls`) are tshark's.
 
 use crate::common::{self, assert_no_crash, write_file, TcpConversation};
 
@@ -224,4 +225,108 @@ fn hostile_records_are_malformed_or_raw() {
         }
         dissect(&bytes);
     }
+}
+
+/// The capture of `samplegen tls` (`pcapkit_testkit::tls`), and pcapkit's table of it
+/// with `--ip --tcp`.
+fn fragmented_capture(fields: &[&str]) -> common::Table {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_file(dir.path(), "tls.pcap", &pcapkit_testkit::tls::pcap());
+    let mut args = vec![input.into_os_string(), "--ip".into(), "--tcp".into()];
+    for f in fields {
+        args.push("-e".into());
+        args.push((*f).into());
+    }
+    let out = common::run(args);
+    assert_no_crash(&out, "pcapkit --ip --tcp on TLS handshake fragments");
+    common::Table::parse(&common::ok(&out))
+}
+
+/// What tshark 4.0.17 shows of the capture of `samplegen tls`, every frame with a TLS
+/// record, from
+/// `tshark -r tls.pcap -o tcp.desegment_tcp_streams:TRUE -o tls.desegment_ssl_records:TRUE
+/// -o tls.desegment_ssl_application_data:TRUE -T fields -e frame.number
+/// -e tls.record.content_type -e tls.record.length -e tls.handshake.type
+/// -e tls.handshake.length -e tls.handshake.extensions_server_name
+/// -e tls.handshake.extensions_alpn_str -e tls.handshake.certificate_length`.
+const TSHARK_FRAGMENTS: &str = "\
+4 | 22 | 94 | 1 | 90 | fragmented.example | h2,http/1.1 |
+16 | 22 | 16384 | 2 | 49 |  | h2 |
+18 | 22 | 3689 | 11,14 | 20012,0 |  |  | 9000,8000,3000
+19 | 22,22 | 2,100 |  |  |  |  |
+20 | 22,20,22 | 160,1,40 | 16 | 258 |  |  |
+21 | 20,22 | 1,40 |  |  |  |  |
+22 | 23 | 100 |  |  |  |  |
+23 | 23 | 300 |  |  |  |  |
+30 | 22 | 50 |  |  |  |  |
+31 | 22 | 39 | 1 | 85 | split.example | h2,http/1.1 |
+38 | 22 | 100 |  |  |  |  |
+39 | 22 | 100 |  |  |  |  |
+40 | 22 | 100 |  |  |  |  |";
+
+#[test]
+fn handshake_messages_spanning_records_agree_with_tshark() {
+    let columns = [
+        "tls.record.content_type",
+        "tls.record.length",
+        "tls.handshake.type",
+        "tls.handshake.length",
+        "tls.handshake.extensions_server_name",
+        "tls.handshake.extensions_alpn_str",
+        "tls.handshake.certificate_length",
+    ];
+    let t = fragmented_capture(&columns);
+    assert_eq!(t.rows.len(), pcapkit_testkit::tls::packets().len());
+    let mut expected = vec![vec![""; columns.len()]; t.rows.len() + 1];
+    for line in TSHARK_FRAGMENTS.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let frame: usize = cells[0].parse().unwrap();
+        for (i, cell) in cells[1..].iter().enumerate() {
+            expected[frame][i] = cell;
+        }
+    }
+    for (frame, row) in expected.iter().enumerate().skip(1) {
+        for (i, column) in columns.iter().enumerate() {
+            assert_eq!(t.get(frame, column), row[i], "frame {frame}, {column}");
+        }
+    }
+}
+
+#[test]
+fn records_holding_part_of_a_message_say_which_part() {
+    let t = fragmented_capture(&["tls.handshake_fragment", "tls.handshake_reassembled"]);
+    // Frame 16: the ServerHello (53 bytes), then the Certificate's first
+    // 16384 - 53 bytes; frame 18 the rest (RFC 5246 section 7.4.2 sizes: 4 + 3 + 3 *
+    // 3 + 9000 + 8000 + 3000).
+    assert_eq!(
+        t.get(16, "tls.handshake_fragment"),
+        "certificate (11): bytes 0..16331 of 20016"
+    );
+    assert_eq!(
+        t.get(18, "tls.handshake_reassembled"),
+        "certificate (11): 20016 bytes from 2 records (frames 16, 18)"
+    );
+    // The ClientKeyExchange: 2 bytes of its header, 100 bytes, the rest (tshark's
+    // tls.handshake.fragment: 19, 19, 20).
+    assert_eq!(
+        t.get(19, "tls.handshake_fragment"),
+        "client_key_exchange (16): bytes 0..2, length not yet known,\
+         client_key_exchange (16): bytes 2..102 of 262"
+    );
+    assert_eq!(
+        t.get(20, "tls.handshake_reassembled"),
+        "client_key_exchange (16): 262 bytes from 3 records (frames 19, 19, 20)"
+    );
+    // The claim of 16 MB: followed record by record, never gathered.
+    for (frame, from) in [(38, 0), (39, 100), (40, 200)] {
+        assert_eq!(
+            t.get(frame, "tls.handshake_fragment"),
+            format!(
+                "certificate (11): bytes {from}..{} of 16777219, not reassembled (longer than 262144 bytes)",
+                from + 100
+            )
+        );
+    }
+    // Ciphertext after ChangeCipherSpec is no fragment.
+    assert_eq!(t.get(21, "tls.handshake_fragment"), "");
 }

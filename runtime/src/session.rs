@@ -25,6 +25,7 @@ use std::net::IpAddr;
 use crate::chain::{self, Frame, Layer, LayerKind, Reassembled, ReassemblyKind, Thresholds};
 use crate::conversation::doh;
 use crate::conversation::http2::{Http2Pdu, Http2State};
+use crate::conversation::tls::{TlsPdu, TlsState};
 use crate::flow::bindings::{Bindings, SegmentInfo};
 use crate::flow::decode_as::{DecodeAs, Selector};
 use crate::flow::seq::SeqSegment;
@@ -48,6 +49,8 @@ pub struct Session {
     last: Option<FlowMark>,
     /// HTTP/2 connections' header compression state.
     http2: Http2State,
+    /// TLS connections' handshake messages spanning records.
+    tls: TlsState,
     /// Connections announced at run time (FTP data), consulted before the static tables.
     bindings: Bindings,
     /// Ports the user named (`--decode-as`), consulted after `bindings`, before the
@@ -91,6 +94,7 @@ impl Session {
             follow_tcp: options.tcp,
             last: None,
             http2: Http2State::with_thresholds(thresholds),
+            tls: TlsState::new(),
             bindings: Bindings::new(),
             decode_as: DecodeAs::new(),
         }
@@ -147,7 +151,7 @@ impl Session {
 
     /// Bytes held by all pools and streams.
     pub fn held(&self) -> usize {
-        self.ipv4.held() + self.ipv6.held() + self.tcp.held() + self.http2.held()
+        self.ipv4.held() + self.ipv6.held() + self.tcp.held() + self.http2.held() + self.tls.held()
     }
 
     /// Runs the stateful stages over a dissected frame; `bytes` are the frame's captured
@@ -195,6 +199,7 @@ impl Session {
             out.push(self.pdu(p));
         }
         self.http2 = Http2State::with_thresholds(self.thresholds);
+        self.tls = TlsState::new();
         out
     }
 
@@ -383,6 +388,7 @@ impl Session {
                     }
                     if outcome.closed {
                         self.http2.close(outcome.stream);
+                        self.tls.close(outcome.stream);
                     }
                     return;
                 }
@@ -591,6 +597,13 @@ impl Session {
             let (v4, v6, tcp) = (self.ipv4.held(), self.ipv6.held(), self.tcp.held());
             if tcp >= v4 && tcp >= v6 {
                 let Some(pdus) = self.tcp.evict_oldest() else {
+                    // TLS handshake messages being gathered go first.
+                    if let Some(stream) = self.tls.forget_oldest() {
+                        frame.notes.push(format!(
+                            "TLS handshake message being reassembled on TCP stream {stream} dropped to stay within the memory budget"
+                        ));
+                        continue;
+                    }
                     // Nothing pending is left: what is over is HTTP/2's header tables.
                     match self.http2.forget_oldest() {
                         Some(stream) => {
@@ -670,6 +683,19 @@ impl Session {
                     dst: p.dst,
                     offset: p.offset,
                     data: &p.data,
+                },
+                &mut layers,
+                &mut anomalies,
+            );
+            self.tls.apply(
+                TlsPdu {
+                    stream: p.stream,
+                    src: p.src,
+                    dst: p.dst,
+                    offset: p.offset,
+                    data: &p.data,
+                    frame: p.frames.last().copied().unwrap_or_default(),
+                    completed: p.completed,
                 },
                 &mut layers,
                 &mut anomalies,

@@ -4,3 +4,4 @@
 
 pub mod doh;
 pub mod http2;
+pub mod tls;

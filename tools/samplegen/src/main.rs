@@ -33,7 +33,8 @@ use clap::{Parser, Subcommand};
                   samplegen reassembly /tmp/reassembly.pcap --packets 100000\n  \
                   samplegen http2 /tmp/http2.pcap --packets 100000\n  \
                   samplegen flood /tmp/flood.pcap --packets 5000000\n  \
-                  samplegen doh /tmp/doh.pcap"
+                  samplegen doh /tmp/doh.pcap\n  \
+                  samplegen tls /tmp/tls.pcap"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -109,6 +110,14 @@ enum Command {
         /// Output file.
         out: PathBuf,
     },
+    /// Write TLS 1.2 handshakes whose messages span several records (RFC 5246 section
+    /// 6.2.1): a 20 KB Certificate over two records cut into 1448-byte segments, a
+    /// ClientKeyExchange over three records (the first holding 2 bytes of its header), a
+    /// ClientHello over two records, and a message claiming 16 MB. 43 frames.
+    Tls {
+        /// Output file.
+        out: PathBuf,
+    },
     /// Write a flood that reassembly must survive within its memory budget: fragments of
     /// datagrams that never complete, SYNs from new endpoints, tiny overlapping fragments
     /// and segments far outside the window.
@@ -169,6 +178,11 @@ fn run(cli: Cli) -> std::io::Result<()> {
             let pcap = pcapkit_testkit::doh::pcap();
             std::fs::write(&out, pcap)?;
             let n = pcapkit_testkit::doh::packets().len();
+            eprintln!("wrote {n} frames to {}", out.display());
+        }
+        Command::Tls { out } => {
+            std::fs::write(&out, pcapkit_testkit::tls::pcap())?;
+            let n = pcapkit_testkit::tls::packets().len();
             eprintln!("wrote {n} frames to {}", out.display());
         }
         Command::Flood { out, packets } => {

@@ -9,6 +9,7 @@
 //! - [`checksum`]: the Internet checksum and transport pseudo-headers
 //! - [`tcp`]: TCP conversations with consistent sequence numbers
 //! - [`doh`]: DNS over HTTPS in cleartext (HTTP/1.1 and h2c) and DNS on UDP 5300
+//! - [`tls`]: TLS 1.2 handshake messages spanning records, records spanning segments
 //! - [`pcap`]: a streaming pcap writer, files in memory, rewrites of a file's format
 //! - [`pcapng`]: pcapng blocks and options, in either byte order
 //! - [`rng`]: a deterministic generator
@@ -20,6 +21,7 @@ pub mod pcap;
 pub mod pcapng;
 pub mod rng;
 pub mod tcp;
+pub mod tls;
 
 pub use rng::Rng;
 pub use tcp::TcpConversation;
