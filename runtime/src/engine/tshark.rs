@@ -275,16 +275,39 @@ impl Engine for TsharkEngine {
         Some(Item::Processed { frame, flow: None })
     }
 
-    fn bytes(&self, _block: usize, _at: usize, _len: usize) -> &[u8] {
-        // Only `Item::Processed` frames, which hold their bytes.
-        &[]
-    }
-
-    fn recycle(&mut self, _frame: Frame) {}
-
     fn offset(&self) -> u64 {
         self.reader.offset()
     }
+}
+
+/// Which of `paths` are tshark's field names (`F` lines of `tshark -G fields`, read as
+/// they stream: some 230 000 of them); `None` when tshark cannot be run.
+pub(crate) fn known_fields(paths: &[&str]) -> Option<Vec<bool>> {
+    use std::io::BufRead;
+    let mut known = vec![false; paths.len()];
+    let mut child = Command::new(program())
+        .args(["-G", "fields"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let stdout = child.stdout.take()?;
+    for line in BufReader::new(stdout).split(b'\n') {
+        let Ok(line) = line else { break };
+        let mut parts = line.split(|&b| b == b'\t');
+        if parts.next() != Some(b"F") {
+            continue;
+        }
+        let Some(name) = parts.nth(1) else { continue };
+        for (k, p) in paths.iter().enumerate() {
+            if p.as_bytes() == name {
+                known[k] = true;
+            }
+        }
+    }
+    let ok = child.wait().is_ok_and(|s| s.success());
+    ok.then_some(known)
 }
 
 impl Drop for TsharkEngine {
