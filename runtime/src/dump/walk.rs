@@ -631,11 +631,10 @@ fn native_layers<T: TreeWriter + ?Sized>(w: &mut T, frame: &Frame) {
     }
 }
 
-/// The layers a third-party engine decoded (see [`ForeignLayer`](crate::engine::ForeignLayer)), nested in chain order
-/// as ours are: each a dictionary under our protocol's key (`ipv4`) when the layer is
-/// one of our protocols, else under the backend's name in lower case (tshark's `data`,
-/// etherparse's `igmp`; `raw` for bytes left over), holding the backend's fields under
-/// the backend's names with the backend's values. A name met more than once in a layer
+/// The layers a third-party engine decoded (see [`crate::engine::ForeignLayer`]), nested
+/// in chain order as ours are: each a dictionary under its [key](crate::engine::ForeignLayer::key)
+/// (`ipv4`, tshark's `data`, `raw` for bytes left over), holding the backend's fields
+/// under the backend's names with the backend's values. A name met more than once in a layer
 /// (tshark's `ip.addr`, one per address) is a list of its values, where it first
 /// appears: a dictionary's keys stay unique. Bytes left over (`Raw`) have their `length`
 /// and `packet`, as our `raw` layers do.
