@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value as Json;
 
 use crate::common::{self, ethernet, ipv4_tcp, ok, pcap_file, run, PcapRecord, MAC_A, MAC_B};
-use crate::formats::assert_formats_agree;
+use crate::formats::{assert_formats_agree, json_as_plist, plist_to_json, tree_holds_json};
 
 fn have_tshark() -> bool {
     std::process::Command::new("tshark")
@@ -410,5 +410,68 @@ sys.exit(f"plist != json: {d}" if d else 0)
     assert!(
         tree.contains("|--> Host: www.ethereal.com\\r\\n\n"),
         "tree escapes"
+    );
+}
+
+/// A capture in `format` with `engine`: its output when it was read (whole, or up to
+/// damage: status 3), nothing when it was refused (status 1, as with our engines).
+fn output_with(capture: &Path, engine: &str, format: &str) -> Result<Vec<u8>, String> {
+    let c = capture.to_str().unwrap();
+    let out = run([c, "--engine", engine, "-f", format, "-o", "-"]);
+    common::assert_no_crash(&out, &format!("{c} --engine {engine} -f {format}"));
+    match out.status.code() {
+        Some(0 | 3) => Ok(out.stdout),
+        Some(1) => Ok(Vec::new()),
+        code => Err(format!("-f {format}: exit status {code:?}")),
+    }
+}
+
+#[test]
+#[ignore = "needs the corpus (../shared/corpus/public or $PCAPKIT_CORPUS) and tshark; .ci/run runs it"]
+fn every_corpus_capture_in_every_format_for_every_backend() {
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for capture in common::corpus_captures(15) {
+        for engine in all_engines() {
+            checked += 1;
+            let check = || -> Result<(), String> {
+                let json = output_with(&capture, engine, "json")?;
+                let (plist, tree) = (
+                    output_with(&capture, engine, "plist")?,
+                    output_with(&capture, engine, "tree")?,
+                );
+                if json.is_empty() {
+                    return match plist.is_empty() && tree.is_empty() {
+                        true => Ok(()),
+                        false => Err("no JSON, but a plist or a tree".into()),
+                    };
+                }
+                let json: Json =
+                    serde_json::from_slice(&json).map_err(|e| format!("invalid JSON: {e}"))?;
+                let plist = plist::Value::from_reader_xml(&plist[..])
+                    .map_err(|e| format!("not a valid plist: {e}"))?;
+                if plist_to_json(plist) != json_as_plist(json.clone(), "") {
+                    return Err("the plist differs from the JSON".into());
+                }
+                let tree = String::from_utf8(tree).map_err(|e| format!("tree: {e}"))?;
+                tree_holds_json(&json, &tree)?;
+                for line in output_with(&capture, engine, "ndjson")?.split(|&b| b == b'\n') {
+                    if !line.is_empty() {
+                        serde_json::from_slice::<Json>(line)
+                            .map_err(|e| format!("invalid NDJSON line: {e}"))?;
+                    }
+                }
+                Ok(())
+            };
+            if let Err(e) = check() {
+                failures.push(format!("{} --engine {engine}: {e}", capture.display()));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} runs differ:\n{}",
+        failures.len(),
+        failures.join("\n")
     );
 }
