@@ -242,7 +242,7 @@ pub(crate) fn fill_frame(frame: &mut Frame, layers: Vec<ForeignLayer>) {
 /// pnet from their lists, tshark from `tshark -G fields`. All of them when the engine
 /// is not in this build or tshark cannot be run: starting the engine then says so.
 pub(crate) fn backend_has(engine: EngineKind, paths: &[&str]) -> Vec<bool> {
-    let listed = |list: &[&str]| paths.iter().map(|p| list.contains(p)).collect();
+    let listed = |list: &[&str]| -> Vec<bool> { paths.iter().map(|p| list.contains(p)).collect() };
     match engine {
         #[cfg(feature = "etherparse")]
         EngineKind::Etherparse => listed(<super::etherparse::Etherparse as Decoder>::FIELDS),
