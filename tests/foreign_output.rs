@@ -475,3 +475,39 @@ fn every_corpus_capture_in_every_format_for_every_backend() {
         failures.join("\n")
     );
 }
+
+#[test]
+#[ignore = "needs the corpus (../shared/corpus/public or $PCAPKIT_CORPUS); .ci/run runs it"]
+fn every_field_etherparse_and_pnet_report_over_the_corpus_is_a_column() {
+    use pcapkit::{EngineKind, Extractor};
+    let captures = common::corpus_captures(15);
+    for engine in decoders() {
+        let kind: EngineKind = engine.parse().unwrap();
+        // Every `key.field` the backend reported somewhere in the corpus.
+        let mut seen = std::collections::BTreeSet::new();
+        for capture in &captures {
+            let Ok(x) = Extractor::builder()
+                .input(capture)
+                .nofile(true)
+                .store(true)
+                .engine(kind)
+                .run()
+            else {
+                continue; // a capture refused at its header
+            };
+            for f in x.frames() {
+                for l in &f.foreign {
+                    for (name, _) in &l.fields {
+                        seen.insert(format!("{}.{name}", l.key()));
+                    }
+                }
+            }
+        }
+        eprintln!("{engine}: {} fields reported over the corpus", seen.len());
+        // Ethernet, VLAN, 802.1ad, SLL, IPv4, IPv6, ARP, TCP, UDP, ICMP, ICMPv6 at least.
+        assert!(seen.len() >= 40, "{engine}: {seen:?}");
+        let names: Vec<&str> = seen.iter().map(String::as_str).collect();
+        let t = fields_of(&captures[0], engine, &names);
+        assert_eq!(t.header, names, "{engine}");
+    }
+}
