@@ -17,6 +17,8 @@ mod dns;
 mod doh;
 #[path = "engines.rs"]
 mod engines;
+#[path = "foreign_output.rs"]
+mod foreign_output;
 #[path = "ftp.rs"]
 mod ftp;
 #[path = "http2.rs"]

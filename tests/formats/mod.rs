@@ -336,6 +336,27 @@ fn enum_text(o: &Map<String, Json>) -> Option<String> {
     }
 }
 
+/// The JSON member a tree member stands for, and its node. Keys are written escaped (a
+/// third-party backend's may hold anything); one holding ` -> ` itself (tshark's
+/// `Content-encoded entity body (gzip): 1112 bytes -> 3096 bytes`) made its line split
+/// at its own arrow: the line is split again after the JSON key it starts with.
+fn member(o: &Map<String, Json>, key: &str, child: &Node) -> Option<(String, Node)> {
+    if o.contains_key(key) {
+        return Some((key.to_owned(), child.clone()));
+    }
+    if let Some(k) = o.keys().find(|k| escaped(k) == key) {
+        return Some((k.clone(), child.clone()));
+    }
+    let Node::Scalar(value) = child else {
+        return None;
+    };
+    let line = format!("{key} -> {value}");
+    o.keys().find_map(|k| {
+        let rest = line.strip_prefix(&escaped(k))?.strip_prefix(" -> ")?;
+        Some((k.clone(), Node::Scalar(rest.to_owned())))
+    })
+}
+
 /// Checks that a tree node holds the JSON value `v`; `path` names it in the error.
 pub fn tree_matches(v: &Json, node: &Node, path: &str) -> Result<(), String> {
     let fail = || Err(format!("{path}: the tree holds {node:?} for {v}"));
@@ -349,10 +370,11 @@ pub fn tree_matches(v: &Json, node: &Node, path: &str) -> Result<(), String> {
                 ));
             }
             for (key, child) in members {
-                let Some(value) = o.get(key) else {
-                    return Err(format!("{path}: the JSON has no {key:?}"));
+                let (key, child) = match member(o, key, child) {
+                    Some(found) => found,
+                    None => return Err(format!("{path}: the JSON has no {key:?}")),
                 };
-                tree_matches(value, child, &format!("{path}/{key}"))?;
+                tree_matches(&o[&key], &child, &format!("{path}/{key}"))?;
             }
             Ok(())
         }

@@ -1,10 +1,15 @@
 //! `fields`: like `tshark -T fields`: the columns named with `-e`, a header line, one
 //! tab-separated row a frame; a field present several times in a frame is joined with `,`.
+//!
+//! With a third-party engine (etherparse, pnet, tshark) the columns are the frame's
+//! envelope (`frame.*`) and the backend's fields as it names them (see
+//! [`ForeignLayer::names`]): `ipv4.src` of etherparse and pnet, tshark's `ip.src`.
 
 use std::io::{self, Write};
 
 use super::{Dumper, Render};
 use crate::chain::Frame;
+use crate::engine::{backend_fields, backend_has, EngineKind, ForeignLayer};
 use crate::protocols::{FIELD_COUNT, FIELD_TABLES};
 use crate::reader::pcapng_meta::OptionValue;
 use crate::reader::CaptureInfo;
@@ -51,6 +56,8 @@ pub const FRAME_FIELDS: &[(&str, &str)] = &[
 enum Column {
     Frame(usize),
     Protocol(u32),
+    /// A third-party backend's field: its index among `Rows::foreign`.
+    Foreign(usize),
 }
 
 /// Where a requested path is found.
@@ -91,6 +98,41 @@ pub fn unknown_field(path: &str) -> String {
     msg
 }
 
+/// Why `path`, one of our fields, is not a column with `engine` (a third-party engine,
+/// whose fields are its backend's): with the backend's fields of the same protocol, when
+/// the engine lists them.
+fn not_reported(engine: EngineKind, path: &str) -> String {
+    let mut msg = format!("the {engine} engine does not report `{path}`: ");
+    match backend_fields(engine) {
+        Some(list) => {
+            let layer = path.split('.').next().unwrap_or(path);
+            let near: Vec<&str> = list
+                .iter()
+                .copied()
+                .filter(|f| f.split('.').next() == Some(layer))
+                .collect();
+            msg.push_str("its fields are its own, named after their layer");
+            if near.is_empty() {
+                let mut layers: Vec<&str> = list.iter().filter_map(|f| f.split('.').next()).collect();
+                layers.dedup();
+                msg.push_str(&format!(" (its layers: {})", layers.join(", ")));
+            } else {
+                msg.push_str(&format!(" ({})", near.join(", ")));
+            }
+        }
+        None => msg.push_str("its fields are tshark's, named as tshark names them (`ip.src`; `tshark -G fields` lists them)"),
+    }
+    msg
+}
+
+/// Whether `path` is the frame's envelope (`frame.number`, ...), which every engine gives.
+fn envelope(path: &str) -> Option<Column> {
+    FRAME_FIELDS
+        .iter()
+        .position(|(p, _)| *p == path && p.starts_with("frame."))
+        .map(Column::Frame)
+}
+
 /// The `fields` dumper.
 pub struct Fields<W: Write> {
     out: W,
@@ -108,6 +150,9 @@ struct Rows {
     slot_of: Vec<usize>,
     /// Values per requested protocol field, joined with `,`.
     slots: Vec<String>,
+    /// The third-party backend's fields requested, and their values joined with `,`.
+    foreign: Vec<String>,
+    foreign_slots: Vec<String>,
 }
 
 impl Rows {
@@ -125,6 +170,26 @@ impl Rows {
                 layer.visit(&mut collect);
             }
         }
+        for s in &mut self.foreign_slots {
+            s.clear();
+        }
+        if !self.foreign.is_empty() {
+            for l in &frame.foreign {
+                let key = l.key();
+                for (name, v) in &l.fields {
+                    for (path, cell) in self.foreign.iter().zip(&mut self.foreign_slots) {
+                        if ForeignLayer::names(&key, name, path) {
+                            if !cell.is_empty() {
+                                cell.push(',');
+                            }
+                            let start = cell.len();
+                            v.as_value().write_text(cell);
+                            escape_from(cell, start);
+                        }
+                    }
+                }
+            }
+        }
         for (i, column) in self.columns.iter().enumerate() {
             if i > 0 {
                 row.push('\t');
@@ -132,6 +197,7 @@ impl Rows {
             match *column {
                 Column::Frame(index) => frame_value(frame, index, row),
                 Column::Protocol(id) => row.push_str(&self.slots[self.slot_of[id as usize]]),
+                Column::Foreign(k) => row.push_str(&self.foreign_slots[k]),
             }
         }
         row.push('\n');
@@ -147,11 +213,40 @@ impl Render for Rows {
 impl<W: Write> Fields<W> {
     /// Checks the paths; the error names the first unknown one.
     pub fn new(out: W, paths: &[String]) -> Result<Self, String> {
+        Self::with_engine(out, paths, EngineKind::Default)
+    }
+
+    /// Checks the paths for the frames `engine` makes: with a third-party engine, the
+    /// frame's envelope (`frame.*`) and the backend's fields (see the [module](self)
+    /// documentation); one of ours the backend does not report is an error too.
+    pub fn with_engine(out: W, paths: &[String], engine: EngineKind) -> Result<Self, String> {
         let mut columns = Vec::new();
         let mut slot_of = vec![usize::MAX; FIELD_COUNT];
         let mut slots = 0;
-        for path in paths {
-            let column = resolve(path).ok_or_else(|| unknown_field(path))?;
+        let mut foreign = Vec::new();
+        // Asked of the backend once for all (tshark lists its fields in a second).
+        let backend = if engine.is_foreign() && paths.iter().any(|p| envelope(p).is_none()) {
+            let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+            backend_has(engine, &paths)
+        } else {
+            Vec::new()
+        };
+        for (i, path) in paths.iter().enumerate() {
+            let column = if engine.is_foreign() {
+                if let Some(c) = envelope(path) {
+                    c
+                } else if backend.get(i) == Some(&true) {
+                    foreign.push(path.clone());
+                    columns.push(Column::Foreign(foreign.len() - 1));
+                    continue;
+                } else if resolve(path).is_some() {
+                    return Err(not_reported(engine, path));
+                } else {
+                    return Err(unknown_field(path));
+                }
+            } else {
+                resolve(path).ok_or_else(|| unknown_field(path))?
+            };
             if let Column::Protocol(id) = column {
                 if slot_of[id as usize] == usize::MAX {
                     slot_of[id as usize] = slots;
@@ -167,6 +262,8 @@ impl<W: Write> Fields<W> {
                 columns,
                 slot_of,
                 slots: vec![String::new(); slots],
+                foreign_slots: vec![String::new(); foreign.len()],
+                foreign,
             },
             row: String::new(),
         })

@@ -57,10 +57,12 @@ impl TreeText {
         });
     }
 
-    /// The label of a new child of the open container: its key, or `[i]` in a list.
+    /// The label of a new child of the open container: its key (control characters
+    /// escaped, as in values: a third-party backend's keys may hold any text), or `[i]`
+    /// in a list.
     fn label(&mut self, key: Option<&str>, out: &mut String) {
         match (key, self.stack.last_mut()) {
-            (Some(k), _) => out.push_str(k),
+            (Some(k), _) => text(out, k),
             (None, Some((_, n))) => {
                 let _ = write!(out, "[{n}]");
             }
@@ -157,6 +159,11 @@ fn scalar(out: &mut String, leaf: &Leaf<'_>) {
 }
 
 fn text(out: &mut String, s: &str) {
+    // Most text (every key of ours) is printable ASCII: copied whole.
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         if c.is_control() {
             out.extend(c.escape_default());

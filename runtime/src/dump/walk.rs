@@ -4,10 +4,13 @@
 //! entries of their own, block options as `options` lists); a [`TreeWriter`] only decides how a dictionary, a list
 //! and a value look (JSON, plist, an indented text tree).
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use super::{Dumper, Render};
 use crate::chain::{Frame, Layer, LayerKind, Reassembled, ReassemblyKind, Timestamp};
+use crate::engine::ForeignValue;
 use crate::protocols::ProtocolId;
 use crate::reader::pcapng_meta::{
     CustomBlock, DecryptionSecrets, InterfaceStatistics, NameResolution, OptionIter, OptionValue,
@@ -560,6 +563,34 @@ fn frame_members<T: TreeWriter + ?Sized>(w: &mut T, frame: &Frame, nanosecond: b
     if let Some(o) = &frame.pcapng_options {
         options(w, o.iter());
     }
+    if frame.foreign.is_empty() {
+        native_layers(w, frame);
+    } else {
+        foreign_layers(w, frame);
+    }
+    if !frame.reassembled.is_empty() {
+        w.open_list(Some("reassembly"));
+        for r in &frame.reassembled {
+            reassembled(w, r);
+        }
+        w.close_list();
+    }
+    if !frame.notes.is_empty() {
+        w.open_list(Some("notes"));
+        for note in &frame.notes {
+            w.leaf(None, Leaf::Value(Value::Text(note)));
+        }
+        w.close_list();
+    }
+    let mut chain = String::new();
+    frame.write_protocols(&mut chain);
+    text(w, "protocols", &chain);
+    hex(w, "packet", &frame.data);
+}
+
+/// The layers our dissectors made, nested in chain order (reassembled layers continue
+/// the chain).
+fn native_layers<T: TreeWriter + ?Sized>(w: &mut T, frame: &Frame) {
     let mut depth = 0;
     let mut stream = frame.tcp_stream;
     for (layer, data) in frame.all_layers() {
@@ -598,24 +629,81 @@ fn frame_members<T: TreeWriter + ?Sized>(w: &mut T, frame: &Frame, nanosecond: b
     for _ in 0..depth {
         w.close_dict();
     }
-    if !frame.reassembled.is_empty() {
-        w.open_list(Some("reassembly"));
-        for r in &frame.reassembled {
-            reassembled(w, r);
+}
+
+/// The layers a third-party engine decoded (see [`crate::engine::ForeignLayer`]), nested
+/// in chain order as ours are: each a dictionary under its [key](crate::engine::ForeignLayer::key)
+/// (`ipv4`, tshark's `data`, `raw` for bytes left over), holding the backend's fields
+/// under the backend's names with the backend's values. A name met more than once in a layer
+/// (tshark's `ip.addr`, one per address) is a list of its values, where it first
+/// appears: a dictionary's keys stay unique. Bytes left over (`Raw`) have their `length`
+/// and `packet`, as our `raw` layers do.
+fn foreign_layers<T: TreeWriter + ?Sized>(w: &mut T, frame: &Frame) {
+    let mut depth = 0;
+    for (i, l) in frame.foreign.iter().enumerate() {
+        let key = l.key();
+        w.open_dict(Some(&key));
+        depth += 1;
+        let raw = l.protocol.is_none() && l.name == "Raw";
+        // The backend's name, where the key does not say it (etherparse's `MACsec`).
+        let shown = l.protocol.map_or(key.as_ref(), |p| p.name());
+        if l.name != shown && !raw {
+            text(w, "name", l.name);
         }
-        w.close_list();
-    }
-    if !frame.notes.is_empty() {
-        w.open_list(Some("notes"));
-        for note in &frame.notes {
-            w.leaf(None, Leaf::Value(Value::Text(note)));
+        for (name, values) in grouped(&l.fields) {
+            if let [one] = values[..] {
+                value(w, name, one.as_value());
+            } else {
+                w.open_list(Some(name));
+                for v in values {
+                    w.leaf(None, Leaf::Value(v.as_value()));
+                }
+                w.close_list();
+            }
         }
-        w.close_list();
+        if raw {
+            // The range as the frame holds it (clamped to the bytes captured).
+            if let Some(layer) = frame.layers.get(i) {
+                uint(w, "length", layer.header_len as u64);
+                hex(
+                    w,
+                    "packet",
+                    frame.data.get(layer.header_range()).unwrap_or(&[]),
+                );
+            }
+        }
     }
-    let mut chain = String::new();
-    frame.write_protocols(&mut chain);
-    text(w, "protocols", &chain);
-    hex(w, "packet", &frame.data);
+    for _ in 0..depth {
+        w.close_dict();
+    }
+}
+
+/// Field names, each with all its values.
+type Grouped<'a> = Vec<(&'a str, Vec<&'a ForeignValue>)>;
+
+/// A layer's fields by name, in order of first appearance, each with all its values.
+fn grouped<'a>(fields: &'a [(Cow<'static, str>, ForeignValue)]) -> Grouped<'a> {
+    let mut out: Grouped<'a> = Vec::with_capacity(fields.len());
+    // A map only for long layers (tshark's can hold up to a thousand fields): most
+    // have a few dozen, where a scan is cheaper.
+    let mut index: Option<HashMap<&str, usize>> = (fields.len() > 32).then(HashMap::new);
+    for (name, v) in fields {
+        let name = name.as_ref();
+        let at = match &mut index {
+            Some(map) => map.get(name).copied(),
+            None => out.iter().position(|(n, _)| *n == name),
+        };
+        match at {
+            Some(k) => out[k].1.push(v),
+            None => {
+                if let Some(map) = &mut index {
+                    map.insert(name, out.len());
+                }
+                out.push((name, vec![v]));
+            }
+        }
+    }
+    out
 }
 
 /// What reassembly did, as a list element: which datagram or stream, which frames,

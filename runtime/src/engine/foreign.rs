@@ -12,11 +12,12 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::{load, Engine, Item, Options};
+use super::{load, Engine, EngineKind, Item, Options};
 use crate::chain::{Frame, Layer, LayerKind, Thresholds};
 use crate::layer::Level;
 use crate::protocols::ProtocolId;
 use crate::reader::{CaptureReader, Event};
+use crate::value::{BytesDisplay, Value};
 
 /// One layer as a third-party backend decoded it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +59,32 @@ impl ForeignLayer {
         self
     }
 
+    /// The key the output formats give the layer: our protocol's id (`ipv4`) when it is
+    /// one of ours, else the backend's name in lower case (tshark's `data`, etherparse's
+    /// `igmp`; `raw` for bytes left over).
+    pub fn key(&self) -> Cow<'static, str> {
+        match self.protocol {
+            Some(p) => Cow::Borrowed(p.id()),
+            None if self.name.bytes().any(|b| b.is_ascii_uppercase()) => {
+                Cow::Owned(self.name.to_ascii_lowercase())
+            }
+            None => Cow::Borrowed(self.name),
+        }
+    }
+
+    /// Whether `path` (as `-e` gives it) names the field `field` of a layer keyed `key`:
+    /// a field named with a dot is named in full (tshark's `ip.src`), any other after its
+    /// layer's key (etherparse's `src` of `ipv4` is `ipv4.src`).
+    pub fn names(key: &str, field: &str, path: &str) -> bool {
+        if field.contains('.') {
+            return path == field;
+        }
+        path.len() == key.len() + 1 + field.len()
+            && path.starts_with(key)
+            && path.as_bytes()[key.len()] == b'.'
+            && path.ends_with(field)
+    }
+
     /// The first value of a field.
     pub fn field(&self, name: &str) -> Option<&ForeignValue> {
         self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v)
@@ -81,6 +108,22 @@ pub enum ForeignValue {
     Bytes(Vec<u8>),
     /// Text, as the backend gave it (tshark gives every value so).
     Text(String),
+}
+
+impl ForeignValue {
+    /// The value as the output formats write a native one (bytes in hex), so that both
+    /// are written, and escaped, by the same code.
+    pub fn as_value(&self) -> Value<'_> {
+        match self {
+            ForeignValue::Uint(v) => Value::Uint(*v),
+            ForeignValue::Bool(b) => Value::Bool(*b),
+            ForeignValue::Mac(m) => Value::Mac(*m),
+            ForeignValue::Ipv4(a) => Value::Ipv4(*a),
+            ForeignValue::Ipv6(a) => Value::Ipv6(*a),
+            ForeignValue::Bytes(b) => Value::Bytes(b, BytesDisplay::Hex),
+            ForeignValue::Text(t) => Value::Text(t),
+        }
+    }
 }
 
 impl fmt::Display for ForeignValue {
@@ -195,10 +238,46 @@ pub(crate) fn fill_frame(frame: &mut Frame, layers: Vec<ForeignLayer>) {
     frame.foreign = layers;
 }
 
+/// Which of `paths` (as `-e` gives them) `engine`'s backend reports: etherparse and
+/// pnet from their lists, tshark from `tshark -G fields`. All of them when the engine
+/// is not in this build or tshark cannot be run: starting the engine then says so.
+pub(crate) fn backend_has(engine: EngineKind, paths: &[&str]) -> Vec<bool> {
+    let listed = |list: &[&str]| -> Vec<bool> { paths.iter().map(|p| list.contains(p)).collect() };
+    match engine {
+        #[cfg(feature = "etherparse")]
+        EngineKind::Etherparse => listed(<super::etherparse::Etherparse as Decoder>::FIELDS),
+        #[cfg(feature = "pnet")]
+        EngineKind::Pnet => listed(<super::pnet::Pnet as Decoder>::FIELDS),
+        #[cfg(feature = "tshark")]
+        EngineKind::Tshark => {
+            super::tshark::known_fields(paths).unwrap_or_else(|| vec![true; paths.len()])
+        }
+        _ => {
+            let _ = listed;
+            vec![true; paths.len()]
+        }
+    }
+}
+
+/// The field paths `-e` takes with `engine`, where the engine lists them (etherparse,
+/// pnet); `None` for tshark (its own names, `tshark -G fields`) and our engines.
+pub(crate) fn backend_fields(engine: EngineKind) -> Option<&'static [&'static str]> {
+    match engine {
+        #[cfg(feature = "etherparse")]
+        EngineKind::Etherparse => Some(<super::etherparse::Etherparse as Decoder>::FIELDS),
+        #[cfg(feature = "pnet")]
+        EngineKind::Pnet => Some(<super::pnet::Pnet as Decoder>::FIELDS),
+        _ => None,
+    }
+}
+
 /// A frame-at-a-time decoder (etherparse, pnet).
 pub(crate) trait Decoder: Send + 'static {
     /// The engine's name, in warnings.
     const NAME: &'static str;
+    /// Every field it reports, as `-e` names them (`ipv4.src`: the layer's
+    /// [key](ForeignLayer::key), a dot, the field's name).
+    const FIELDS: &'static [&'static str];
     /// Whether it decodes `protocol` (the `protocol` threshold is ignored, with a
     /// warning, when it does not).
     fn knows(protocol: ProtocolId) -> bool;
@@ -287,13 +366,6 @@ impl<D: Decoder> Engine for DecodeEngine<D> {
         fill_frame(&mut frame, layers);
         Some(Item::Processed { frame, flow: None })
     }
-
-    fn bytes(&self, _block: usize, _at: usize, _len: usize) -> &[u8] {
-        // Only `Item::Processed` frames, which hold their bytes.
-        &[]
-    }
-
-    fn recycle(&mut self, _frame: Frame) {}
 
     fn offset(&self) -> u64 {
         self.reader.offset()

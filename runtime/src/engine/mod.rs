@@ -45,6 +45,7 @@ mod server;
 #[cfg(feature = "tshark")]
 mod tshark;
 
+pub(crate) use foreign::{backend_fields, backend_has};
 pub use foreign::{ForeignLayer, ForeignValue};
 
 use std::str::FromStr;
@@ -189,9 +190,17 @@ pub(crate) trait Engine: Send {
     /// The next item, in capture order; `None` at the end.
     fn next_item(&mut self) -> Option<Item>;
     /// The bytes of an `Item::Shared` or `Item::Dissected` packet of the last item's batch.
-    fn bytes(&self, block: usize, at: usize, len: usize) -> &[u8];
-    /// Gives a frame back to be refilled.
-    fn recycle(&mut self, frame: Frame);
+    /// By default none: an engine that hands out only frames holding their own bytes
+    /// (`Item::Frame`, `Item::Processed`: the third-party engines) is never asked.
+    fn bytes(&self, block: usize, at: usize, len: usize) -> &[u8] {
+        let _ = (block, at, len);
+        &[]
+    }
+    /// Gives a frame back to be refilled. By default the frame is dropped: an engine that
+    /// makes each frame anew (the third-party engines) has nothing to refill.
+    fn recycle(&mut self, frame: Frame) {
+        drop(frame);
+    }
     /// How far the reader has got in the input, in bytes.
     fn offset(&self) -> u64;
     /// The engine's sessions' end, when the engine runs the stateful stages itself.

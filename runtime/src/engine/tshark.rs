@@ -3,7 +3,7 @@
 //! frame it reports, as its JSON streams in, into the frame envelope: number, time and
 //! lengths as tshark gives them, the chain from `frame.protocols` (less the `ethertype`
 //! pseudo-protocol; our names where the protocol is one of ours), and each layer's
-//! fields as tshark names them (`ip.src`), subtrees flattened.
+//! fields as tshark names them (`ip.src`), subtrees flattened, in tshark's order.
 //!
 //! Our reader reads the file alongside, for what tshark's JSON does not carry (the
 //! bytes, link type, pcapng blocks): each tshark frame is paired with the next packet,
@@ -19,8 +19,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Mutex;
 use std::thread::{self, JoinHandle};
 
-use serde::de::{Deserializer as _, SeqAccess, Visitor};
-use serde_json::Value as Json;
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::foreign::{apply_thresholds, fill_frame, ForeignLayer, ForeignValue};
 use super::{load, Engine, Item, Options};
@@ -275,16 +274,39 @@ impl Engine for TsharkEngine {
         Some(Item::Processed { frame, flow: None })
     }
 
-    fn bytes(&self, _block: usize, _at: usize, _len: usize) -> &[u8] {
-        // Only `Item::Processed` frames, which hold their bytes.
-        &[]
-    }
-
-    fn recycle(&mut self, _frame: Frame) {}
-
     fn offset(&self) -> u64 {
         self.reader.offset()
     }
+}
+
+/// Which of `paths` are tshark's field names (`F` lines of `tshark -G fields`, read as
+/// they stream: some 230 000 of them); `None` when tshark cannot be run.
+pub(crate) fn known_fields(paths: &[&str]) -> Option<Vec<bool>> {
+    use std::io::BufRead;
+    let mut known = vec![false; paths.len()];
+    let mut child = Command::new(program())
+        .args(["-G", "fields"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let stdout = child.stdout.take()?;
+    for line in BufReader::new(stdout).split(b'\n') {
+        let Ok(line) = line else { break };
+        let mut parts = line.split(|&b| b == b'\t');
+        if parts.next() != Some(b"F") {
+            continue;
+        }
+        let Some(name) = parts.nth(1) else { continue };
+        for (k, p) in paths.iter().enumerate() {
+            if p.as_bytes() == name {
+                known[k] = true;
+            }
+        }
+    }
+    let ok = child.wait().is_ok_and(|s| s.success());
+    ok.then_some(known)
 }
 
 impl Drop for TsharkEngine {
@@ -348,15 +370,92 @@ fn parse(stdout: impl Read, send: &SyncSender<Result<TsFrame, String>>) {
     }
 }
 
+/// A JSON value as tshark writes it, objects' members in tshark's order (serde_json's
+/// `Value` would sort them): numbers and text as text, `true`, `false` and `null` as
+/// nothing.
+#[derive(Debug)]
+enum Json {
+    Text(String),
+    Array(Vec<Json>),
+    Object(Vec<(String, Json)>),
+    Nothing,
+}
+
+impl Json {
+    /// An object's first member named `key`.
+    fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Object(m) => m.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Json {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Json, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Json;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Json, E> {
+                Ok(Json::Text(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Json, E> {
+                Ok(Json::Text(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
+                Ok(Json::Text(v.to_string()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
+                Ok(Json::Text(v.to_string()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
+                Ok(Json::Text(v.to_string()))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Json, E> {
+                Ok(Json::Nothing)
+            }
+            fn visit_unit<E>(self) -> Result<Json, E> {
+                Ok(Json::Nothing)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+                let mut out = Vec::new();
+                while let Some(v) = seq.next_element()? {
+                    out.push(v);
+                }
+                Ok(Json::Array(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+                let mut out = Vec::new();
+                while let Some(kv) = map.next_entry()? {
+                    out.push(kv);
+                }
+                Ok(Json::Object(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// One element of tshark's array as a frame.
 fn frame(v: &Json) -> Result<TsFrame, String> {
     let layers = v
-        .pointer("/_source/layers")
-        .and_then(Json::as_object)
+        .get("_source")
+        .and_then(|s| s.get("layers"))
+        .filter(|l| matches!(l, Json::Object(_)))
         .ok_or("a frame without `_source.layers`")?;
     let f = layers
         .get("frame")
-        .and_then(Json::as_object)
+        .filter(|l| matches!(l, Json::Object(_)))
         .ok_or("a frame without its `frame` layer")?;
     let text = |k: &str| f.get(k).and_then(Json::as_str).unwrap_or_default();
     let number = text("frame.number")
@@ -428,17 +527,12 @@ fn flatten(
                 flatten(key, v, depth + 1, out);
             }
         }
-        Json::String(s) => {
+        Json::Text(s) => {
             if let Some(k) = key {
                 out.push((k.to_owned().into(), ForeignValue::Text(s.clone())));
             }
         }
-        Json::Number(n) => {
-            if let Some(k) = key {
-                out.push((k.to_owned().into(), ForeignValue::Text(n.to_string())));
-            }
-        }
-        Json::Bool(_) | Json::Null => {}
+        Json::Nothing => {}
     }
 }
 
@@ -539,6 +633,10 @@ mod tests {
             f.layers[2].field("ip.src"),
             Some(&ForeignValue::Text("10.0.0.2".into()))
         );
-        assert!(frame(&serde_json::json!({"_source": {}})).is_err());
+        // In tshark's order, not sorted (`ip.flags_tree` sorts before `ip.src`).
+        let fields: Vec<&str> = f.layers[1].fields.iter().map(|(k, _)| k.as_ref()).collect();
+        assert_eq!(fields, ["ip.src", "ip.flags.df"]);
+        let empty: Json = serde_json::from_str(r#"{"_source": {}}"#).unwrap();
+        assert!(frame(&empty).is_err());
     }
 }

@@ -521,13 +521,14 @@ impl ExtractorBuilder {
                     input_id.map(|id| (id, name.as_str())),
                 )?;
                 let writer = BufWriter::with_capacity(1 << 16, output.writer()?);
-                let dumper = make_dumper(format, writer, &self.fields)?;
+                let dumper = make_dumper(format, writer, &self.fields, self.engine)?;
                 (Some(output), Some(dumper))
             }
             _ => {
                 if format == Format::Fields || !self.fields.is_empty() {
                     // Check the columns even when nothing is written.
-                    Fields::new(io::sink(), &self.fields).map_err(Error::Usage)?;
+                    Fields::with_engine(io::sink(), &self.fields, self.engine)
+                        .map_err(Error::Usage)?;
                 }
                 (None, None)
             }
@@ -715,6 +716,7 @@ fn make_dumper(
     format: Format,
     writer: BufWriter<Box<dyn Write + Send>>,
     fields: &[String],
+    engine: EngineKind,
 ) -> Result<Box<dyn Dumper + Send>, Error> {
     Ok(match format {
         Format::Json => Box::new(Json::new(writer)),
@@ -734,7 +736,7 @@ fn make_dumper(
             } else {
                 fields.to_vec()
             };
-            Box::new(Fields::new(writer, &columns).map_err(Error::Usage)?)
+            Box::new(Fields::with_engine(writer, &columns, engine).map_err(Error::Usage)?)
         }
     })
 }
