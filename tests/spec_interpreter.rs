@@ -530,10 +530,7 @@ fn draw(spec: &Spec, rng: &mut Rng, forced: Option<(&str, u64)>) -> Option<Drawn
                     break raw;
                 }
             };
-            if f.bits.is_some() {
-                // The ranges are shown instead of their container.
-                continue;
-            }
+            // A container of ranges shows its whole value too (to `-e`), before them.
             if signed {
                 let v = (raw << (64 - bits)) as i64 >> (64 - bits);
                 Shown::Number(i128::from(v))
@@ -657,14 +654,13 @@ fn draw_element(
             None => draw_int(rng, bits, &[], &[]),
         };
         put(out, raw, bytes, big);
-        if f.bits.is_none() {
-            let v = if signed {
-                i128::from((raw << (64 - bits)) as i64 >> (64 - bits))
-            } else {
-                i128::from(raw)
-            };
-            shown.push((path, Some(Shown::Number(v))));
-        }
+        // A container of ranges shows its whole value too (to `-e`).
+        let v = if signed {
+            i128::from((raw << (64 - bits)) as i64 >> (64 - bits))
+        } else {
+            i128::from(raw)
+        };
+        shown.push((path, Some(Shown::Number(v))));
     } else {
         let len = match ty {
             "mac" => 6,
@@ -845,6 +841,10 @@ impl Visitor for Collect {
             Value::Text(_) => return,
         };
         self.0.entry(info.path).or_default().push(shown);
+    }
+
+    fn whole(&mut self, info: &'static FieldInfo, value: Value<'_>) {
+        self.field(info, value);
     }
 }
 

@@ -526,7 +526,7 @@ fn fields_have_their_types_and_options() {
 }
 
 #[test]
-fn entries_show_ranges_instead_of_their_container() {
+fn entries_show_a_container_whole_then_its_ranges() {
     let model = good_model();
     let demo = &model.protocols[0];
     let entries = pcapkit_codegen::ir::entries(&demo.fields);
@@ -534,8 +534,10 @@ fn entries_show_ranges_instead_of_their_container() {
     assert_eq!(
         names,
         [
+            "vhl",
             "version",
             "hlen",
+            "flags_offset",
             "urgent",
             "mode",
             "offset",
@@ -561,6 +563,10 @@ fn entries_show_ranges_instead_of_their_container() {
     assert_eq!(ty("urgent"), "bool");
     assert_eq!(ty("mode"), "u3 (demo_mode)");
     assert_eq!(ty("type"), "u16 (demo_type)");
+    // The container is its field's type, and only it is `whole`.
+    assert_eq!(ty("flags_offset"), "u16");
+    let whole: Vec<&str> = entries.iter().filter(|e| e.whole).map(|e| e.name).collect();
+    assert_eq!(whole, ["vhl", "flags_offset"]);
 }
 
 #[test]
@@ -3574,7 +3580,12 @@ fn dns_names_are_read_with_the_whole_message() {
     assert!(text.contains("pub origin: crate::dnsname::DnsName"));
     // `rcode` is visited under `qr`.
     let visit = &text[text.find("pub fn visit").expect("visit")..];
-    let rcode = visit.find("&FIELDS[1]").expect("rcode visited");
+    // The container first, whole, for `-e` only (`whole`, not `field`).
+    assert!(
+        visit.contains("v.whole(&FIELDS[0], crate::value::Value::Uint(u64::from(self.flags)));"),
+        "{visit}"
+    );
+    let rcode = visit.find("&FIELDS[2]").expect("rcode visited");
     assert!(
         visit[..rcode].contains("if (u64::from(flags) >> 7) & 1 != 0 {"),
         "{visit}"
