@@ -341,8 +341,12 @@ fn eval(e: &Expr, env: &Env) -> Option<u64> {
                     None => 0,
                 }
             }
+            // The length of an earlier field read over `size` bytes, as drawn.
+            ("sizeof", [Expr::Name(n)]) => *env.names.get(&format!("sizeof({n})"))?,
             _ => return None,
         },
+        // The checker's form of `sizeof` (the parser here never gives it).
+        Expr::SizeOf(_, size) => eval(size, env)?,
     })
 }
 
@@ -366,6 +370,7 @@ fn literals_of(e: &Expr) -> Vec<u64> {
                 walk(b, out);
             }
             Expr::Call(_, args) => args.iter().for_each(|a| walk(a, out)),
+            Expr::SizeOf(_, size) => walk(size, out),
         }
     }
     let mut out = Vec::new();
@@ -550,6 +555,11 @@ fn draw(spec: &Spec, rng: &mut Rng, forced: Option<(&str, u64)>) -> Option<Drawn
                 if size > 512 {
                     return None;
                 }
+                if f.size.is_some() {
+                    d.env
+                        .names
+                        .insert(format!("sizeof({})", f.name), size as u64);
+                }
                 let path = format!("{id}.{}", f.name);
                 let (bytes, shown) = draw_tlv(family, size, rng, id, &path, spec.big)?;
                 d.bytes.extend_from_slice(&bytes);
@@ -568,6 +578,11 @@ fn draw(spec: &Spec, rng: &mut Rng, forced: Option<(&str, u64)>) -> Option<Drawn
             };
             if len > 512 {
                 return None;
+            }
+            if f.size.is_some() {
+                d.env
+                    .names
+                    .insert(format!("sizeof({})", f.name), len as u64);
             }
             let value: Vec<u8> = (0..len).map(|_| rng.below(256) as u8).collect();
             d.bytes.extend_from_slice(&value);
