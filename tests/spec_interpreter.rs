@@ -341,8 +341,12 @@ fn eval(e: &Expr, env: &Env) -> Option<u64> {
                     None => 0,
                 }
             }
+            // The length of an earlier field read over `size` bytes, as drawn.
+            ("sizeof", [Expr::Name(n)]) => *env.names.get(&format!("sizeof({n})"))?,
             _ => return None,
         },
+        // The checker's form of `sizeof` (the parser here never gives it).
+        Expr::SizeOf(_, size) => eval(size, env)?,
     })
 }
 
@@ -366,6 +370,7 @@ fn literals_of(e: &Expr) -> Vec<u64> {
                 walk(b, out);
             }
             Expr::Call(_, args) => args.iter().for_each(|a| walk(a, out)),
+            Expr::SizeOf(_, size) => walk(size, out),
         }
     }
     let mut out = Vec::new();
@@ -530,10 +535,7 @@ fn draw(spec: &Spec, rng: &mut Rng, forced: Option<(&str, u64)>) -> Option<Drawn
                     break raw;
                 }
             };
-            if f.bits.is_some() {
-                // The ranges are shown instead of their container.
-                continue;
-            }
+            // A container of ranges shows its whole value too (to `-e`), before them.
             if signed {
                 let v = (raw << (64 - bits)) as i64 >> (64 - bits);
                 Shown::Number(i128::from(v))
@@ -553,6 +555,11 @@ fn draw(spec: &Spec, rng: &mut Rng, forced: Option<(&str, u64)>) -> Option<Drawn
                 if size > 512 {
                     return None;
                 }
+                if f.size.is_some() {
+                    d.env
+                        .names
+                        .insert(format!("sizeof({})", f.name), size as u64);
+                }
                 let path = format!("{id}.{}", f.name);
                 let (bytes, shown) = draw_tlv(family, size, rng, id, &path, spec.big)?;
                 d.bytes.extend_from_slice(&bytes);
@@ -571,6 +578,11 @@ fn draw(spec: &Spec, rng: &mut Rng, forced: Option<(&str, u64)>) -> Option<Drawn
             };
             if len > 512 {
                 return None;
+            }
+            if f.size.is_some() {
+                d.env
+                    .names
+                    .insert(format!("sizeof({})", f.name), len as u64);
             }
             let value: Vec<u8> = (0..len).map(|_| rng.below(256) as u8).collect();
             d.bytes.extend_from_slice(&value);
@@ -657,14 +669,13 @@ fn draw_element(
             None => draw_int(rng, bits, &[], &[]),
         };
         put(out, raw, bytes, big);
-        if f.bits.is_none() {
-            let v = if signed {
-                i128::from((raw << (64 - bits)) as i64 >> (64 - bits))
-            } else {
-                i128::from(raw)
-            };
-            shown.push((path, Some(Shown::Number(v))));
-        }
+        // A container of ranges shows its whole value too (to `-e`).
+        let v = if signed {
+            i128::from((raw << (64 - bits)) as i64 >> (64 - bits))
+        } else {
+            i128::from(raw)
+        };
+        shown.push((path, Some(Shown::Number(v))));
     } else {
         let len = match ty {
             "mac" => 6,
@@ -845,6 +856,10 @@ impl Visitor for Collect {
             Value::Text(_) => return,
         };
         self.0.entry(info.path).or_default().push(shown);
+    }
+
+    fn whole(&mut self, info: &'static FieldInfo, value: Value<'_>) {
+        self.field(info, value);
     }
 }
 

@@ -54,6 +54,11 @@ impl Visitor for Values {
     fn field(&mut self, info: &'static FieldInfo, value: Value<'_>) {
         self.0.entry(info.path).or_default().push(value.to_string());
     }
+
+    /// A container of bit ranges, as `-e` prints it.
+    fn whole(&mut self, info: &'static FieldInfo, value: Value<'_>) {
+        self.field(info, value);
+    }
 }
 
 /// Checks a spec's `[[example]]`: each path named must show exactly these values, in

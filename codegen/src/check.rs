@@ -1423,6 +1423,44 @@ pub(crate) fn scope<'a>(fields: &'a [Field], this: Option<&'a Field>) -> Vec<(&'
     names
 }
 
+/// `expr` with every `sizeof(field)` given the `size` of that earlier field of `fields`
+/// (`Expr::SizeOf`): the region a switch, bytes or a list was read over.
+fn with_sizes(expr: Expr, fields: &[Field]) -> Result<Expr, String> {
+    Ok(match expr {
+        Expr::Call(f, args) if f == "sizeof" => {
+            let [Expr::Name(name)] = args.as_slice() else {
+                return Err("`sizeof` takes one field name: sizeof(body)".to_owned());
+            };
+            let field = fields
+                .iter()
+                .find(|f| &f.name == name)
+                .ok_or_else(|| format!("`sizeof({name})`: no field `{name}` before this one"))?;
+            if field.cond.is_some() {
+                return Err(format!(
+                    "`sizeof({name})`: `{name}` is not always on the wire (`if`)"
+                ));
+            }
+            let size = field.size.as_ref().ok_or_else(|| {
+                format!("`sizeof({name})`: `{name}` has no `size` (only a field read over `size` bytes has one to name)")
+            })?;
+            Expr::SizeOf(name.clone(), Box::new(size.expr.clone()))
+        }
+        Expr::Call(f, args) => Expr::Call(
+            f,
+            args.into_iter()
+                .map(|a| with_sizes(a, fields))
+                .collect::<Result<_, _>>()?,
+        ),
+        Expr::Not(e) => Expr::Not(Box::new(with_sizes(*e, fields)?)),
+        Expr::Binary(op, a, b) => Expr::Binary(
+            op,
+            Box::new(with_sizes(*a, fields)?),
+            Box::new(with_sizes(*b, fields)?),
+        ),
+        e @ (Expr::Int(_) | Expr::Name(_) | Expr::SizeOf(..)) => e,
+    })
+}
+
 /// The name `payload.size` may use for the bytes captured after the header.
 pub const CAPTURED: &str = "captured";
 
@@ -1445,6 +1483,7 @@ fn check_expr_with(
     builtins: &[&'static str],
 ) -> Result<Checked, SpecError> {
     let expr = Expr::parse(src).map_err(|e| at.err(location, format!("`{src}`: {e}")))?;
+    let expr = with_sizes(expr, fields).map_err(|e| at.err(location, format!("`{src}`: {e}")))?;
     let mut names = scope(fields, this);
     names.extend(builtins.iter().map(|b| (*b, Ty::Int)));
     let resolve = |n: &str| {

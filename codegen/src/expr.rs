@@ -19,6 +19,16 @@ pub enum Expr {
     Not(Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
     Call(String, Vec<Expr>),
+    /// `sizeof(field)`: the length in bytes of an earlier field read over a `size` region
+    /// (a switch, bytes, a list), with that `size` expression, which the checker puts in
+    /// for the call. It reads the names its size reads.
+    SizeOf(String, Box<Expr>),
+}
+
+/// The name a resolver may answer for `sizeof(field)` (Rust calling the field's own size
+/// helper); a resolver that does not know it has the size expression written out instead.
+pub fn sizeof_key(field: &str) -> String {
+    format!("sizeof({field})")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -283,6 +293,7 @@ impl Expr {
             Expr::Not(e) => e.literals(),
             Expr::Binary(_, a, b) => [a.literals(), b.literals()].concat(),
             Expr::Call(_, args) => args.iter().flat_map(Expr::literals).collect(),
+            Expr::SizeOf(_, size) => size.literals(),
         }
     }
 
@@ -293,6 +304,7 @@ impl Expr {
             Expr::Not(e) => e.calls(f),
             Expr::Binary(_, a, b) => a.calls(f) || b.calls(f),
             Expr::Call(g, args) => g == f || args.iter().any(|a| a.calls(f)),
+            Expr::SizeOf(_, size) => f == "sizeof" || size.calls(f),
         }
     }
 
@@ -313,6 +325,7 @@ impl Expr {
                 b.collect_names(out);
             }
             Expr::Call(_, args) => args.iter().for_each(|a| a.collect_names(out)),
+            Expr::SizeOf(_, size) => size.collect_names(out),
         }
     }
 
@@ -329,6 +342,15 @@ impl Expr {
                 (quote!(#lit), Ty::Int)
             }
             Expr::Name(n) => resolve(n).ok_or_else(|| format!("unknown name `{n}`"))?,
+            Expr::SizeOf(field, size) => match resolve(&sizeof_key(field)) {
+                Some(code) => code,
+                None => size.to_rust(resolve)?,
+            },
+            Expr::Call(f, _) if f == "sizeof" => {
+                return Err(
+                    "`sizeof(field)` takes the name of an earlier field with a `size`".to_owned(),
+                );
+            }
             // A negated comparison is the opposite comparison, a negated number a test
             // for zero: `!` only ever applies to a real `bool`.
             Expr::Not(e)
@@ -367,7 +389,7 @@ impl Expr {
             }
             Expr::Call(f, _) if f != "min" && f != "max" => {
                 return Err(format!(
-                    "unknown function `{f}` (known: min, max, if, payload)"
+                    "unknown function `{f}` (known: min, max, if, payload, sizeof)"
                 ));
             }
             Expr::Call(f, args) => {
@@ -380,7 +402,7 @@ impl Expr {
                     "max" => (quote!(::core::cmp::max(#a, #b)), Ty::Int),
                     _ => {
                         return Err(format!(
-                            "unknown function `{f}` (known: min, max, if, payload)"
+                            "unknown function `{f}` (known: min, max, if, payload, sizeof)"
                         ))
                     }
                 }

@@ -508,27 +508,34 @@ pub struct Entry<'a> {
     pub ty: String,
     pub field: &'a Field,
     pub range: Option<&'a BitRange>,
+    /// The whole container of bit ranges (`l2tp.flags_version`): a value of its own for
+    /// whoever asks for it by name (`-e`), which the dumps leave out, as its ranges follow.
+    pub whole: bool,
 }
 
-/// The values a list of fields shows, in order: a field with bit ranges shows its ranges
-/// (not the container), any other field shows itself.
+/// The values a list of fields shows, in order: a field with bit ranges shows itself as a
+/// whole (`Entry::whole`), then its ranges; any other field shows itself.
 pub fn entries(fields: &[Field]) -> Vec<Entry<'_>> {
     let mut out = Vec::new();
     for f in fields {
-        if f.bits.is_empty() {
-            let ty = match &f.registry {
-                Some(r) => format!("{} ({r})", f.ty.describe()),
-                None => f.ty.describe(),
-            };
-            out.push(Entry {
-                name: &f.name,
-                wireshark: f.wireshark.as_deref(),
-                doc: &f.doc,
-                ty,
-                field: f,
-                range: None,
-            });
-        }
+        let ty = match &f.registry {
+            Some(r) => format!("{} ({r})", f.ty.describe()),
+            None => f.ty.describe(),
+        };
+        let whole = !f.bits.is_empty();
+        let doc = match f.doc.as_str() {
+            "" if whole => "the whole field; its bit ranges follow",
+            doc => doc,
+        };
+        out.push(Entry {
+            name: &f.name,
+            wireshark: f.wireshark.as_deref(),
+            doc,
+            ty,
+            field: f,
+            range: None,
+            whole,
+        });
         for r in &f.bits {
             let ty = match (&r.registry, r.is_bool) {
                 (_, true) => "bool".to_owned(),
@@ -542,6 +549,7 @@ pub fn entries(fields: &[Field]) -> Vec<Entry<'_>> {
                 ty,
                 field: f,
                 range: Some(r),
+                whole: false,
             });
         }
     }

@@ -72,3 +72,10 @@ fn udp_dissector() {
 fn tcp_option_family() {
     insta::assert_snapshot!(generated("tlv_tcp_option.rs"));
 }
+
+#[test]
+fn mobility_header_switch() {
+    // A switch over a region its spec sizes, and the option list after it, whose size
+    // names the switch's (`sizeof(body)`).
+    insta::assert_snapshot!(generated("proto_mh.rs"));
+}

@@ -526,7 +526,7 @@ fn fields_have_their_types_and_options() {
 }
 
 #[test]
-fn entries_show_ranges_instead_of_their_container() {
+fn entries_show_a_container_whole_then_its_ranges() {
     let model = good_model();
     let demo = &model.protocols[0];
     let entries = pcapkit_codegen::ir::entries(&demo.fields);
@@ -534,8 +534,10 @@ fn entries_show_ranges_instead_of_their_container() {
     assert_eq!(
         names,
         [
+            "vhl",
             "version",
             "hlen",
+            "flags_offset",
             "urgent",
             "mode",
             "offset",
@@ -561,6 +563,10 @@ fn entries_show_ranges_instead_of_their_container() {
     assert_eq!(ty("urgent"), "bool");
     assert_eq!(ty("mode"), "u3 (demo_mode)");
     assert_eq!(ty("type"), "u16 (demo_type)");
+    // The container is its field's type, and only it is `whole`.
+    assert_eq!(ty("flags_offset"), "u16");
+    let whole: Vec<&str> = entries.iter().filter(|e| e.whole).map(|e| e.name).collect();
+    assert_eq!(whole, ["vhl", "flags_offset"]);
 }
 
 #[test]
@@ -1313,7 +1319,7 @@ fn expression_syntax_errors() {
         ("if(len, 1)", "`if` takes three arguments"),
         (
             "abs(len, 1)",
-            "unknown function `abs` (known: min, max, if, payload)",
+            "unknown function `abs` (known: min, max, if, payload, sizeof)",
         ),
     ];
     for (src, words) in cases {
@@ -3574,7 +3580,12 @@ fn dns_names_are_read_with_the_whole_message() {
     assert!(text.contains("pub origin: crate::dnsname::DnsName"));
     // `rcode` is visited under `qr`.
     let visit = &text[text.find("pub fn visit").expect("visit")..];
-    let rcode = visit.find("&FIELDS[1]").expect("rcode visited");
+    // The container first, whole, for `-e` only (`whole`, not `field`).
+    assert!(
+        visit.contains("v.whole(&FIELDS[0], crate::value::Value::Uint(u64::from(self.flags)));"),
+        "{visit}"
+    );
+    let rcode = visit.find("&FIELDS[2]").expect("rcode visited");
     assert!(
         visit[..rcode].contains("if (u64::from(flags) >> 7) & 1 != 0 {"),
         "{visit}"
@@ -3800,5 +3811,138 @@ fn two_tlv_families_with_one_value_name() {
         "link/nd.toml",
         "option `mtu2` of TLV family `other`",
         &["`nd.mtu` is already taken"],
+    );
+}
+
+/// A switch whose region depends on its key, and fields after it whose sizes name the
+/// switch's (`sizeof(body)`), as the Mobility Header's options do.
+const SIZED: &str = r#"
+[protocol]
+id    = "sz"
+name  = "SZ"
+layer = "link"
+
+[[field]]
+name = "kind"
+type = "u8"
+[[field]]
+name = "len"
+type = "u8"
+doc  = "bytes after this field"
+[[field]]
+name    = "body"
+switch  = "kind"
+size    = "if(kind == 1, 2, len)"
+cases   = { 1 = "pair" }
+[[field]]
+name = "tail"
+type = "bytes"
+size = "len - sizeof(body)"
+assert = "len >= sizeof(body)"
+
+[payload]
+size = "captured - sizeof(tail)"
+
+[[record]]
+name = "pair"
+field = [ { name = "a", type = "u8" }, { name = "b", type = "u8" } ]
+
+[[example]]
+doc = "kind 1: a two-byte pair, then len - 2 = 3 bytes of tail"
+hex = "0105 0102 aabbcc"
+[example.fields]
+"pair.a" = 1
+"pair.b" = 2
+tail     = "aabbcc"
+"#;
+
+#[test]
+fn sizeof_names_an_earlier_fields_size() {
+    let model = load_specs(&[("link/sz.toml", SIZED)]).unwrap_or_else(|e| panic!("{e}"));
+    let p = &model.protocols[0];
+    let tail = p.field("tail").expect("tail");
+    let size = &tail.size.as_ref().expect("size").expr;
+    // The checker puts the switch's own size in for the call.
+    use pcapkit_codegen::expr::{BinOp, Expr};
+    let Expr::Binary(BinOp::Sub, _, named) = size else {
+        panic!("len - sizeof(body): {size:?}");
+    };
+    let body_size = Expr::parse("if(kind == 1, 2, len)").expect("parses");
+    assert_eq!(**named, Expr::SizeOf("body".into(), Box::new(body_size)));
+    assert_eq!(size.names(), ["len", "kind", "len"]);
+    assert!(size.calls("sizeof"));
+    let specs = write_specs(&[("link/sz.toml", SIZED)]);
+    let (_out, files) = generate_into(specs.path());
+    let code = |n: &str| &files.iter().find(|(name, _)| name == n).expect("file").1;
+    let text = code("proto_sz.rs");
+    parse_rust("proto_sz.rs", text);
+    // The tail's size helper calls the switch's, with the fields that one reads.
+    let helper = &text[text.find("fn tail_size").expect("tail_size")..];
+    let helper = &helper[..helper.find("\n}").expect("end of tail_size")];
+    assert!(
+        helper.contains("fn tail_size(kind: u8, len: u8) -> usize"),
+        "{helper}"
+    );
+    assert!(
+        helper.contains("u64::saturating_sub(u64::from(len), body_size(kind, len) as u64)"),
+        "{helper}"
+    );
+    // The payload's size, read from the header's own fields, spells the size out.
+    assert!(text.contains("fn payload_len"), "{text}");
+    // The example becomes a test.
+    let tests = code("property_tests.rs");
+    parse_rust("property_tests.rs", tests);
+    assert!(tests.contains("fn example_1()"), "{tests}");
+}
+
+#[test]
+fn sizeof_of_a_field_without_a_size() {
+    let spec = SIZED.replace(
+        "size = \"len - sizeof(body)\"",
+        "size = \"len - sizeof(kind)\"",
+    );
+    expect_error(
+        &[("link/sz.toml", &spec)],
+        "link/sz.toml",
+        "field `tail`: size",
+        &["`sizeof(kind)`: `kind` has no `size`"],
+    );
+}
+
+#[test]
+fn sizeof_of_a_later_or_unknown_field() {
+    let spec = SIZED.replace(
+        "size = \"len - sizeof(body)\"",
+        "size = \"len - sizeof(tail)\"",
+    );
+    expect_error(
+        &[("link/sz.toml", &spec)],
+        "link/sz.toml",
+        "field `tail`: size",
+        &["`sizeof(tail)`: no field `tail` before this one"],
+    );
+    let spec = SIZED.replace(
+        "size = \"len - sizeof(body)\"",
+        "size = \"len - sizeof(len + 1)\"",
+    );
+    expect_error(
+        &[("link/sz.toml", &spec)],
+        "link/sz.toml",
+        "field `tail`: size",
+        &["`sizeof` takes one field name"],
+    );
+}
+
+#[test]
+fn sizeof_of_a_conditional_field() {
+    let spec = SIZED.replace(
+        "switch  = \"kind\"",
+        "switch  = \"kind\"\nif      = \"len\"",
+    );
+    expect_error(
+        &[("link/sz.toml", &spec)],
+        "link/sz.toml",
+        "field `tail`: size",
+        &["`sizeof(body)`: `body` is not always on the wire (`if`)"],
     );
 }

@@ -164,6 +164,10 @@ pub fn write_bytes(out: &mut String, b: &[u8], display: BytesDisplay) {
 pub trait Visitor {
     /// One value, and the field it belongs to.
     fn field(&mut self, info: &'static FieldInfo, value: Value<'_>);
+    /// The whole value of a field split into bit ranges (`l2tp.flags_version`, tshark's
+    /// `l2tp.flags`), just before its ranges come as fields of their own. Only what
+    /// prints the values asked for by name (`-e`) takes it; the dumps show the ranges.
+    fn whole(&mut self, _info: &'static FieldInfo, _value: Value<'_>) {}
     /// A list field starts; its values or items follow, up to the matching `end_list`.
     fn begin_list(&mut self, _info: &'static FieldInfo) {}
     /// The list opened last ends.

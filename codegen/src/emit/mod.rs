@@ -262,6 +262,9 @@ pub(crate) fn hex_lit(v: u64) -> TokenStream {
 /// own types; an `if` field is an `Option`, read as 0 when absent).
 pub(crate) fn local_resolver(fields: &[Field]) -> impl Fn(&str) -> Option<(TokenStream, Ty)> + '_ {
     move |name| {
+        if let Some(size) = sized_field(fields, name) {
+            return Some(size_call(fields, size));
+        }
         let NameRef { field, range } = lookup(fields, name)?;
         let var = ident(&field.name);
         let optional = field.cond.is_some();
@@ -287,6 +290,23 @@ pub(crate) fn local_resolver(fields: &[Field]) -> impl Fn(&str) -> Option<(Token
             }
         })
     }
+}
+
+/// The field `sizeof(field)` names, when `key` is such a name (`crate::expr::sizeof_key`).
+fn sized_field<'a>(fields: &'a [Field], key: &str) -> Option<&'a Field> {
+    let name = key.strip_prefix("sizeof(")?.strip_suffix(')')?;
+    fields.iter().find(|f| f.name == name && f.size.is_some())
+}
+
+/// `sizeof(body)` where the fields are local variables: a call of the field's own size
+/// helper, `body_size(hlen, type_)`, with the variables its size reads.
+fn size_call(fields: &[Field], field: &Field) -> (TokenStream, Ty) {
+    let size = field.size.as_ref().expect("a sized field");
+    let args = deps(fields, &[&size.expr])
+        .into_iter()
+        .map(|d| ident(&d.name));
+    let helper = format_ident!("{}_size", field.name);
+    (quote!((#helper(#(#args),*) as u64)), Ty::Int)
 }
 
 /// `let x = self.x;` for each container an expression needs.

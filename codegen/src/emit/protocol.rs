@@ -1008,6 +1008,10 @@ pub(crate) fn visit_entry(
         };
         return quote!(v.field(#info, #value););
     }
+    if e.whole {
+        let value = value_of(&f.ty, f.registry.as_ref(), src);
+        return quote!(v.whole(#info, #value););
+    }
     match &f.ty {
         FieldType::Bytes => {
             let d = display_tokens(f.display);

@@ -174,6 +174,12 @@ impl<V: Visitor + ?Sized> Visitor for Captured<'_, V> {
         }
     }
 
+    fn whole(&mut self, info: &'static FieldInfo, value: Value<'_>) {
+        if self.skipping == 0 && self.held(info) {
+            self.inner.whole(info, value);
+        }
+    }
+
     fn begin_list(&mut self, info: &'static FieldInfo) {
         if self.skipping > 0 || !self.held(info) {
             self.skipping += 1;

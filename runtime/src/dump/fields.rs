@@ -288,6 +288,11 @@ impl Visitor for Collect<'_> {
             escape_from(cell, start);
         }
     }
+
+    /// A container of bit ranges is a column like any value when asked for.
+    fn whole(&mut self, info: &'static FieldInfo, value: Value<'_>) {
+        self.field(info, value);
+    }
 }
 
 /// Escapes tabs and line breaks written since `start`, as tshark does, so that a value
