@@ -388,7 +388,7 @@ impl Session {
                     }
                     if outcome.closed {
                         self.http2.close(outcome.stream);
-                        self.tls.close(outcome.stream);
+                        self.tls.closed(outcome.stream, &mut frame.notes);
                     }
                     return;
                 }

@@ -226,6 +226,17 @@ impl TlsState {
         }
     }
 
+    /// Forgets a connection that closed; a message still being gathered is said to be
+    /// dropped on `notes` (the closing frame's).
+    pub fn closed(&mut self, stream: u64, notes: &mut Vec<String>) {
+        if let Some(mut c) = self.connections.remove(&stream) {
+            self.held -= c.held();
+            for (_, d) in &mut c.ends {
+                d.drop_pending("the connection closed first", notes);
+            }
+        }
+    }
+
     /// Runs a PDU's TLS records through the connection's state, in stream order: a
     /// handshake message that spans records is gathered and shown on the record that
     /// completes it; ciphertext handshake records are kept as bytes. What goes wrong is
@@ -667,6 +678,24 @@ mod tests {
             .collect();
         assert_eq!(lengths, [9000, 8000, 3000]);
         assert!(f.state.held() < 1024, "nothing is pending any more");
+    }
+
+    #[test]
+    fn a_close_with_a_message_half_gathered_says_it_was_dropped() {
+        let cert = certificate(&[9000, 8000, 3000]);
+        let mut f = Feed::new();
+        f.record(&record(HANDSHAKE, &cert[..16384]));
+        assert!(f.state.held() > 16384);
+        let mut notes = Vec::new();
+        f.state.closed(f.stream, &mut notes);
+        assert_eq!(
+            notes,
+            ["TLS: the certificate handshake message begun in an earlier record was dropped: the connection closed first"]
+        );
+        assert_eq!(f.state.held(), 0);
+        // Closing again, or a connection never seen, says nothing.
+        f.state.closed(f.stream, &mut notes);
+        assert_eq!(notes.len(), 1);
     }
 
     #[test]
