@@ -12,7 +12,8 @@
 //!   bytes come in one segment and the rest in the next, then its answer.
 
 use crate::net::*;
-use crate::pcap::{pcap_file, PcapRecord, LINKTYPE_ETHERNET};
+use crate::pcap::{pcap_file, LINKTYPE_ETHERNET};
+use crate::tcp::ethernet_frames;
 use crate::TcpConversation;
 
 /// A DNS query for `name` (type A, recursion desired).
@@ -204,16 +205,5 @@ pub fn packets() -> Vec<Vec<u8>> {
 /// The capture as a pcap file: Ethernet, one frame a millisecond from
 /// 2023-11-14T22:13:20Z.
 pub fn pcap() -> Vec<u8> {
-    let records: Vec<PcapRecord> = packets()
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            PcapRecord::new(
-                1_700_000_000,
-                i as u32 * 1000,
-                ethernet(MAC_B, MAC_A, ETHERTYPE_IPV4, p),
-            )
-        })
-        .collect();
-    pcap_file(LINKTYPE_ETHERNET, &records)
+    pcap_file(LINKTYPE_ETHERNET, &ethernet_frames(&packets()))
 }

@@ -86,28 +86,34 @@ impl TcpConversation {
 
     /// The packets as Ethernet frames, one a millisecond from 2023-11-14T22:13:20Z.
     pub fn frames(&self) -> Vec<PcapRecord> {
-        self.packets
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let ethertype = if p[0] >> 4 == 6 {
-                    ETHERTYPE_IPV6
-                } else {
-                    ETHERTYPE_IPV4
-                };
-                PcapRecord::new(
-                    1_700_000_000,
-                    i as u32 * 1000,
-                    ethernet(MAC_B, MAC_A, ethertype, p),
-                )
-            })
-            .collect()
+        ethernet_frames(&self.packets)
     }
 
     /// A pcap file of the conversation.
     pub fn pcap(&self) -> Vec<u8> {
         pcap_file(LINKTYPE_ETHERNET, &self.frames())
     }
+}
+
+/// IP packets as Ethernet frames (the EtherType from each packet's version), one a
+/// millisecond from 2023-11-14T22:13:20Z.
+pub fn ethernet_frames(packets: &[Vec<u8>]) -> Vec<PcapRecord> {
+    packets
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let ethertype = if p[0] >> 4 == 6 {
+                ETHERTYPE_IPV6
+            } else {
+                ETHERTYPE_IPV4
+            };
+            PcapRecord::new(
+                1_700_000_000,
+                i as u32 * 1000,
+                ethernet(MAC_B, MAC_A, ethertype, p),
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -23,8 +23,8 @@
 //!   16 777 215 bytes (a Certificate), in a 100-byte record followed by two more
 //!   100-byte handshake records: hostile input that must not be buffered whole.
 
-use crate::net::*;
-use crate::pcap::{pcap_file, PcapRecord, LINKTYPE_ETHERNET};
+use crate::pcap::{pcap_file, LINKTYPE_ETHERNET};
+use crate::tcp::ethernet_frames;
 use crate::TcpConversation;
 
 /// Content types (RFC 5246 section 6.2.1).
@@ -288,18 +288,7 @@ pub fn packets() -> Vec<Vec<u8>> {
 /// The capture as a pcap file: Ethernet, one frame a millisecond from
 /// 2023-11-14T22:13:20Z.
 pub fn pcap() -> Vec<u8> {
-    let records: Vec<PcapRecord> = packets()
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            PcapRecord::new(
-                1_700_000_000,
-                i as u32 * 1000,
-                ethernet(MAC_B, MAC_A, ETHERTYPE_IPV4, p),
-            )
-        })
-        .collect();
-    pcap_file(LINKTYPE_ETHERNET, &records)
+    pcap_file(LINKTYPE_ETHERNET, &ethernet_frames(&packets()))
 }
 
 #[cfg(test)]
