@@ -14,15 +14,6 @@ use serde_json::Value as Json;
 use crate::common::{self, ethernet, ipv4_tcp, ok, pcap_file, run, PcapRecord, MAC_A, MAC_B};
 use crate::formats::{assert_formats_agree, json_as_plist, plist_to_json, tree_holds_json};
 
-fn have_tshark() -> bool {
-    std::process::Command::new("tshark")
-        .arg("-v")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 /// The etherparse and pnet engines, as far as this build has them.
 fn decoders() -> Vec<&'static str> {
     let mut out = Vec::new();
@@ -173,7 +164,7 @@ fn a_name_no_engine_has_gives_todays_error_and_one_only_we_have_says_so() {
     let default = run([c, "-e", "ipv9.src", "-o", "-"]);
     assert!(!default.status.success());
     let mut engines = decoders();
-    if have_tshark() {
+    if common::have_tshark() {
         engines.push("tshark");
     }
     for engine in &engines {
@@ -197,7 +188,7 @@ fn a_name_no_engine_has_gives_todays_error_and_one_only_we_have_says_so() {
             "{err}"
         );
     }
-    if have_tshark() {
+    if common::have_tshark() {
         let out = run([c, "--engine", "tshark", "-e", "ipv4.src", "-o", "-"]);
         let err = common::stderr(&out);
         assert!(!out.status.success());
@@ -238,7 +229,7 @@ fn corpus_file(name: &str) -> PathBuf {
 /// Every engine of the build, tshark required (CI installs it).
 fn all_engines() -> Vec<&'static str> {
     assert!(
-        have_tshark(),
+        common::have_tshark(),
         "tshark is not installed: the tshark engine cannot be checked (CI installs it)"
     );
     let mut e = decoders();

@@ -26,18 +26,9 @@ use crate::common;
 
 const FOREIGN: [EngineKind; 3] = [EngineKind::Etherparse, EngineKind::Pnet, EngineKind::Tshark];
 
-fn have_tshark() -> bool {
-    std::process::Command::new("tshark")
-        .arg("-v")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 /// The engines to run: tshark only where it is installed (said on stderr otherwise).
 fn engines() -> Vec<EngineKind> {
-    let tshark = have_tshark();
+    let tshark = common::have_tshark();
     if !tshark {
         eprintln!("tshark is not installed: the tshark engine is not compared");
     }
@@ -243,7 +234,7 @@ fn etherparse_and_pnet_give_the_default_envelopes_and_the_fields_built() {
 
 #[test]
 fn tshark_gives_the_default_envelopes_and_its_own_field_names() {
-    if !have_tshark() {
+    if !common::have_tshark() {
         eprintln!("tshark is not installed: skipped");
         return;
     }

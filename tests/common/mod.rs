@@ -354,3 +354,14 @@ pub fn corpus_captures(at_least: usize) -> Vec<PathBuf> {
     );
     files
 }
+
+/// Whether `tshark` runs here (the corpus tests that need it fail without it; CI
+/// installs it).
+pub fn have_tshark() -> bool {
+    std::process::Command::new("tshark")
+        .arg("-v")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
