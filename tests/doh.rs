@@ -59,6 +59,13 @@ fn doh_bodies_agree_with_tshark() {
         "22\tmail.example.com\t203.0.113.25\t1\t3,3\t",
         "32\ttcp.example.com\t\t0\t\t33",
         "33\ttcp.example.com\t192.0.2.54\t1\t\t49",
+        "40\t\t\t\t0\t",
+        "41\t\t\t\t0,0\t",
+        "42\t\t\t\t0,1,1\t",
+        "43\tsplit.example.net\t\t0\t1\t",
+        "44\t\t\t\t1,1\t",
+        "45\t\t\t\t1,1\t",
+        "46\tsplit.example.net\t192.0.2.99\t1\t1\t",
     ];
     let dir = tempfile::tempdir().unwrap();
     let input = capture(dir.path());
@@ -129,7 +136,7 @@ fn a_whole_message_in_one_segment_is_dns_without_reassembly() {
 fn decode_as_per_segment_agrees_with_tshark() {
     // tshark -r doh.pcap -o tcp.desegment_tcp_streams:FALSE -d tcp.port==8080,http2
     //   -d udp.port==5300,dns -T fields -e frame.number -e http2.type -e http2.streamid
-    //   -e dns.qry.name -e dns.a   (frames 17-22 and 26-27; tshark also decodes HPACK
+    //   -e dns.qry.name -e dns.a   (frames 17-22, 26-27, 40-46; tshark also decodes HPACK
     //   and the DoH bodies segment by segment, which pcapkit does only with --tcp)
     let wanted = [
         "17\t4\t0",
@@ -138,6 +145,13 @@ fn decode_as_per_segment_agrees_with_tshark() {
         "20\t1,0\t3,3",
         "21\t1,0\t1,1",
         "22\t1,0\t3,3",
+        "40\t4\t0",
+        "41\t4,4\t0,0",
+        "42\t4,1,0\t0,1,1",
+        "43\t0\t1",
+        "44\t1,0\t1,1",
+        "45\t0,0\t1,1",
+        "46\t0\t1",
     ];
     let wanted_udp = ["26\tudp.example.com\t", "27\tudp.example.com\t192.0.2.53"];
     let dir = tempfile::tempdir().unwrap();

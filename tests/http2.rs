@@ -7,7 +7,7 @@
 
 use loona_hpack::decoder::{Decoder, DecoderError};
 use loona_hpack::huffman::HuffmanDecoderError;
-use pcapkit::chain::{self, Thresholds};
+use pcapkit::chain::{self, Reassembled, ReassemblyKind, Thresholds};
 use pcapkit::conversation::http2::{Http2Pdu, Http2State, MAX_TABLE_SIZE};
 use pcapkit::flow::Endpoint;
 use pcapkit::protocols::{Header, Next, ProtocolId};
@@ -311,6 +311,10 @@ fn frame(ty: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
 struct Conn {
     state: Http2State,
     offset: u64,
+    /// The frame number of the next PDU (one PDU a frame).
+    frame: u64,
+    /// HTTP/2 bodies put together so far.
+    bodies: Vec<Reassembled>,
 }
 
 impl Conn {
@@ -318,6 +322,8 @@ impl Conn {
         Conn {
             state: Http2State::new(),
             offset: 24,
+            frame: 1,
+            bodies: Vec::new(),
         }
     }
 
@@ -342,18 +348,21 @@ impl Conn {
             &mut layers,
         );
         let mut notes = Vec::new();
-        self.state.apply(
+        let bodies = self.state.apply(
             Http2Pdu {
                 stream: 0,
                 src,
                 dst,
                 offset: self.offset,
                 data: bytes,
+                frame: self.frame,
             },
             &mut layers,
             &mut notes,
         );
+        self.bodies.extend(bodies);
         self.offset += bytes.len() as u64;
+        self.frame += 1;
         (layers, notes)
     }
 }
@@ -685,4 +694,112 @@ fn the_preface_finds_http2_on_any_port_without_reassembly() {
         LayerKind::Header(Header::Http2(h)) => assert_eq!((h.type_, h.length), (4, 0)),
         other => panic!("{other:?}"),
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// DNS over HTTPS bodies spread over DATA frames
+// ---------------------------------------------------------------------------------------
+
+const DATA: u8 = 0;
+const HEADERS: u8 = 1;
+const RST_STREAM: u8 = 3;
+const PADDED: u8 = 0x8;
+
+/// A HEADERS frame saying its stream's body is a DNS message: `content-type` (static
+/// index 31) as a literal without indexing (RFC 7541, section 6.2.2).
+fn dns_headers(stream: u32) -> Vec<u8> {
+    let mut block = vec![0x0f, 31 - 15, 23];
+    block.extend_from_slice(b"application/dns-message");
+    frame(HEADERS, END_HEADERS, stream, &block)
+}
+
+/// A DNS query for `a.example` (RFC 1035, section 4.1), id 0x1234.
+fn dns_query() -> Vec<u8> {
+    let mut m = vec![0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+    m.extend_from_slice(b"\x01a\x07example\x00\x00\x01\x00\x01");
+    m
+}
+
+#[test]
+fn a_dns_body_over_data_frames_is_put_together_on_the_last() {
+    let query = dns_query();
+    let mut c = Conn::new();
+    c.send(&dns_headers(5));
+    // Three DATA frames: the first padded, the second empty, the last ends the stream.
+    let mut padded = vec![3];
+    padded.extend_from_slice(&query[..4]);
+    padded.extend_from_slice(&[0; 3]);
+    let (layers, notes) = c.send(&frame(DATA, PADDED, 5, &padded));
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_eq!(layers.len(), 1, "a piece is not dissected: {layers:?}");
+    c.send(&frame(DATA, 0, 5, &[]));
+    assert!(c.bodies.is_empty());
+    let (layers, notes) = c.send(&frame(DATA, END_STREAM, 5, &query[4..]));
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_eq!(
+        layers.len(),
+        1,
+        "the DNS layers are in the body: {layers:?}"
+    );
+    assert_eq!(c.bodies.len(), 1);
+    let body = &c.bodies[0];
+    assert_eq!(body.kind, ReassemblyKind::Http2Body);
+    assert_eq!(
+        body.data, query,
+        "the DATA frames' bytes without their padding"
+    );
+    assert_eq!(body.frames, [2, 3, 4]);
+    assert!(body.completed);
+    assert_eq!((body.src, body.dst), (ep(50000), ep(80)));
+    assert_eq!(body.layers.len(), 1);
+    match body.layers[0].header() {
+        Some(Header::Dns(d)) => assert_eq!(d.id, 0x1234),
+        other => panic!("not DNS: {other:?}"),
+    }
+    assert_eq!(
+        (body.layers[0].offset, body.layers[0].header_len),
+        (0, query.len())
+    );
+}
+
+#[test]
+fn a_dns_body_in_one_data_frame_stays_in_the_frame() {
+    let query = dns_query();
+    let mut c = Conn::new();
+    c.send(&dns_headers(1));
+    let (layers, _) = c.send(&frame(DATA, END_STREAM, 1, &query));
+    assert!(c.bodies.is_empty());
+    assert_eq!(layers.len(), 2);
+    assert!(matches!(layers[1].header(), Some(Header::Dns(_))));
+    assert_eq!(layers[1].offset, 9);
+}
+
+#[test]
+fn a_dns_body_past_65535_bytes_is_noted_not_held() {
+    let mut c = Conn::new();
+    c.send(&dns_headers(1));
+    let piece = vec![0u8; 16_000];
+    let mut said = Vec::new();
+    for _ in 0..5 {
+        let (_, notes) = c.send(&frame(DATA, 0, 1, &piece));
+        said.extend(notes);
+        assert!(c.state.held() < 2 * 65_536 + 16_384, "{}", c.state.held());
+    }
+    let (_, notes) = c.send(&frame(DATA, END_STREAM, 1, &piece[..10]));
+    said.extend(notes);
+    assert!(c.bodies.is_empty());
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].contains("longer than 65535 bytes"), "{said:?}");
+}
+
+#[test]
+fn a_reset_stream_forgets_its_body() {
+    let query = dns_query();
+    let mut c = Conn::new();
+    c.send(&dns_headers(1));
+    c.send(&frame(DATA, 0, 1, &query[..6]));
+    c.send(&frame(RST_STREAM, 0, 1, &[0, 0, 0, 8]));
+    // A DATA frame after the reset (not allowed, RFC 9113 section 6.4) is not a body.
+    c.send(&frame(DATA, END_STREAM, 1, &query[6..]));
+    assert!(c.bodies.is_empty());
 }

@@ -181,7 +181,7 @@ fn check_reassembled(r: &Reassembled, seen: usize) {
         "{} bytes reassembled from {seen} captured",
         r.data.len()
     );
-    if r.kind != ReassemblyKind::Tcp {
+    if !r.kind.on_tcp() {
         assert!(
             r.data.len() <= 65535,
             "a datagram of {} bytes",

@@ -260,8 +260,8 @@ struct ReassemblyArgs {
 /// What reassembly put together, for the `--nofile` summary.
 #[derive(Default)]
 struct ReassemblyTally {
-    /// Complete and incomplete, per kind: IPv4, IPv6, TCP.
-    done: [(u64, u64); 3],
+    /// Complete and incomplete, per kind: IPv4, IPv6, TCP, HTTP/2 bodies.
+    done: [(u64, u64); 4],
 }
 
 impl ReassemblyTally {
@@ -270,6 +270,7 @@ impl ReassemblyTally {
             ReassemblyKind::Ipv4 => 0,
             ReassemblyKind::Ipv6 => 1,
             ReassemblyKind::Tcp => 2,
+            ReassemblyKind::Http2Body => 3,
         };
         let slot = &mut self.done[kind];
         if r.completed {
@@ -284,8 +285,17 @@ impl std::fmt::Display for ReassemblyTally {
     /// `reassembled 12 IPv4 datagrams (1 incomplete), 0 IPv6 packets, 340 TCP messages`
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("reassembled")?;
-        let names = ["IPv4 datagrams", "IPv6 packets", "TCP messages"];
+        let names = [
+            "IPv4 datagrams",
+            "IPv6 packets",
+            "TCP messages",
+            "HTTP/2 bodies",
+        ];
         for (i, ((complete, incomplete), name)) in self.done.iter().zip(names).enumerate() {
+            // HTTP/2 bodies only when there are any (DNS over HTTPS over several frames).
+            if i == 3 && *complete + *incomplete == 0 {
+                continue;
+            }
             let sep = if i == 0 { " " } else { ", " };
             write!(f, "{sep}{complete} {name}")?;
             if *incomplete > 0 {

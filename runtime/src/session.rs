@@ -196,7 +196,7 @@ impl Session {
             out.push(self.datagram(d, ReassemblyKind::Ipv6));
         }
         for p in self.tcp.drain() {
-            out.push(self.pdu(p));
+            self.pdu(p, &mut out);
         }
         self.http2 = Http2State::with_thresholds(self.thresholds);
         self.tls = TlsState::new();
@@ -383,8 +383,7 @@ impl Session {
                     frame.tcp_stream = Some(outcome.stream);
                     frame.notes.extend(outcome.notes);
                     for pdu in outcome.pdus {
-                        let r = self.pdu(pdu);
-                        frame.reassembled.push(r);
+                        self.pdu(pdu, &mut frame.reassembled);
                     }
                     if outcome.closed {
                         self.http2.close(outcome.stream);
@@ -616,8 +615,7 @@ impl Session {
                     }
                 };
                 for p in pdus {
-                    let r = self.pdu(p);
-                    frame.reassembled.push(r);
+                    self.pdu(p, &mut frame.reassembled);
                 }
             } else {
                 let (pool, kind) = if v4 >= v6 {
@@ -667,22 +665,25 @@ impl Session {
         }
     }
 
-    /// A PDU as a reassembled buffer, dissected when complete (or, not strict, always).
-    fn pdu(&mut self, p: Pdu) -> Reassembled {
+    /// Pushes a PDU on `out` as a reassembled buffer, dissected when complete (or, not
+    /// strict, always), then the HTTP/2 bodies it completed, if any.
+    fn pdu(&mut self, p: Pdu, out: &mut Vec<Reassembled>) {
         let mut layers = Vec::new();
         let mut anomalies = Vec::new();
+        let mut bodies = Vec::new();
         if p.completed || !self.options.strict {
             chain::dissect_next(p.next, &p.data, &self.thresholds, &mut layers);
             // DNS over HTTPS: a whole HTTP/1 message whose body is a DNS message.
             doh::http1(&mut layers, 0, &p.data, &self.thresholds);
             // Conversation state, in stream order.
-            self.http2.apply(
+            bodies = self.http2.apply(
                 Http2Pdu {
                     stream: p.stream,
                     src: p.src,
                     dst: p.dst,
                     offset: p.offset,
                     data: &p.data,
+                    frame: p.frames.last().copied().unwrap_or_default(),
                 },
                 &mut layers,
                 &mut anomalies,
@@ -701,7 +702,7 @@ impl Session {
                 &mut anomalies,
             );
         }
-        Reassembled {
+        out.push(Reassembled {
             kind: ReassemblyKind::Tcp,
             src: p.src,
             dst: p.dst,
@@ -714,7 +715,8 @@ impl Session {
             anomalies,
             data: p.data,
             layers,
-        }
+        });
+        out.append(&mut bodies);
     }
 }
 

@@ -295,16 +295,26 @@ pub enum ReassemblyKind {
     Ipv6,
     /// An application PDU from TCP segments.
     Tcp,
+    /// An HTTP/2 message body from the DATA frames of its stream (a DNS message, when
+    /// DNS over HTTPS spreads one over several frames).
+    Http2Body,
 }
 
 impl ReassemblyKind {
-    /// `ipv4`, `ipv6` or `tcp`, as in PyPCAPKit's `reassembly` results.
+    /// `ipv4`, `ipv6` or `tcp`, as in PyPCAPKit's `reassembly` results, or `http2`.
     pub fn name(self) -> &'static str {
         match self {
             ReassemblyKind::Ipv4 => "ipv4",
             ReassemblyKind::Ipv6 => "ipv6",
             ReassemblyKind::Tcp => "tcp",
+            ReassemblyKind::Http2Body => "http2",
         }
+    }
+
+    /// Whether `id` is a TCP stream number and the ends carry ports (TCP PDUs and what
+    /// is put together from them), not an IP identification.
+    pub fn on_tcp(self) -> bool {
+        matches!(self, ReassemblyKind::Tcp | ReassemblyKind::Http2Body)
     }
 }
 
@@ -312,18 +322,19 @@ impl ReassemblyKind {
 /// layers dissected from it (starting with the protocol above the one reassembled).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reassembled {
-    /// IP defragmentation or TCP.
+    /// IP defragmentation, TCP, or an HTTP/2 body.
     pub kind: ReassemblyKind,
     /// Source (port 0 for IP).
     pub src: Endpoint,
     /// Destination (port 0 for IP).
     pub dst: Endpoint,
-    /// The IP identification, or the TCP stream number.
+    /// The IP identification, or the TCP stream number (of an HTTP/2 body too).
     pub id: u64,
     /// The protocol the bytes were dissected as (the payload protocol of IP, the
     /// application protocol of TCP), when known.
     pub protocol: Option<ProtocolId>,
-    /// Where the buffer starts: 0 for IP, the stream offset (relative sequence number) for TCP.
+    /// Where the buffer starts: 0 for IP and HTTP/2 bodies, the stream offset (relative
+    /// sequence number) for TCP.
     pub offset: u64,
     /// The frames whose bytes it holds, in capture order.
     pub frames: Vec<u64>,

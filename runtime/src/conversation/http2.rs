@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use foldhash::fast::RandomState;
 use loona_hpack::decoder::{Decoder, DecoderError};
 
-use crate::chain::{Layer, LayerKind, Thresholds};
+use crate::chain::{Layer, LayerKind, Reassembled, ReassemblyKind, Thresholds};
 use crate::conversation::doh;
 use crate::flow::Endpoint;
 use crate::protocols::http2::{Http2, Http2Body};
@@ -47,6 +47,22 @@ const DATA: u8 = 0;
 const RST_STREAM: u8 = 3;
 /// Streams of a direction whose body is a DNS message (RFC 8484), followed at once.
 pub const MAX_DNS_STREAMS: usize = 256;
+/// Longest DNS message body gathered over DATA frames: a DNS message's own limit (RFC
+/// 8484, section 6: the 16-bit length of DNS over TCP).
+pub const MAX_DNS_BODY: usize = 65535;
+
+/// A stream whose body is a DNS message: the bytes of its DATA frames so far.
+struct DnsStream {
+    stream: u32,
+    /// The body's bytes, from the DATA frames seen (none for a body in one frame).
+    body: Vec<u8>,
+    /// The frames of those DATA frames, one entry per frame.
+    frames: Vec<u64>,
+    /// A DATA frame of it was seen (an empty one included).
+    data_seen: bool,
+    /// The body outgrew [`MAX_DNS_BODY`]: the rest is passed over.
+    too_long: bool,
+}
 
 /// One direction of one connection.
 struct Direction {
@@ -63,8 +79,8 @@ struct Direction {
     /// Stream offset just past the last PDU seen (to notice lost bytes).
     next_offset: Option<u64>,
     /// Streams whose HEADERS said `content-type: application/dns-message`, oldest
-    /// first, each with whether a DATA frame of it was seen.
-    dns_streams: Vec<(u32, bool)>,
+    /// first, with the body gathered so far.
+    dns_streams: Vec<DnsStream>,
 }
 
 impl Direction {
@@ -83,7 +99,15 @@ impl Direction {
     }
 
     fn held(&self) -> usize {
-        self.allowed + self.carry.capacity() + self.dns_streams.capacity() * 8 + DIRECTION_COST
+        self.allowed
+            + self.carry.capacity()
+            + self
+                .dns_streams
+                .iter()
+                .map(|d| d.body.capacity() + d.frames.capacity() * 8)
+                .sum::<usize>()
+            + self.dns_streams.capacity() * std::mem::size_of::<DnsStream>()
+            + DIRECTION_COST
     }
 
     fn allow(&mut self, size: usize) {
@@ -118,6 +142,8 @@ pub struct Http2Pdu<'a> {
     pub offset: u64,
     /// The PDU's bytes (its layers' offsets are into them).
     pub data: &'a [u8],
+    /// The frame that completed the PDU.
+    pub frame: u64,
 }
 
 impl Http2State {
@@ -166,14 +192,23 @@ impl Http2State {
     /// Runs a PDU's HTTP/2 layers through the connection's state: SETTINGS set the
     /// other direction's table size, header block fragments are decoded and the fields
     /// put on their layer; the DATA frame that ends a stream whose HEADERS said
-    /// `application/dns-message` gets its body dissected as DNS (RFC 8484), as layers
-    /// after the frame's. What goes wrong is pushed on `notes`.
-    pub fn apply(&mut self, pdu: Http2Pdu<'_>, layers: &mut Vec<Layer>, notes: &mut Vec<String>) {
+    /// `application/dns-message` gets its body dissected as DNS (RFC 8484): as layers
+    /// after the frame's when the body is that frame's alone, or, when it came in
+    /// several DATA frames, as a reassembled body returned (the frames' bytes put
+    /// together, as tshark's `http2.body.reassembled`). What goes wrong is pushed on
+    /// `notes`.
+    pub fn apply(
+        &mut self,
+        pdu: Http2Pdu<'_>,
+        layers: &mut Vec<Layer>,
+        notes: &mut Vec<String>,
+    ) -> Vec<Reassembled> {
+        let mut reassembled = Vec::new();
         if !layers
             .iter()
             .any(|l| l.protocol() == Some(ProtocolId::Http2))
         {
-            return;
+            return reassembled;
         }
         if !self.directions.contains_key(&(pdu.stream, pdu.src))
             && self.directions.len() >= MAX_DIRECTIONS
@@ -200,6 +235,7 @@ impl Http2State {
         let mut table_size = None;
         // DNS message bodies found, to dissect once the frames are walked.
         let mut bodies = Vec::new();
+        let mut gathered = Vec::new();
         for layer in layers.iter_mut() {
             let offset = layer.offset;
             match &mut layer.kind {
@@ -214,8 +250,23 @@ impl Http2State {
                         }
                     }
                     header_block(dir, h, notes);
-                    if let Some(body) = dns_body(dir, h, offset, pdu.data, notes) {
-                        bodies.push(body);
+                    match dns_body(dir, h, offset, pdu.data, pdu.frame, notes) {
+                        Some(Body::InFrame(range)) => bodies.push(range),
+                        Some(Body::Gathered { data, frames }) => gathered.push(Reassembled {
+                            kind: ReassemblyKind::Http2Body,
+                            src: pdu.src,
+                            dst: pdu.dst,
+                            id: pdu.stream,
+                            protocol: Some(ProtocolId::Dns),
+                            offset: 0,
+                            frames,
+                            completed: true,
+                            holes: Vec::new(),
+                            anomalies: Vec::new(),
+                            data,
+                            layers: Vec::new(),
+                        }),
+                        None => {}
                     }
                 }
                 LayerKind::Malformed {
@@ -242,12 +293,19 @@ impl Http2State {
         for body in bodies.into_iter().filter(|_| !stop) {
             doh::dns_body(layers, pdu.data, body, &self.thresholds);
         }
+        for mut r in gathered {
+            if !stop {
+                doh::dns_body(&mut r.layers, &r.data, 0..r.data.len(), &self.thresholds);
+            }
+            reassembled.push(r);
+        }
         if let Some(size) = table_size {
             self.directions
                 .entry((pdu.stream, pdu.dst))
                 .or_insert_with(Direction::new)
                 .allow(size);
         }
+        reassembled
     }
 }
 
@@ -336,55 +394,88 @@ fn header_block(dir: &mut Direction, h: &mut Http2, notes: &mut Vec<String>) {
     h.headers = fields;
 }
 
+/// A DNS message body found by [`dns_body`].
+enum Body {
+    /// All in the frame's own bytes, at this range of the PDU.
+    InFrame(std::ops::Range<usize>),
+    /// Put together from several DATA frames, with the frames it came in.
+    Gathered { data: Vec<u8>, frames: Vec<u64> },
+}
+
 /// Follows the streams whose body is a DNS message: a header block saying so marks its
-/// stream; the DATA frame that ends such a stream, when it is the stream's only one,
-/// gives the range of its body in `data` (the frame's layer starts at `offset`). A body
-/// in several DATA frames is noted, not dissected.
+/// stream, and its DATA frames' bytes are gathered (up to [`MAX_DNS_BODY`]). The DATA
+/// frame that ends such a stream gives the body: the range of the frame's own bytes in
+/// `data` when it is the stream's only DATA frame (the frame's layer starts at
+/// `offset`), or the bytes of every DATA frame of the stream put together.
 fn dns_body(
     dir: &mut Direction,
     h: &Http2,
     offset: usize,
     data: &[u8],
+    frame: u64,
     notes: &mut Vec<String>,
-) -> Option<std::ops::Range<usize>> {
+) -> Option<Body> {
     let stream = h.stream();
     match h.type_ {
         HEADERS | CONTINUATION if doh::carries_dns(&h.headers) => {
             let ends = h.type_ == HEADERS && h.flag_end_stream();
-            if !ends && !dir.dns_streams.iter().any(|(s, _)| *s == stream) {
+            if !ends && !dir.dns_streams.iter().any(|d| d.stream == stream) {
                 if dir.dns_streams.len() >= MAX_DNS_STREAMS {
                     dir.dns_streams.remove(0);
                 }
-                dir.dns_streams.push((stream, false));
+                dir.dns_streams.push(DnsStream {
+                    stream,
+                    body: Vec::new(),
+                    frames: Vec::new(),
+                    data_seen: false,
+                    too_long: false,
+                });
             }
             None
         }
         RST_STREAM => {
-            dir.dns_streams.retain(|(s, _)| *s != stream);
+            dir.dns_streams.retain(|d| d.stream != stream);
             None
         }
         DATA => {
-            let at = dir.dns_streams.iter().position(|(s, _)| *s == stream)?;
+            let at = dir.dns_streams.iter().position(|d| d.stream == stream)?;
             let Http2Body::Raw(bytes) = &h.body else {
                 return None;
             };
-            let seen = dir.dns_streams[at].1;
+            let d = &mut dir.dns_streams[at];
+            if !d.too_long {
+                if d.body.len() + bytes.len() > MAX_DNS_BODY {
+                    d.too_long = true;
+                    d.body = Vec::new();
+                    d.frames = Vec::new();
+                    notes.push(format!(
+                        "HTTP/2: the DNS message on stream {stream} is longer than {MAX_DNS_BODY} bytes: not dissected"
+                    ));
+                } else if !h.flag_end_stream() || d.data_seen {
+                    d.body.extend_from_slice(bytes);
+                    d.frames.push(frame);
+                }
+            }
             if !h.flag_end_stream() {
-                dir.dns_streams[at].1 = true;
+                d.data_seen = true;
                 return None;
             }
-            dir.dns_streams.remove(at);
-            if seen {
-                notes.push(format!(
-                    "HTTP/2: the DNS message on stream {stream} spans several DATA frames: not dissected"
-                ));
+            let d = dir.dns_streams.remove(at);
+            if d.too_long {
                 return None;
+            }
+            if d.data_seen {
+                return (!d.body.is_empty()).then_some(Body::Gathered {
+                    data: d.body,
+                    frames: d.frames,
+                });
             }
             // The frame header, then the pad length when PADDED.
             let start = offset + 9 + usize::from(h.flag_padded());
             let body = start..start + bytes.len();
             // The body's bytes are the frame's own: never a range beside them.
-            (data.get(body.clone()) == Some(&bytes[..]) && !bytes.is_empty()).then_some(body)
+            (data.get(body.clone()) == Some(&bytes[..]) && !bytes.is_empty())
+                .then_some(Body::InFrame(body))
         }
         _ => None,
     }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 use super::{Dumper, Render};
-use crate::chain::{Frame, Layer, LayerKind, Reassembled, ReassemblyKind, Timestamp};
+use crate::chain::{Frame, Layer, LayerKind, Reassembled, Timestamp};
 use crate::engine::ForeignValue;
 use crate::protocols::ProtocolId;
 use crate::reader::pcapng_meta::{
@@ -713,7 +713,7 @@ fn reassembled<T: TreeWriter + ?Sized>(w: &mut T, r: &Reassembled) {
     w.open_dict(None);
     text(w, "kind", r.kind.name());
     uint(w, "id", r.id);
-    if r.kind == ReassemblyKind::Tcp {
+    if r.kind.on_tcp() {
         text(w, "src", &r.src.to_string());
         text(w, "dst", &r.dst.to_string());
     } else {

@@ -239,7 +239,7 @@ impl ServerEngine {
     }
 
     fn renumber(&mut self, w: usize, r: &mut Reassembled) {
-        if r.kind == ReassemblyKind::Tcp {
+        if r.kind.on_tcp() {
             r.id = self.global(w, r.id);
         }
     }
@@ -321,10 +321,10 @@ fn expiry_order(r: &Reassembled) -> (u8, u64) {
     let kind = match r.kind {
         ReassemblyKind::Ipv4 => 0,
         ReassemblyKind::Ipv6 => 1,
-        ReassemblyKind::Tcp => 2,
+        ReassemblyKind::Tcp | ReassemblyKind::Http2Body => 2,
     };
     let key = match r.kind {
-        ReassemblyKind::Tcp => r.id,
+        ReassemblyKind::Tcp | ReassemblyKind::Http2Body => r.id,
         _ => r.frames.first().copied().unwrap_or(u64::MAX),
     };
     (kind, key)

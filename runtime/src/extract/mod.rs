@@ -117,6 +117,8 @@ pub struct Reassembly {
     pub ipv6: Vec<Reassembled>,
     /// TCP application PDUs.
     pub tcp: Vec<Reassembled>,
+    /// HTTP/2 message bodies put together from several DATA frames.
+    pub http2: Vec<Reassembled>,
 }
 
 impl Reassembly {
@@ -125,6 +127,7 @@ impl Reassembly {
             ReassemblyKind::Ipv4 => self.ipv4.push(r.clone()),
             ReassemblyKind::Ipv6 => self.ipv6.push(r.clone()),
             ReassemblyKind::Tcp => self.tcp.push(r.clone()),
+            ReassemblyKind::Http2Body => self.http2.push(r.clone()),
         }
     }
 }

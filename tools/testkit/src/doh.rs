@@ -10,6 +10,9 @@
 //! - UDP on port 5300: a DNS query and its answer (no port binding knows 5300).
 //! - TCP stream 2, DNS over TCP on port 5300: a query whose length prefix and first
 //!   bytes come in one segment and the rest in the next, then its answer.
+//! - TCP stream 3, HTTP/2 (h2c) on port 8080: a query on stream 1 whose body comes in
+//!   two DATA frames, in two segments, and its answer in four (the first padded, the
+//!   third empty), over three segments.
 
 use crate::net::*;
 use crate::pcap::{pcap_file, LINKTYPE_ETHERNET};
@@ -110,6 +113,60 @@ fn h2_response(out: &mut Vec<u8>, stream: u32, body: &[u8], padding: u8) {
     }
 }
 
+/// The HEADERS of a DoH POST on `stream`, for a body of `len` bytes.
+fn h2_post_headers(out: &mut Vec<u8>, stream: u32, len: usize) {
+    let mut block = vec![0x80 | METHOD_POST, 0x80 | SCHEME_HTTP];
+    hpack_literal(&mut block, AUTHORITY, "doh.example");
+    hpack_literal(&mut block, PATH, "/dns-query");
+    hpack_literal(&mut block, CONTENT_TYPE, "application/dns-message");
+    hpack_literal(&mut block, CONTENT_LENGTH, &len.to_string());
+    h2_frame(out, HEADERS, END_HEADERS, stream, &block);
+}
+
+/// The HTTP/2 connection of TCP stream 3: DNS messages spread over DATA frames.
+fn h2_split_bodies() -> TcpConversation {
+    let mut h2 = TcpConversation::new("10.0.0.1:40003", "10.0.0.3:8080");
+    h2.handshake();
+    let mut hello = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    h2_frame(&mut hello, SETTINGS, 0, 0, &[]);
+    h2.send(true, &hello);
+    let mut settings = Vec::new();
+    h2_frame(&mut settings, SETTINGS, 0, 0, &[]);
+    h2_frame(&mut settings, SETTINGS, 1, 0, &[]);
+    h2.send(false, &settings);
+
+    let query = dns_query(0, "split.example.net");
+    let mut m = Vec::new();
+    h2_frame(&mut m, SETTINGS, 1, 0, &[]);
+    h2_post_headers(&mut m, 1, query.len());
+    h2_frame(&mut m, DATA, 0, 1, &query[..10]);
+    h2.send(true, &m);
+    let mut m = Vec::new();
+    h2_frame(&mut m, DATA, END_STREAM, 1, &query[10..]);
+    h2.send(true, &m);
+
+    let answer = dns_answer(0, "split.example.net", [192, 0, 2, 99]);
+    let mut m = Vec::new();
+    let mut block = vec![0x80 | STATUS_200];
+    hpack_literal(&mut block, CONTENT_TYPE, "application/dns-message");
+    hpack_literal(&mut block, CONTENT_LENGTH, &answer.len().to_string());
+    h2_frame(&mut m, HEADERS, END_HEADERS, 1, &block);
+    let mut padded = vec![2];
+    padded.extend_from_slice(&answer[..7]);
+    padded.extend_from_slice(&[0, 0]);
+    h2_frame(&mut m, DATA, PADDED, 1, &padded);
+    h2.send(false, &m);
+    let mut m = Vec::new();
+    h2_frame(&mut m, DATA, 0, 1, &answer[7..30]);
+    h2_frame(&mut m, DATA, 0, 1, &[]);
+    h2.send(false, &m);
+    let mut m = Vec::new();
+    h2_frame(&mut m, DATA, END_STREAM, 1, &answer[30..]);
+    h2.send(false, &m);
+    h2.close();
+    h2
+}
+
 /// The IP packets of the capture, in order (see the module's documentation).
 pub fn packets() -> Vec<Vec<u8>> {
     let mut out = Vec::new();
@@ -199,6 +256,8 @@ pub fn packets() -> Vec<Vec<u8>> {
     tcp.send(false, &framed);
     tcp.close();
     out.append(&mut tcp.packets);
+
+    out.append(&mut h2_split_bodies().packets);
     out
 }
 
