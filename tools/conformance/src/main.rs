@@ -171,7 +171,8 @@ fn print_report(reports: &[FileReport], known: &KnownDifferences, options: &Opti
     emit(&report::file_table(reports, options.min_percent()));
     for section in [
         report::notes(reports),
-        report::field_summary(reports, options.mode.fields()),
+        report::field_summary(reports, options.mode.fields(), options.all_fields),
+        report::protocol_summary(reports, options.mode.fields()),
         report::unused_known(reports, known),
     ] {
         if !section.is_empty() {

@@ -39,6 +39,8 @@ Options:
                       (bytes, lengths, times), by tshark's tcp.stream on the original
   --file NAME         check only this corpus file (repeatable)
   --details           print every disagreement
+  --all-fields        list every compared field in the per-field table, not only
+                      those with disagreements
   --min PERCENT       minimum agreement over compared cells [99.5; --follow: 98,
                       the share of directions issue 5 asks for; --trace: 100]
   --jobs N            files checked in parallel            [available cores]
@@ -64,6 +66,8 @@ pub struct Options {
     pub known: Option<PathBuf>,
     pub files: Vec<String>,
     pub details: bool,
+    /// The per-field table lists every compared field.
+    pub all_fields: bool,
     /// `--min`; when absent, the mode's own minimum ([`Options::min_percent`]).
     pub min: Option<f64>,
     pub jobs: usize,
@@ -82,6 +86,7 @@ impl Default for Options {
             known: None,
             files: Vec::new(),
             details: false,
+            all_fields: false,
             min: None,
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             timeout: Duration::from_secs(120),
@@ -189,6 +194,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I, env: &Env) -> Result<Reque
         match name.as_str() {
             "-h" | "--help" => return Ok(Request::Help),
             "--details" => options.details = true,
+            "--all-fields" => options.all_fields = true,
             "--reassembly" => options.mode = Mode::Reassembly,
             "--follow" => options.follow = true,
             "--trace" => options.trace = true,
@@ -310,6 +316,7 @@ mod tests {
             "a.pcap",
             "--file=b.pcap",
             "--details",
+            "--all-fields",
             "--jobs",
             "3",
             "--timeout=5",
@@ -318,7 +325,7 @@ mod tests {
         assert_eq!(o.pcapkit, PathBuf::from("/x/pcapkit"));
         assert_eq!(o.min, Some(98.0));
         assert_eq!(o.files, ["a.pcap", "b.pcap"]);
-        assert!(o.details);
+        assert!(o.details && o.all_fields);
         assert_eq!(o.jobs, 3);
         assert_eq!(o.timeout, Duration::from_secs(5));
     }

@@ -111,9 +111,10 @@ fn file_notes(report: &FileReport) -> Vec<String> {
     notes
 }
 
-/// Fields with disagreements, most first, with the first file and frame where each was
-/// seen; `fields` are the compared fields, in the order of the tallies.
-pub fn field_summary(reports: &[FileReport], fields: &[FieldMap]) -> String {
+/// Fields with disagreements (with `all`, every field compared), most first, with the
+/// first file and frame where each was seen; `fields` are the compared fields, in the
+/// order of the tallies.
+pub fn field_summary(reports: &[FileReport], fields: &[FieldMap], all: bool) -> String {
     let mut rows: Vec<(usize, Tally, String)> = fields
         .iter()
         .enumerate()
@@ -124,7 +125,7 @@ pub fn field_summary(reports: &[FileReport], fields: &[FieldMap]) -> String {
                 first_seen(reports, field.pcapkit),
             )
         })
-        .filter(|(_, tally, _)| tally.disagree > 0)
+        .filter(|(_, tally, _)| tally.disagree > 0 || all && tally.compared > 0)
         .collect();
     if rows.is_empty() {
         return "per-field disagreements: none\n".into();
@@ -139,6 +140,39 @@ pub fn field_summary(reports: &[FileReport], fields: &[FieldMap]) -> String {
             out,
             "{:18}  {:>9}  {:>8}  {:>9}  {:>8.3}%  {first}",
             fields[i].pcapkit,
+            tally.compared,
+            tally.disagree,
+            tally.explained,
+            tally.agreement()
+        );
+    }
+    out
+}
+
+/// Every protocol's fields together (a field's protocol is its path up to the first
+/// dot: `ftp_data.command` is `ftp_data`), in the order the fields are compared: what
+/// an issue's "per protocol" agreement asks for.
+pub fn protocol_summary(reports: &[FileReport], fields: &[FieldMap]) -> String {
+    let mut rows: Vec<(&str, usize, Tally)> = Vec::new();
+    for (i, field) in fields.iter().enumerate() {
+        let protocol = field.pcapkit.split('.').next().unwrap_or(field.pcapkit);
+        let tally = field_tally(reports, i);
+        match rows.iter_mut().find(|(p, _, _)| *p == protocol) {
+            Some((_, n, t)) => {
+                *n += 1;
+                t.add(&tally);
+            }
+            None => rows.push((protocol, 1, tally)),
+        }
+    }
+    let mut out = format!(
+        "per-protocol agreement:\n{:18}  {:>6}  {:>9}  {:>8}  {:>9}  {:>9}\n",
+        "protocol", "fields", "compared", "disagree", "explained", "agreement"
+    );
+    for (protocol, n, tally) in rows.iter().filter(|(_, _, t)| t.compared > 0) {
+        let _ = writeln!(
+            out,
+            "{protocol:18}  {n:>6}  {:>9}  {:>8}  {:>9}  {:>8.3}%",
             tally.compared,
             tally.disagree,
             tally.explained,
@@ -337,14 +371,41 @@ mod tests {
             5,
             &[(2, "ethernet.type"), (3, "ethernet.type")],
         )];
-        let text = field_summary(&reports, &FIELDS);
+        let text = field_summary(&reports, &FIELDS, false);
         assert!(text.contains("ethernet.type"));
         assert!(text.contains("b.pcap#2"));
         assert!(!text.contains("frame.time_epoch"));
         assert_eq!(
-            field_summary(&[report("a.pcap", Outcome::Ok, 1, &[])], &FIELDS),
+            field_summary(&[report("a.pcap", Outcome::Ok, 1, &[])], &FIELDS, false),
             "per-field disagreements: none\n"
         );
+        // With `all`, agreeing fields too (FIELDS[1] holds the 5 agreeing values).
+        let all = field_summary(&reports, &FIELDS, true);
+        assert!(all.contains("frame.time_epoch"), "{all}");
+        assert!(!all.contains("frame.len "), "nothing compared: {all}");
+    }
+
+    #[test]
+    fn protocol_summary_adds_up_each_protocols_fields() {
+        let reports = [report(
+            "b.pcap",
+            Outcome::Ok,
+            5,
+            &[(2, "ethernet.type"), (3, "ethernet.type")],
+        )];
+        let text = protocol_summary(&reports, &FIELDS);
+        let line = |name: &str| {
+            text.lines()
+                .find(|l| l.split_whitespace().next() == Some(name))
+                .map(|l| l.split_whitespace().skip(2).take(2).collect::<Vec<_>>())
+        };
+        // FIELDS[1] (frame.time_epoch) holds 5 agreeing values (see `report`);
+        // ethernet.type 2 disagreeing ones.
+        assert_eq!(FIELDS[1].pcapkit, "frame.time_epoch");
+        assert_eq!(line("frame"), Some(vec!["5", "0"]), "{text}");
+        assert_eq!(line("ethernet"), Some(vec!["2", "2"]), "{text}");
+        // Protocols with nothing compared are left out.
+        assert!(!text.contains("\nospf "), "{text}");
     }
 
     #[test]
