@@ -155,6 +155,33 @@ fn fields_of_one_protocol() {
 }
 
 #[test]
+fn fields_list_of_a_third_party_engine_gives_its_own_names() {
+    // etherparse's names are its list's: the common stack, none of our deeper protocols.
+    let out = ok(&run(["fields", "--list", "--engine", "etherparse"]));
+    let names: Vec<&str> = out.lines().collect();
+    assert!(
+        names.contains(&"ipv4.src") && names.contains(&"tcp.dstport"),
+        "{out}"
+    );
+    assert!(!names.iter().any(|n| n.starts_with("dns.")), "{out}");
+    // Our engines take the specs' paths, with types and descriptions.
+    let ours = ok(&run(["fields", "--list", "--engine", "server", "dns"]));
+    assert!(ours.lines().any(|l| l.starts_with("dns.qname ")), "{ours}");
+    // One protocol's, by prefix.
+    let ipv4 = ok(&run(["fields", "--list", "--engine", "scapy", "ipv4"]));
+    assert!(ipv4.lines().count() > 5);
+    assert!(ipv4.lines().all(|l| l.starts_with("ipv4.")), "{ipv4}");
+    // tshark's come from tshark itself: a missing tshark is a usage error saying so.
+    let missing = common::pcapkit()
+        .args(["fields", "--list", "--engine", "tshark"])
+        .env("PCAPKIT_TSHARK", "/nonexistent/tshark")
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("/nonexistent/tshark"));
+}
+
+#[test]
 fn fields_list_types_of_option_kinds() {
     let out = ok(&run(["fields", "--list"]));
     for path in ["tcp.options.kind", "ipv4.options.kind"] {

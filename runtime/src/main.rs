@@ -150,7 +150,7 @@ struct Cli {
 #[command(next_help_heading = "Engines")]
 struct EngineArgs {
     /// Every engine writes the same output.
-    /// default (alias pcapkit): a reader thread; dissection on the main thread, and on the reader's while the writer lags.
+    /// default (alias pcapkit): a reader thread; dissection on the main thread, and on the reader's while the main thread has frames waiting.
     /// pipeline: batches dissected by --threads workers in parallel and put back in capture order; reassembly and tracing then run in order.
     /// server: frames shared out to --threads workers by their pair of IP addresses; each worker dissects and reassembles its own flows, and the results are merged by frame number (tcp.stream numbered in order of first appearance). Each worker has 1/N of --reassembly-memory: past that budget, what is given up on (and when) may differ from the default engine's. Not for one stream's chunks (follow).
     /// Third-party backends (PyPCAPKit's dpkt, scapy, pyshark), without reassembly; their layers are Raw layers under the backend's names:
@@ -341,6 +341,10 @@ enum Command {
         /// Only the fields of this protocol.
         #[arg(value_parser = parse_protocol)]
         protocol: Option<ProtocolId>,
+        /// The names -e takes with this engine: a third-party engine's own (etherparse,
+        /// pnet; tshark's from `tshark -G fields`); every one of ours takes the specs'.
+        #[arg(long, value_name = "ENGINE", default_value = "default")]
+        engine: EngineKind,
     },
 }
 
@@ -372,9 +376,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Protocols) => list_protocols().map(|()| Outcome::Clean),
-        Some(Command::Fields { list: _, protocol }) => {
-            list_fields(protocol).map(|()| Outcome::Clean)
-        }
+        Some(Command::Fields {
+            list: _,
+            protocol,
+            engine,
+        }) => list_fields(protocol, engine).map(|()| Outcome::Clean),
         Some(Command::Streams(args)) => cli::streams::streams(args).map(|()| Outcome::Clean),
         Some(Command::Follow(args)) => cli::streams::follow(args).map(|()| Outcome::Clean),
         None => extract(cli),
@@ -552,8 +558,20 @@ fn list_protocols() -> Result<(), Error> {
     print(&out)
 }
 
-fn list_fields(only: Option<ProtocolId>) -> Result<(), Error> {
+fn list_fields(only: Option<ProtocolId>, engine: EngineKind) -> Result<(), Error> {
     let mut out = String::new();
+    if let Some(names) = pcapkit::engine::backend_field_names(engine).map_err(Error::Usage)? {
+        // The backend's names start with the protocol, as ours do (`ipv4.src`).
+        let prefix = only.map(|p| format!("{}.", p.id()));
+        for name in names
+            .iter()
+            .filter(|n| prefix.as_deref().is_none_or(|p| n.starts_with(p)))
+        {
+            out.push_str(name);
+            out.push('\n');
+        }
+        return print(&out);
+    }
     if only.is_none() {
         for (path, doc) in FRAME_FIELDS {
             out.push_str(&format!("{path:<28} {:<24} {doc}\n", "frame"));

@@ -271,6 +271,35 @@ pub(crate) fn backend_fields(engine: EngineKind) -> Option<&'static [&'static st
     }
 }
 
+/// Every field name `-e` takes with a third-party engine, in the backend's order: the
+/// lists of etherparse and pnet, and for tshark the names `tshark -G fields` prints.
+/// `None` for our own engines, whose fields are the specs' (`ProtocolId::fields`).
+///
+/// # Errors
+/// The engine is not in this build, or tshark cannot be run.
+pub fn backend_field_names(engine: EngineKind) -> Result<Option<Vec<String>>, String> {
+    let owned = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect();
+    match engine {
+        EngineKind::Default | EngineKind::Pipeline | EngineKind::Server => Ok(None),
+        #[cfg(feature = "etherparse")]
+        EngineKind::Etherparse => Ok(Some(owned(
+            <super::etherparse::Etherparse as Decoder>::FIELDS,
+        ))),
+        #[cfg(feature = "pnet")]
+        EngineKind::Pnet => Ok(Some(owned(<super::pnet::Pnet as Decoder>::FIELDS))),
+        #[cfg(feature = "tshark")]
+        EngineKind::Tshark => super::tshark::field_names().map(Some),
+        #[allow(unreachable_patterns)]
+        other => {
+            let _ = owned;
+            Err(format!(
+                "this pcapkit was built without the `{}` feature",
+                other.name()
+            ))
+        }
+    }
+}
+
 /// A frame-at-a-time decoder (etherparse, pnet).
 pub(crate) trait Decoder: Send + 'static {
     /// The engine's name, in warnings.

@@ -45,6 +45,7 @@ mod server;
 #[cfg(feature = "tshark")]
 mod tshark;
 
+pub use foreign::backend_field_names;
 pub(crate) use foreign::{backend_fields, backend_has};
 pub use foreign::{ForeignLayer, ForeignValue};
 

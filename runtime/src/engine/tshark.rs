@@ -279,34 +279,35 @@ impl Engine for TsharkEngine {
     }
 }
 
-/// Which of `paths` are tshark's field names (`F` lines of `tshark -G fields`, read as
-/// they stream: some 230 000 of them); `None` when tshark cannot be run.
+/// Which of `paths` are tshark's field names (`F` lines of `tshark -G fields`: some
+/// 230 000 of them); `None` when tshark cannot be run.
 pub(crate) fn known_fields(paths: &[&str]) -> Option<Vec<bool>> {
-    use std::io::BufRead;
-    let mut known = vec![false; paths.len()];
-    let mut child = Command::new(program())
+    let names: std::collections::HashSet<String> = field_names().ok()?.into_iter().collect();
+    Some(paths.iter().map(|p| names.contains(*p)).collect())
+}
+
+/// Every field name `tshark -G fields` prints, in its order.
+pub(crate) fn field_names() -> Result<Vec<String>, String> {
+    let program = program();
+    let name = Path::new(&program).display().to_string();
+    let out = Command::new(&program)
         .args(["-G", "fields"])
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
         .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let stdout = child.stdout.take()?;
-    for line in BufReader::new(stdout).split(b'\n') {
-        let Ok(line) = line else { break };
-        let mut parts = line.split(|&b| b == b'\t');
-        if parts.next() != Some(b"F") {
-            continue;
-        }
-        let Some(name) = parts.nth(1) else { continue };
-        for (k, p) in paths.iter().enumerate() {
-            if p.as_bytes() == name {
-                known[k] = true;
-            }
-        }
+        .output()
+        .map_err(|e| format!("cannot run `{name}` (tshark, or $PCAPKIT_TSHARK): {e}"))?;
+    if !out.status.success() {
+        return Err(format!("`{name} -G fields` failed: {}", out.status));
     }
-    let ok = child.wait().is_ok_and(|s| s.success());
-    ok.then_some(known)
+    Ok(out
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter_map(|line| {
+            let mut parts = line.split(|&b| b == b'\t');
+            (parts.next() == Some(b"F")).then_some(())?;
+            Some(String::from_utf8_lossy(parts.nth(1)?).into_owned())
+        })
+        .collect())
 }
 
 impl Drop for TsharkEngine {
