@@ -502,6 +502,29 @@ fn a_table_size_update_past_the_cap_is_refused_and_breaks_the_decoder() {
 }
 
 #[test]
+fn huffman_strings_are_decoded_before_the_hpack_decoder() {
+    // RFC 7541 C.4.1 (Huffman) reads as C.3.1 (plain) does, and is rewritten plain.
+    let coded = hex("828684418cf1e3c2e5f23a6ba0ab90f4ff");
+    let plain = hex("828684410f7777772e6578616d706c652e636f6d");
+    let rewritten = pcapkit::conversation::http2::without_huffman(&coded);
+    assert_eq!(&rewritten[..], &plain[..]);
+    // Nothing to rewrite: the block itself.
+    assert!(matches!(
+        pcapkit::conversation::http2::without_huffman(&plain),
+        std::borrow::Cow::Borrowed(_)
+    ));
+    // Zero bits of padding, the EOS code inside, a cut representation: left as they
+    // are, for the HPACK decoder to judge.
+    for bad in [
+        &[0x04, 0x81, 0x00][..],
+        &[0x04, 0x84, 0xff, 0xff, 0xff, 0xff],
+        &[0x04, 0x85, 0x63],
+    ] {
+        assert_eq!(&pcapkit::conversation::http2::without_huffman(bad)[..], bad);
+    }
+}
+
+#[test]
 fn huffman_padding_errors_are_reported() {
     // A literal without indexing, name `:path` (index 4), Huffman value 0x00: '0' (00000)
     // then three 0 bits of padding, which must be the EOS prefix (ones).
@@ -597,7 +620,9 @@ fn frames_longer_than_their_bytes_or_the_max_frame_size_are_malformed() {
 
 /// A tiny HPACK encoder written here (not the decoder's crate): every field a literal
 /// with a literal name, no Huffman; with incremental indexing or without, by `index`.
-fn encode(list: &[(String, String)], index: &[bool]) -> Vec<u8> {
+/// Literals with literal names, each indexed or not as `index` says in turn, each string
+/// Huffman-coded (by the httlib-huffman encoder) or not as `huffman` says in turn.
+fn encode(list: &[(String, String)], index: &[bool], huffman: &[bool]) -> Vec<u8> {
     fn integer(out: &mut Vec<u8>, first: u8, prefix: u8, mut v: usize) {
         let max = (1usize << prefix) - 1;
         if v < max {
@@ -613,12 +638,23 @@ fn encode(list: &[(String, String)], index: &[bool]) -> Vec<u8> {
         out.push(v as u8);
     }
     let mut out = Vec::new();
+    let mut k = 0;
+    let mut string = |out: &mut Vec<u8>, s: &str| {
+        k += 1;
+        if huffman[k % huffman.len()] {
+            let mut coded = Vec::new();
+            httlib_huffman::encode(s.as_bytes(), &mut coded).unwrap();
+            integer(out, 0x80, 7, coded.len());
+            out.extend_from_slice(&coded);
+        } else {
+            integer(out, 0, 7, s.len());
+            out.extend_from_slice(s.as_bytes());
+        }
+    };
     for (i, (name, value)) in list.iter().enumerate() {
         out.push(if index[i % index.len()] { 0x40 } else { 0x00 });
-        integer(&mut out, 0, 7, name.len());
-        out.extend_from_slice(name.as_bytes());
-        integer(&mut out, 0, 7, value.len());
-        out.extend_from_slice(value.as_bytes());
+        string(&mut out, name);
+        string(&mut out, value);
     }
     out
 }
@@ -633,11 +669,21 @@ proptest! {
             1..5,
         ),
         index in prop::collection::vec(any::<bool>(), 1..8),
+        huffman in prop::collection::vec(any::<bool>(), 1..8),
         cuts in prop::collection::vec(any::<prop::sample::Index>(), 1..4),
     ) {
         let mut conn = Conn::new();
+        // The same blocks through loona-hpack's own Huffman decoder, whole.
+        let mut direct = Decoder::new();
         for (k, list) in lists.iter().enumerate() {
-            let block = encode(list, &index);
+            let block = encode(list, &index, &huffman);
+            let plain: Vec<(String, String)> = direct
+                .decode(&block)
+                .unwrap()
+                .into_iter()
+                .map(|(n, v)| (String::from_utf8(n).unwrap(), String::from_utf8(v).unwrap()))
+                .collect();
+            prop_assert_eq!(&plain, list);
             let mut points: Vec<usize> = cuts.iter().map(|c| c.index(block.len() + 1)).collect();
             points.sort_unstable();
             let mut decoded = Vec::new();

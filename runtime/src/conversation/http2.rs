@@ -363,7 +363,8 @@ fn header_block(dir: &mut Direction, h: &mut Http2, notes: &mut Vec<String>) {
         return;
     }
     let mut fields = Vec::new();
-    let result = dir.decoder.decode_with_cb(&buf[..cut], |name, value| {
+    let block = without_huffman(&buf[..cut]);
+    let result = dir.decoder.decode_with_cb(&block, |name, value| {
         fields.push((
             String::from_utf8_lossy(&name).into_owned(),
             String::from_utf8_lossy(&value).into_owned(),
@@ -497,8 +498,19 @@ fn describe(e: DecoderError) -> String {
 /// and not ending with a table size update (which may not end a block): what can be
 /// decoded before the rest of the block arrives.
 pub fn complete_prefix(buf: &[u8]) -> usize {
-    let mut pos = 0;
     let mut cut = 0;
+    walk_representations(buf, |_, end, field| {
+        if field {
+            cut = end;
+        }
+    });
+    cut
+}
+
+/// Calls `each(start, end, field)` for every whole representation at the start of `buf`
+/// (`field`: a header field, not a table size update), stopping before one cut short.
+fn walk_representations(buf: &[u8], mut each: impl FnMut(usize, usize, bool)) {
+    let mut pos = 0;
     while pos < buf.len() {
         let b = buf[pos];
         let (len, field) = if b & 0x80 != 0 {
@@ -511,12 +523,89 @@ pub fn complete_prefix(buf: &[u8]) -> usize {
             (literal_len(&buf[pos..], 4), true)
         };
         let Some(len) = len else { break };
+        each(pos, pos + len, field);
         pos += len;
-        if field {
-            cut = pos;
+    }
+}
+
+/// The header block with its Huffman-coded string literals (RFC 7541, section 5.2)
+/// decoded and written back as plain literals: the same header list, the same dynamic
+/// table, without the HPACK decoder's own Huffman decoding, which builds its code table
+/// anew for each string and reads it a bit at a time. A string this decoder refuses
+/// (bad padding, EOS inside) stays coded, for the HPACK decoder to report; a block with
+/// no Huffman string is borrowed as it is.
+pub fn without_huffman(block: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    use std::borrow::Cow;
+    let mut out: Option<Vec<u8>> = None;
+    let mut copied = 0;
+    walk_representations(block, |start, end, _| {
+        let b = block[start];
+        let prefix = if b & 0x80 != 0 || b & 0xe0 == 0x20 {
+            return;
+        } else if b & 0x40 != 0 {
+            6
+        } else {
+            4
+        };
+        let Some((index, mut pos)) = integer(&block[start..end], prefix) else {
+            return;
+        };
+        pos += start;
+        let strings = if index == 0 { 2 } else { 1 };
+        for _ in 0..strings {
+            let Some((len, n)) = integer(&block[pos..end], 7) else {
+                return;
+            };
+            let data = pos + n..pos + n + len as usize;
+            if block[pos] & 0x80 != 0 {
+                let coded = &block[data.clone()];
+                let mut plain = Vec::with_capacity(coded.len() * 8 / 5 + 1);
+                let decoded = httlib_huffman::decode(
+                    coded,
+                    &mut plain,
+                    httlib_huffman::DecoderSpeed::FourBits,
+                )
+                .is_ok();
+                // A valid string has one coding (its symbols, then at most 7 bits of the
+                // EOS code): coding the result again must give the same bytes. This
+                // refuses padding the fast decoder lets through (zero bits).
+                let mut again = Vec::with_capacity(coded.len());
+                if decoded && httlib_huffman::encode(&plain, &mut again).is_ok() && again == coded {
+                    let o = out.get_or_insert_with(|| Vec::with_capacity(block.len() * 2));
+                    o.extend_from_slice(&block[copied..pos]);
+                    put_integer(o, 0, 7, plain.len() as u64);
+                    o.extend_from_slice(&plain);
+                    copied = data.end;
+                }
+            }
+            pos = data.end;
+        }
+    });
+    match out {
+        None => Cow::Borrowed(block),
+        Some(mut o) => {
+            // Representations cut short at the end, if any, go as they are.
+            o.extend_from_slice(&block[copied..]);
+            Cow::Owned(o)
         }
     }
-    cut
+}
+
+/// Appends an HPACK integer (RFC 7541, section 5.1) with a `prefix`-bit prefix, the
+/// first byte's other bits set to `high`.
+fn put_integer(out: &mut Vec<u8>, high: u8, prefix: u8, mut value: u64) {
+    let max = (1u64 << prefix) - 1;
+    if value < max {
+        out.push(high | value as u8);
+        return;
+    }
+    out.push(high | max as u8);
+    value -= max;
+    while value >= 0x80 {
+        out.push((value & 0x7f) as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
 }
 
 /// Length of a literal representation (name index or literal name, then the value).
