@@ -41,6 +41,12 @@ const PLANTS: usize = 512;
 /// Protocols covered when this test was written: fewer means a spec or the interpreter
 /// lost coverage.
 const MIN_COVERED: usize = 32;
+/// Generated round-trip, frame and direct-reader property tests when
+/// `generated_property_tests_are_all_there` was written: fewer means the generator
+/// dropped some.
+const MIN_ROUND_TRIPS: usize = 41;
+const MIN_FRAMES: usize = 33;
+const MIN_DIRECT: usize = 23;
 
 // ---------------------------------------------------------------------------------------
 // The specs, as written
@@ -1091,4 +1097,46 @@ fn every_bind_key_reaches_its_protocol() {
         missed.is_empty(),
         "bind keys never reached their protocol (parent, rule, key, child): {missed:?}"
     );
+}
+
+/// The generated property tests (`spec_properties`) are all there: a module per protocol
+/// spec, with its random-bytes test and one test per `[[example]]`, and the round-trip,
+/// frame and direct-reader tests for at least as many protocols as when this was written.
+/// A generator change that drops generated tests fails nothing else (mutation testing of
+/// `codegen/src/emit` found an empty `property_tests.rs`, and one without round trips).
+#[test]
+fn generated_property_tests_are_all_there() {
+    // Whitespace dropped: prettyplease wraps the `proptest!` bodies at any token.
+    let generated: String = include_str!(concat!(env!("OUT_DIR"), "/property_tests.rs"))
+        .split_whitespace()
+        .collect();
+    let tests = |name: &str| generated.matches(&format!("fn{name}(")).count();
+    let mut files = Vec::new();
+    spec_files(&specs_dir(), &mut files);
+    let (mut protocols, mut examples) = (0, 0);
+    for path in files {
+        let text = std::fs::read_to_string(&path).expect("readable spec");
+        let file: SpecFile =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let Some(meta) = file.protocol else { continue };
+        protocols += 1;
+        examples += file.example.len();
+        // A keyword gets a trailing `_` (`loop` → `loop_`).
+        assert!(
+            generated.contains(&format!("mod{}{{", meta.id))
+                || generated.contains(&format!("mod{}_{{", meta.id)),
+            "no generated property tests for {}",
+            meta.id
+        );
+    }
+    assert_eq!(tests("random_bytes_never_panic"), protocols);
+    assert_eq!(generated.matches("fnexample_").count(), examples);
+    for (name, min) in [
+        ("write_read_round_trip", MIN_ROUND_TRIPS),
+        ("layers_stay_inside_the_frame", MIN_FRAMES),
+        ("direct_read_agrees_with_deku", MIN_DIRECT),
+    ] {
+        let n = tests(name);
+        assert!(n >= min, "{n} generated `{name}` tests (were {min})");
+    }
 }
