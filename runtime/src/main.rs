@@ -150,7 +150,7 @@ struct Cli {
 #[command(next_help_heading = "Engines")]
 struct EngineArgs {
     /// Every engine writes the same output.
-    /// default (alias pcapkit): a reader thread; dissection on the main thread, and on the reader's while the main thread has frames waiting.
+    /// default (alias pcapkit): a reader thread; dissection on the main thread, and on the reader's while the writer lags.
     /// pipeline: batches dissected by --threads workers in parallel and put back in capture order; reassembly and tracing then run in order.
     /// server: frames shared out to --threads workers by their pair of IP addresses; each worker dissects and reassembles its own flows, and the results are merged by frame number (tcp.stream numbered in order of first appearance). Each worker has 1/N of --reassembly-memory: past that budget, what is given up on (and when) may differ from the default engine's. Not for one stream's chunks (follow).
     /// Third-party backends (PyPCAPKit's dpkt, scapy, pyshark), without reassembly; their layers are Raw layers under the backend's names:

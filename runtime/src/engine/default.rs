@@ -2,17 +2,13 @@
 //! dissects and dumps frames, the reader walks the file. From a file read in shared
 //! blocks the reader only finds where each packet lies (the caller reads it there, with
 //! the next packet's headers prefetched); from a stream it copies packets into frames.
-//! While the caller still has a batch waiting (it is the slower side: reassembly, or
-//! writing JSON), the reader dissects the batch it is about to hand over, so the caller
-//! only takes finished frames; when the caller has nothing waiting, the batch goes over
-//! as it is and the caller dissects it itself, so both cores dissect.
+//! When the caller falls behind (the channel is full, as when it writes JSON), the reader
+//! spends the wait dissecting the batch it is about to hand over, so both cores dissect.
 //! Items travel in batches (the handoff costs little per frame), the channel is bounded
 //! (memory stays flat), and frames the caller is done with go back to the reader to be
 //! refilled (no allocation per frame).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::Arc;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::thread;
 
 use super::{complete, fill, give_back, keep_spares, Batch, Engine, Item, Options, IN_FLIGHT};
@@ -24,8 +20,6 @@ pub(crate) struct DefaultEngine {
     /// The blocks of the current batch, where its `Item::Shared` packets lie.
     blocks: Vec<Block>,
     batches: Receiver<Batch>,
-    /// Batches sent and not yet taken by the caller.
-    queued: Arc<AtomicUsize>,
     recycle: SyncSender<Vec<Frame>>,
     current: std::vec::IntoIter<Item>,
     done_with: Vec<Frame>,
@@ -37,8 +31,6 @@ impl DefaultEngine {
     pub(crate) fn start(mut reader: CaptureReader, options: Options) -> DefaultEngine {
         let (send_batch, batches) = sync_channel::<Batch>(IN_FLIGHT);
         let (recycle, returned) = sync_channel::<Vec<Frame>>(IN_FLIGHT * 2);
-        let queued = Arc::new(AtomicUsize::new(0));
-        let waiting = Arc::clone(&queued);
         thread::Builder::new()
             .name("pcapkit-reader".into())
             .spawn(move || {
@@ -54,17 +46,20 @@ impl DefaultEngine {
                         offset: reader.offset(),
                         spare: Vec::new(),
                     };
-                    // The caller has work waiting: it is the slower side, so this
-                    // batch is dissected here before it goes.
-                    if waiting.load(Ordering::Acquire) > 0 {
-                        for item in &mut batch.items {
-                            complete(item, &batch.blocks, &mut spare, &options);
+                    match send_batch.try_send(batch) {
+                        Ok(()) => {}
+                        // The caller is behind: dissect this batch while waiting for room.
+                        Err(TrySendError::Full(full)) => {
+                            batch = full;
+                            for item in &mut batch.items {
+                                complete(item, &batch.blocks, &mut spare, &options);
+                            }
+                            if send_batch.send(batch).is_err() {
+                                return;
+                            }
                         }
-                    }
-                    waiting.fetch_add(1, Ordering::AcqRel);
-                    if send_batch.send(batch).is_err() {
                         // The caller is gone.
-                        return;
+                        Err(TrySendError::Disconnected(_)) => return,
                     }
                     if ended {
                         return;
@@ -75,7 +70,6 @@ impl DefaultEngine {
         DefaultEngine {
             blocks: Vec::new(),
             batches,
-            queued,
             recycle,
             current: Vec::new().into_iter(),
             done_with: Vec::new(),
@@ -108,7 +102,6 @@ impl Engine for DefaultEngine {
                 return Some(item);
             }
             let batch = self.batches.recv().ok()?;
-            self.queued.fetch_sub(1, Ordering::AcqRel);
             self.offset = batch.offset;
             self.current = batch.items.into_iter();
             self.blocks = batch.blocks;
