@@ -24,14 +24,26 @@ pub use check::{load, SpecError};
 
 /// Generates every file from the specs in `specs` into `out_dir`; returns the spec files
 /// read, for `cargo:rerun-if-changed`. Files whose contents did not change are left
-/// untouched, so their timestamps do not trigger rebuilds.
+/// untouched, so their timestamps do not trigger rebuilds; `.rs` files in `out_dir` that
+/// this run did not generate (a removed spec's) are deleted, so that nothing stale is
+/// ever compiled.
 pub fn generate(specs: &Path, out_dir: &Path) -> Result<Vec<PathBuf>, SpecError> {
     let model = load(specs)?;
     std::fs::create_dir_all(out_dir).map_err(|e| io_error(out_dir, e))?;
-    for output in emit_all(&model) {
+    let outputs = emit_all(&model);
+    for output in &outputs {
         let path = out_dir.join(&output.name);
         if std::fs::read_to_string(&path).ok().as_deref() != Some(output.code.as_str()) {
             std::fs::write(&path, &output.code).map_err(|e| io_error(&path, e))?;
+        }
+    }
+    let entries = std::fs::read_dir(out_dir).map_err(|e| io_error(out_dir, e))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let generated = outputs.iter().any(|o| name == o.name.as_str());
+        if path.extension().is_some_and(|e| e == "rs") && !generated {
+            std::fs::remove_file(&path).map_err(|e| io_error(&path, e))?;
         }
     }
     Ok(model.files)

@@ -1028,6 +1028,26 @@ fn generating_again_leaves_files_untouched() {
 }
 
 #[test]
+fn generating_deletes_what_it_no_longer_generates() {
+    let specs = write_specs(&good_specs());
+    let out = tempfile::tempdir().expect("temp dir");
+    // A removed spec's file, and something else the directory holds.
+    std::fs::write(
+        out.path().join("proto_gone.rs"),
+        "compile_error!(\"stale\");",
+    )
+    .unwrap();
+    std::fs::write(out.path().join("notes.txt"), "kept").unwrap();
+    pcapkit_codegen::generate(specs.path(), out.path()).expect("generate");
+    assert!(!out.path().join("proto_gone.rs").exists());
+    assert!(out.path().join("notes.txt").exists());
+    let model = load(specs.path()).unwrap_or_else(|e| panic!("{e}"));
+    for output in pcapkit_codegen::emit_all(&model) {
+        assert!(out.path().join(&output.name).exists(), "{}", output.name);
+    }
+}
+
+#[test]
 fn emit_all_matches_generate() {
     let specs = write_specs(&good_specs());
     let model = load(specs.path()).expect("load");
