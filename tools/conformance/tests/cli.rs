@@ -184,7 +184,19 @@ fn run_default_pcapkit(exe: &Path, dir: &Path, target_dir: Option<&str>) -> (i32
     if let Some(target_dir) = target_dir {
         command.env("CARGO_TARGET_DIR", target_dir);
     }
-    let out = command.output().unwrap();
+    // `exe` may be a copy this test just wrote: while another test thread forks, its
+    // child holds the copy's write descriptor until it execs, and Linux refuses to run
+    // a file open for writing (ETXTBSY). That window is short: try again.
+    let mut tries = 0;
+    let out = loop {
+        match command.output() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 200 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => break other.unwrap(),
+        }
+    };
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
