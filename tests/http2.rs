@@ -618,10 +618,10 @@ fn frames_longer_than_their_bytes_or_the_max_frame_size_are_malformed() {
 // Property: header lists encoded by an independent encoder decode back exactly
 // ---------------------------------------------------------------------------------------
 
-/// A tiny HPACK encoder written here (not the decoder's crate): every field a literal
-/// with a literal name, no Huffman; with incremental indexing or without, by `index`.
-/// Literals with literal names, each indexed or not as `index` says in turn, each string
-/// Huffman-coded (by the httlib-huffman encoder) or not as `huffman` says in turn.
+/// A tiny HPACK encoder written here (not the decoder's crate, nor pcapkit's own
+/// integer writer): every field a literal with a literal name, with incremental indexing
+/// or without as `index` says in turn, each string Huffman-coded (by the httlib-huffman
+/// encoder) or not as `huffman` says in turn.
 fn encode(list: &[(String, String)], index: &[bool], huffman: &[bool]) -> Vec<u8> {
     fn integer(out: &mut Vec<u8>, first: u8, prefix: u8, mut v: usize) {
         let max = (1usize << prefix) - 1;
