@@ -8,7 +8,8 @@
 use loona_hpack::decoder::{Decoder, DecoderError};
 use loona_hpack::huffman::HuffmanDecoderError;
 use pcapkit::chain::{self, Reassembled, ReassemblyKind, Thresholds};
-use pcapkit::conversation::http2::{Http2Pdu, Http2State, MAX_TABLE_SIZE};
+use pcapkit::conversation::http2::{Http2State, MAX_TABLE_SIZE};
+use pcapkit::conversation::PduRef;
 use pcapkit::flow::Endpoint;
 use pcapkit::protocols::{Header, Next, ProtocolId};
 use pcapkit::{Layer, LayerKind};
@@ -349,13 +350,14 @@ impl Conn {
         );
         let mut notes = Vec::new();
         let bodies = self.state.apply(
-            Http2Pdu {
+            PduRef {
                 stream: 0,
                 src,
                 dst,
                 offset: self.offset,
                 data: bytes,
                 frame: self.frame,
+                completed: true,
             },
             &mut layers,
             &mut notes,

@@ -24,8 +24,9 @@ use std::net::IpAddr;
 
 use crate::chain::{self, Frame, Layer, LayerKind, Reassembled, ReassemblyKind, Thresholds};
 use crate::conversation::doh;
-use crate::conversation::http2::{Http2Pdu, Http2State};
-use crate::conversation::tls::{TlsPdu, TlsState};
+use crate::conversation::http2::Http2State;
+use crate::conversation::tls::TlsState;
+use crate::conversation::PduRef;
 use crate::flow::bindings::{Bindings, SegmentInfo};
 use crate::flow::decode_as::{DecodeAs, Selector};
 use crate::flow::seq::SeqSegment;
@@ -676,31 +677,17 @@ impl Session {
             // DNS over HTTPS: a whole HTTP/1 message whose body is a DNS message.
             doh::http1(&mut layers, 0, &p.data, &self.thresholds);
             // Conversation state, in stream order.
-            bodies = self.http2.apply(
-                Http2Pdu {
-                    stream: p.stream,
-                    src: p.src,
-                    dst: p.dst,
-                    offset: p.offset,
-                    data: &p.data,
-                    frame: p.frames.last().copied().unwrap_or_default(),
-                },
-                &mut layers,
-                &mut anomalies,
-            );
-            self.tls.apply(
-                TlsPdu {
-                    stream: p.stream,
-                    src: p.src,
-                    dst: p.dst,
-                    offset: p.offset,
-                    data: &p.data,
-                    frame: p.frames.last().copied().unwrap_or_default(),
-                    completed: p.completed,
-                },
-                &mut layers,
-                &mut anomalies,
-            );
+            let pdu = PduRef {
+                stream: p.stream,
+                src: p.src,
+                dst: p.dst,
+                offset: p.offset,
+                data: &p.data,
+                frame: p.frames.last().copied().unwrap_or_default(),
+                completed: p.completed,
+            };
+            bodies = self.http2.apply(pdu, &mut layers, &mut anomalies);
+            self.tls.apply(pdu, &mut layers, &mut anomalies);
         }
         out.push(Reassembled {
             kind: ReassemblyKind::Tcp,

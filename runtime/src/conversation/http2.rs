@@ -19,7 +19,7 @@ use foldhash::fast::RandomState;
 use loona_hpack::decoder::{Decoder, DecoderError};
 
 use crate::chain::{Layer, LayerKind, Reassembled, ReassemblyKind, Thresholds};
-use crate::conversation::doh;
+use crate::conversation::{doh, PduRef};
 use crate::flow::Endpoint;
 use crate::protocols::http2::{Http2, Http2Body};
 use crate::protocols::{Header, ProtocolId};
@@ -130,22 +130,6 @@ pub struct Http2State {
     thresholds: Thresholds,
 }
 
-/// A PDU of an HTTP/2 connection, as the session hands it over.
-pub struct Http2Pdu<'a> {
-    /// `tcp.stream`.
-    pub stream: u64,
-    /// Sender.
-    pub src: Endpoint,
-    /// Receiver.
-    pub dst: Endpoint,
-    /// Stream offset of the PDU's first byte.
-    pub offset: u64,
-    /// The PDU's bytes (its layers' offsets are into them).
-    pub data: &'a [u8],
-    /// The frame that completed the PDU.
-    pub frame: u64,
-}
-
 impl Http2State {
     /// No connection yet.
     pub fn new() -> Http2State {
@@ -199,7 +183,7 @@ impl Http2State {
     /// `notes`.
     pub fn apply(
         &mut self,
-        pdu: Http2Pdu<'_>,
+        pdu: PduRef<'_>,
         layers: &mut Vec<Layer>,
         notes: &mut Vec<String>,
     ) -> Vec<Reassembled> {

@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use deku::ctx::Endian;
 
 use crate::chain::{Layer, LayerKind};
+use crate::conversation::PduRef;
 use crate::flow::Endpoint;
 use crate::protocols::tls::{
     server_extension::ServerExtensionData, Handshake, HandshakeMessages, Tls, TlsBody,
@@ -168,24 +169,6 @@ pub struct TlsState {
     held: usize,
 }
 
-/// A PDU (one record) of a TLS connection, as the session hands it over.
-pub struct TlsPdu<'a> {
-    /// `tcp.stream`.
-    pub stream: u64,
-    /// Sender.
-    pub src: Endpoint,
-    /// Receiver.
-    pub dst: Endpoint,
-    /// Stream offset of the PDU's first byte.
-    pub offset: u64,
-    /// The PDU's bytes (its layers' offsets are into them).
-    pub data: &'a [u8],
-    /// The frame that completed it.
-    pub frame: u64,
-    /// Every byte of it arrived.
-    pub completed: bool,
-}
-
 impl TlsState {
     /// No connection yet.
     pub fn new() -> TlsState {
@@ -241,7 +224,7 @@ impl TlsState {
     /// handshake message that spans records is gathered and shown on the record that
     /// completes it; ciphertext handshake records are kept as bytes. What goes wrong is
     /// pushed on `notes`.
-    pub fn apply(&mut self, pdu: TlsPdu<'_>, layers: &mut [Layer], notes: &mut Vec<String>) {
+    pub fn apply(&mut self, pdu: PduRef<'_>, layers: &mut [Layer], notes: &mut Vec<String>) {
         if !layers.iter().any(|l| l.protocol() == Some(ProtocolId::Tls)) {
             return;
         }
@@ -260,7 +243,7 @@ impl TlsState {
     /// [`TlsState::apply`] on the PDU's connection.
     fn follow(
         conn: &mut Connection,
-        pdu: &TlsPdu<'_>,
+        pdu: &PduRef<'_>,
         layers: &mut [Layer],
         notes: &mut Vec<String>,
     ) {
@@ -608,7 +591,7 @@ mod tests {
             self.frame += 1;
             let mut notes = Vec::new();
             self.state.apply(
-                TlsPdu {
+                PduRef {
                     stream: self.stream,
                     src,
                     dst,
