@@ -13,14 +13,12 @@
 //! PDU, and the direction's decoder is marked broken: its dynamic table can no longer be
 //! trusted, so later header blocks are reported undecodable instead of decoded wrongly.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
-use foldhash::fast::RandomState;
 use loona_hpack::decoder::{Decoder, DecoderError};
 
 use crate::chain::{Layer, LayerKind, Reassembled, ReassemblyKind, Thresholds};
-use crate::conversation::{doh, PduRef};
-use crate::flow::Endpoint;
+use crate::conversation::{doh, Ends, PduRef};
 use crate::protocols::http2::{Http2, Http2Body};
 use crate::protocols::{Header, ProtocolId};
 
@@ -122,10 +120,25 @@ impl Direction {
     }
 }
 
+/// Both directions of one connection.
+type Connection = Ends<Direction>;
+
+impl Connection {
+    fn held(&self) -> usize {
+        self.iter().map(Direction::held).sum()
+    }
+}
+
 /// The HTTP/2 state of every connection followed.
 #[derive(Default)]
 pub struct Http2State {
-    directions: HashMap<(u64, Endpoint), Direction, RandomState>,
+    /// By `tcp.stream`, so the oldest connection comes first.
+    connections: BTreeMap<u64, Connection>,
+    /// Directions in `connections`.
+    directions: usize,
+    /// What `connections` hold, kept up to date as they change: the session asks for it
+    /// after every frame.
+    held: usize,
     /// Where dissection of DATA bodies (DNS over HTTPS) stops.
     thresholds: Thresholds,
 }
@@ -147,30 +160,33 @@ impl Http2State {
 
     /// Bytes the decoders may hold (their tables' allowed sizes, and carried bytes).
     pub fn held(&self) -> usize {
-        self.directions.values().map(Direction::held).sum()
+        self.held
     }
 
     /// Directions followed.
     pub fn len(&self) -> usize {
-        self.directions.len()
+        self.directions
     }
 
     /// Whether no direction is followed.
     pub fn is_empty(&self) -> bool {
-        self.directions.is_empty()
+        self.directions == 0
     }
 
     /// Forgets the oldest connection followed (the lowest stream number), to stay within
     /// a memory budget; `None` when none is followed.
     pub fn forget_oldest(&mut self) -> Option<u64> {
-        let oldest = self.directions.keys().map(|(s, _)| *s).min()?;
+        let oldest = *self.connections.keys().next()?;
         self.close(oldest);
         Some(oldest)
     }
 
     /// Forgets a connection (closed, or given up on).
     pub fn close(&mut self, stream: u64) {
-        self.directions.retain(|(s, _), _| *s != stream);
+        if let Some(c) = self.connections.remove(&stream) {
+            self.held -= c.held();
+            self.directions -= c.len();
+        }
     }
 
     /// Runs a PDU's HTTP/2 layers through the connection's state: SETTINGS set the
@@ -194,18 +210,17 @@ impl Http2State {
         {
             return reassembled;
         }
-        if !self.directions.contains_key(&(pdu.stream, pdu.src))
-            && self.directions.len() >= MAX_DIRECTIONS
-        {
+        let known = self
+            .connections
+            .get(&pdu.stream)
+            .is_some_and(|c| c.has(pdu.src));
+        if !known && self.directions >= MAX_DIRECTIONS {
             // The oldest connection has the lowest number.
-            if let Some(oldest) = self.directions.keys().map(|(s, _)| *s).min() {
-                self.close(oldest);
-            }
+            self.forget_oldest();
         }
-        let dir = self
-            .directions
-            .entry((pdu.stream, pdu.src))
-            .or_insert_with(Direction::new);
+        let conn = self.connections.entry(pdu.stream).or_default();
+        let (held_before, ends_before) = (conn.held(), conn.len());
+        let dir = conn.direction(pdu.src, Direction::new);
         if let Some(expected) = dir.next_offset {
             if pdu.offset != expected && dir.broken.is_none() && pdu.offset > expected {
                 dir.break_with(format!(
@@ -284,11 +299,10 @@ impl Http2State {
             reassembled.push(r);
         }
         if let Some(size) = table_size {
-            self.directions
-                .entry((pdu.stream, pdu.dst))
-                .or_insert_with(Direction::new)
-                .allow(size);
+            conn.direction(pdu.dst, Direction::new).allow(size);
         }
+        self.held = self.held - held_before + conn.held();
+        self.directions += conn.len() - ends_before;
         reassembled
     }
 }
@@ -639,6 +653,74 @@ fn integer(buf: &[u8], prefix: u8) -> Option<(u64, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chain;
+    use crate::flow::Endpoint;
+    use crate::protocols::Next;
+
+    fn frame(ty: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+        let len = payload.len() as u32;
+        let mut out = vec![(len >> 16) as u8, (len >> 8) as u8, len as u8, ty, flags];
+        out.extend_from_slice(&stream.to_be_bytes());
+        out.extend_from_slice(payload);
+        out
+    }
+
+    /// What the running counts should be, counted again.
+    fn recount(s: &Http2State) -> (usize, usize) {
+        let held = s.connections.values().map(Connection::held).sum();
+        let directions = s.connections.values().map(Connection::len).sum();
+        (held, directions)
+    }
+
+    #[test]
+    fn the_running_counts_match_a_recount() {
+        let mut state = Http2State::new();
+        let end = |port| Endpoint {
+            addr: "192.0.2.1".parse().expect("address"),
+            port,
+        };
+        // Per connection: SETTINGS announcing a table size (which makes the other
+        // direction), a DNS-over-HTTPS HEADERS (`content-type` literal) and part of its
+        // body, held until the stream ends.
+        let mut headers = vec![0x0f, 31 - 15, 23];
+        headers.extend_from_slice(b"application/dns-message");
+        let pdus = [
+            frame(SETTINGS, 0, 0, &[0, 1, 0, 0, 0x20, 0]),
+            frame(HEADERS, 0x4, 1, &headers),
+            frame(DATA, 0, 1, &[0x12; 100]),
+        ];
+        let mut offset = [0u64; 8];
+        for stream in 0..8u64 {
+            for bytes in &pdus {
+                let mut layers = Vec::new();
+                let next = Next {
+                    protocol: ProtocolId::Http2,
+                    name: None,
+                };
+                chain::dissect_next(next, bytes, &Thresholds::default(), &mut layers);
+                let pdu = PduRef {
+                    stream,
+                    src: end(40000),
+                    dst: end(80),
+                    offset: offset[stream as usize],
+                    data: bytes,
+                    frame: 1,
+                    completed: true,
+                };
+                offset[stream as usize] += bytes.len() as u64;
+                state.apply(pdu, &mut layers, &mut Vec::new());
+                assert_eq!((state.held(), state.len()), recount(&state));
+            }
+        }
+        assert_eq!(state.len(), 16, "both directions of each connection");
+        state.close(3);
+        assert_eq!((state.held(), state.len()), recount(&state));
+        assert_eq!(state.forget_oldest(), Some(0));
+        assert_eq!((state.held(), state.len()), recount(&state));
+        assert_eq!(state.len(), 12);
+        state.close(99);
+        assert_eq!((state.held(), state.len()), recount(&state));
+    }
 
     #[test]
     fn integers_follow_rfc7541_c1() {

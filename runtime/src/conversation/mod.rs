@@ -8,6 +8,49 @@ pub mod tls;
 
 use crate::flow::Endpoint;
 
+/// The ends of one TCP connection, each with the state of the direction it sends.
+pub(crate) struct Ends<D> {
+    ends: Vec<(Endpoint, D)>,
+}
+
+impl<D> Default for Ends<D> {
+    fn default() -> Self {
+        Ends { ends: Vec::new() }
+    }
+}
+
+impl<D> Ends<D> {
+    /// The direction `src` sends, made by `new` if need be.
+    pub(crate) fn direction(&mut self, src: Endpoint, new: impl FnOnce() -> D) -> &mut D {
+        let i = match self.ends.iter().position(|(e, _)| *e == src) {
+            Some(i) => i,
+            None => {
+                self.ends.push((src, new()));
+                self.ends.len() - 1
+            }
+        };
+        &mut self.ends[i].1
+    }
+
+    /// Whether `src`'s direction is followed.
+    pub(crate) fn has(&self, src: Endpoint) -> bool {
+        self.ends.iter().any(|(e, _)| *e == src)
+    }
+
+    /// Directions followed.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &D> {
+        self.ends.iter().map(|(_, d)| d)
+    }
+
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut D> {
+        self.ends.iter_mut().map(|(_, d)| d)
+    }
+}
+
 /// A PDU of a TCP connection, as the session hands it to the conversation state of its
 /// protocol (HTTP/2, TLS).
 #[derive(Debug, Clone, Copy)]

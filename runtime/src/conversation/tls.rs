@@ -25,8 +25,7 @@ use std::collections::BTreeMap;
 use deku::ctx::Endian;
 
 use crate::chain::{Layer, LayerKind};
-use crate::conversation::PduRef;
-use crate::flow::Endpoint;
+use crate::conversation::{Ends, PduRef};
 use crate::protocols::tls::{
     server_extension::ServerExtensionData, Handshake, HandshakeMessages, Tls, TlsBody,
 };
@@ -129,33 +128,16 @@ impl Direction {
 }
 
 /// Both directions of one connection.
-#[derive(Default)]
-struct Connection {
-    /// Each sender's direction (a TCP connection has two ends).
-    ends: Vec<(Endpoint, Direction)>,
-}
+type Connection = Ends<Direction>;
 
 impl Connection {
     fn held(&self) -> usize {
-        self.ends.iter().map(|(_, d)| d.held()).sum()
+        self.iter().map(Direction::held).sum()
     }
 
     fn gathering(&self) -> bool {
-        self.ends
-            .iter()
-            .any(|(_, d)| matches!(d.pending, Pending::Message(_)))
-    }
-
-    /// The direction `src` sends, new if need be.
-    fn direction(&mut self, src: Endpoint) -> &mut Direction {
-        let i = match self.ends.iter().position(|(e, _)| *e == src) {
-            Some(i) => i,
-            None => {
-                self.ends.push((src, Direction::new()));
-                self.ends.len() - 1
-            }
-        };
-        &mut self.ends[i].1
+        self.iter()
+            .any(|d| matches!(d.pending, Pending::Message(_)))
     }
 }
 
@@ -214,7 +196,7 @@ impl TlsState {
     pub fn closed(&mut self, stream: u64, notes: &mut Vec<String>) {
         if let Some(mut c) = self.connections.remove(&stream) {
             self.held -= c.held();
-            for (_, d) in &mut c.ends {
+            for d in c.iter_mut() {
                 d.drop_pending("the connection closed first", notes);
             }
         }
@@ -247,7 +229,7 @@ impl TlsState {
         layers: &mut [Layer],
         notes: &mut Vec<String>,
     ) {
-        let dir = conn.direction(pdu.src);
+        let dir = conn.direction(pdu.src, Direction::new);
         if let Some(expected) = dir.next_offset {
             if pdu.offset > expected {
                 dir.drop_pending(
@@ -299,7 +281,7 @@ impl TlsState {
             // Both directions of the connection: a later ChangeCipherSpec is only for
             // middleboxes (RFC 8446 appendix D.4).
             for end in [pdu.src, pdu.dst] {
-                let d = conn.direction(end);
+                let d = conn.direction(end, Direction::new);
                 d.tls13 = true;
                 d.encrypted = false;
             }
@@ -545,6 +527,7 @@ mod tests {
 
     use super::*;
     use crate::chain::{self, Thresholds};
+    use crate::flow::Endpoint;
     use crate::protocols::tls::handshake::HandshakeMessage;
     use crate::protocols::Next;
 
