@@ -35,7 +35,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pcapkit::chain::{self, Reassembled, ReassemblyKind};
+use pcapkit::chain::{self, Reassembled};
 use pcapkit::reassembly::tcp::{ChunkData, ConnectionSummary};
 use pcapkit::reassembly::{ReassemblyOptions, OPEN_END};
 use pcapkit::session::Session;
