@@ -49,37 +49,49 @@ pub fn read_array<const N: usize, R: Read + Seek>(
     Ok(out)
 }
 
-/// Reads `size` bytes, growing the buffer only as bytes arrive.
-pub fn read_bytes<R: Read + Seek>(
-    reader: &mut Reader<R>,
-    size: usize,
-) -> Result<Vec<u8>, DekuError> {
+/// The owned form of a byte field: up to 16 bytes (hardware and IP addresses, most
+/// integrity check values) are held inline, so reading them costs no allocation; longer
+/// values go to the heap. Dereferences to `[u8]`.
+pub type Bytes = smallvec::SmallVec<[u8; 16]>;
+
+/// Reads `size` bytes (the rest of the input when `usize::MAX`), growing the buffer
+/// only as bytes arrive.
+pub fn read_bytes<R: Read + Seek>(reader: &mut Reader<R>, size: usize) -> Result<Bytes, DekuError> {
     const CHUNK: usize = 4096;
     if size == usize::MAX {
         return read_rest(reader);
     }
-    let mut out = vec![0u8; size.min(CHUNK)];
+    let mut out = Bytes::new();
+    let mut chunk = [0u8; 256];
     let mut filled = 0;
     while filled < size {
-        let n = (size - filled).min(CHUNK);
-        if out.len() < filled + n {
+        let n = (size - filled).min(if out.spilled() { CHUNK } else { chunk.len() });
+        if n <= chunk.len() {
+            reader.read_bytes(n, &mut chunk[..n], Order::Msb0)?;
+            out.extend_from_slice(&chunk[..n]);
+        } else {
             out.resize(filled + n, 0);
+            reader.read_bytes(n, &mut out[filled..filled + n], Order::Msb0)?;
         }
-        reader.read_bytes(n, &mut out[filled..filled + n], Order::Msb0)?;
         filled += n;
     }
     Ok(out)
 }
 
 /// Reads whatever is left of the input.
-pub fn read_rest<R: Read + Seek>(reader: &mut Reader<R>) -> Result<Vec<u8>, DekuError> {
-    let mut out = Vec::new();
+pub fn read_rest<R: Read + Seek>(reader: &mut Reader<R>) -> Result<Bytes, DekuError> {
+    let mut out = Bytes::new();
     let mut byte = [0u8; 1];
     while !reader.end() {
         reader.read_bytes(1, &mut byte, Order::Msb0)?;
         out.push(byte[0]);
     }
     Ok(out)
+}
+
+/// deku writer for a [`Bytes`] field.
+pub fn write_bytes<W: Write + Seek>(writer: &mut Writer<W>, bytes: &[u8]) -> Result<(), DekuError> {
+    writer.write_bytes(bytes)
 }
 
 /// Reads `size` bytes of whole `T`s (the rest of the input when `size` is `usize::MAX`).
@@ -94,7 +106,7 @@ where
     R: Read + Seek,
 {
     let bytes = read_bytes(reader, size)?;
-    let mut cursor = Cursor::new(bytes.as_slice());
+    let mut cursor = Cursor::new(&bytes[..]);
     let mut inner = Reader::new(&mut cursor);
     let mut out = Vec::new();
     while inner.bits_read / 8 < bytes.len() {

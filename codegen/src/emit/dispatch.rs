@@ -333,7 +333,14 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
 
 /// Headers larger than this many bytes are boxed in `Header`, so that every layer of
 /// every frame does not pay for the largest protocol.
-const INLINE_HEADER_BYTES: u64 = 64;
+const INLINE_HEADER_BYTES: u64 = 80;
+
+/// What an option list takes in a header: its bytes are held inline up to the 40 of an
+/// IP or TCP header (`TlvList`).
+const TLV_LIST_BYTES: u64 = 56;
+
+/// What a `switch` field is taken to need, not knowing its largest case.
+const SWITCH_BYTES: u64 = 64;
 
 /// Whether a protocol's header is kept behind a `Box` in `Header`: text protocols (owned
 /// strings) and large layouts.
@@ -344,6 +351,9 @@ fn boxed_in_header(p: &Protocol) -> bool {
         .map(|f| {
             let inline = match &f.ty {
                 FieldType::Int { bytes: 3, .. } => 4,
+                FieldType::Tlv(_) => TLV_LIST_BYTES,
+                // An enum of records: as large as its largest case, often large.
+                FieldType::Switch(_) => SWITCH_BYTES,
                 t => t.fixed_size().unwrap_or(24),
             };
             if f.cond.is_some() && f.ty.fixed_size().is_some() {

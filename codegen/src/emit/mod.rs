@@ -125,7 +125,7 @@ pub(crate) fn rust_type(ty: &FieldType, tlv_path: &dyn Fn(&str) -> TokenStream) 
         FieldType::Mac => quote!([u8; 6]),
         FieldType::Ipv4 => quote!(::std::net::Ipv4Addr),
         FieldType::Ipv6 => quote!(::std::net::Ipv6Addr),
-        FieldType::Bytes => quote!(::std::vec::Vec<u8>),
+        FieldType::Bytes => quote!(crate::wire::Bytes),
         FieldType::List(elem) => {
             let elem = rust_type(elem, tlv_path);
             quote!(::std::vec::Vec<#elem>)

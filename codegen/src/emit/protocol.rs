@@ -234,9 +234,12 @@ fn deku_field_attrs(p: &Protocol, f: &Field) -> TokenStream {
             )),
             FieldType::Bytes if f.size.is_some() => Some((
                 format!("crate::wire::read_bytes(deku::reader, {size})"),
-                None,
+                Some("crate::wire::write_bytes(deku::writer, {v})".to_owned()),
             )),
-            FieldType::Bytes => Some(("crate::wire::read_rest(deku::reader)".to_owned(), None)),
+            FieldType::Bytes => Some((
+                "crate::wire::read_rest(deku::reader)".to_owned(),
+                Some("crate::wire::write_bytes(deku::writer, {v})".to_owned()),
+            )),
             FieldType::DnsName => Some((
                 "crate::dnsname::read(deku::reader)".to_owned(),
                 Some("crate::dnsname::write(deku::writer, {v})".to_owned()),
@@ -671,7 +674,7 @@ fn emit_direct(p: &Protocol) -> TokenStream {
                     quote! {{
                         let bytes = #bytes;
                         wire_at += bytes.len();
-                        bytes.to_vec()
+                        crate::wire::Bytes::from_slice(bytes)
                     }}
                 }
             }

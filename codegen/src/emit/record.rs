@@ -188,7 +188,7 @@ fn emit_switch(
         pub enum #ty {
             #(#variants)*
             /// The bytes as they are: no case matched, or they do not fit the case's layout.
-            Raw(::std::vec::Vec<u8>),
+            Raw(crate::wire::Bytes),
         }
 
         impl #ty {

@@ -267,7 +267,7 @@ impl TlsState {
                 // tshark's "Encrypted Handshake Message": bytes that happen to tile as
                 // messages are still ciphertext.
                 HANDSHAKE if dir.encrypted && !matches!(record.body, TlsBody::Raw(_)) => {
-                    record.body = TlsBody::Raw(fragment.to_vec());
+                    record.body = TlsBody::Raw(crate::wire::Bytes::from_slice(fragment));
                 }
                 HANDSHAKE if dir.encrypted => {}
                 HANDSHAKE => {
@@ -445,12 +445,12 @@ fn finish(
     fragment_note: String,
 ) {
     record.body = if whole.is_empty() {
-        TlsBody::Raw(fragment.to_vec())
+        TlsBody::Raw(crate::wire::Bytes::from_slice(fragment))
     } else {
         match crate::wire::read_whole::<HandshakeMessages>(whole, Endian::Big) {
             Some(m) => TlsBody::HandshakeMessages(m),
             // Whole messages always tile; kept as bytes should the layout ever refuse.
-            None => TlsBody::Raw(fragment.to_vec()),
+            None => TlsBody::Raw(crate::wire::Bytes::from_slice(fragment)),
         }
     };
     record.handshake_reassembled = reassembled;
