@@ -181,6 +181,12 @@ pub trait Visitor {
     fn begin_record(&mut self, _info: &'static FieldInfo) {}
     /// The record opened last ends.
     fn end_record(&mut self) {}
+    /// Whether to visit the option list `info`, whose options' values are `values`, at
+    /// all: a visitor that only collects some fields says no to lists that hold none of
+    /// them, and the options are then not even decoded.
+    fn wants_list(&mut self, _info: &'static FieldInfo, _values: &'static [FieldInfo]) -> bool {
+        true
+    }
 }
 
 /// A registry's table of named values, for listings.

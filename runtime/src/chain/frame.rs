@@ -180,6 +180,10 @@ impl<V: Visitor + ?Sized> Visitor for Captured<'_, V> {
         }
     }
 
+    fn wants_list(&mut self, info: &'static FieldInfo, values: &'static [FieldInfo]) -> bool {
+        self.skipping > 0 || !self.held(info) || self.inner.wants_list(info, values)
+    }
+
     fn begin_list(&mut self, info: &'static FieldInfo) {
         if self.skipping > 0 || !self.held(info) {
             self.skipping += 1;

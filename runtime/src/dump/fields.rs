@@ -5,12 +5,13 @@
 //! envelope (`frame.*`) and the backend's fields as it names them (see
 //! [`ForeignLayer::names`]): `ipv4.src` of etherparse and pnet, tshark's `ip.src`.
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::{Dumper, Render};
 use crate::chain::Frame;
 use crate::engine::{backend_fields, backend_has, EngineKind, ForeignLayer};
-use crate::protocols::{FIELD_COUNT, FIELD_TABLES};
+use crate::protocols::{ProtocolId, FIELD_COUNT, FIELD_TABLES};
 use crate::reader::pcapng_meta::OptionValue;
 use crate::reader::CaptureInfo;
 use crate::value::{FieldInfo, Value, Visitor};
@@ -148,6 +149,10 @@ struct Rows {
     columns: Vec<Column>,
     /// Per field id, the slot collecting its values (`usize::MAX`: not requested).
     slot_of: Vec<usize>,
+    /// Per field id, whether the field is requested or holds one that is (a list).
+    holds: Vec<bool>,
+    /// The protocols with a requested field: the other layers are not visited.
+    protocols: Vec<ProtocolId>,
     /// Values per requested protocol field, joined with `,`.
     slots: Vec<String>,
     /// The third-party backend's fields requested, and their values joined with `,`.
@@ -164,10 +169,17 @@ impl Rows {
         if !self.slots.is_empty() {
             let mut collect = Collect {
                 slot_of: &self.slot_of,
+                holds: &self.holds,
                 slots: &mut self.slots,
             };
             for (layer, _) in frame.all_layers() {
-                layer.visit(&mut collect);
+                // Only the layers and option lists that hold a requested field.
+                if layer
+                    .protocol()
+                    .is_some_and(|p| self.protocols.contains(&p))
+                {
+                    layer.visit(&mut collect);
+                }
             }
         }
         for s in &mut self.foreign_slots {
@@ -255,12 +267,35 @@ impl<W: Write> Fields<W> {
             }
             columns.push(column);
         }
+        // A field holds a requested one when it is one, or its path is a prefix of one
+        // (`tcp.options` of `tcp.options.mss`).
+        let mut holds = vec![false; FIELD_COUNT];
+        let mut protocols = Vec::new();
+        for (p, table) in ProtocolId::ALL.iter().zip(FIELD_TABLES.iter()) {
+            for info in table.iter() {
+                let held = table.iter().any(|f| {
+                    slot_of[f.id as usize] != usize::MAX
+                        && (f.id == info.id
+                            || f.path
+                                .strip_prefix(info.path)
+                                .is_some_and(|rest| rest.starts_with('.')))
+                });
+                if held {
+                    holds[info.id as usize] = true;
+                    if !protocols.contains(p) {
+                        protocols.push(*p);
+                    }
+                }
+            }
+        }
         Ok(Fields {
             out,
             paths: paths.to_vec(),
             rows: Rows {
                 columns,
                 slot_of,
+                holds,
+                protocols,
                 slots: vec![String::new(); slots],
                 foreign_slots: vec![String::new(); foreign.len()],
                 foreign,
@@ -272,10 +307,19 @@ impl<W: Write> Fields<W> {
 
 struct Collect<'a> {
     slot_of: &'a [usize],
+    holds: &'a [bool],
     slots: &'a mut [String],
 }
 
 impl Visitor for Collect<'_> {
+    fn wants_list(&mut self, info: &'static FieldInfo, values: &'static [FieldInfo]) -> bool {
+        // The list's own fields (kind, length, data) or its options' values.
+        self.holds[info.id as usize]
+            || values
+                .iter()
+                .any(|f| self.slot_of[f.id as usize] != usize::MAX)
+    }
+
     fn field(&mut self, info: &'static FieldInfo, value: Value<'_>) {
         let slot = self.slot_of[info.id as usize];
         if slot != usize::MAX {
@@ -314,7 +358,9 @@ fn frame_value(frame: &Frame, index: usize, out: &mut String) {
     let mut num = itoa::Buffer::new();
     match FRAME_FIELDS[index].0 {
         "frame.number" => out.push_str(num.format(frame.number)),
-        "frame.time_epoch" => out.push_str(&frame.timestamp.epoch()),
+        "frame.time_epoch" => {
+            let _ = write!(out, "{}", frame.timestamp);
+        }
         "frame.time" => out.push_str(&frame.timestamp.iso8601()),
         "frame.len" => out.push_str(num.format(frame.len)),
         "frame.cap_len" => out.push_str(num.format(frame.cap_len)),
