@@ -9,6 +9,8 @@
 mod common;
 mod formats;
 
+#[path = "allocations.rs"]
+mod allocations;
 #[path = "bit_containers.rs"]
 mod bit_containers;
 #[path = "cli.rs"]

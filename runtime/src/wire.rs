@@ -96,21 +96,32 @@ pub fn write_bytes<W: Write + Seek>(writer: &mut Writer<W>, bytes: &[u8]) -> Res
 
 /// Reads `size` bytes of whole `T`s (the rest of the input when `size` is `usize::MAX`).
 /// Bytes that do not make a whole element are an error.
-pub fn read_list<'a, T, R>(
+pub fn read_list<'a, T, C, R>(
     reader: &mut Reader<R>,
     size: usize,
     endian: Endian,
-) -> Result<Vec<T>, DekuError>
+) -> Result<C, DekuError>
 where
     T: for<'b> DekuReader<'b, Endian>,
+    C: Default + Extend<T>,
     R: Read + Seek,
 {
-    let bytes = read_bytes(reader, size)?;
-    let mut cursor = Cursor::new(&bytes[..]);
+    // Short lists (SACK blocks, a few addresses) are read on the stack.
+    const SHORT: usize = 256;
+    let mut short = [0u8; SHORT];
+    let long;
+    let bytes: &[u8] = if size <= SHORT {
+        reader.read_bytes(size, &mut short[..size], Order::Msb0)?;
+        &short[..size]
+    } else {
+        long = read_bytes(reader, size)?;
+        &long
+    };
+    let mut cursor = Cursor::new(bytes);
     let mut inner = Reader::new(&mut cursor);
-    let mut out = Vec::new();
+    let mut out = C::default();
     while inner.bits_read / 8 < bytes.len() {
-        out.push(read_element(&mut inner, endian)?);
+        out.extend(Some(read_element(&mut inner, endian)?));
     }
     Ok(out)
 }
@@ -118,18 +129,19 @@ where
 /// Reads `count` elements. Each element takes at least one byte, or the list is an
 /// error, so a count larger than the input costs nothing but the error: memory grows
 /// with the elements actually read, never with the count.
-pub fn read_count<'a, T, R>(
+pub fn read_count<'a, T, C, R>(
     reader: &mut Reader<R>,
     count: usize,
     endian: Endian,
-) -> Result<Vec<T>, DekuError>
+) -> Result<C, DekuError>
 where
     T: DekuReader<'a, Endian>,
+    C: Default + Extend<T>,
     R: Read + Seek,
 {
-    let mut out = Vec::with_capacity(count.min(16));
+    let mut out = C::default();
     for _ in 0..count {
-        out.push(read_element(reader, endian)?);
+        out.extend(Some(read_element(reader, endian)?));
     }
     Ok(out)
 }
@@ -222,11 +234,11 @@ mod tests {
         let data = [0u8, 1, 0, 2, 9];
         let mut cursor = Cursor::new(&data[..]);
         let mut reader = Reader::new(&mut cursor);
-        assert!(read_list::<u16, _>(&mut reader, 5, Endian::Big).is_err());
+        assert!(read_list::<u16, Vec<u16>, _>(&mut reader, 5, Endian::Big).is_err());
         let mut cursor = Cursor::new(&data[..]);
         let mut reader = Reader::new(&mut cursor);
         assert_eq!(
-            read_list::<u16, _>(&mut reader, 4, Endian::Big).unwrap(),
+            read_list::<u16, Vec<u16>, _>(&mut reader, 4, Endian::Big).unwrap(),
             vec![1, 2]
         );
     }

@@ -127,8 +127,14 @@ pub(crate) fn rust_type(ty: &FieldType, tlv_path: &dyn Fn(&str) -> TokenStream) 
         FieldType::Ipv6 => quote!(::std::net::Ipv6Addr),
         FieldType::Bytes => quote!(crate::wire::Bytes),
         FieldType::List(elem) => {
+            let inline = list_inline(elem);
             let elem = rust_type(elem, tlv_path);
-            quote!(::std::vec::Vec<#elem>)
+            if inline > 0 {
+                let inline = proc_macro2::Literal::usize_unsuffixed(inline);
+                quote!(::smallvec::SmallVec<[#elem; #inline]>)
+            } else {
+                quote!(::std::vec::Vec<#elem>)
+            }
         }
         FieldType::Tlv(family) => {
             let path = tlv_path(family);
@@ -372,6 +378,21 @@ pub(crate) fn linkify(text: &str) -> String {
 /// An index literal without a type suffix (`FIELDS[3]`, not `FIELDS[3usize]`).
 pub(crate) fn index(i: usize) -> proc_macro2::Literal {
     proc_macro2::Literal::usize_unsuffixed(i)
+}
+
+/// How many elements of a list are held inline: as many as fit in the 16 bytes a
+/// `SmallVec` has before it is larger than a `Vec` (SACK blocks, a route's addresses),
+/// so short lists cost no allocation; none for larger or variable elements.
+fn list_inline(elem: &FieldType) -> usize {
+    let size = match elem {
+        // A 24-bit integer is held in a u32.
+        FieldType::Int { bytes: 3, .. } => Some(4),
+        t => t.fixed_size(),
+    };
+    match size {
+        Some(s) if s > 0 && s <= 16 => (16 / s) as usize,
+        _ => 0,
+    }
 }
 
 #[cfg(test)]
