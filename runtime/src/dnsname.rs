@@ -45,22 +45,68 @@ const LABEL_TYPE: &str = "dns name: extended or reserved label type (0x40 or 0x8
 const LABEL_PAST_END: &str = "dns name: a label runs past the end of the message";
 
 thread_local! {
-    /// The message whose header is being read, for pointers to resolve against.
-    static MESSAGE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// The messages whose headers are being read, innermost last (a header read while
+    /// another is, as DNS quoted in an ICMP error): the first `depth` buffers. The
+    /// buffers stay for the next message, so keeping one costs no allocation.
+    static MESSAGES: RefCell<Messages> = const { RefCell::new(Messages { buffers: Vec::new(), depth: 0 }) };
 }
+
+struct Messages {
+    buffers: Vec<Vec<u8>>,
+    depth: usize,
+}
+
+/// Keeps `message` at hand for pointers while `f` runs.
+fn with_message<T>(message: &[u8], f: impl FnOnce() -> T) -> T {
+    /// Leaves the message however `f` ends.
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            MESSAGES.with(|m| m.borrow_mut().depth -= 1);
+        }
+    }
+    MESSAGES.with(|m| {
+        let mut m = m.borrow_mut();
+        let depth = m.depth;
+        if m.buffers.len() == depth {
+            m.buffers.push(Vec::new());
+        }
+        let buffer = &mut m.buffers[depth];
+        buffer.clear();
+        buffer.extend_from_slice(message);
+        m.depth += 1;
+    });
+    let _leave = Leave;
+    f()
+}
+
+/// Names up to this many bytes (text, and wire form in place) are held inline: most
+/// are shorter, and then reading one costs no allocation.
+const INLINE: usize = 32;
 
 /// A domain name: its dotted text and the bytes it took in place (labels, then a zero
 /// byte or a pointer), kept so that the header writes back byte for byte.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct DnsName {
-    text: String,
-    wire: Vec<u8>,
+    /// UTF-8: made of ASCII (see [`Name::label`]).
+    text: smallvec::SmallVec<[u8; INLINE]>,
+    wire: smallvec::SmallVec<[u8; INLINE]>,
+}
+
+impl std::fmt::Debug for DnsName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DnsName")
+            .field("text", &self.as_str())
+            .field("wire", &self.wire())
+            .finish()
+    }
 }
 
 impl DnsName {
     /// The name as dotted text (`www.example.com`), `<Root>` for the root.
     pub fn as_str(&self) -> &str {
-        &self.text
+        // Only ASCII is ever pushed; the check cannot fail.
+        std::str::from_utf8(&self.text).unwrap_or(ROOT)
     }
 
     /// The bytes the name took where it was read (up to and including its pointer).
@@ -75,17 +121,14 @@ pub fn read_header<'a, T, C>(input: &'a [u8], ctx: C) -> Result<(T, usize), Diss
 where
     T: DekuReader<'a, C>,
 {
-    let previous = MESSAGE.with(|m| std::mem::replace(&mut *m.borrow_mut(), input.to_vec()));
-    let out = crate::wire::read_header(input, ctx);
-    MESSAGE.with(|m| *m.borrow_mut() = previous);
-    out
+    with_message(input, || crate::wire::read_header(input, ctx))
 }
 
 /// Reads a name from `reader`: the labels in place, then whatever a pointer leads to in
 /// the message (see [`read_header`]).
 pub fn read<R: Read + Seek>(reader: &mut Reader<R>) -> Result<DnsName, DekuError> {
     let mut name = Name::default();
-    let mut wire = Vec::new();
+    let mut wire = smallvec::SmallVec::<[u8; INLINE]>::new();
     loop {
         let len = read_byte(reader)?;
         wire.push(len);
@@ -101,7 +144,11 @@ pub fn read<R: Read + Seek>(reader: &mut Reader<R>) -> Result<DnsName, DekuError
                 let low = read_byte(reader)?;
                 wire.push(low);
                 let offset = usize::from(u16::from_be_bytes([len & 0x3f, low]));
-                MESSAGE.with(|m| follow(&m.borrow(), offset, &mut name))?;
+                MESSAGES.with(|m| {
+                    let m = m.borrow();
+                    let message = m.depth.checked_sub(1).map_or(&[][..], |d| &m.buffers[d]);
+                    follow(message, offset, &mut name)
+                })?;
                 break;
             }
             _ => return Err(DekuError::Parse(LABEL_TYPE)),
@@ -156,7 +203,7 @@ fn follow(message: &[u8], mut offset: usize, name: &mut Name) -> Result<(), Deku
 /// A name being put together, label by label.
 #[derive(Default)]
 struct Name {
-    text: String,
+    text: smallvec::SmallVec<[u8; INLINE]>,
     /// Wire length so far: each label's length byte and bytes (the final zero is added
     /// when comparing with the limit).
     wire_len: usize,
@@ -169,22 +216,27 @@ impl Name {
             return Err(DekuError::Parse(TOO_LONG));
         }
         if !self.text.is_empty() {
-            self.text.push('.');
+            self.text.push(b'.');
         }
         for &b in label {
             // Printable ASCII as is; anything else as RFC 1035 §5.1's `\DDD`.
             if b.is_ascii_graphic() || b == b' ' {
-                self.text.push(char::from(b));
+                self.text.push(b);
             } else {
-                self.text.push_str(&format!("\\{b:03}"));
+                self.text.extend_from_slice(&[
+                    b'\\',
+                    b'0' + b / 100,
+                    b'0' + b / 10 % 10,
+                    b'0' + b % 10,
+                ]);
             }
         }
         Ok(())
     }
 
-    fn finish(self) -> String {
+    fn finish(self) -> smallvec::SmallVec<[u8; INLINE]> {
         if self.wire_len == 0 {
-            ROOT.to_owned()
+            smallvec::SmallVec::from_slice(ROOT.as_bytes())
         } else {
             self.text
         }
@@ -212,14 +264,13 @@ mod tests {
     /// Reads the name at `at` of `message`, as a header starting there would, but with
     /// the whole message for pointers: returns the name and the bytes it took in place.
     fn name_at(message: &[u8], at: usize) -> Result<(String, usize), String> {
-        let previous = MESSAGE.with(|m| std::mem::replace(&mut *m.borrow_mut(), message.to_vec()));
-        let mut cursor = Cursor::new(&message[at..]);
-        let mut reader = Reader::new(&mut cursor);
-        let out = read(&mut reader)
-            .map(|n| (n.text, reader.bits_read / 8))
-            .map_err(|e| e.to_string());
-        MESSAGE.with(|m| *m.borrow_mut() = previous);
-        out
+        with_message(message, || {
+            let mut cursor = Cursor::new(&message[at..]);
+            let mut reader = Reader::new(&mut cursor);
+            read(&mut reader)
+                .map(|n| (n.as_str().to_owned(), reader.bits_read / 8))
+                .map_err(|e| e.to_string())
+        })
     }
 
     #[test]
