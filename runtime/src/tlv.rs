@@ -365,18 +365,7 @@ pub fn read<T: TlvValue, R: Read + Seek>(
     size: usize,
     endian: Endian,
 ) -> Result<TlvList<T>, DekuError> {
-    // Option lists of IP and TCP headers are short: read them on the stack.
-    const SHORT: usize = 64;
-    if size == 0 {
-        return Ok(parse(&[], endian));
-    }
-    if size <= SHORT {
-        let mut buf = [0u8; SHORT];
-        reader.read_bytes(size, &mut buf[..size], deku::ctx::Order::Msb0)?;
-        return Ok(parse(&buf[..size], endian));
-    }
-    let bytes = crate::wire::read_bytes(reader, size)?;
-    Ok(parse(&bytes, endian))
+    crate::wire::with_bytes(reader, size, |bytes| Ok(parse(bytes, endian)))
 }
 
 /// deku writer.

@@ -62,20 +62,31 @@ pub fn read_bytes<R: Read + Seek>(reader: &mut Reader<R>, size: usize) -> Result
         return read_rest(reader);
     }
     let mut out = Bytes::new();
-    let mut chunk = [0u8; 256];
     let mut filled = 0;
     while filled < size {
-        let n = (size - filled).min(if out.spilled() { CHUNK } else { chunk.len() });
-        if n <= chunk.len() {
-            reader.read_bytes(n, &mut chunk[..n], Order::Msb0)?;
-            out.extend_from_slice(&chunk[..n]);
-        } else {
-            out.resize(filled + n, 0);
-            reader.read_bytes(n, &mut out[filled..filled + n], Order::Msb0)?;
-        }
+        let n = (size - filled).min(CHUNK);
+        out.resize(filled + n, 0);
+        reader.read_bytes(n, &mut out[filled..filled + n], Order::Msb0)?;
         filled += n;
     }
     Ok(out)
+}
+
+/// Reads `size` bytes as [`read_bytes`] does and hands them to `f`; up to 256 bytes (option
+/// lists, SACK blocks, a few addresses) are read on the stack, so they cost no allocation.
+pub fn with_bytes<R: Read + Seek, T>(
+    reader: &mut Reader<R>,
+    size: usize,
+    f: impl FnOnce(&[u8]) -> Result<T, DekuError>,
+) -> Result<T, DekuError> {
+    const SHORT: usize = 256;
+    if size <= SHORT {
+        let mut short = [0u8; SHORT];
+        reader.read_bytes(size, &mut short[..size], Order::Msb0)?;
+        f(&short[..size])
+    } else {
+        f(&read_bytes(reader, size)?)
+    }
 }
 
 /// Reads whatever is left of the input.
@@ -106,24 +117,15 @@ where
     C: Default + Extend<T>,
     R: Read + Seek,
 {
-    // Short lists (SACK blocks, a few addresses) are read on the stack.
-    const SHORT: usize = 256;
-    let mut short = [0u8; SHORT];
-    let long;
-    let bytes: &[u8] = if size <= SHORT {
-        reader.read_bytes(size, &mut short[..size], Order::Msb0)?;
-        &short[..size]
-    } else {
-        long = read_bytes(reader, size)?;
-        &long
-    };
-    let mut cursor = Cursor::new(bytes);
-    let mut inner = Reader::new(&mut cursor);
-    let mut out = C::default();
-    while inner.bits_read / 8 < bytes.len() {
-        out.extend(Some(read_element(&mut inner, endian)?));
-    }
-    Ok(out)
+    with_bytes(reader, size, |bytes| {
+        let mut cursor = Cursor::new(bytes);
+        let mut inner = Reader::new(&mut cursor);
+        let mut out = C::default();
+        while inner.bits_read / 8 < bytes.len() {
+            out.extend(Some(read_element(&mut inner, endian)?));
+        }
+        Ok(out)
+    })
 }
 
 /// Reads `count` elements. Each element takes at least one byte, or the list is an
