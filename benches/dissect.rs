@@ -12,6 +12,8 @@
 //! Groups:
 //! - `chain_full`: `chain::dissect` through every layer, reusing one `Vec<Layer>`
 //! - `chain_transport`: the same, stopping after the transport layer
+//! - `chain_views`, `chain_views_transport`: the same two, walking the headers that have
+//!   a generated view through it, undecoded (`Thresholds::views`)
 //! - `etherparse_sliced`: etherparse's zero-copy `SlicedPacket::from_ethernet` (the peer)
 //! - `etherparse_headers`: etherparse's `PacketHeaders::from_ethernet_slice` (owned headers,
 //!   TCP options walked), closer to what the chain builds
@@ -300,7 +302,15 @@ fn bench_dissect(c: &mut Criterion) {
     check(&frames);
     let inputs = inputs(&frames);
 
-    for (group_name, limits) in [("chain_full", full()), ("chain_transport", transport())] {
+    // `chain_views*`: the headers that have a generated view are walked through it and
+    // left undecoded (what `--nofile` and the `fields` output do).
+    let views = |t: Thresholds| Thresholds { views: true, ..t };
+    for (group_name, limits) in [
+        ("chain_full", full()),
+        ("chain_transport", transport()),
+        ("chain_views", views(full())),
+        ("chain_views_transport", views(transport())),
+    ] {
         let mut group = c.benchmark_group(group_name);
         for (name, packets) in &inputs {
             group.throughput(Throughput::Elements(packets.len() as u64));

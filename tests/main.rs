@@ -51,6 +51,8 @@ mod streams;
 mod tls;
 #[path = "trace.rs"]
 mod trace;
+#[path = "views.rs"]
+mod views;
 
 /// Every `tests/*.rs` file (and `tests/*/main.rs`, which cargo would also have built) is
 /// a module of this binary: otherwise its tests would silently never run.

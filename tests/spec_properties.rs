@@ -61,6 +61,15 @@ impl Visitor for Values {
     }
 }
 
+/// The values `visit` shows, by path (to compare two ways of reading a header).
+pub fn values(
+    visit: impl FnOnce(&mut Values),
+) -> std::collections::BTreeMap<&'static str, Vec<String>> {
+    let mut v = Values::default();
+    visit(&mut v);
+    v.0
+}
+
 /// Checks a spec's `[[example]]`: each path named must show exactly these values, in
 /// order; the message names the spec, the example and every value that differs.
 pub fn check_example(

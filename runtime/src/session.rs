@@ -210,6 +210,30 @@ impl Session {
         self.tcp.take_summaries()
     }
 
+    /// A TCP segment's part before any stream is followed: the bindings learn from it,
+    /// a payload left to the session (`defer_streams`) is dissected unless the streams
+    /// will frame it, and DNS over HTTPS is looked for. Whether the payload is still left
+    /// to the streams.
+    fn bind_segment(
+        &mut self,
+        layers: &mut Vec<Layer>,
+        i: usize,
+        data: &[u8],
+        payload: std::ops::Range<usize>,
+        info: &SegmentInfo,
+        notes: &mut Vec<String>,
+    ) -> bool {
+        self.bind(layers, i, data, payload.clone(), info, notes);
+        let mut deferred = layers.len() == i + 1 && !payload.is_empty();
+        if deferred && !self.options.tcp {
+            self.undefer(layers, i, data, payload);
+            deferred = false;
+        }
+        // DNS over HTTPS in a segment that holds a whole HTTP/1 message.
+        doh::http1(layers, i + 1, data, &self.thresholds);
+        deferred
+    }
+
     fn walk(&mut self, frame: &mut Frame, bytes: &[u8]) {
         let mut source = Source::Frame;
         let mut i = 0;
@@ -229,6 +253,41 @@ impl Session {
                     (&mut r.layers, &r.data[..])
                 }
             };
+            // A header the chain left undecoded (`Thresholds::views`) is decoded only
+            // when this session acts on it; the others are passed over as the match
+            // below passes over their decoded kind.
+            if let Some(LayerKind::View(protocol)) = layers.get(i).map(|l| &l.kind) {
+                let acts = match protocol {
+                    ProtocolId::Ipv4 => self.options.ipv4,
+                    ProtocolId::Ipv6Frag => self.options.ipv6,
+                    ProtocolId::Udp => !self.decode_as.is_empty(),
+                    // Unless followed, a segment only feeds the bindings: read from the view.
+                    ProtocolId::Tcp if !self.follow_tcp => {
+                        let Some((src, dst)) = addresses(&layers[..i], data).or(outer) else {
+                            return;
+                        };
+                        let Some(tcp) = TcpBasics::of(&layers[i], data) else {
+                            return;
+                        };
+                        let payload = layers[i].payload_range();
+                        let info = tcp.info(
+                            src,
+                            dst,
+                            (frame.number, frame.timestamp.secs),
+                            payload.len(),
+                        );
+                        self.bind_segment(layers, i, data, payload, &info, &mut frame.notes);
+                        return;
+                    }
+                    ProtocolId::Tcp | ProtocolId::Icmp | ProtocolId::Icmpv6 => true,
+                    _ => false,
+                };
+                if !acts {
+                    i += 1;
+                    continue;
+                }
+                layers[i].decode(data);
+            }
             let Some(layer) = layers.get(i) else { return };
             let Some(header) = layer.header() else { return };
             let payload = layer.payload_range();
@@ -252,7 +311,7 @@ impl Session {
                     h.protocol,
                 )),
                 Header::Ipv6Frag(h) if self.options.ipv6 && (h.mf() || h.offset() > 0) => {
-                    let Some((src, dst)) = addresses(&layers[..i]) else {
+                    let Some((src, dst)) = addresses(&layers[..i], data) else {
                         i += 1;
                         continue;
                     };
@@ -279,42 +338,27 @@ impl Session {
                     i += 1;
                     continue;
                 }
-                Header::Tcp(h) => {
-                    let Some((src, dst)) = addresses(&layers[..i]).or(outer) else {
+                Header::Tcp(_) => {
+                    let Some((src, dst)) = addresses(&layers[..i], data).or(outer) else {
                         return;
                     };
-                    let info = SegmentInfo {
-                        src: Endpoint {
-                            addr: src,
-                            port: h.srcport,
-                        },
-                        dst: Endpoint {
-                            addr: dst,
-                            port: h.dstport,
-                        },
-                        closing: h.flag_fin() || h.flag_rst(),
-                        frame: frame.number,
-                        time: frame.timestamp.secs,
-                        tcp: SeqSegment {
-                            seq: h.seq,
-                            ack: h.flag_ack().then_some(h.ack),
-                            syn: h.flag_syn(),
-                            fin: h.flag_fin(),
-                            rst: h.flag_rst(),
-                            // Captured bytes: those the snapshot length cut are not known.
-                            len: u32::try_from(payload.len()).unwrap_or(u32::MAX),
-                        },
+                    let Some(tcp) = TcpBasics::of(&layers[i], data) else {
+                        return;
                     };
-                    self.bind(layers, i, data, payload.clone(), &info, &mut frame.notes);
-                    // The stateless chain left the payload to us (`defer_streams`): it
-                    // is dissected only if the stream does not frame it.
-                    let mut deferred = layers.len() == i + 1 && !payload.is_empty();
-                    if deferred && !self.options.tcp {
-                        self.undefer(layers, i, data, payload.clone());
-                        deferred = false;
-                    }
-                    // DNS over HTTPS in a segment that holds a whole HTTP/1 message.
-                    doh::http1(layers, i + 1, data, &self.thresholds);
+                    let info = tcp.info(
+                        src,
+                        dst,
+                        (frame.number, frame.timestamp.secs),
+                        payload.len(),
+                    );
+                    let deferred = self.bind_segment(
+                        layers,
+                        i,
+                        data,
+                        payload.clone(),
+                        &info,
+                        &mut frame.notes,
+                    );
                     if !self.follow_tcp {
                         return;
                     }
@@ -333,8 +377,13 @@ impl Session {
                         h.next_protocol(&data[payload.clone()])
                     } else {
                         layers.get(i + 1).and_then(|l| {
-                            l.header().map(|h| Next {
-                                protocol: h.protocol(),
+                            let protocol = match &l.kind {
+                                LayerKind::Header(h) => h.protocol(),
+                                LayerKind::View(p) => *p,
+                                _ => return None,
+                            };
+                            Some(Next {
+                                protocol,
                                 name: Some(l.name),
                             })
                         })
@@ -736,10 +785,91 @@ impl Session {
 }
 
 /// The addresses of the innermost IP header among `layers`.
-fn addresses(layers: &[Layer]) -> Option<(IpAddr, IpAddr)> {
-    layers.iter().rev().find_map(|l| match l.header()? {
-        Header::Ipv4(h) => Some((IpAddr::V4(h.src), IpAddr::V4(h.dst))),
-        Header::Ipv6(h) => Some((IpAddr::V6(h.src), IpAddr::V6(h.dst))),
+/// What the session reads of a TCP header, from the decoded struct or through its view.
+struct TcpBasics {
+    srcport: u16,
+    dstport: u16,
+    seq: u32,
+    ack: u32,
+    flag_ack: bool,
+    flag_syn: bool,
+    flag_fin: bool,
+    flag_rst: bool,
+}
+
+impl TcpBasics {
+    fn of(layer: &Layer, data: &[u8]) -> Option<TcpBasics> {
+        use crate::protocols::tcp::TcpView;
+        Some(match &layer.kind {
+            LayerKind::Header(Header::Tcp(h)) => TcpBasics {
+                srcport: h.srcport,
+                dstport: h.dstport,
+                seq: h.seq,
+                ack: h.ack,
+                flag_ack: h.flag_ack(),
+                flag_syn: h.flag_syn(),
+                flag_fin: h.flag_fin(),
+                flag_rst: h.flag_rst(),
+            },
+            LayerKind::View(ProtocolId::Tcp) => {
+                let (h, _) = TcpView::new(data.get(layer.header_range())?)?;
+                TcpBasics {
+                    srcport: h.srcport(),
+                    dstport: h.dstport(),
+                    seq: h.seq(),
+                    ack: h.ack(),
+                    flag_ack: h.flag_ack(),
+                    flag_syn: h.flag_syn(),
+                    flag_fin: h.flag_fin(),
+                    flag_rst: h.flag_rst(),
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    /// The segment as the bindings see it: `at` is its frame's number and time (in
+    /// seconds), `len` its captured payload bytes.
+    fn info(&self, src: IpAddr, dst: IpAddr, at: (u64, i64), len: usize) -> SegmentInfo {
+        SegmentInfo {
+            src: Endpoint {
+                addr: src,
+                port: self.srcport,
+            },
+            dst: Endpoint {
+                addr: dst,
+                port: self.dstport,
+            },
+            closing: self.flag_fin || self.flag_rst,
+            frame: at.0,
+            time: at.1,
+            tcp: SeqSegment {
+                seq: self.seq,
+                ack: self.flag_ack.then_some(self.ack),
+                syn: self.flag_syn,
+                fin: self.flag_fin,
+                rst: self.flag_rst,
+                // Captured bytes: those the snapshot length cut are not known.
+                len: u32::try_from(len).unwrap_or(u32::MAX),
+            },
+        }
+    }
+}
+
+/// The addresses of the innermost IP header of `layers` (which lie in `data`).
+fn addresses(layers: &[Layer], data: &[u8]) -> Option<(IpAddr, IpAddr)> {
+    use crate::protocols::{ipv4::Ipv4View, ipv6::Ipv6View};
+    layers.iter().rev().find_map(|l| match &l.kind {
+        LayerKind::Header(Header::Ipv4(h)) => Some((IpAddr::V4(h.src), IpAddr::V4(h.dst))),
+        LayerKind::Header(Header::Ipv6(h)) => Some((IpAddr::V6(h.src), IpAddr::V6(h.dst))),
+        LayerKind::View(ProtocolId::Ipv4) => {
+            let (h, _) = Ipv4View::new(data.get(l.header_range())?)?;
+            Some((IpAddr::V4(h.src()), IpAddr::V4(h.dst())))
+        }
+        LayerKind::View(ProtocolId::Ipv6) => {
+            let (h, _) = Ipv6View::new(data.get(l.header_range())?)?;
+            Some((IpAddr::V6(h.src()), IpAddr::V6(h.dst())))
+        }
         _ => None,
     })
 }

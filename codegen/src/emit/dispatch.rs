@@ -53,6 +53,10 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
         .map(|p| format!("specs/{}", p.file.display()))
         .collect();
     let levels: Vec<_> = frame.iter().map(|p| ident(p.layer.variant())).collect();
+    let viewed: Vec<&&Protocol> = frame.iter().filter(|p| super::view::has_view(p)).collect();
+    let view_variants: Vec<_> = viewed.iter().map(|p| camel(&p.id)).collect();
+    let view_modules: Vec<_> = viewed.iter().map(|p| ident(&p.id)).collect();
+    let view_types: Vec<_> = viewed.iter().map(|p| super::view::view_type(p)).collect();
     let n = frame.len();
     let variant_docs: Vec<String> = frame
         .iter()
@@ -307,6 +311,37 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
                     (Header::#variants(#wrap_h), len)
                 }),*
             })
+        }
+
+        /// The chain's step over a `protocol` header read through its view, without
+        /// decoding it (see `crate::chain::step`): `None` for a protocol without a view,
+        /// or when the view cannot stand in for the struct (the bytes fall short, an
+        /// assertion fails), so the caller dissects the header as usual.
+        #[inline]
+        pub fn view_step(protocol: ProtocolId, input: &[u8], stop: bool) -> ::core::option::Option<crate::chain::Step> {
+            match protocol {
+                #(ProtocolId::#view_variants => crate::chain::step::<#view_modules::#view_types>(input, stop),)*
+                _ => None,
+            }
+        }
+
+        /// Whether `protocol` has a view (`XxxView`): the chain may leave its headers undecoded.
+        pub fn has_view(protocol: ProtocolId) -> bool {
+            matches!(protocol, #(ProtocolId::#view_variants)|*)
+        }
+
+        /// Hands the values of the `protocol` header at the start of `bytes` to `v`,
+        /// through its view; `false` for a protocol without a view.
+        pub fn visit_view<V: crate::value::Visitor + ?Sized>(protocol: ProtocolId, bytes: &[u8], v: &mut V) -> bool {
+            match protocol {
+                #(ProtocolId::#view_variants => {
+                    if let Some((view, _)) = #view_modules::#view_types::new(bytes) {
+                        crate::chain::HeaderView::visit(&view, v);
+                    }
+                    true
+                })*
+                _ => false,
+            }
         }
 
         /// A `protocol` header cut short: read with the missing bytes as zeros, if the

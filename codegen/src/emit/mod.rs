@@ -9,6 +9,7 @@ mod record;
 mod registry;
 mod tests;
 mod tlv;
+mod view;
 
 use std::path::Path;
 
@@ -315,11 +316,32 @@ fn size_call(fields: &[Field], field: &Field) -> (TokenStream, Ty) {
     (quote!((#helper(#(#args),*) as u64)), Ty::Int)
 }
 
-/// `let x = self.x;` for each container an expression needs.
-pub(crate) fn bind_from_self(deps: &[&Field]) -> TokenStream {
+/// How generated methods read a header's values: from the struct's fields, or through a
+/// view's accessors (the same expressions serve both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// `self.x`: the decoded struct.
+    Field,
+    /// `self.x()`: a view over the header's bytes.
+    Method,
+}
+
+impl Access {
+    /// The value of container `name` on `self`.
+    pub(crate) fn read(self, name: &Ident) -> TokenStream {
+        match self {
+            Access::Field => quote!(self.#name),
+            Access::Method => quote!(self.#name()),
+        }
+    }
+}
+
+/// `let x = self.x;` (or `self.x()`) for each container an expression needs.
+pub(crate) fn bind(deps: &[&Field], access: Access) -> TokenStream {
     let lets = deps.iter().map(|f| {
         let name = ident(&f.name);
-        quote!(let #name = self.#name;)
+        let value = access.read(&name);
+        quote!(let #name = #value;)
     });
     quote!(#(#lets)*)
 }

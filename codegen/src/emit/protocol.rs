@@ -15,10 +15,11 @@ pub fn emit(model: &Model, layout: &Layout, p: &Protocol) -> TokenStream {
     let ty = camel(&p.id);
     let strukt = emit_struct(p);
     let helpers = emit_helpers(p);
-    let accessors = emit_accessors(p);
+    let accessors = emit_accessors(p, Access::Field);
     let methods = emit_methods(model, p, lay);
-    let visit = emit_visit(model, p, lay, None);
+    let visit = emit_visit(model, p, lay, None, Access::Field);
     let fields = emit_field_table(p, lay);
+    let view = super::view::emit(model, layout, p);
     let switches = super::record::emit_switches(p, &p.id, &p.fields, lay, None);
     let records = p
         .records
@@ -41,6 +42,7 @@ pub fn emit(model: &Model, layout: &Layout, p: &Protocol) -> TokenStream {
             #methods
             #visit
         }
+        #view
         #switches
         #(#records)*
         #fields
@@ -134,7 +136,7 @@ fn emit_struct_with(p: &Protocol, asserts: bool) -> TokenStream {
     }
 }
 
-fn field_doc(f: &Field) -> TokenStream {
+pub(crate) fn field_doc(f: &Field) -> TokenStream {
     let first = if f.doc.is_empty() {
         format!("`{}` ({}).", f.name, f.ty.describe())
     } else {
@@ -398,10 +400,11 @@ enum Helper {
     Present,
 }
 
-fn emit_accessors(p: &Protocol) -> TokenStream {
+pub(crate) fn emit_accessors(p: &Protocol, access: Access) -> TokenStream {
     let mut out = Vec::new();
     for f in &p.fields {
         let container = ident(&f.name);
+        let value = access.read(&container);
         for r in &f.bits {
             let name = ident(&r.name);
             let (code, ret) = if f.cond.is_some() {
@@ -410,17 +413,17 @@ fn emit_accessors(p: &Protocol) -> TokenStream {
                 if r.is_bool {
                     let code = bare(code);
                     (
-                        quote!(self.#container.map(|v| #code)),
+                        quote!(#value.map(|v| #code)),
                         quote!(::core::option::Option<#ret>),
                     )
                 } else {
                     (
-                        quote!(self.#container.map(|v| #code as #ret)),
+                        quote!(#value.map(|v| #code as #ret)),
                         quote!(::core::option::Option<#ret>),
                     )
                 }
             } else {
-                let (code, _) = range_of(quote!(u64::from(self.#container)), r);
+                let (code, _) = range_of(quote!(u64::from(#value)), r);
                 let ret = accessor_type(r);
                 if r.is_bool {
                     (bare(code), ret)
@@ -500,45 +503,9 @@ fn emit_methods(model: &Model, p: &Protocol, _lay: &ProtoLayout) -> TokenStream 
         p.name
     );
 
-    let check = emit_check(p);
+    let check = emit_check(p, Access::Field);
 
-    let payload_len = match p.payload.as_ref().and_then(|pl| pl.size.as_ref()) {
-        Some(size) => {
-            let deps = deps(&p.fields, &[&size.expr]);
-            let bind = bind_from_self(&deps);
-            let fields = local_resolver(&p.fields);
-            let resolve = |n: &str| {
-                if n == crate::check::CAPTURED {
-                    Some((quote!(captured), crate::expr::Ty::Int))
-                } else {
-                    fields(n)
-                }
-            };
-            let code = size.expr.to_int(&resolve).expect("checked");
-            let captured = if size.expr.names().contains(&crate::check::CAPTURED) {
-                quote!(captured)
-            } else {
-                quote!(_captured)
-            };
-            let doc = format!(
-                " Length of the payload the header declares: `{}` (`captured`: bytes after the header).",
-                size.src
-            );
-            quote! {
-                #[doc = #doc]
-                pub fn payload_len(&self, #captured: u64) -> ::core::option::Option<u64> {
-                    #bind
-                    Some(#code)
-                }
-            }
-        }
-        None => quote! {
-            /// The header does not declare its payload's length: the payload is the rest.
-            pub fn payload_len(&self, _captured: u64) -> ::core::option::Option<u64> {
-                None
-            }
-        },
-    };
+    let payload_len = emit_payload_len(p, Access::Field);
 
     let pdu_len = match p.stream {
         Some(crate::ir::StreamFraming::Declared) => quote! {
@@ -555,7 +522,7 @@ fn emit_methods(model: &Model, p: &Protocol, _lay: &ProtoLayout) -> TokenStream 
         },
         _ => quote!(),
     };
-    let next = emit_next(model, p);
+    let next = emit_next(model, p, Access::Field);
     let partial = emit_partial(p);
     let direct = emit_direct(p);
     let read = if direct.is_empty() {
@@ -582,6 +549,52 @@ fn emit_methods(model: &Model, p: &Protocol, _lay: &ProtoLayout) -> TokenStream 
         #payload_len
         #pdu_len
         #next
+    }
+}
+
+/// `payload_len`: the payload length the header declares, when its spec says how.
+pub(crate) fn emit_payload_len(p: &Protocol, access: Access) -> TokenStream {
+    // A view's field may be called `payload_len` (IPv6's is): its method is named apart.
+    let name = match access {
+        Access::Field => format_ident!("payload_len"),
+        Access::Method => format_ident!("declared_payload_len"),
+    };
+    match p.payload.as_ref().and_then(|pl| pl.size.as_ref()) {
+        Some(size) => {
+            let deps = deps(&p.fields, &[&size.expr]);
+            let bind = bind(&deps, access);
+            let fields = local_resolver(&p.fields);
+            let resolve = |n: &str| {
+                if n == crate::check::CAPTURED {
+                    Some((quote!(captured), crate::expr::Ty::Int))
+                } else {
+                    fields(n)
+                }
+            };
+            let code = size.expr.to_int(&resolve).expect("checked");
+            let captured = if size.expr.names().contains(&crate::check::CAPTURED) {
+                quote!(captured)
+            } else {
+                quote!(_captured)
+            };
+            let doc = format!(
+                " Length of the payload the header declares: `{}` (`captured`: bytes after the header).",
+                size.src
+            );
+            quote! {
+                #[doc = #doc]
+                pub fn #name(&self, #captured: u64) -> ::core::option::Option<u64> {
+                    #bind
+                    Some(#code)
+                }
+            }
+        }
+        None => quote! {
+            /// The header does not declare its payload's length: the payload is the rest.
+            pub fn #name(&self, _captured: u64) -> ::core::option::Option<u64> {
+                None
+            }
+        },
     }
 }
 
@@ -704,7 +717,7 @@ fn emit_direct(p: &Protocol) -> TokenStream {
     }
 }
 
-fn emit_check(p: &Protocol) -> TokenStream {
+pub(crate) fn emit_check(p: &Protocol, access: Access) -> TokenStream {
     let ends = static_ends(&p.fields);
     let end_of = |name: &str| -> Option<u64> {
         let container = lookup(&p.fields, name)?.field;
@@ -757,7 +770,7 @@ fn emit_check(p: &Protocol) -> TokenStream {
         }
     }
     let deps = deps(&p.fields, &exprs);
-    let bind = bind_from_self(&deps);
+    let bind = bind(&deps, access);
     let captured = if checks.is_empty() {
         quote!(_captured)
     } else {
@@ -814,12 +827,16 @@ fn emit_partial(p: &Protocol) -> TokenStream {
     }
 }
 
-fn emit_next(model: &Model, p: &Protocol) -> TokenStream {
+pub(crate) fn emit_next(model: &Model, p: &Protocol, access: Access) -> TokenStream {
+    let name = match access {
+        Access::Field => format_ident!("next_protocol"),
+        Access::Method => format_ident!("payload_protocol"),
+    };
     let rules = p.payload.as_ref().map_or(&[][..], |pl| pl.rules.as_slice());
     if rules.is_empty() {
         return quote! {
             /// The spec declares no payload dispatch.
-            pub fn next_protocol(&self, _payload: &[u8]) -> ::core::option::Option<crate::protocols::Next> {
+            pub fn #name(&self, _payload: &[u8]) -> ::core::option::Option<crate::protocols::Next> {
                 None
             }
         };
@@ -840,7 +857,7 @@ fn emit_next(model: &Model, p: &Protocol) -> TokenStream {
         }
     }
     let deps = deps(&p.fields, &exprs);
-    let bind = bind_from_self(&deps);
+    let bind = bind(&deps, access);
     let mut uses_payload = exprs.iter().any(|e| e.calls("payload"));
     let mut docs = Vec::new();
     let mut arms = Vec::new();
@@ -936,7 +953,7 @@ fn emit_next(model: &Model, p: &Protocol) -> TokenStream {
     };
     quote! {
         #(#[doc = #doc])*
-        pub fn next_protocol(&self, #payload_param: &[u8]) -> ::core::option::Option<crate::protocols::Next> {
+        pub fn #name(&self, #payload_param: &[u8]) -> ::core::option::Option<crate::protocols::Next> {
             #bind
             #(#arms)*
         }
@@ -1170,7 +1187,7 @@ pub(crate) fn record_struct(p: &Protocol) -> TokenStream {
     let strukt = emit_struct_with(p, true);
     let helpers = emit_helpers(p);
     let holds = emit_assert_helpers(p);
-    let accessors = emit_accessors(p);
+    let accessors = emit_accessors(p, Access::Field);
     let accessors = if accessors.is_empty() {
         quote!()
     } else {
@@ -1189,7 +1206,7 @@ pub(crate) fn struct_with_accessors(p: &Protocol) -> TokenStream {
     let ty = camel(&p.id);
     let strukt = emit_struct(p);
     let helpers = emit_helpers(p);
-    let accessors = emit_accessors(p);
+    let accessors = emit_accessors(p, Access::Field);
     if accessors.is_empty() {
         return quote!(#strukt #helpers);
     }
@@ -1209,6 +1226,7 @@ pub(crate) fn emit_visit(
     p: &Protocol,
     lay: &ProtoLayout,
     record: Option<&str>,
+    access: Access,
 ) -> TokenStream {
     let mut stmts = Vec::new();
     for e in entries(&p.fields) {
@@ -1237,21 +1255,34 @@ pub(crate) fn emit_visit(
                 }
             }
         } else {
-            visit_entry(
-                Some((model, lay)),
-                &e,
-                info,
-                &infos_from,
-                i,
-                quote!(self.#name),
-            )
+            let src = match (access, &f.ty) {
+                // A view holds an option list as its bytes: read as the struct reads them.
+                (Access::Method, FieldType::Tlv(family)) => {
+                    let item = tlv_path(family);
+                    let endian = if f.endian.unwrap_or(p.endian) == Endian::Little {
+                        quote!(::deku::ctx::Endian::Little)
+                    } else {
+                        quote!(::deku::ctx::Endian::Big)
+                    };
+                    quote!(crate::tlv::parse::<#item>(self.#name(), #endian))
+                }
+                _ => access.read(&name),
+            };
+            match (access, &f.ty) {
+                // A view's bytes are a slice already.
+                (Access::Method, FieldType::Bytes) if e.range.is_none() && !e.whole => {
+                    let d = display_tokens(f.display);
+                    quote!(v.field(#info, crate::value::Value::Bytes(#src, #d));)
+                }
+                _ => visit_entry(Some((model, lay)), &e, info, &infos_from, i, src),
+            }
         };
         for show in [e.range.and_then(|r| r.show.as_ref()), f.show.as_ref()]
             .into_iter()
             .flatten()
         {
             let deps = deps(&p.fields, &[&show.expr]);
-            let bind = bind_from_self(&deps);
+            let bind = bind(&deps, access);
             let code = show
                 .expr
                 .to_bool(&local_resolver(&p.fields))

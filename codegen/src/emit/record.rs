@@ -26,7 +26,7 @@ pub fn emit(model: &Model, p: &Protocol, r: &Record, lay: &ProtoLayout) -> Token
     let module = ident(&r.name);
     let ty = camel(&r.name);
     let strukt = super::protocol::record_struct(&pseudo);
-    let visit = super::protocol::emit_visit(model, &pseudo, lay, Some(&r.name));
+    let visit = super::protocol::emit_visit(model, &pseudo, lay, Some(&r.name), Access::Field);
     let switches = emit_switches(&pseudo, &r.name, &r.fields, lay, Some(&r.name));
     let doc = if r.doc.is_empty() {
         format!(" The `{}` record.", r.name)

@@ -136,6 +136,74 @@ fn emit_protocol(p: &Protocol) -> TokenStream {
         quote!()
     };
 
+    // The view (see `view.rs`) against deku's reader of the spec, on any bytes and on
+    // valid headers drawn from the spec: the same length, every field and bit range, the
+    // same assertions, payload length, next protocol and visited values.
+    let view = if super::view::has_view(p) {
+        let view_ty = super::view::view_type(p);
+        let mut same = Vec::new();
+        for f in &p.fields {
+            let name = ident(&f.name);
+            let held = match f.ty {
+                FieldType::Bytes => quote!(h.#name.as_slice()),
+                FieldType::Tlv(_) => quote!(h.#name.as_bytes()),
+                _ => quote!(h.#name),
+            };
+            same.push(quote!(prop_assert_eq!(v.#name(), #held, "field {}", stringify!(#name));));
+            for r in &f.bits {
+                let bit = ident(&r.name);
+                same.push(
+                    quote!(prop_assert_eq!(v.#bit(), h.#bit(), "bits {}", stringify!(#bit));),
+                );
+            }
+        }
+        let valid = if buildable {
+            quote! {
+                #[test]
+                fn view_reads_valid_headers(seed in any::<u64>()) {
+                    let mut rng = Rng::new(seed);
+                    let bytes = sample(&mut rng, ::deku::ctx::Endian::Big);
+                    prop_assume!(bytes.is_some(), "no valid header drawn");
+                    let bytes = bytes.unwrap();
+                    prop_assert!(pcapkit::protocols::#m::#view_ty::new(&bytes).is_some());
+                    view_agrees(&bytes)?;
+                }
+            }
+        } else {
+            quote!()
+        };
+        quote! {
+            fn view_agrees(bytes: &[u8]) -> Result<(), TestCaseError> {
+                let deku = pcapkit::wire::read_header::<#ty, _>(bytes, ()).ok();
+                let view = pcapkit::protocols::#m::#view_ty::new(bytes);
+                prop_assert_eq!(view.map(|(_, n)| n), deku.as_ref().map(|(_, n)| *n));
+                let (Some((v, n)), Some((h, _))) = (view, deku) else {
+                    return Ok(());
+                };
+                prop_assert_eq!(v.as_bytes(), &bytes[..n]);
+                #(#same)*
+                prop_assert_eq!(v.check(), h.check());
+                let captured = (bytes.len() - n) as u64;
+                prop_assert_eq!(v.declared_payload_len(captured), h.payload_len(captured));
+                prop_assert_eq!(v.payload_protocol(&bytes[n..]), h.next_protocol(&bytes[n..]));
+                prop_assert_eq!(values(|x| v.visit(x)), values(|x| h.visit(x)));
+                prop_assert_eq!(v.decode(), Some(h));
+                Ok(())
+            }
+
+            proptest! {
+                #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
+                #[test]
+                fn view_agrees_with_deku(input in vec(any::<u8>(), 0..256)) {
+                    view_agrees(&input)?;
+                }
+                #valid
+            }
+        }
+    } else {
+        quote!()
+    };
+
     let examples = p.examples.iter().enumerate().map(|(i, e)| {
         let name = format_ident!("example_{}", i + 1);
         let n = i + 1;
@@ -192,6 +260,8 @@ fn emit_protocol(p: &Protocol) -> TokenStream {
             #builder
 
             #(#examples)*
+
+            #view
 
             proptest! {
                 #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]

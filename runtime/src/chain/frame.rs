@@ -76,6 +76,11 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 pub enum LayerKind {
     /// A dissected header.
     Header(Header),
+    /// A header the chain walked through its generated view and left undecoded (only
+    /// when asked, by [`Thresholds::views`](super::Thresholds::views)): its values are
+    /// read from the frame's bytes by [`Layer::visit_in`], and [`Layer::decode`] makes
+    /// it a `Header`.
+    View(ProtocolId),
     /// Bytes not dissected: no protocol is bound to the key, or a threshold was reached.
     Raw,
     /// A header that could not be read: which protocol, and why.
@@ -113,6 +118,7 @@ impl Layer {
     pub fn protocol(&self) -> Option<ProtocolId> {
         match &self.kind {
             LayerKind::Header(h) => Some(h.protocol()),
+            LayerKind::View(protocol) => Some(*protocol),
             LayerKind::Malformed { protocol, .. } => Some(*protocol),
             LayerKind::Raw => None,
         }
@@ -138,6 +144,33 @@ impl Layer {
                 captured: self.header_len,
                 skipping: 0,
             });
+        }
+    }
+
+    /// Hands the header's values to `v`, reading an undecoded header
+    /// ([`LayerKind::View`]) from `bytes`, the buffer the layer lies in (the frame's, or
+    /// a reassembled buffer's: see [`Frame::all_layers`]).
+    pub fn visit_in<V: Visitor + ?Sized>(&self, bytes: &[u8], v: &mut V) {
+        match &self.kind {
+            LayerKind::View(protocol) => {
+                if let Some(header) = bytes.get(self.header_range()) {
+                    crate::protocols::visit_view(*protocol, header, v);
+                }
+            }
+            _ => self.visit(v),
+        }
+    }
+
+    /// Decodes a header the chain left undecoded ([`LayerKind::View`]) from `bytes`, the
+    /// buffer the layer lies in; other layers are left as they are.
+    pub fn decode(&mut self, bytes: &[u8]) {
+        if let LayerKind::View(protocol) = self.kind {
+            let read = bytes
+                .get(self.header_range())
+                .and_then(|b| crate::protocols::dissect(protocol, b).ok());
+            if let Some((header, _)) = read {
+                self.kind = LayerKind::Header(header);
+            }
         }
     }
 
@@ -233,11 +266,13 @@ impl<V: Visitor + ?Sized> Visitor for Captured<'_, V> {
 /// the declared length of the IP layer before it; `wire_cut` bounds the bytes counted
 /// beyond those captured (a frame's length on the wire less its captured length).
 pub fn tcp_len(layers: &[Layer], i: usize, wire_cut: u64) -> Option<u64> {
-    let Some(Header::Tcp(tcp)) = layers.get(i)?.header() else {
-        return None;
+    let layer = layers.get(i)?;
+    let header = match &layer.kind {
+        LayerKind::Header(Header::Tcp(tcp)) => u64::from(tcp.doff()) * 4,
+        // Walked through its view: the header was read whole, `doff` words long.
+        LayerKind::View(ProtocolId::Tcp) => layer.header_len as u64,
+        _ => return None,
     };
-    let layer = &layers[i];
-    let header = u64::from(tcp.doff()) * 4;
     let ip = layers[..i]
         .iter()
         .rev()

@@ -6,8 +6,10 @@
 //! `Malformed` layer (protocol and reason) and the layers before it stay.
 
 mod frame;
+mod view;
 
 pub use frame::{tcp_len, Frame, Layer, LayerKind, Reassembled, ReassemblyKind, Timestamp};
+pub use view::{step, HeaderView, Step};
 
 use crate::layer::Level;
 use crate::protocols::{self, Next, ProtocolId};
@@ -25,6 +27,11 @@ pub struct Thresholds {
     /// the PDUs instead and the segment itself only if it is not framed (see
     /// `Session::process`): the segment's own dissection would mostly be thrown away.
     pub defer_streams: bool,
+    /// Walk the headers that have a generated view (IPv4, TCP, Ethernet, ...) through it
+    /// and leave them undecoded ([`LayerKind::View`]): for a consumer that reads values
+    /// with [`Layer::visit_in`] (the `fields` output) or none at all (dissect only). No
+    /// session may run on such frames: it reads decoded headers.
+    pub views: bool,
 }
 
 impl Thresholds {
@@ -100,6 +107,25 @@ fn walk(data: &[u8], mut next: Option<Next>, limits: &Thresholds, layers: &mut V
             return;
         }
         let input = &data[offset..end];
+        if limits.views {
+            let stop = limits.stops_after(n.protocol);
+            if let Some(step) = protocols::view_step(n.protocol, input, stop) {
+                // Only session-free walks take views, so no stream is deferred here.
+                layers.push(Layer {
+                    name: n.name.unwrap_or(n.protocol.name()),
+                    kind: LayerKind::View(n.protocol),
+                    offset,
+                    header_len: step.header_len,
+                    payload_len: step.payload_len,
+                    missing: step.missing,
+                    truncated: None,
+                });
+                next = step.next;
+                offset += step.header_len;
+                end = offset + step.payload_len;
+                continue;
+            }
+        }
         let (header, header_len) = match protocols::dissect(n.protocol, input) {
             Ok(ok) => ok,
             Err(e) => {

@@ -172,13 +172,13 @@ impl Rows {
                 holds: &self.holds,
                 slots: &mut self.slots,
             };
-            for (layer, _) in frame.all_layers() {
+            for (layer, data) in frame.all_layers() {
                 // Only the layers and option lists that hold a requested field.
                 if layer
                     .protocol()
                     .is_some_and(|p| self.protocols.contains(&p))
                 {
-                    layer.visit(&mut collect);
+                    layer.visit_in(data, &mut collect);
                 }
             }
         }
@@ -429,6 +429,10 @@ fn packet_options(frame: &Frame, path: &str, out: &mut String) {
 impl<W: Write> Dumper for Fields<W> {
     fn header(&mut self, _info: &CaptureInfo) -> io::Result<()> {
         writeln!(self.out, "{}", self.paths.join("\t"))
+    }
+
+    fn reads_views(&self) -> bool {
+        true
     }
 
     fn frame(&mut self, frame: &Frame) -> io::Result<()> {

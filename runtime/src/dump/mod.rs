@@ -141,6 +141,11 @@ pub trait Dumper {
     }
     /// A frame, once dissected.
     fn frame(&mut self, frame: &Frame) -> io::Result<()>;
+    /// Whether this dumper reads headers with [`Layer::visit_in`](crate::Layer::visit_in),
+    /// so that the chain may leave them undecoded (`Thresholds::views`); `false` by default.
+    fn reads_views(&self) -> bool {
+        false
+    }
     /// A renderer of this dumper's frames for another thread (the render stage), when the
     /// format allows: asked after [`header`](Self::header), it writes a frame's text as
     /// [`frame`](Self::frame) would, but for what depends on the frames before it, which

@@ -516,6 +516,7 @@ pub fn metadata_key(m: &Metadata, counts: &mut [u32; 4]) -> String {
 fn layer_key(layer: &Layer) -> &'static str {
     match &layer.kind {
         LayerKind::Header(h) => h.protocol().id(),
+        LayerKind::View(p) => p.id(),
         LayerKind::Raw => "raw",
         LayerKind::Malformed { .. } => "malformed",
     }
@@ -597,18 +598,19 @@ fn native_layers<T: TreeWriter + ?Sized>(w: &mut T, frame: &Frame) {
         w.open_dict(Some(layer_key(layer)));
         depth += 1;
         match &layer.kind {
-            LayerKind::Header(h) => {
-                if layer.name != h.protocol().name() {
+            LayerKind::Header(_) | LayerKind::View(_) => {
+                let protocol = layer.protocol().expect("a header has a protocol");
+                if layer.name != protocol.name() {
                     text(w, "name", layer.name);
                 }
-                header_members(w, |v| layer.visit(v));
+                header_members(w, |v| layer.visit_in(data, v));
                 if layer.missing > 0 {
                     uint(w, "missing", layer.missing);
                 }
                 if let Some(reason) = &layer.truncated {
                     text(w, "truncated", reason);
                 }
-                if h.protocol() == ProtocolId::Tcp {
+                if protocol == ProtocolId::Tcp {
                     if let Some(s) = stream.take() {
                         uint(w, "stream", s);
                     }

@@ -1,0 +1,121 @@
+//! The chain walked through generated views (`Thresholds::views`) against the chain that
+//! decodes every header: the same layers (names, protocols, offsets, lengths) and, read
+//! back from the bytes, the same values, on every frame of the demo capture and, in CI,
+//! of the corpus.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::Path;
+
+use pcapkit::chain::{self, Layer, LayerKind, Thresholds};
+use pcapkit::reader::{CaptureReader, Event};
+use pcapkit::value::{FieldInfo, Value, Visitor};
+
+use crate::common;
+
+/// Every value shown, by path, in order.
+#[derive(Default, PartialEq, Debug)]
+struct Values(BTreeMap<&'static str, Vec<String>>);
+
+impl Visitor for Values {
+    fn field(&mut self, info: &'static FieldInfo, value: Value<'_>) {
+        self.0.entry(info.path).or_default().push(value.to_string());
+    }
+    fn whole(&mut self, info: &'static FieldInfo, value: Value<'_>) {
+        self.field(info, value);
+    }
+}
+
+/// A layer as both walks must agree on it.
+fn shape(layer: &Layer) -> (&'static str, Option<&'static str>, usize, usize, usize, u64) {
+    (
+        layer.name,
+        layer.protocol().map(|p| p.id()),
+        layer.offset,
+        layer.header_len,
+        layer.payload_len,
+        layer.missing,
+    )
+}
+
+/// Compares both walks over every frame of `path`; returns the frames walked through at
+/// least one view, and the differences found (frame number and what differs).
+fn compare(path: &Path) -> (usize, Vec<String>) {
+    // Some corpus files are damaged on purpose: those that do not open have no frames.
+    let Ok(mut reader) = CaptureReader::from_file(File::open(path).unwrap()) else {
+        return (0, Vec::new());
+    };
+    let decoded = Thresholds::default();
+    let viewed = Thresholds {
+        views: true,
+        ..Thresholds::default()
+    };
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let (mut number, mut with_views, mut bad) = (0, 0, Vec::new());
+    while let Some(event) = reader.next_event() {
+        let Event::Packet(record) = event else {
+            continue;
+        };
+        number += 1;
+        let data = reader.packet().to_vec();
+        chain::dissect(&data, record.linktype, &decoded, &mut a);
+        chain::dissect(&data, record.linktype, &viewed, &mut b);
+        if b.iter().any(|l| matches!(l.kind, LayerKind::View(_))) {
+            with_views += 1;
+        }
+        let shapes_a: Vec<_> = a.iter().map(shape).collect();
+        let shapes_b: Vec<_> = b.iter().map(shape).collect();
+        if shapes_a != shapes_b {
+            bad.push(format!(
+                "frame {number}: layers {shapes_a:?} against {shapes_b:?}"
+            ));
+            continue;
+        }
+        for (la, lb) in a.iter().zip(&b) {
+            let (mut va, mut vb) = (Values::default(), Values::default());
+            la.visit_in(&data, &mut va);
+            lb.visit_in(&data, &mut vb);
+            if va != vb {
+                bad.push(format!(
+                    "frame {number}, {}: {va:?} against {vb:?}",
+                    la.name
+                ));
+            }
+            // Decoding a viewed layer gives the decoded walk's header.
+            let mut lb = lb.clone();
+            lb.decode(&data);
+            if lb.header() != la.header() {
+                bad.push(format!("frame {number}, {}: decodes differently", la.name));
+            }
+        }
+    }
+    (with_views, bad)
+}
+
+#[test]
+fn views_walk_the_demo_capture_as_decoded_headers_do() {
+    let (with_views, bad) = compare(&common::demo_path());
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    // The demo capture is mostly Ethernet, IP, TCP and UDP: views carry most frames.
+    assert!(
+        with_views >= 20,
+        "only {with_views} frames walked through views"
+    );
+}
+
+#[test]
+#[ignore = "needs the corpus (../shared/corpus/public or $PCAPKIT_CORPUS); .ci/run runs it"]
+fn views_walk_the_corpus_as_decoded_headers_do() {
+    let mut bad = Vec::new();
+    let mut with_views = 0;
+    for path in common::corpus_captures(15) {
+        let (n, b) = compare(&path);
+        with_views += n;
+        bad.extend(b.into_iter().map(|b| format!("{}: {b}", path.display())));
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    assert!(
+        with_views >= 1000,
+        "only {with_views} frames walked through views"
+    );
+}
