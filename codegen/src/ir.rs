@@ -96,6 +96,9 @@ pub struct Protocol {
     pub endian: Endian,
     /// Whole-protocol hook: `hooks::<id>::<hook>` fills the struct.
     pub hook: Option<String>,
+    /// With a hook: `hooks::<id>::<view>`, a hand-written `chain::HeaderView` the chain
+    /// may walk through instead of the hook.
+    pub view: Option<String>,
     pub binds: Vec<Bind>,
     pub fields: Vec<Field>,
     pub payload: Option<Payload>,

@@ -66,6 +66,9 @@ pub struct ProtocolMeta {
     #[serde(default = "default_endian")]
     pub endian: String,
     pub hook: Option<String>,
+    /// A hand-written view (`chain::HeaderView`) in the hook's module, for the chain's
+    /// walk through views.
+    pub view: Option<String>,
 }
 
 fn default_endian() -> String {

@@ -55,8 +55,7 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
     let levels: Vec<_> = frame.iter().map(|p| ident(p.layer.variant())).collect();
     let viewed: Vec<&&Protocol> = frame.iter().filter(|p| super::view::has_view(p)).collect();
     let view_variants: Vec<_> = viewed.iter().map(|p| camel(&p.id)).collect();
-    let view_modules: Vec<_> = viewed.iter().map(|p| ident(&p.id)).collect();
-    let view_types: Vec<_> = viewed.iter().map(|p| super::view::view_type(p)).collect();
+    let view_types: Vec<_> = viewed.iter().map(|p| super::view::view_path(p)).collect();
     let n = frame.len();
     let variant_docs: Vec<String> = frame
         .iter()
@@ -320,7 +319,7 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
         #[inline]
         pub fn view_step(protocol: ProtocolId, input: &[u8], stop: bool) -> ::core::option::Option<crate::chain::Step> {
             match protocol {
-                #(ProtocolId::#view_variants => crate::chain::step::<#view_modules::#view_types>(input, stop),)*
+                #(ProtocolId::#view_variants => crate::chain::step::<#view_types>(input, stop),)*
                 _ => None,
             }
         }
@@ -335,7 +334,7 @@ pub fn emit(model: &Model, layout: &Layout) -> TokenStream {
         pub fn visit_view<V: crate::value::Visitor + ?Sized>(protocol: ProtocolId, bytes: &[u8], v: &mut V) -> bool {
             match protocol {
                 #(ProtocolId::#view_variants => {
-                    if let Some((view, _)) = #view_modules::#view_types::new(bytes) {
+                    if let Some((view, _)) = <#view_types as crate::chain::HeaderView>::read(bytes) {
                         crate::chain::HeaderView::visit(&view, v);
                     }
                     true

@@ -67,6 +67,7 @@ fn pseudo_protocol(p: &Protocol, r: &Record) -> Protocol {
         reference: p.reference.clone(),
         endian: Endian::Runtime,
         hook: None,
+        view: None,
         binds: Vec::new(),
         fields: r.fields.clone(),
         payload: None,

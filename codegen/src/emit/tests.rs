@@ -139,7 +139,7 @@ fn emit_protocol(p: &Protocol) -> TokenStream {
     // The view (see `view.rs`) against deku's reader of the spec, on any bytes and on
     // valid headers drawn from the spec: the same length, every field and bit range, the
     // same assertions, payload length, next protocol and visited values.
-    let view = if super::view::has_view(p) {
+    let view = if super::view::generated_view(p) {
         let view_ty = super::view::view_type(p);
         let mut same = Vec::new();
         for f in &p.fields {

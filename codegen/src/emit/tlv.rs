@@ -165,6 +165,7 @@ fn pseudo_protocol(t: &TlvFamily, v: &TlvVariant) -> Protocol {
         reference: String::new(),
         endian: Endian::Runtime,
         hook: None,
+        view: None,
         binds: Vec::new(),
         fields: v.fields.clone(),
         payload: None,

@@ -32,9 +32,30 @@ pub(crate) fn view_type(p: &Protocol) -> Ident {
     format_ident!("{}View", camel(&p.id))
 }
 
-/// Whether `p` gets a view: its fields all lie at byte offsets (see `reads_directly`),
-/// none is filled by the session, and no accessor name is taken twice.
+/// Whether the chain may walk `p` through a view: a generated one, or the hand-written
+/// one its spec names (`[protocol] view`, in its hook's module).
 pub(crate) fn has_view(p: &Protocol) -> bool {
+    p.view.is_some() || generated_view(p)
+}
+
+/// The view's type, from the `protocols` module.
+pub(crate) fn view_path(p: &Protocol) -> TokenStream {
+    let m = ident(&p.id);
+    match &p.view {
+        Some(view) => {
+            let view = format_ident!("{}", view);
+            quote!(crate::hooks::#m::#view)
+        }
+        None => {
+            let view = view_type(p);
+            quote!(#m::#view)
+        }
+    }
+}
+
+/// Whether `p` gets a generated view: its fields all lie at byte offsets (see
+/// `reads_directly`), none is filled by the session, and no accessor name is taken twice.
+pub(crate) fn generated_view(p: &Protocol) -> bool {
     if !reads_directly(p) || p.fields.iter().any(|f| f.session) {
         return false;
     }
@@ -67,7 +88,7 @@ fn size_of(p: &Protocol, f: &Field, recv: &TokenStream) -> TokenStream {
 
 /// `XxxView` and its methods, or nothing for a protocol without a view.
 pub fn emit(model: &Model, layout: &super::fields::Layout, p: &Protocol) -> TokenStream {
-    if !has_view(p) {
+    if !generated_view(p) {
         return quote!();
     }
     let ty = camel(&p.id);

@@ -43,8 +43,22 @@ pub fn carries_dns(headers: &[(String, String)]) -> bool {
 /// whole (a segment without `--tcp` holding part of the body).
 pub fn http1(layers: &mut Vec<Layer>, i: usize, data: &[u8], thresholds: &Thresholds) {
     let Some(layer) = layers.get(i) else { return };
-    let Some(Header::Http(h)) = layer.header() else {
-        return;
+    let decoded;
+    let h = match &layer.kind {
+        LayerKind::Header(Header::Http(h)) => h,
+        // Walked through its view: read only a message whose head names the type.
+        LayerKind::View(ProtocolId::Http) => {
+            let head = &data[layer.header_range()];
+            if layer.payload_len == 0 || !names_dns_message(head) {
+                return;
+            }
+            let Ok((http, _)) = crate::hooks::http::parse(head) else {
+                return;
+            };
+            decoded = http;
+            &decoded
+        }
+        _ => return,
     };
     let body = layer.payload_range();
     if body.is_empty()
@@ -58,6 +72,18 @@ pub fn http1(layers: &mut Vec<Layer>, i: usize, data: &[u8], thresholds: &Thresh
     }
     layers.truncate(i + 1);
     dns_body(layers, data, body, thresholds);
+}
+
+/// Whether `head` holds `dns-message` in any case (what every head whose content type is
+/// `application/dns-message` holds), found by its one `-`.
+fn names_dns_message(head: &[u8]) -> bool {
+    const NAME: &[u8] = b"dns-message";
+    memchr::memchr_iter(b'-', head).any(|at| {
+        at >= 3
+            && head
+                .get(at - 3..at - 3 + NAME.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(NAME))
+    })
 }
 
 /// Appends the layers of the DNS message that is all of `data[body]` (a whole HTTP

@@ -48,25 +48,84 @@ pub fn parse(input: &[u8]) -> Result<(Http, usize), String> {
         content_length: NO_LENGTH,
         ..Http::default()
     };
+    let Some((start, len)) = scan(input, |name, value| {
+        if name.eq_ignore_ascii_case(b"content-length") {
+            if let Some(n) = decimal(value) {
+                http.content_length = n;
+            }
+        }
+        http.headers.push((text(name), text(value)));
+    }) else {
+        // A continuation: no header here.
+        return Ok((http, 0));
+    };
+    match start {
+        StartLine::Request {
+            method,
+            uri,
+            version,
+        } => {
+            http.method = text(method);
+            http.uri = text(uri);
+            http.version = text(version);
+        }
+        StartLine::Status {
+            version,
+            status,
+            reason,
+        } => {
+            http.version = text(version);
+            http.status = status;
+            http.reason = text(reason);
+        }
+    }
+    Ok((http, len))
+}
+
+/// The start line of a message.
+enum StartLine<'a> {
+    Request {
+        method: &'a [u8],
+        uri: &'a [u8],
+        version: &'a [u8],
+    },
+    Status {
+        version: &'a [u8],
+        status: u16,
+        reason: &'a [u8],
+    },
+}
+
+/// Finds the start line at the start of `input` and hands each header field to `field`
+/// (its name and value, trimmed); returns the start line and the head's length, up to and
+/// including the empty line (or all of `input` when the head is not complete in it).
+/// `None` for a continuation, which has no head.
+fn scan<'a>(
+    input: &'a [u8],
+    mut field: impl FnMut(&'a [u8], &'a [u8]),
+) -> Option<(StartLine<'a>, usize)> {
     // Most segments on an HTTP port continue a body: tell them by their first bytes,
     // before looking for the end of a line through all of them.
     if !starts_with_start_line(input) {
-        return Ok((http, 0));
+        return None;
     }
     let (first, mut pos) = line(input, 0);
     // On an HTTP port a segment may hold only the start of a request line ("GET /").
-    if let Some((method, uri, version)) = request_line(first, false) {
-        http.method = text(method);
-        http.uri = text(uri);
-        http.version = text(version);
+    let start = if let Some((method, uri, version)) = request_line(first, false) {
+        StartLine::Request {
+            method,
+            uri,
+            version,
+        }
     } else if let Some((version, status, reason)) = status_line(first) {
-        http.version = text(version);
-        http.status = status;
-        http.reason = text(reason);
+        StartLine::Status {
+            version,
+            status,
+            reason,
+        }
     } else {
-        // A continuation: no header here.
-        return Ok((http, 0));
-    }
+        return None;
+    };
     while pos < input.len() {
         let (l, next) = line(input, pos);
         pos = next;
@@ -77,15 +136,48 @@ pub fn parse(input: &[u8]) -> Result<(Http, usize), String> {
             Some(colon) => (&l[..colon], &l[colon + 1..]),
             None => (l, &b""[..]),
         };
-        let value = value.trim_ascii();
-        if name.trim_ascii().eq_ignore_ascii_case(b"content-length") {
-            if let Some(n) = decimal(value) {
-                http.content_length = n;
-            }
-        }
-        http.headers.push((text(name.trim_ascii()), text(value)));
+        field(name.trim_ascii(), value.trim_ascii());
     }
-    Ok((http, pos))
+    Some((start, pos))
+}
+
+/// A view of an HTTP/1 message head over its bytes, for the chain's walk through views
+/// (`Thresholds::views`): it finds where the head ends without making its strings, which
+/// [`parse`] makes only when the values are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpView<'a> {
+    head: &'a [u8],
+}
+
+impl<'a> crate::chain::HeaderView<'a> for HttpView<'a> {
+    fn read(input: &'a [u8]) -> Option<(Self, usize)> {
+        // As `parse`: a continuation is an HTTP layer of no bytes.
+        let len = scan(input, |_, _| {}).map_or(0, |(_, len)| len);
+        Some((
+            HttpView {
+                head: &input[..len],
+            },
+            len,
+        ))
+    }
+
+    fn check(&self) -> Result<(), crate::layer::DissectError> {
+        Ok(())
+    }
+
+    fn payload_len(&self, _captured: u64) -> Option<u64> {
+        None
+    }
+
+    fn next_protocol(&self, _payload: &[u8]) -> Option<crate::protocols::Next> {
+        None
+    }
+
+    fn visit<V: crate::value::Visitor + ?Sized>(&self, v: &mut V) {
+        if let Ok((http, _)) = parse(self.head) {
+            http.visit(v);
+        }
+    }
 }
 
 /// `content_length` of a message without a Content-Length header.
@@ -330,6 +422,74 @@ fn text(b: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chain::HeaderView;
+    use proptest::prelude::*;
+
+    /// The head's length as the view finds it, and as `parse` does.
+    fn both(input: &[u8]) -> (usize, usize) {
+        let view = HttpView::read(input).map(|(_, len)| len);
+        (view.unwrap_or(usize::MAX), parse(input).unwrap().1)
+    }
+
+    #[test]
+    fn the_view_ends_the_head_where_parse_does() {
+        for msg in [
+            &b"GET / HTTP/1.1\r\nHost: a\r\n\r\nbody"[..],
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            b"GET / HTTP/1.1\r\nHost: a\r\n",
+            b"GET /",
+            b"continuation of a body",
+            b"",
+        ] {
+            let (view, parsed) = both(msg);
+            assert_eq!(view, parsed, "{:?}", String::from_utf8_lossy(msg));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_view_agrees_with_parse(
+            start in prop::sample::select(vec![
+                &b"GET / HTTP/1.1\r\n"[..], b"HTTP/1.0 404 Not Found\r\n", b"POST /x HTTP/1.1\n", b"",
+            ]),
+            lines in prop::collection::vec(
+                prop::sample::select(vec![
+                    &b"Host: x\r\n"[..], b"Content-Length: 12\r\n", b"\r\n", b"\n", b"a:b",
+                    b"Content-Type: application/dns-message\r\n", b"\xff\xfe:\x00\r\n",
+                ]),
+                0..8,
+            ),
+            tail in prop::collection::vec(any::<u8>(), 0..32),
+        ) {
+            let mut input = start.to_vec();
+            for l in lines {
+                input.extend_from_slice(l);
+            }
+            input.extend_from_slice(&tail);
+            let (view, parsed) = both(&input);
+            prop_assert_eq!(view, parsed);
+            // The values read through the view are those of the parsed head.
+            let (head, _) = HttpView::read(&input).unwrap();
+            let (http, _) = parse(&input).unwrap();
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            head.visit(&mut Collect(&mut a));
+            http.visit(&mut Collect(&mut b));
+            prop_assert_eq!(a, b);
+        }
+    }
+
+    /// Every value shown, as text.
+    struct Collect<'a>(&'a mut Vec<String>);
+
+    impl crate::value::Visitor for Collect<'_> {
+        fn field(
+            &mut self,
+            info: &'static crate::value::FieldInfo,
+            value: crate::value::Value<'_>,
+        ) {
+            self.0.push(format!("{}={value}", info.path));
+        }
+    }
 
     #[test]
     fn request_with_headers() {
