@@ -8,7 +8,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::fs::File;
 
-use pcapkit::chain::{self, Frame, Thresholds};
+use pcapkit::chain::{self, Frame, LayerKind, Thresholds};
 use pcapkit::dump::{Dumper, Fields};
 use pcapkit::reader::{CaptureReader, Event};
 
@@ -187,6 +187,46 @@ fn a_fields_row_of_the_common_stack_allocates_nothing() {
             "frame {} ({}) allocated {n} times",
             frame.number,
             frame.protocols()
+        );
+    }
+}
+
+/// Every frame of the demo capture whose headers are all
+/// walked through views, DNS and HTTP included, dissects without an allocation.
+#[test]
+fn frames_walked_through_views_allocate_nothing() {
+    let views = Thresholds {
+        views: true,
+        ..Thresholds::default()
+    };
+    let mut reader = CaptureReader::from_file(File::open(common::demo_path()).unwrap()).unwrap();
+    let mut layers = Vec::with_capacity(16);
+    let mut seen: Vec<&str> = Vec::new();
+    let mut walked = 0;
+    while let Some(event) = reader.next_event() {
+        let Event::Packet(record) = event else {
+            continue;
+        };
+        let data = reader.packet().to_vec();
+        // The first walk of a frame sizes `layers`; the one measured must not need more.
+        chain::dissect(&data, record.linktype, &views, &mut layers);
+        let viewed = layers
+            .iter()
+            .all(|l| matches!(l.kind, LayerKind::View(_) | LayerKind::Raw));
+        if !viewed {
+            continue;
+        }
+        walked += 1;
+        let n = allocations(|| chain::dissect(&data, record.linktype, &views, &mut layers));
+        let names: Vec<&str> = layers.iter().map(|l| l.name).collect();
+        assert_eq!(n, 0, "{} allocated {n} times", names.join(":"));
+        seen.extend(names);
+    }
+    assert!(walked >= 30, "only {walked} frames walked through views");
+    for name in ["DNS", "HTTP", "TCP", "UDP"] {
+        assert!(
+            seen.contains(&name),
+            "no {name} layer walked through a view"
         );
     }
 }

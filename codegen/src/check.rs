@@ -526,21 +526,12 @@ fn check_protocol(
             return Err(at.err("protocol.hook", format!("`{hook}` is not a function name")));
         }
     }
-    match (&meta.view, &meta.hook) {
-        (Some(view), Some(_))
-            if !(view.starts_with(|c: char| c.is_ascii_uppercase())
-                && view.chars().all(|c| c.is_ascii_alphanumeric())) =>
+    if let Some(view) = &meta.view {
+        if !(view.starts_with(|c: char| c.is_ascii_uppercase())
+            && view.chars().all(|c| c.is_ascii_alphanumeric()))
         {
             return Err(at.err("protocol.view", format!("`{view}` is not a type name")));
         }
-        (Some(_), None) => {
-            return Err(at.err(
-                "protocol.view",
-                "a hand-written view is for a protocol read by a hook (the others get a \
-                 generated view when their fields lie at byte offsets)",
-            ));
-        }
-        _ => {}
     }
 
     let fields = check_fields(cx, "field", &fields)?;

@@ -96,8 +96,8 @@ pub struct Protocol {
     pub endian: Endian,
     /// Whole-protocol hook: `hooks::<id>::<hook>` fills the struct.
     pub hook: Option<String>,
-    /// With a hook: `hooks::<id>::<view>`, a hand-written `chain::HeaderView` the chain
-    /// may walk through instead of the hook.
+    /// `hooks::<id>::<view>`: a hand-written `chain::HeaderView` the chain may walk
+    /// through instead of reading the header (in place of a generated view).
     pub view: Option<String>,
     pub binds: Vec<Bind>,
     pub fields: Vec<Field>,

@@ -66,8 +66,8 @@ pub struct ProtocolMeta {
     #[serde(default = "default_endian")]
     pub endian: String,
     pub hook: Option<String>,
-    /// A hand-written view (`chain::HeaderView`) in the hook's module, for the chain's
-    /// walk through views.
+    /// A hand-written view (`chain::HeaderView`) in `hooks::<id>`, for the chain's walk
+    /// through views.
     pub view: Option<String>,
 }
 

@@ -3967,18 +3967,7 @@ fn sizeof_of_a_conditional_field() {
     );
 }
 
-// A hand-written view stands in for a hook only.
-#[test]
-fn view_without_a_hook() {
-    let spec = "[protocol]\nid = \"a\"\nname = \"A\"\nlayer = \"link\"\nview = \"AView\"\n\n[[field]]\nname = \"x\"\ntype = \"u8\"\n";
-    expect_error(
-        &[("a.toml", spec)],
-        "a.toml",
-        "protocol.view",
-        &["a hand-written view is for a protocol read by a hook"],
-    );
-}
-
+// A hand-written view is named by its type.
 #[test]
 fn view_that_is_not_a_type_name() {
     let spec = "[protocol]\nid = \"a\"\nname = \"A\"\nlayer = \"link\"\nhook = \"parse\"\nview = \"a_view\"\n";

@@ -53,10 +53,11 @@ pub(crate) fn view_path(p: &Protocol) -> TokenStream {
     }
 }
 
-/// Whether `p` gets a generated view: its fields all lie at byte offsets (see
-/// `reads_directly`), none is filled by the session, and no accessor name is taken twice.
+/// Whether `p` gets a generated view: it names no hand-written one, its fields all lie at
+/// byte offsets (see `reads_directly`), none is filled by the session, and no accessor
+/// name is taken twice.
 pub(crate) fn generated_view(p: &Protocol) -> bool {
-    if !reads_directly(p) || p.fields.iter().any(|f| f.session) {
+    if p.view.is_some() || !reads_directly(p) || p.fields.iter().any(|f| f.session) {
         return false;
     }
     let mut names: Vec<&str> = VIEW_METHODS.to_vec();

@@ -1,6 +1,7 @@
 //! Hand-written parts that specs name: one file per protocol, named after its spec id.
 //! Everything else about these protocols (struct, fields, dispatch, tests) is generated.
 
+pub mod dns;
 pub mod ftp;
 pub mod ftp_data;
 pub mod http;

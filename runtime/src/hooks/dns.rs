@@ -1,0 +1,245 @@
+//! DNS: the message is read from `specs/application/dns.toml`; this module holds its
+//! hand-written view (`[protocol] view = "DnsView"`), for the chain's walk through views.
+
+use crate::chain::HeaderView;
+use crate::dnsname::{MAX_HOPS, MAX_NAME_BYTES};
+use crate::layer::DissectError;
+use crate::protocols::dns::Dns;
+use crate::protocols::Next;
+use crate::value::Visitor;
+
+/// A view of a DNS message over its bytes: [`HeaderView::read`] finds where the message
+/// ends, checking its names and records as the spec's reader does, without making them;
+/// the [`Dns`] struct is read only when the values are wanted.
+///
+/// It accepts exactly what the struct's reader accepts, with the same length: the
+/// 12-byte header, then each question (a name and 4 bytes) and each resource record (a
+/// name, 8 bytes, a 16-bit length and that many bytes of data, whose layout never fails:
+/// data that does not read as its type's is kept as bytes). A name is read as
+/// `dnsname::read` reads it: labels up to a zero byte or a compression pointer, followed
+/// through the message, at most 255 bytes and 127 pointers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DnsView<'a> {
+    message: &'a [u8],
+}
+
+impl<'a> DnsView<'a> {
+    /// The message's bytes.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.message
+    }
+
+    /// The decoded message.
+    pub fn decode(&self) -> Option<Dns> {
+        Dns::parse(self.message).ok().map(|(dns, _)| dns)
+    }
+}
+
+impl<'a> HeaderView<'a> for DnsView<'a> {
+    fn read(input: &'a [u8]) -> Option<(Self, usize)> {
+        let head = input.first_chunk::<12>()?;
+        let count = |i: usize| usize::from(u16::from_be_bytes([head[i], head[i + 1]]));
+        let questions = count(4);
+        let records = count(6) + count(8) + count(10);
+        let mut at = 12;
+        for _ in 0..questions {
+            at = name_end(input, at)?.checked_add(4)?;
+        }
+        for _ in 0..records {
+            at = name_end(input, at)?.checked_add(8)?;
+            let length = input.get(at..at + 2)?;
+            let length = usize::from(u16::from_be_bytes([length[0], length[1]]));
+            at = at.checked_add(2 + length)?;
+        }
+        let message = input.get(..at)?;
+        Some((DnsView { message }, at))
+    }
+
+    fn check(&self) -> Result<(), DissectError> {
+        Ok(())
+    }
+
+    fn payload_len(&self, _captured: u64) -> Option<u64> {
+        None
+    }
+
+    fn next_protocol(&self, _payload: &[u8]) -> Option<Next> {
+        None
+    }
+
+    fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
+        if let Some(dns) = self.decode() {
+            dns.visit(v);
+        }
+    }
+}
+
+/// Where the name at `at` in `message` ends (after its zero byte or its pointer), if it
+/// reads as `dnsname::read` reads it.
+fn name_end(message: &[u8], mut at: usize) -> Option<usize> {
+    let mut wire_len = 0;
+    loop {
+        let len = *message.get(at)?;
+        match len & 0xc0 {
+            0x00 if len == 0 => return Some(at + 1),
+            0x00 => {
+                message.get(at + 1..at + 1 + usize::from(len))?;
+                wire_len += 1 + usize::from(len);
+                if wire_len + 1 > MAX_NAME_BYTES {
+                    return None;
+                }
+                at += 1 + usize::from(len);
+            }
+            0xc0 => {
+                let low = *message.get(at + 1)?;
+                let target = usize::from(u16::from_be_bytes([len & 0x3f, low]));
+                follow(message, target, wire_len)?;
+                return Some(at + 2);
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// Whether the labels a compression pointer leads to read as `dnsname::follow` reads
+/// them, `wire_len` bytes of the name read before.
+fn follow(message: &[u8], mut at: usize, mut wire_len: usize) -> Option<()> {
+    let mut hops = 1;
+    loop {
+        let len = *message.get(at)?;
+        match len & 0xc0 {
+            0x00 if len == 0 => return Some(()),
+            0x00 => {
+                message.get(at + 1..at + 1 + usize::from(len))?;
+                wire_len += 1 + usize::from(len);
+                if wire_len + 1 > MAX_NAME_BYTES {
+                    return None;
+                }
+                at += 1 + usize::from(len);
+            }
+            0xc0 => {
+                let low = *message.get(at + 1)?;
+                hops += 1;
+                if hops > MAX_HOPS {
+                    return None;
+                }
+                at = usize::from(u16::from_be_bytes([len & 0x3f, low]));
+            }
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The view's length against the struct reader's, on `input`.
+    fn agree(input: &[u8]) -> Result<(), TestCaseError> {
+        let view = DnsView::read(input).map(|(_, len)| len);
+        let parsed = Dns::parse(input).ok().map(|(_, len)| len);
+        prop_assert_eq!(view, parsed, "{:02x?}", input);
+        Ok(())
+    }
+
+    /// A query for www.example.com A with an OPT record, and a response with a pointer.
+    const QUERY: &[u8] = b"\x4f\x3a\x01\x00\x00\x01\x00\x00\x00\x00\x00\x01\
+        \x03www\x07example\x03com\x00\x00\x01\x00\x01\
+        \x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x00";
+    const RESPONSE: &[u8] = b"\x4f\x3a\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\
+        \x03www\x07example\x03com\x00\x00\x01\x00\x01\
+        \xc0\x0c\x00\x01\x00\x01\x00\x00\x0e\x10\x00\x04\x5d\xb8\xd8\x22";
+
+    #[test]
+    fn messages_end_where_the_struct_reader_ends_them() {
+        for m in [QUERY, RESPONSE] {
+            assert_eq!(DnsView::read(m).map(|(_, n)| n), Some(m.len()));
+            agree(m).unwrap();
+            // Cut anywhere: both refuse (or, past the last record, both stop there).
+            for cut in 0..m.len() {
+                agree(&m[..cut]).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn pointer_loops_and_bad_label_types_are_refused_by_both() {
+        let mut looped = RESPONSE.to_vec();
+        // The answer's name points at itself.
+        looped[34] = 33;
+        agree(&looped).unwrap();
+        assert!(DnsView::read(&looped).is_none());
+        let mut bad = QUERY.to_vec();
+        bad[12] = 0x45;
+        agree(&bad).unwrap();
+        assert!(DnsView::read(&bad).is_none());
+    }
+
+    #[test]
+    fn pointer_chains_end_at_the_same_hop_limit() {
+        for pointers in [MAX_HOPS - 1, MAX_HOPS, MAX_HOPS + 1] {
+            // One question whose name is a pointer into a chain of pointers, each to
+            // the next, the last to a root name.
+            let mut m = b"\x00\x01\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00".to_vec();
+            let chain = 12 + 2 + 4;
+            m.extend_from_slice(&[0xc0 | (chain >> 8) as u8, chain as u8, 0, 1, 0, 1]);
+            for k in 1..pointers {
+                let next = chain + 2 * k;
+                m.extend_from_slice(&[0xc0 | (next >> 8) as u8, next as u8]);
+            }
+            m.push(0);
+            agree(&m).unwrap();
+            assert_eq!(
+                DnsView::read(&m).is_some(),
+                pointers <= MAX_HOPS,
+                "{pointers} pointers"
+            );
+        }
+    }
+
+    #[test]
+    fn names_end_at_the_same_length_limit() {
+        // Three labels of 63 bytes and one of `last`: 255 bytes with the root for 61.
+        for last in [60u8, 61, 62] {
+            let mut name = Vec::new();
+            for len in [63, 63, 63, last] {
+                name.push(len);
+                name.extend(std::iter::repeat_n(b'a', usize::from(len)));
+            }
+            name.push(0);
+            // The name in the question, then once more behind a pointer to it.
+            let mut m = b"\x00\x01\x01\x00\x00\x02\x00\x00\x00\x00\x00\x00".to_vec();
+            m.extend_from_slice(&name);
+            m.extend_from_slice(&[0, 1, 0, 1, 0xc0, 12, 0, 1, 0, 1]);
+            agree(&m).unwrap();
+            assert_eq!(DnsView::read(&m).is_some(), last <= 61, "last label {last}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_view_agrees_with_the_struct_reader_on_any_bytes(
+            input in prop::collection::vec(any::<u8>(), 0..96),
+        ) {
+            agree(&input)?;
+        }
+
+        /// Real messages with bytes changed: names, pointers, counts and lengths broken.
+        #[test]
+        fn the_view_agrees_on_damaged_messages(
+            response in any::<bool>(),
+            flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let mut m = if response { RESPONSE.to_vec() } else { QUERY.to_vec() };
+            for (at, byte) in flips {
+                let i = at.index(m.len());
+                m[i] = byte;
+            }
+            agree(&m)?;
+            let keep = cut.index(m.len() + 1);
+            agree(&m[..keep])?;
+        }
+    }
+}
