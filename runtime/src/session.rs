@@ -377,12 +377,7 @@ impl Session {
                         h.next_protocol(&data[payload.clone()])
                     } else {
                         layers.get(i + 1).and_then(|l| {
-                            let protocol = match &l.kind {
-                                LayerKind::Header(h) => h.protocol(),
-                                LayerKind::View(p) => *p,
-                                _ => return None,
-                            };
-                            Some(Next {
+                            l.header_protocol().map(|protocol| Next {
                                 protocol,
                                 name: Some(l.name),
                             })
@@ -518,7 +513,7 @@ impl Session {
             if skip > 0 {
                 let app = layers
                     .get(i + 1)
-                    .and_then(|l| l.header().map(|h| (h.protocol(), l.name)));
+                    .and_then(|l| l.header_protocol().map(|p| (p, l.name)));
                 let app_name = app.map_or("data", |(_, name)| name);
                 let expected = self.bindings.data_expected(info);
                 layers.truncate(i + 1);

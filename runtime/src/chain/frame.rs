@@ -124,6 +124,16 @@ impl Layer {
         }
     }
 
+    /// The protocol of a header, decoded or walked through its view (`None` for Raw and
+    /// Malformed).
+    pub fn header_protocol(&self) -> Option<ProtocolId> {
+        match &self.kind {
+            LayerKind::Header(h) => Some(h.protocol()),
+            LayerKind::View(protocol) => Some(*protocol),
+            _ => None,
+        }
+    }
+
     /// The dissected header, if the layer holds one (`None` for Raw and Malformed).
     pub fn header(&self) -> Option<&Header> {
         match &self.kind {
