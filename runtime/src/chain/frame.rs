@@ -163,8 +163,8 @@ impl Layer {
     pub fn visit_in<V: Visitor + ?Sized>(&self, bytes: &[u8], v: &mut V) {
         match &self.kind {
             LayerKind::View(protocol) => {
-                if let Some(header) = bytes.get(self.header_range()) {
-                    crate::protocols::visit_view(*protocol, header, v);
+                if let Some(input) = bytes.get(self.input_range()) {
+                    crate::protocols::visit_view(*protocol, input, v);
                 }
             }
             _ => self.visit(v),
@@ -176,12 +176,19 @@ impl Layer {
     pub fn decode(&mut self, bytes: &[u8]) {
         if let LayerKind::View(protocol) = self.kind {
             let read = bytes
-                .get(self.header_range())
+                .get(self.input_range())
                 .and_then(|b| crate::protocols::dissect(protocol, b).ok());
             if let Some((header, _)) = read {
                 self.kind = LayerKind::Header(header);
             }
         }
+    }
+
+    /// The bytes the header was read from: the header and its payload. (A header that
+    /// declares no payload length, as DNS, read all of them: its compression pointers
+    /// may point past its end.)
+    fn input_range(&self) -> std::ops::Range<usize> {
+        self.offset..self.offset + self.header_len + self.payload_len
     }
 
     /// Range of the header in the frame's bytes.

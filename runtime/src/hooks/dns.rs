@@ -20,18 +20,22 @@ use crate::value::Visitor;
 /// through the message, at most 255 bytes and 127 pointers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DnsView<'a> {
-    message: &'a [u8],
+    /// The bytes the message was read from: its compression pointers may point past
+    /// its end, into what follows it.
+    input: &'a [u8],
+    /// The message's length.
+    len: usize,
 }
 
 impl<'a> DnsView<'a> {
     /// The message's bytes.
     pub fn as_bytes(&self) -> &'a [u8] {
-        self.message
+        &self.input[..self.len]
     }
 
-    /// The decoded message.
+    /// The decoded message (read, as the view, from the bytes it was found in).
     pub fn decode(&self) -> Option<Dns> {
-        Dns::parse(self.message).ok().map(|(dns, _)| dns)
+        Dns::parse(self.input).ok().map(|(dns, _)| dns)
     }
 }
 
@@ -51,8 +55,8 @@ impl<'a> HeaderView<'a> for DnsView<'a> {
             let length = usize::from(u16::from_be_bytes([length[0], length[1]]));
             at = at.checked_add(2 + length)?;
         }
-        let message = input.get(..at)?;
-        Some((DnsView { message }, at))
+        input.get(..at)?;
+        Some((DnsView { input, len: at }, at))
     }
 
     fn check(&self) -> Result<(), DissectError> {
@@ -174,6 +178,21 @@ mod tests {
         bad[12] = 0x45;
         agree(&bad).unwrap();
         assert!(DnsView::read(&bad).is_none());
+    }
+
+    #[test]
+    fn pointers_past_the_message_resolve_in_what_follows() {
+        // The answer's name points 2 bytes past the message's end, where a root name
+        // lies (a hostile message, but the struct reader reads it so: fuzzing found it).
+        let mut m = RESPONSE.to_vec();
+        let end = m.len();
+        m[34] = (end + 2) as u8;
+        m.extend_from_slice(&[0xff, 0xff, 0]);
+        agree(&m).unwrap();
+        let (view, len) = DnsView::read(&m).unwrap();
+        assert_eq!(len, end);
+        let decoded = view.decode().expect("read from the bytes it was found in");
+        assert_eq!(Some(decoded), Dns::parse(&m).ok().map(|(dns, _)| dns));
     }
 
     #[test]

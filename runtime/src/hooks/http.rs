@@ -146,19 +146,15 @@ fn scan<'a>(
 /// [`parse`] makes only when the values are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HttpView<'a> {
-    head: &'a [u8],
+    /// The bytes the head was found in (the head and what follows it).
+    input: &'a [u8],
 }
 
 impl<'a> crate::chain::HeaderView<'a> for HttpView<'a> {
     fn read(input: &'a [u8]) -> Option<(Self, usize)> {
         // As `parse`: a continuation is an HTTP layer of no bytes.
         let len = scan(input, |_, _| {}).map_or(0, |(_, len)| len);
-        Some((
-            HttpView {
-                head: &input[..len],
-            },
-            len,
-        ))
+        Some((HttpView { input }, len))
     }
 
     fn check(&self) -> Result<(), crate::layer::DissectError> {
@@ -174,7 +170,7 @@ impl<'a> crate::chain::HeaderView<'a> for HttpView<'a> {
     }
 
     fn visit<V: crate::value::Visitor + ?Sized>(&self, v: &mut V) {
-        if let Ok((http, _)) = parse(self.head) {
+        if let Ok((http, _)) = parse(self.input) {
             http.visit(v);
         }
     }
