@@ -79,55 +79,58 @@ impl<'a> HeaderView<'a> for DnsView<'a> {
 }
 
 /// Where the name at `at` in `message` ends (after its zero byte or its pointer), if it
-/// reads as `dnsname::read` reads it.
-fn name_end(message: &[u8], mut at: usize) -> Option<usize> {
+/// reads as `dnsname::read` reads it, following its pointers as `dnsname::follow` does.
+fn name_end(message: &[u8], at: usize) -> Option<usize> {
     let mut wire_len = 0;
-    loop {
-        let len = *message.get(at)?;
-        match len & 0xc0 {
-            0x00 if len == 0 => return Some(at + 1),
-            0x00 => {
-                message.get(at + 1..at + 1 + usize::from(len))?;
-                wire_len += 1 + usize::from(len);
-                if wire_len + 1 > MAX_NAME_BYTES {
-                    return None;
-                }
-                at += 1 + usize::from(len);
-            }
-            0xc0 => {
-                let low = *message.get(at + 1)?;
-                let target = usize::from(u16::from_be_bytes([len & 0x3f, low]));
-                follow(message, target, wire_len)?;
-                return Some(at + 2);
-            }
-            _ => return None,
-        }
-    }
-}
-
-/// Whether the labels a compression pointer leads to read as `dnsname::follow` reads
-/// them, `wire_len` bytes of the name read before.
-fn follow(message: &[u8], mut at: usize, mut wire_len: usize) -> Option<()> {
+    let (mut target, end) = match labels(message, at, &mut wire_len)? {
+        Labels::End(end) => return Some(end),
+        Labels::Pointer { target, after } => (target, after),
+    };
     let mut hops = 1;
     loop {
-        let len = *message.get(at)?;
-        match len & 0xc0 {
-            0x00 if len == 0 => return Some(()),
-            0x00 => {
-                message.get(at + 1..at + 1 + usize::from(len))?;
-                wire_len += 1 + usize::from(len);
-                if wire_len + 1 > MAX_NAME_BYTES {
-                    return None;
-                }
-                at += 1 + usize::from(len);
-            }
-            0xc0 => {
-                let low = *message.get(at + 1)?;
+        match labels(message, target, &mut wire_len)? {
+            Labels::End(_) => return Some(end),
+            Labels::Pointer { target: next, .. } => {
                 hops += 1;
                 if hops > MAX_HOPS {
                     return None;
                 }
-                at = usize::from(u16::from_be_bytes([len & 0x3f, low]));
+                target = next;
+            }
+        }
+    }
+}
+
+/// How a run of labels ends.
+enum Labels {
+    /// With a zero byte; the offset after it.
+    End(usize),
+    /// With a compression pointer: where it points, and the offset after it.
+    Pointer { target: usize, after: usize },
+}
+
+/// Reads the labels at `at` up to a zero byte or a compression pointer, adding their
+/// bytes to the name's `wire_len`; `None` where `dnsname` fails (a label past the end,
+/// a reserved label type, a name over 255 bytes).
+fn labels(message: &[u8], mut at: usize, wire_len: &mut usize) -> Option<Labels> {
+    loop {
+        let len = *message.get(at)?;
+        match len & 0xc0 {
+            0x00 if len == 0 => return Some(Labels::End(at + 1)),
+            0x00 => {
+                message.get(at + 1..at + 1 + usize::from(len))?;
+                *wire_len += 1 + usize::from(len);
+                if *wire_len + 1 > MAX_NAME_BYTES {
+                    return None;
+                }
+                at += 1 + usize::from(len);
+            }
+            0xc0 => {
+                let low = *message.get(at + 1)?;
+                return Some(Labels::Pointer {
+                    target: usize::from(u16::from_be_bytes([len & 0x3f, low])),
+                    after: at + 2,
+                });
             }
             _ => return None,
         }
