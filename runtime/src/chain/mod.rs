@@ -133,19 +133,19 @@ fn walk(data: &[u8], mut next: Option<Next>, limits: &Thresholds, layers: &mut V
                 return;
             }
         };
-        let available = input.len() - header_len;
-        let declared = header.payload_len(available as u64);
-        let payload_len = match declared {
-            Some(d) => usize::try_from(d).unwrap_or(usize::MAX).min(available),
-            None => available,
-        };
-        let missing = declared.map_or(0, |d| d.saturating_sub(available as u64));
-        let payload = &input[header_len..header_len + payload_len];
-        next = if limits.stops_after(n.protocol) || payload.is_empty() {
-            None
-        } else {
-            header.next_protocol(payload)
-        };
+        let Step {
+            payload_len,
+            missing,
+            next: after,
+            ..
+        } = Step::over(
+            input,
+            header_len,
+            limits.stops_after(n.protocol),
+            |available| header.payload_len(available),
+            |payload| header.next_protocol(payload),
+        );
+        next = after;
         let deferred = limits.defer_streams
             && n.protocol == ProtocolId::Tcp
             && next.is_some_and(|m| {

@@ -54,23 +54,46 @@ pub struct Step {
 pub fn step<'a, V: HeaderView<'a>>(input: &'a [u8], stop: bool) -> Option<Step> {
     let (view, header_len) = V::read(input)?;
     view.check().ok()?;
-    let available = input.len() - header_len;
-    let declared = view.payload_len(available as u64);
-    let payload_len = match declared {
-        Some(d) => usize::try_from(d).unwrap_or(usize::MAX).min(available),
-        None => available,
-    };
-    let missing = declared.map_or(0, |d| d.saturating_sub(available as u64));
-    let payload = &input[header_len..header_len + payload_len];
-    let next = if stop || payload.is_empty() {
-        None
-    } else {
-        view.next_protocol(payload)
-    };
-    Some(Step {
+    Some(Step::over(
+        input,
         header_len,
-        payload_len,
-        missing,
-        next,
-    })
+        stop,
+        |available| view.payload_len(available),
+        |payload| view.next_protocol(payload),
+    ))
+}
+
+impl Step {
+    /// The step over a header of `header_len` bytes at the start of `input`, read as a
+    /// view or decoded: `declared` gives the payload length it declares for the bytes
+    /// after it, `next` the protocol of its payload (not asked with `stop`, or when
+    /// there is no payload).
+    #[inline]
+    pub(crate) fn over(
+        input: &[u8],
+        header_len: usize,
+        stop: bool,
+        declared: impl FnOnce(u64) -> Option<u64>,
+        next: impl FnOnce(&[u8]) -> Option<Next>,
+    ) -> Step {
+        let available = input.len() - header_len;
+        let declared = declared(available as u64);
+        let payload_len = match declared {
+            Some(d) => usize::try_from(d).unwrap_or(usize::MAX).min(available),
+            None => available,
+        };
+        let missing = declared.map_or(0, |d| d.saturating_sub(available as u64));
+        let payload = &input[header_len..header_len + payload_len];
+        let next = if stop || payload.is_empty() {
+            None
+        } else {
+            next(payload)
+        };
+        Step {
+            header_len,
+            payload_len,
+            missing,
+            next,
+        }
+    }
 }
