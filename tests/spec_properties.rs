@@ -46,30 +46,6 @@ impl Visitor for NullVisitor {
     }
 }
 
-/// Every value a header shows, by path, in wire order, as `-e` prints them.
-#[derive(Default)]
-pub struct Values(pub std::collections::BTreeMap<&'static str, Vec<String>>);
-
-impl Visitor for Values {
-    fn field(&mut self, info: &'static FieldInfo, value: Value<'_>) {
-        self.0.entry(info.path).or_default().push(value.to_string());
-    }
-
-    /// A container of bit ranges, as `-e` prints it.
-    fn whole(&mut self, info: &'static FieldInfo, value: Value<'_>) {
-        self.field(info, value);
-    }
-}
-
-/// The values `visit` shows, by path (to compare two ways of reading a header).
-pub fn values(
-    visit: impl FnOnce(&mut Values),
-) -> std::collections::BTreeMap<&'static str, Vec<String>> {
-    let mut v = Values::default();
-    visit(&mut v);
-    v.0
-}
-
 /// Checks a spec's `[[example]]`: each path named must show exactly these values, in
 /// order; the message names the spec, the example and every value that differs.
 pub fn check_example(
@@ -120,6 +96,6 @@ pub fn check_layers(protocol: ProtocolId, frame: &[u8]) -> Result<(), TestCaseEr
 
 use crate::common;
 
-pub use common::Rng;
+pub use common::{values, Rng, Values};
 
 include!(concat!(env!("OUT_DIR"), "/property_tests.rs"));

@@ -3,28 +3,13 @@
 //! back from the bytes, the same values, on every frame of the demo capture and, in CI,
 //! of the corpus.
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::Path;
 
 use pcapkit::chain::{self, Layer, LayerKind, Thresholds};
 use pcapkit::reader::{CaptureReader, Event};
-use pcapkit::value::{FieldInfo, Value, Visitor};
 
 use crate::common;
-
-/// Every value shown, by path, in order.
-#[derive(Default, PartialEq, Debug)]
-struct Values(BTreeMap<&'static str, Vec<String>>);
-
-impl Visitor for Values {
-    fn field(&mut self, info: &'static FieldInfo, value: Value<'_>) {
-        self.0.entry(info.path).or_default().push(value.to_string());
-    }
-    fn whole(&mut self, info: &'static FieldInfo, value: Value<'_>) {
-        self.field(info, value);
-    }
-}
 
 /// A layer as both walks must agree on it.
 fn shape(layer: &Layer) -> (&'static str, Option<&'static str>, usize, usize, usize, u64) {
@@ -72,9 +57,8 @@ fn compare(path: &Path) -> (usize, Vec<String>) {
             continue;
         }
         for (la, lb) in a.iter().zip(&b) {
-            let (mut va, mut vb) = (Values::default(), Values::default());
-            la.visit_in(&data, &mut va);
-            lb.visit_in(&data, &mut vb);
+            let va = common::values(|v| la.visit_in(&data, v));
+            let vb = common::values(|v| lb.visit_in(&data, v));
             if va != vb {
                 bad.push(format!(
                     "frame {number}, {}: {va:?} against {vb:?}",

@@ -365,3 +365,35 @@ pub fn have_tshark() -> bool {
         .status()
         .is_ok_and(|s| s.success())
 }
+
+/// Every value a header shows, by path, in wire order, as `-e` prints them.
+#[derive(Default)]
+pub struct Values(pub std::collections::BTreeMap<&'static str, Vec<String>>);
+
+impl pcapkit::value::Visitor for Values {
+    fn field(
+        &mut self,
+        info: &'static pcapkit::value::FieldInfo,
+        value: pcapkit::value::Value<'_>,
+    ) {
+        self.0.entry(info.path).or_default().push(value.to_string());
+    }
+
+    /// A container of bit ranges, as `-e` prints it.
+    fn whole(
+        &mut self,
+        info: &'static pcapkit::value::FieldInfo,
+        value: pcapkit::value::Value<'_>,
+    ) {
+        self.field(info, value);
+    }
+}
+
+/// The values `visit` shows, by path (to compare two ways of reading a header).
+pub fn values(
+    visit: impl FnOnce(&mut Values),
+) -> std::collections::BTreeMap<&'static str, Vec<String>> {
+    let mut v = Values::default();
+    visit(&mut v);
+    v.0
+}
