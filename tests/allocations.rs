@@ -231,6 +231,57 @@ fn frames_walked_through_views_allocate_nothing() {
     }
 }
 
+/// A `fields` row of HTTP values, from heads walked through their views, is rendered
+/// without an allocation: the view hands over its text as it lies in the frame.
+#[test]
+fn a_fields_row_of_http_values_read_through_views_allocates_nothing() {
+    let views = Thresholds {
+        views: true,
+        ..Thresholds::default()
+    };
+    let paths: Vec<String> = [
+        "http.method",
+        "http.uri",
+        "http.version",
+        "http.status",
+        "http.reason",
+        "http.content_length",
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut fields = Fields::new(std::io::sink(), &paths).unwrap();
+    let mut reader = CaptureReader::from_file(File::open(common::demo_path()).unwrap()).unwrap();
+    let mut frames = Vec::new();
+    while let Some(event) = reader.next_event() {
+        let Event::Packet(record) = event else {
+            continue;
+        };
+        let data = reader.packet().to_vec();
+        let mut frame = Frame {
+            number: frames.len() as u64 + 1,
+            linktype: record.linktype,
+            len: data.len() as u32,
+            cap_len: data.len() as u32,
+            ..Frame::default()
+        };
+        chain::dissect(&data, record.linktype, &views, &mut frame.layers);
+        let http = frame.layers.iter().find(|l| l.name == "HTTP");
+        // Heads only: a continuation shows nothing.
+        if http.is_some_and(|l| matches!(l.kind, LayerKind::View(_)) && l.header_len > 0) {
+            frame.data = data;
+            frames.push(frame);
+        }
+    }
+    assert!(frames.len() >= 2, "only {} HTTP heads", frames.len());
+    for frame in &frames {
+        fields.frame(frame).unwrap();
+    }
+    for frame in &frames {
+        let n = allocations(|| fields.frame(frame).unwrap());
+        assert_eq!(n, 0, "frame {} allocated {n} times", frame.number);
+    }
+}
+
 #[test]
 fn the_counter_counts() {
     // The other tests would pass with a counter that never moves.

@@ -169,9 +169,68 @@ impl<'a> crate::chain::HeaderView<'a> for HttpView<'a> {
         None
     }
 
+    /// The values `parse` would fill the struct with, in the order the struct's `visit`
+    /// shows them, read from the bytes without making a string (unless the text is not
+    /// UTF-8): the start line and Content-Length in one pass over the head, the header
+    /// fields, which the list shows between them, in a second.
     fn visit<V: crate::value::Visitor + ?Sized>(&self, v: &mut V) {
-        if let Ok((http, _)) = parse(self.input) {
-            http.visit(v);
+        use crate::protocols::http::FIELDS;
+        use crate::value::Value;
+        let mut content_length = NO_LENGTH;
+        let start = scan(self.input, |name, value| {
+            if name.eq_ignore_ascii_case(b"content-length") {
+                if let Some(n) = decimal(value) {
+                    content_length = n;
+                }
+            }
+        });
+        let text = |info: &'static crate::value::FieldInfo, b: &[u8], v: &mut V| {
+            if !b.is_empty() {
+                v.field(info, Value::Text(&String::from_utf8_lossy(b)));
+            }
+        };
+        let headed = start.is_some();
+        match start {
+            Some((
+                StartLine::Request {
+                    method,
+                    uri,
+                    version,
+                },
+                _,
+            )) => {
+                text(&FIELDS[0], method, v);
+                text(&FIELDS[1], uri, v);
+                text(&FIELDS[2], version, v);
+            }
+            Some((
+                StartLine::Status {
+                    version,
+                    status,
+                    reason,
+                },
+                _,
+            )) => {
+                text(&FIELDS[2], version, v);
+                if status != 0 {
+                    v.field(&FIELDS[3], Value::Uint(u64::from(status)));
+                }
+                text(&FIELDS[4], reason, v);
+            }
+            None => {}
+        }
+        v.begin_list(&FIELDS[5]);
+        if headed {
+            scan(self.input, |name, value| {
+                v.begin_item();
+                v.field(&FIELDS[6], Value::Text(&String::from_utf8_lossy(name)));
+                v.field(&FIELDS[7], Value::Text(&String::from_utf8_lossy(value)));
+                v.end_item();
+            });
+        }
+        v.end_list();
+        if content_length != NO_LENGTH {
+            v.field(&FIELDS[8], Value::Uint(content_length));
         }
     }
 }
@@ -484,6 +543,22 @@ mod tests {
             value: crate::value::Value<'_>,
         ) {
             self.0.push(format!("{}={value}", info.path));
+        }
+
+        fn begin_list(&mut self, info: &'static crate::value::FieldInfo) {
+            self.0.push(format!("[{}", info.path));
+        }
+
+        fn end_list(&mut self) {
+            self.0.push("]".into());
+        }
+
+        fn begin_item(&mut self) {
+            self.0.push("{".into());
+        }
+
+        fn end_item(&mut self) {
+            self.0.push("}".into());
         }
     }
 
