@@ -235,20 +235,49 @@ fn frames_walked_through_views_allocate_nothing() {
 /// without an allocation: the view hands over its text as it lies in the frame.
 #[test]
 fn a_fields_row_of_http_values_read_through_views_allocates_nothing() {
-    let views = Thresholds {
-        views: true,
-        ..Thresholds::default()
-    };
-    let paths: Vec<String> = [
+    let paths = [
         "http.method",
         "http.uri",
         "http.version",
         "http.status",
         "http.reason",
+        "http.headers.name",
         "http.content_length",
-    ]
-    .map(String::from)
-    .to_vec();
+    ];
+    // Heads only: a continuation shows nothing.
+    let rows = viewed_rows_allocate_nothing(&paths, |l| l.name == "HTTP" && l.header_len > 0);
+    assert!(rows >= 2, "only {rows} HTTP heads");
+}
+
+/// The same for DNS: the view reads each record on the stack as its section is shown.
+#[test]
+fn a_fields_row_of_dns_values_read_through_views_allocates_nothing() {
+    let paths = [
+        "dns.id",
+        "dns.qr",
+        "dns.qname",
+        "dns.qtype",
+        "dns.rrname",
+        "dns.ttl",
+        "dns.a",
+        "dns.aaaa",
+        "dns.cname",
+        "dns.udp_payload_size",
+    ];
+    let rows = viewed_rows_allocate_nothing(&paths, |l| l.name == "DNS");
+    // Queries and responses with answers (A, CNAME) and additional records.
+    assert!(rows >= 4, "only {rows} DNS messages");
+}
+
+/// Renders a `fields` row of `paths` twice for each frame of the demo capture holding a
+/// layer that `wanted` picks, walked through its view, and checks that the second
+/// rendering allocates nothing (the first sizes the row); returns how many frames.
+fn viewed_rows_allocate_nothing(paths: &[&str], wanted: impl Fn(&chain::Layer) -> bool) -> usize {
+    let views = Thresholds {
+        views: true,
+        ..Thresholds::default()
+    };
+    let paths: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
     let mut fields = Fields::new(std::io::sink(), &paths).unwrap();
     let mut reader = CaptureReader::from_file(File::open(common::demo_path()).unwrap()).unwrap();
     let mut frames = Vec::new();
@@ -265,21 +294,26 @@ fn a_fields_row_of_http_values_read_through_views_allocates_nothing() {
             ..Frame::default()
         };
         chain::dissect(&data, record.linktype, &views, &mut frame.layers);
-        let http = frame.layers.iter().find(|l| l.name == "HTTP");
-        // Heads only: a continuation shows nothing.
-        if http.is_some_and(|l| matches!(l.kind, LayerKind::View(_)) && l.header_len > 0) {
+        let picked = frame.layers.iter().find(|l| wanted(l));
+        if picked.is_some_and(|l| matches!(l.kind, LayerKind::View(_))) {
             frame.data = data;
             frames.push(frame);
         }
     }
-    assert!(frames.len() >= 2, "only {} HTTP heads", frames.len());
     for frame in &frames {
         fields.frame(frame).unwrap();
     }
     for frame in &frames {
         let n = allocations(|| fields.frame(frame).unwrap());
-        assert_eq!(n, 0, "frame {} allocated {n} times", frame.number);
+        assert_eq!(
+            n,
+            0,
+            "frame {} ({}) allocated {n} times",
+            frame.number,
+            frame.protocols()
+        );
     }
+    frames.len()
 }
 
 #[test]

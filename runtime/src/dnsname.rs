@@ -56,8 +56,9 @@ struct Messages {
     depth: usize,
 }
 
-/// Keeps `message` at hand for pointers while `f` runs.
-fn with_message<T>(message: &[u8], f: impl FnOnce() -> T) -> T {
+/// Keeps `message` at hand for pointers while `f` runs: names read in `f` (by a record's
+/// reader) follow their compression pointers through it.
+pub(crate) fn with_message<T>(message: &[u8], f: impl FnOnce() -> T) -> T {
     /// Leaves the message however `f` ends.
     struct Leave;
     impl Drop for Leave {

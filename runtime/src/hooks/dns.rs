@@ -4,7 +4,7 @@
 use crate::chain::HeaderView;
 use crate::dnsname::{MAX_HOPS, MAX_NAME_BYTES};
 use crate::layer::DissectError;
-use crate::protocols::dns::Dns;
+use crate::protocols::dns::{Dns, Question, Rr};
 use crate::protocols::Next;
 use crate::value::Visitor;
 
@@ -71,10 +71,125 @@ impl<'a> HeaderView<'a> for DnsView<'a> {
         None
     }
 
+    /// The values of the decoded message, in the same order, without its lists: the
+    /// struct's own `visit` shows the fixed header with the four sections left empty (an
+    /// empty list allocates nothing), and [`Sections`] fills each section in as it
+    /// closes, one record at a time, each read on the stack.
     fn visit<V: Visitor + ?Sized>(&self, v: &mut V) {
-        if let Some(dns) = self.decode() {
-            dns.visit(v);
+        let Some(head) = self.input.first_chunk::<12>() else {
+            return;
+        };
+        let word = |i: usize| u16::from_be_bytes([head[i], head[i + 1]]);
+        let header = Dns {
+            id: word(0),
+            flags: word(2),
+            qdcount: word(4),
+            ancount: word(6),
+            nscount: word(8),
+            arcount: word(10),
+            questions: Vec::new(),
+            answers: Vec::new(),
+            authority: Vec::new(),
+            additional: Vec::new(),
+        };
+        let counts = [
+            header.qdcount,
+            header.ancount,
+            header.nscount,
+            header.arcount,
+        ];
+        crate::dnsname::with_message(self.input, || {
+            header.visit(&mut Sections {
+                message: self.input,
+                at: 12,
+                counts,
+                section: 0,
+                inner: v,
+            })
+        });
+    }
+}
+
+/// Passes a message's values on to `inner`, reading the records of each section from the
+/// message as the (empty) list of that section ends.
+struct Sections<'m, 'v, V: ?Sized> {
+    message: &'m [u8],
+    /// Where the next record starts.
+    at: usize,
+    /// Records in each section, from the header.
+    counts: [u16; 4],
+    /// Sections begun so far.
+    section: usize,
+    inner: &'v mut V,
+}
+
+impl<V: Visitor + ?Sized> Sections<'_, '_, V> {
+    fn records<T>(&mut self, count: u16, visit: impl Fn(&T, &mut V))
+    where
+        T: for<'a> deku::DekuReader<'a, deku::ctx::Endian>,
+    {
+        for _ in 0..count {
+            let Some(rest) = self.message.get(self.at..) else {
+                return;
+            };
+            // The view checked every record as the struct's reader does: none fails.
+            let Ok((record, len)) = crate::wire::read_header::<T, _>(rest, deku::ctx::Endian::Big)
+            else {
+                return;
+            };
+            self.at += len;
+            self.inner.begin_item();
+            visit(&record, self.inner);
+            self.inner.end_item();
         }
+    }
+}
+
+impl<V: Visitor + ?Sized> Visitor for Sections<'_, '_, V> {
+    fn field(&mut self, info: &'static crate::value::FieldInfo, value: crate::value::Value<'_>) {
+        self.inner.field(info, value);
+    }
+
+    fn whole(&mut self, info: &'static crate::value::FieldInfo, value: crate::value::Value<'_>) {
+        self.inner.whole(info, value);
+    }
+
+    fn begin_list(&mut self, info: &'static crate::value::FieldInfo) {
+        self.section += 1;
+        self.inner.begin_list(info);
+    }
+
+    fn end_list(&mut self) {
+        match self.section {
+            1 => self.records(self.counts[0], |q: &Question, v| q.visit(v)),
+            n @ 2..=4 => self.records(self.counts[n - 1], |r: &Rr, v| r.visit(v)),
+            _ => {}
+        }
+        self.inner.end_list();
+    }
+
+    fn begin_item(&mut self) {
+        self.inner.begin_item();
+    }
+
+    fn end_item(&mut self) {
+        self.inner.end_item();
+    }
+
+    fn begin_record(&mut self, info: &'static crate::value::FieldInfo) {
+        self.inner.begin_record(info);
+    }
+
+    fn end_record(&mut self) {
+        self.inner.end_record();
+    }
+
+    fn wants_list(
+        &mut self,
+        info: &'static crate::value::FieldInfo,
+        values: &'static [crate::value::FieldInfo],
+    ) -> bool {
+        self.inner.wants_list(info, values)
     }
 }
 
@@ -142,12 +257,63 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// The view's length against the struct reader's, on `input`.
+    /// The view's length against the struct reader's, on `input`, and the values each
+    /// shows.
     fn agree(input: &[u8]) -> Result<(), TestCaseError> {
-        let view = DnsView::read(input).map(|(_, len)| len);
-        let parsed = Dns::parse(input).ok().map(|(_, len)| len);
-        prop_assert_eq!(view, parsed, "{:02x?}", input);
+        let view = DnsView::read(input);
+        let parsed = Dns::parse(input).ok();
+        prop_assert_eq!(
+            view.map(|(_, len)| len),
+            parsed.as_ref().map(|(_, len)| *len),
+            "{:02x?}",
+            input
+        );
+        if let (Some((view, _)), Some((dns, _))) = (view, parsed) {
+            let (mut a, mut b) = (Collect::default(), Collect::default());
+            view.visit(&mut a);
+            dns.visit(&mut b);
+            prop_assert_eq!(a.0, b.0, "{:02x?}", input);
+        }
         Ok(())
+    }
+
+    /// Every value shown, and the lists, items and records around them.
+    #[derive(Default)]
+    struct Collect(Vec<String>);
+
+    impl Visitor for Collect {
+        fn field(
+            &mut self,
+            info: &'static crate::value::FieldInfo,
+            value: crate::value::Value<'_>,
+        ) {
+            self.0.push(format!("{}={value}", info.path));
+        }
+        fn whole(
+            &mut self,
+            info: &'static crate::value::FieldInfo,
+            value: crate::value::Value<'_>,
+        ) {
+            self.0.push(format!("whole {}={value}", info.path));
+        }
+        fn begin_list(&mut self, info: &'static crate::value::FieldInfo) {
+            self.0.push(format!("[{}", info.path));
+        }
+        fn end_list(&mut self) {
+            self.0.push("]".into());
+        }
+        fn begin_item(&mut self) {
+            self.0.push("{".into());
+        }
+        fn end_item(&mut self) {
+            self.0.push("}".into());
+        }
+        fn begin_record(&mut self, info: &'static crate::value::FieldInfo) {
+            self.0.push(format!("({}", info.path));
+        }
+        fn end_record(&mut self) {
+            self.0.push(")".into());
+        }
     }
 
     /// A query for www.example.com A with an OPT record, and a response with a pointer.
