@@ -1,5 +1,5 @@
 //! Counts heap allocations: per protocol when each header of a capture is dissected,
-//! and per frame over a whole `--nofile` extraction. The figures in BENCHMARKS.md
+//! and per frame over a whole `--nofile` extraction and a `fields` one. The figures in BENCHMARKS.md
 //! ("Allocations per frame") come from it.
 //!
 //! ```sh
@@ -39,6 +39,24 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
+
+/// The columns of the `fields` extraction counted.
+const FIELDS: [&str; 14] = [
+    "frame.number",
+    "frame.time_epoch",
+    "ipv4.src",
+    "ipv4.dst",
+    "tcp.srcport",
+    "tcp.dstport",
+    "udp.dstport",
+    "tcp.mss",
+    "http.method",
+    "http.uri",
+    "http.status",
+    "dns.qname",
+    "dns.a",
+    "dns.ttl",
+];
 
 fn counted<T>(f: impl FnOnce() -> T) -> (T, u64) {
     let before = ALLOCATIONS.load(Ordering::Relaxed);
@@ -91,6 +109,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let frames = extractor?.frame_count().max(1);
     println!(
         "--nofile: {n} allocations for {frames} frames, {:.3} a frame",
+        n as f64 / frames as f64
+    );
+
+    // A `fields` extraction to /dev/null of the common stack's values and HTTP's and
+    // DNS's, as `pcapkit FILE -e ... -o /dev/null` runs it.
+    let (extractor, n) = counted(|| {
+        Extractor::builder()
+            .input(&path)
+            .store(false)
+            .format(pcapkit::Format::Fields)
+            .fields(FIELDS)
+            .output("/dev/null")
+            .run()
+    });
+    let frames = extractor?.frame_count().max(1);
+    println!(
+        "fields ({} columns): {n} allocations for {frames} frames, {:.3} a frame",
+        FIELDS.len(),
         n as f64 / frames as f64
     );
     Ok(())
