@@ -145,7 +145,7 @@ fn the_common_stack_is_dissected_without_allocating() {
 
 #[test]
 fn a_fields_row_of_the_common_stack_allocates_nothing() {
-    let paths: Vec<String> = [
+    let paths = [
         "frame.number",
         "frame.time_epoch",
         "ipv4.src",
@@ -154,32 +154,26 @@ fn a_fields_row_of_the_common_stack_allocates_nothing() {
         "tcp.dstport",
         "udp.dstport",
         "tcp.mss",
-    ]
-    .map(String::from)
-    .to_vec();
-    let mut fields = Fields::new(std::io::sink(), &paths).unwrap();
+    ];
     let frames: Vec<Frame> = inline_frames()
         .into_iter()
         .enumerate()
         .map(|(i, (linktype, data))| {
-            let mut frame = Frame {
-                number: i as u64 + 1,
-                linktype,
-                len: data.len() as u32,
-                cap_len: data.len() as u32,
-                ..Frame::default()
-            };
-            chain::dissect(&data, linktype, &Thresholds::default(), &mut frame.layers);
-            frame.data = data;
-            frame
+            dissected(i as u64 + 1, linktype, data, &Thresholds::default())
         })
         .collect();
-    // The first pass sizes the row and cells; a row of the same frames again must not
-    // need more.
-    for frame in &frames {
+    rows_allocate_nothing(&paths, &frames);
+}
+
+/// Renders a `fields` row of `paths` twice for each of `frames`, and checks that the
+/// second rendering allocates nothing (the first sizes the row and cells).
+fn rows_allocate_nothing(paths: &[&str], frames: &[Frame]) {
+    let paths: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
+    let mut fields = Fields::new(std::io::sink(), &paths).unwrap();
+    for frame in frames {
         fields.frame(frame).unwrap();
     }
-    for frame in &frames {
+    for frame in frames {
         let n = allocations(|| fields.frame(frame).unwrap());
         assert_eq!(
             n,
@@ -269,51 +263,42 @@ fn a_fields_row_of_dns_values_read_through_views_allocates_nothing() {
     assert!(rows >= 4, "only {rows} DNS messages");
 }
 
-/// Renders a `fields` row of `paths` twice for each frame of the demo capture holding a
-/// layer that `wanted` picks, walked through its view, and checks that the second
-/// rendering allocates nothing (the first sizes the row); returns how many frames.
+/// [`rows_allocate_nothing`] over the frames of the demo capture holding a layer that
+/// `wanted` picks, walked through its view; returns how many frames.
 fn viewed_rows_allocate_nothing(paths: &[&str], wanted: impl Fn(&chain::Layer) -> bool) -> usize {
     let views = Thresholds {
         views: true,
         ..Thresholds::default()
     };
-    let paths: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
-    let mut fields = Fields::new(std::io::sink(), &paths).unwrap();
     let mut reader = CaptureReader::from_file(File::open(common::demo_path()).unwrap()).unwrap();
     let mut frames = Vec::new();
     while let Some(event) = reader.next_event() {
         let Event::Packet(record) = event else {
             continue;
         };
-        let data = reader.packet().to_vec();
-        let mut frame = Frame {
-            number: frames.len() as u64 + 1,
-            linktype: record.linktype,
-            len: data.len() as u32,
-            cap_len: data.len() as u32,
-            ..Frame::default()
-        };
-        chain::dissect(&data, record.linktype, &views, &mut frame.layers);
+        let number = frames.len() as u64 + 1;
+        let frame = dissected(number, record.linktype, reader.packet().to_vec(), &views);
         let picked = frame.layers.iter().find(|l| wanted(l));
         if picked.is_some_and(|l| matches!(l.kind, LayerKind::View(_))) {
-            frame.data = data;
             frames.push(frame);
         }
     }
-    for frame in &frames {
-        fields.frame(frame).unwrap();
-    }
-    for frame in &frames {
-        let n = allocations(|| fields.frame(frame).unwrap());
-        assert_eq!(
-            n,
-            0,
-            "frame {} ({}) allocated {n} times",
-            frame.number,
-            frame.protocols()
-        );
-    }
+    rows_allocate_nothing(paths, &frames);
     frames.len()
+}
+
+/// Frame `number` of `data`, dissected up to `thresholds`.
+fn dissected(number: u64, linktype: u32, data: Vec<u8>, thresholds: &Thresholds) -> Frame {
+    let mut frame = Frame {
+        number,
+        linktype,
+        len: data.len() as u32,
+        cap_len: data.len() as u32,
+        ..Frame::default()
+    };
+    chain::dissect(&data, linktype, thresholds, &mut frame.layers);
+    frame.data = data;
+    frame
 }
 
 #[test]

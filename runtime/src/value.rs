@@ -202,6 +202,41 @@ pub struct Registry {
     pub values: &'static [(u64, &'static str)],
 }
 
+/// For tests: everything a visitor is shown, in order, as text: values with their paths,
+/// and the lists, items and records around them (to compare two ways of showing a
+/// header).
+#[cfg(test)]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Transcript(pub Vec<String>);
+
+#[cfg(test)]
+impl Visitor for Transcript {
+    fn field(&mut self, info: &'static FieldInfo, value: Value<'_>) {
+        self.0.push(format!("{}={value}", info.path));
+    }
+    fn whole(&mut self, info: &'static FieldInfo, value: Value<'_>) {
+        self.0.push(format!("whole {}={value}", info.path));
+    }
+    fn begin_list(&mut self, info: &'static FieldInfo) {
+        self.0.push(format!("[{}", info.path));
+    }
+    fn end_list(&mut self) {
+        self.0.push("]".into());
+    }
+    fn begin_item(&mut self) {
+        self.0.push("{".into());
+    }
+    fn end_item(&mut self) {
+        self.0.push("}".into());
+    }
+    fn begin_record(&mut self, info: &'static FieldInfo) {
+        self.0.push(format!("({}", info.path));
+    }
+    fn end_record(&mut self) {
+        self.0.push(")".into());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

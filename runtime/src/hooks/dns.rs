@@ -255,6 +255,7 @@ fn labels(message: &[u8], mut at: usize, wire_len: &mut usize) -> Option<Labels>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::Transcript;
     use proptest::prelude::*;
 
     /// The view's length against the struct reader's, on `input`, and the values each
@@ -269,51 +270,12 @@ mod tests {
             input
         );
         if let (Some((view, _)), Some((dns, _))) = (view, parsed) {
-            let (mut a, mut b) = (Collect::default(), Collect::default());
+            let (mut a, mut b) = (Transcript::default(), Transcript::default());
             view.visit(&mut a);
             dns.visit(&mut b);
-            prop_assert_eq!(a.0, b.0, "{:02x?}", input);
+            prop_assert_eq!(a, b, "{:02x?}", input);
         }
         Ok(())
-    }
-
-    /// Every value shown, and the lists, items and records around them.
-    #[derive(Default)]
-    struct Collect(Vec<String>);
-
-    impl Visitor for Collect {
-        fn field(
-            &mut self,
-            info: &'static crate::value::FieldInfo,
-            value: crate::value::Value<'_>,
-        ) {
-            self.0.push(format!("{}={value}", info.path));
-        }
-        fn whole(
-            &mut self,
-            info: &'static crate::value::FieldInfo,
-            value: crate::value::Value<'_>,
-        ) {
-            self.0.push(format!("whole {}={value}", info.path));
-        }
-        fn begin_list(&mut self, info: &'static crate::value::FieldInfo) {
-            self.0.push(format!("[{}", info.path));
-        }
-        fn end_list(&mut self) {
-            self.0.push("]".into());
-        }
-        fn begin_item(&mut self) {
-            self.0.push("{".into());
-        }
-        fn end_item(&mut self) {
-            self.0.push("}".into());
-        }
-        fn begin_record(&mut self, info: &'static crate::value::FieldInfo) {
-            self.0.push(format!("({}", info.path));
-        }
-        fn end_record(&mut self) {
-            self.0.push(")".into());
-        }
     }
 
     /// A query for www.example.com A with an OPT record, and a response with a pointer.
