@@ -38,9 +38,21 @@ impl JsonText {
 
     fn newline(&mut self) {
         if self.pretty {
-            self.out.push('\n');
-            for _ in 0..self.stack.len() {
-                self.out.push_str("  ");
+            // A line break and two spaces a level, in one copy while the depth allows.
+            const INDENT: &str = concat!(
+                "\n",
+                "                                ",
+                "                                "
+            );
+            let width = 1 + 2 * self.stack.len();
+            match INDENT.get(..width) {
+                Some(indent) => self.out.push_str(indent),
+                None => {
+                    self.out.push_str(INDENT);
+                    for _ in 0..width - INDENT.len() {
+                        self.out.push(' ');
+                    }
+                }
             }
         }
     }
@@ -330,6 +342,36 @@ mod tests {
         let mut s = String::new();
         string(&mut s, "a\"b\\c\nd\u{1}é");
         assert_eq!(s, r#""a\"b\\c\nd\u0001é""#);
+    }
+
+    #[test]
+    fn indentation_past_the_prepared_depth() {
+        // Deeper than the indentation string: the rest of each line's spaces are added.
+        let mut j = JsonText::new(true);
+        for _ in 0..40 {
+            j.open('[', true);
+        }
+        j.value(&Value::Uint(7), true);
+        for _ in 0..40 {
+            j.close(']');
+        }
+        let mut want = String::new();
+        for depth in 0..40 {
+            if depth > 0 {
+                want.push('\n');
+                want.push_str(&"  ".repeat(depth));
+            }
+            want.push('[');
+        }
+        want.push('\n');
+        want.push_str(&"  ".repeat(40));
+        want.push('7');
+        for depth in (0..40).rev() {
+            want.push('\n');
+            want.push_str(&"  ".repeat(depth));
+            want.push(']');
+        }
+        assert_eq!(j.out, want);
     }
 
     #[test]
