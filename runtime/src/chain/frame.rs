@@ -18,6 +18,13 @@ pub struct Timestamp {
 }
 
 impl Timestamp {
+    /// Room for [`epoch_in`](Self::epoch_in)'s text: a sign, 19 digits, a point and 9 (10
+    /// with nanoseconds past their range).
+    pub const EPOCH_LEN: usize = 32;
+    /// Room for [`iso8601_in`](Self::iso8601_in)'s text: a signed year of up to 12 digits
+    /// and the 22 bytes after it.
+    pub const ISO8601_LEN: usize = 40;
+
     /// `1700000000.019000000`, as tshark's `frame.time_epoch`.
     ///
     /// ```
@@ -28,32 +35,90 @@ impl Timestamp {
     /// assert_eq!(Timestamp { secs: -2, nanos: 500_000_000 }.epoch(), "-1.500000000");
     /// ```
     pub fn epoch(&self) -> String {
-        self.to_string()
+        self.epoch_in(&mut [0; Self::EPOCH_LEN]).to_owned()
+    }
+
+    /// [`epoch`](Self::epoch)'s text, made in `buf`: every frame of a dump and every row
+    /// of `-e frame.time_epoch` shows one, so it is made without an allocation.
+    pub fn epoch_in<'b>(&self, buf: &'b mut [u8; Self::EPOCH_LEN]) -> &'b str {
+        let mut t = Digits { buf, len: 0 };
+        if self.secs < 0 && self.nanos > 0 {
+            // -1.5 s is secs = -2, nanos = 500_000_000.
+            t.push(b'-');
+            t.signed(-(self.secs + 1), 0);
+            t.push(b'.');
+            t.signed(i64::from(1_000_000_000u32.wrapping_sub(self.nanos)), 9);
+        } else {
+            t.signed(self.secs, 0);
+            t.push(b'.');
+            t.signed(i64::from(self.nanos), 9);
+        }
+        t.into_str()
     }
 
     /// ISO 8601 in UTC with microseconds, as PyPCAPKit's `time` (`2023-11-14T22:13:20.019000`).
     pub fn iso8601(&self) -> String {
+        self.iso8601_in(&mut [0; Self::ISO8601_LEN]).to_owned()
+    }
+
+    /// [`iso8601`](Self::iso8601)'s text, made in `buf` (without an allocation).
+    pub fn iso8601_in<'b>(&self, buf: &'b mut [u8; Self::ISO8601_LEN]) -> &'b str {
         let days = self.secs.div_euclid(86_400);
         let secs_of_day = self.secs.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
-        format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}",
-            secs_of_day / 3600,
-            secs_of_day / 60 % 60,
-            secs_of_day % 60,
-            self.nanos / 1000
-        )
+        let mut t = Digits { buf, len: 0 };
+        t.signed(y, 4);
+        for (sep, n, width) in [
+            (b'-', i64::from(m), 2),
+            (b'-', i64::from(d), 2),
+            (b'T', secs_of_day / 3600, 2),
+            (b':', secs_of_day / 60 % 60, 2),
+            (b':', secs_of_day % 60, 2),
+            (b'.', i64::from(self.nanos / 1000), 6),
+        ] {
+            t.push(sep);
+            t.signed(n, width);
+        }
+        t.into_str()
+    }
+}
+
+/// Text made in a stack buffer, as `format!` would make it with `{:0width$}`.
+struct Digits<'b> {
+    buf: &'b mut [u8],
+    len: usize,
+}
+
+impl<'b> Digits<'b> {
+    fn push(&mut self, b: u8) {
+        self.buf[self.len] = b;
+        self.len += 1;
+    }
+
+    /// `n` in decimal, zero-padded to `width` with the sign counted in it.
+    fn signed(&mut self, n: i64, width: usize) {
+        let mut digits = itoa::Buffer::new();
+        let text = digits.format(n.unsigned_abs());
+        let sign = usize::from(n < 0);
+        if n < 0 {
+            self.push(b'-');
+        }
+        for _ in (text.len() + sign)..width {
+            self.push(b'0');
+        }
+        for b in text.bytes() {
+            self.push(b);
+        }
+    }
+
+    fn into_str(self) -> &'b str {
+        std::str::from_utf8(&self.buf[..self.len]).expect("digits and separators are ASCII")
     }
 }
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.secs < 0 && self.nanos > 0 {
-            // -1.5 s is secs = -2, nanos = 500_000_000.
-            write!(f, "-{}.{:09}", -(self.secs + 1), 1_000_000_000 - self.nanos)
-        } else {
-            write!(f, "{}.{:09}", self.secs, self.nanos)
-        }
+        f.write_str(self.epoch_in(&mut [0; Timestamp::EPOCH_LEN]))
     }
 }
 
@@ -479,6 +544,35 @@ impl Frame {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The texts made in a buffer are those `format!` makes (as they were made before).
+        #[test]
+        fn timestamp_texts_are_formats(
+            // Any, and years from about 1200 BC to AD 5100 (fewer than four digits too).
+            secs in prop_oneof![any::<i64>(), -100_000_000_000i64..100_000_000_000],
+            nanos in prop_oneof![Just(0u32), 0u32..1_000_000_000],
+        ) {
+            let t = Timestamp { secs, nanos };
+            let epoch = if secs < 0 && nanos > 0 {
+                format!("-{}.{:09}", -(secs + 1), 1_000_000_000 - nanos)
+            } else {
+                format!("{secs}.{nanos:09}")
+            };
+            prop_assert_eq!(t.epoch(), epoch);
+            let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+            let day = secs.rem_euclid(86_400);
+            let iso = format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}",
+                day / 3600,
+                day / 60 % 60,
+                day % 60,
+                nanos / 1000
+            );
+            prop_assert_eq!(t.iso8601(), iso);
+        }
+    }
 
     #[test]
     fn timestamps_print_like_tshark_and_pypcapkit() {

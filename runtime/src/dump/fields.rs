@@ -5,7 +5,6 @@
 //! envelope (`frame.*`) and the backend's fields as it names them (see
 //! [`ForeignLayer::names`]): `ipv4.src` of etherparse and pnet, tshark's `ip.src`.
 
-use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::{Dumper, Render};
@@ -329,7 +328,13 @@ impl Visitor for Collect<'_> {
             }
             let start = cell.len();
             value.write_text(cell);
-            escape_from(cell, start);
+            // Only text can hold a tab, a line break or a backslash.
+            if matches!(
+                value,
+                Value::Text(_) | Value::Bytes(_, crate::value::BytesDisplay::Text)
+            ) {
+                escape_from(cell, start);
+            }
         }
     }
 
@@ -359,7 +364,11 @@ fn frame_value(frame: &Frame, index: usize, out: &mut String) {
     match FRAME_FIELDS[index].0 {
         "frame.number" => out.push_str(num.format(frame.number)),
         "frame.time_epoch" => {
-            let _ = write!(out, "{}", frame.timestamp);
+            out.push_str(
+                frame
+                    .timestamp
+                    .epoch_in(&mut [0; crate::Timestamp::EPOCH_LEN]),
+            );
         }
         "frame.time" => out.push_str(&frame.timestamp.iso8601()),
         "frame.len" => out.push_str(num.format(frame.len)),

@@ -203,7 +203,10 @@ impl TreeWriter for JsonText {
         match leaf {
             Leaf::Value(v) => self.value(&v, false),
             Leaf::Null => self.out.push_str("null"),
-            Leaf::Time(t) => string(&mut self.out, &t.iso8601()),
+            Leaf::Time(t) => string(
+                &mut self.out,
+                t.iso8601_in(&mut [0; crate::Timestamp::ISO8601_LEN]),
+            ),
         }
     }
 

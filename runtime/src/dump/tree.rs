@@ -143,7 +143,7 @@ impl TreeText {
 fn scalar(out: &mut String, leaf: &Leaf<'_>) {
     match leaf {
         Leaf::Null => out.push_str("None"),
-        Leaf::Time(t) => out.push_str(&t.iso8601()),
+        Leaf::Time(t) => out.push_str(t.iso8601_in(&mut [0; crate::Timestamp::ISO8601_LEN])),
         Leaf::Value(Value::Bool(b)) => out.push_str(if *b { "True" } else { "False" }),
         Leaf::Value(Value::Enum(n, name)) => {
             if let Some(name) = name {

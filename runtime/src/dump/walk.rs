@@ -550,7 +550,13 @@ fn frame_members<T: TreeWriter + ?Sized>(w: &mut T, frame: &Frame, nanosecond: b
     w.close_dict();
     uint(w, "number", frame.number);
     w.leaf(Some("time"), Leaf::Time(frame.timestamp));
-    text(w, "time_epoch", &frame.timestamp.epoch());
+    text(
+        w,
+        "time_epoch",
+        frame
+            .timestamp
+            .epoch_in(&mut [0; crate::Timestamp::EPOCH_LEN]),
+    );
     uint(w, "len", u64::from(frame.len));
     uint(w, "cap_len", u64::from(frame.cap_len));
     if let Some(i) = frame.interface {
