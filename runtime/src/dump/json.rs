@@ -36,22 +36,28 @@ impl JsonText {
         }
     }
 
-    fn newline(&mut self) {
-        if self.pretty {
-            // A line break and two spaces a level, in one copy while the depth allows.
-            const INDENT: &str = concat!(
-                "\n",
-                "                                ",
-                "                                "
-            );
-            let width = 1 + 2 * self.stack.len();
-            match INDENT.get(..width) {
-                Some(indent) => self.out.push_str(indent),
-                None => {
-                    self.out.push_str(INDENT);
-                    for _ in 0..width - INDENT.len() {
-                        self.out.push(' ');
-                    }
+    /// A line break and the current indentation, after a comma when `comma`.
+    fn newline(&mut self, comma: bool) {
+        if !self.pretty {
+            if comma {
+                self.out.push(',');
+            }
+            return;
+        }
+        // Comma, line break and two spaces a level, in one copy while the depth allows.
+        const INDENT: &str = concat!(
+            ",\n",
+            "                                ",
+            "                                "
+        );
+        let from = usize::from(!comma);
+        let end = 2 + 2 * self.stack.len();
+        match INDENT.get(from..end) {
+            Some(indent) => self.out.push_str(indent),
+            None => {
+                self.out.push_str(&INDENT[from..]);
+                for _ in INDENT.len()..end {
+                    self.out.push(' ');
                 }
             }
         }
@@ -60,11 +66,8 @@ impl JsonText {
     /// Starts an element of the current container (comma and indentation).
     pub fn element(&mut self) {
         if let Some(has) = self.stack.last_mut() {
-            if *has {
-                self.out.push(',');
-            }
-            *has = true;
-            self.newline();
+            let comma = std::mem::replace(has, true);
+            self.newline(comma);
         }
     }
 
@@ -99,7 +102,7 @@ impl JsonText {
     pub fn close(&mut self, bracket: char) {
         let had = self.stack.pop().unwrap_or(false);
         if had {
-            self.newline();
+            self.newline(false);
         }
         self.out.push(bracket);
     }
@@ -153,15 +156,30 @@ impl JsonText {
     }
 }
 
+/// The bytes a JSON string escapes: control characters, the quote and the backslash.
+static ESCAPED: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = true;
+        b += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
 /// Appends `s` as a JSON string.
 pub fn string(out: &mut String, s: &str) {
-    out.push('"');
-    // Most strings need no escape: copy them whole.
-    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+    // Most strings (every key) need no escape: copied whole, after one look-up a byte.
+    if !s.bytes().any(|b| ESCAPED[usize::from(b)]) {
+        out.reserve(s.len() + 2);
+        out.push('"');
         out.push_str(s);
         out.push('"');
         return;
     }
+    out.push('"');
     let mut start = 0;
     for (i, c) in s.char_indices() {
         let escape = match c {
