@@ -370,7 +370,11 @@ fn frame_value(frame: &Frame, index: usize, out: &mut String) {
                     .epoch_in(&mut [0; crate::Timestamp::EPOCH_LEN]),
             );
         }
-        "frame.time" => out.push_str(&frame.timestamp.iso8601()),
+        "frame.time" => out.push_str(
+            frame
+                .timestamp
+                .iso8601_in(&mut [0; crate::Timestamp::ISO8601_LEN]),
+        ),
         "frame.len" => out.push_str(num.format(frame.len)),
         "frame.cap_len" => out.push_str(num.format(frame.cap_len)),
         "frame.linktype" => out.push_str(num.format(frame.linktype)),

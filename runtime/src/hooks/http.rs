@@ -49,11 +49,7 @@ pub fn parse(input: &[u8]) -> Result<(Http, usize), String> {
         ..Http::default()
     };
     let Some((start, len)) = scan(input, |name, value| {
-        if name.eq_ignore_ascii_case(b"content-length") {
-            if let Some(n) = decimal(value) {
-                http.content_length = n;
-            }
-        }
+        content_length(name, value, &mut http.content_length);
         http.headers.push((text(name), text(value)));
     }) else {
         // A continuation: no header here.
@@ -80,6 +76,16 @@ pub fn parse(input: &[u8]) -> Result<(Http, usize), String> {
         }
     }
     Ok((http, len))
+}
+
+/// The header field `name: value` sets `length` when it is a valid Content-Length (the
+/// last valid one of a head counts, as `parse` and the view both show it).
+fn content_length(name: &[u8], value: &[u8], length: &mut u64) {
+    if name.eq_ignore_ascii_case(b"content-length") {
+        if let Some(n) = decimal(value) {
+            *length = n;
+        }
+    }
 }
 
 /// The start line of a message.
@@ -176,13 +182,9 @@ impl<'a> crate::chain::HeaderView<'a> for HttpView<'a> {
     fn visit<V: crate::value::Visitor + ?Sized>(&self, v: &mut V) {
         use crate::protocols::http::FIELDS;
         use crate::value::Value;
-        let mut content_length = NO_LENGTH;
+        let mut length = NO_LENGTH;
         let start = scan(self.input, |name, value| {
-            if name.eq_ignore_ascii_case(b"content-length") {
-                if let Some(n) = decimal(value) {
-                    content_length = n;
-                }
-            }
+            content_length(name, value, &mut length);
         });
         let text = |info: &'static crate::value::FieldInfo, b: &[u8], v: &mut V| {
             if !b.is_empty() {
@@ -229,8 +231,8 @@ impl<'a> crate::chain::HeaderView<'a> for HttpView<'a> {
             });
         }
         v.end_list();
-        if content_length != NO_LENGTH {
-            v.field(&FIELDS[8], Value::Uint(content_length));
+        if length != NO_LENGTH {
+            v.field(&FIELDS[8], Value::Uint(length));
         }
     }
 }
