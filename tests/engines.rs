@@ -16,8 +16,13 @@ use pcapkit_testkit::pcapng::{epb, idb, shb, Order};
 
 const LINKTYPE_RAW_IPV4: u32 = 228;
 
-/// Every engine and thread count compared with the default engine.
-const ENGINES: [(EngineKind, usize); 5] = [
+/// Every engine and thread count compared with the default engine making all text on the
+/// caller's thread (`render_ahead(false)`): the default engine itself, whose reader makes
+/// text ahead when the caller lags, and the pipeline, whose workers always do (no
+/// reassembly: a frame the session changes, as in FTP data connections, must be rendered
+/// again).
+const ENGINES: [(EngineKind, usize); 6] = [
+    (EngineKind::Default, 1),
     (EngineKind::Pipeline, 1),
     (EngineKind::Pipeline, 2),
     (EngineKind::Pipeline, 3),
@@ -33,9 +38,11 @@ fn extract(
     reassembly: bool,
     format: Format,
     dir: &Path,
+    render_ahead: bool,
 ) -> Result<Vec<u8>, String> {
-    let out = dir.join(format!("{engine}-{threads}.out"));
+    let out = dir.join(format!("{engine}-{threads}-{render_ahead}.out"));
     let mut builder = Extractor::builder()
+        .render_ahead(render_ahead)
         .input(capture)
         .output(&out)
         .extension(false)
@@ -84,11 +91,20 @@ fn differing(capture: &Path, reassembly: bool, format: Format) -> Vec<String> {
         reassembly,
         format,
         dir.path(),
+        false,
     );
     ENGINES
         .iter()
         .filter(|(engine, threads)| {
-            extract(capture, *engine, *threads, reassembly, format, dir.path()) != expected
+            extract(
+                capture,
+                *engine,
+                *threads,
+                reassembly,
+                format,
+                dir.path(),
+                true,
+            ) != expected
         })
         .map(|(engine, threads)| format!("{} ({engine} {threads})", capture.display()))
         .collect()
@@ -321,6 +337,62 @@ fn sections_of_many_frames(sections: usize, frames: usize) -> Vec<u8> {
         }
     }
     file
+}
+
+/// Frames the session changes without reassembly, after their text was made ahead: FTP
+/// read in its real direction, a data connection a PASV reply announced (and a
+/// retransmission on it, which reaches no application), DNS over HTTPS; in every format.
+#[test]
+fn text_made_ahead_is_made_again_for_frames_the_session_changes() {
+    use pcapkit_testkit::tcp::TcpConversation;
+    let dir = tempfile::tempdir().unwrap();
+    let push = tcp_flags::PSH | tcp_flags::ACK;
+    let mut packets = Vec::new();
+    // More frames than a batch holds, so that batches are also made ahead while the
+    // caller lags.
+    for i in 0..300u16 {
+        let mut control = TcpConversation::new(&format!("10.0.0.1:{}", 40000 + i), "10.0.0.2:21");
+        let port = 2000 + i;
+        let pasv = format!(
+            "227 Entering Passive Mode (10,0,0,2,{},{})\r\n",
+            port >> 8,
+            port & 0xff
+        );
+        packets.push(control.segment(false, push, pasv.as_bytes()));
+        packets.push(control.segment(true, push, b"RETR file\r\n"));
+        let mut data = TcpConversation::new(
+            &format!("10.0.0.1:{}", 50000 + i),
+            &format!("10.0.0.2:{port}"),
+        );
+        let segment = data.segment(false, push, b"file contents");
+        packets.push(segment.clone());
+        packets.push(segment);
+    }
+    let records: Vec<PcapRecord> = packets
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| PcapRecord::new(1_700_000_000 + i as u32, 0, p))
+        .collect();
+    let ftp = common::write_file(
+        dir.path(),
+        "ftp.pcap",
+        &pcap_file(LINKTYPE_RAW_IPV4, &records),
+    );
+    let doh = common::write_file(dir.path(), "doh.pcap", &pcapkit_testkit::doh::pcap());
+    let mut bad = Vec::new();
+    for capture in [&ftp, &doh] {
+        for format in Format::ALL {
+            bad.extend(
+                differing(capture, false, format)
+                    .into_iter()
+                    .map(|d| format!("{d} {format}")),
+            );
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "differ from text made after the session: {bad:#?}"
+    );
 }
 
 #[test]

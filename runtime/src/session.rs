@@ -57,6 +57,9 @@ pub struct Session {
     /// Ports the user named (`--decode-as`), consulted after `bindings`, before the
     /// static tables.
     decode_as: DecodeAs,
+    /// Whether the last [`Session::process`] may have changed its frame (see
+    /// [`Session::changed`]).
+    changed: bool,
 }
 
 /// Where the layers being walked lie: the frame's own, or a reassembled buffer's.
@@ -98,6 +101,7 @@ impl Session {
             tls: TlsState::new(),
             bindings: Bindings::new(),
             decode_as: DecodeAs::new(),
+            changed: false,
         }
     }
 
@@ -161,10 +165,24 @@ impl Session {
     pub fn process(&mut self, frame: &mut Frame, bytes: &[u8]) {
         frame.clear_reassembly();
         self.last = None;
+        // Reassembly and flow numbering may change any frame; without them, only the
+        // places that dissect a payload again or note something say they did.
+        self.changed = self.is_active();
         let expired = self.expire(frame.timestamp.secs);
+        self.changed |= !expired.is_empty();
         frame.reassembled.extend(expired);
         self.walk(frame, bytes);
         self.keep_budget(frame);
+    }
+
+    /// Whether the last [`Session::process`] may have changed its frame's layers, notes,
+    /// stream number or reassembled buffers: always when reassembling or numbering flows
+    /// ([`Session::is_active`]); otherwise only when a dynamic binding, a `--decode-as`
+    /// rule or DNS over HTTPS dissected a payload again, or FTP was read in its real
+    /// direction. When it did not, output text made from the frame before (on another
+    /// thread, ahead of the session) is what the frame shows now.
+    pub fn changed(&self) -> bool {
+        self.changed
     }
 
     /// Gives up on the datagrams whose timeout has passed at `now` (capture time, in
@@ -230,7 +248,7 @@ impl Session {
             deferred = false;
         }
         // DNS over HTTPS in a segment that holds a whole HTTP/1 message.
-        doh::http1(layers, i + 1, data, &self.thresholds);
+        self.changed |= doh::http1(layers, i + 1, data, &self.thresholds);
         deferred
     }
 
@@ -423,7 +441,7 @@ impl Session {
                         layers.truncate(i + 1);
                     } else if deferred {
                         self.undefer(layers, i, data, payload.clone());
-                        doh::http1(layers, i + 1, data, &self.thresholds);
+                        self.changed |= doh::http1(layers, i + 1, data, &self.thresholds);
                     }
                     frame.tcp_stream = Some(outcome.stream);
                     frame.notes.extend(outcome.notes);
@@ -511,6 +529,7 @@ impl Session {
             };
             let skip = skip.min(payload.len());
             if skip > 0 {
+                self.changed = true;
                 let app = layers
                     .get(i + 1)
                     .and_then(|l| l.header_protocol().map(|p| (p, l.name)));
@@ -572,8 +591,12 @@ impl Session {
             return;
         };
         match &mut layer.kind {
-            LayerKind::Header(Header::FtpData(d)) => d.setup_frame = self.bindings.port20(info),
+            LayerKind::Header(Header::FtpData(d)) => {
+                self.changed = true;
+                d.setup_frame = self.bindings.port20(info);
+            }
             LayerKind::Header(Header::Ftp(f)) => {
+                self.changed = true;
                 // The direction tells a request from a reply (tshark: towards the port
                 // that matched, 21); the hook only guessed from the first bytes.
                 let request = if info.dst.port == 21 {
@@ -595,7 +618,7 @@ impl Session {
     /// Dissects the payload of the TCP layer `layers[i]` (the last), lying at `payload`
     /// in `data`, as the stateless chain would have (it deferred it to the session).
     fn undefer(
-        &self,
+        &mut self,
         layers: &mut Vec<Layer>,
         i: usize,
         data: &[u8],
@@ -614,7 +637,7 @@ impl Session {
     /// stops dissection at the transport. Returns where the new layers start, when it
     /// dissected.
     fn rebind(
-        &self,
+        &mut self,
         layers: &mut Vec<Layer>,
         i: usize,
         next: Next,
@@ -625,6 +648,7 @@ impl Session {
         if payload.is_empty() || transport.is_some() && self.thresholds.protocol == transport {
             return None;
         }
+        self.changed = true;
         layers.truncate(i + 1);
         let start = layers.len();
         chain::dissect_next(next, &data[payload.clone()], &self.thresholds, layers);
@@ -641,6 +665,7 @@ impl Session {
             if !self.free_some(frame) {
                 break;
             }
+            self.changed = true;
         }
     }
 

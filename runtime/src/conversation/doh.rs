@@ -40,9 +40,11 @@ pub fn carries_dns(headers: &[(String, String)]) -> bool {
 /// When `layers[i]` is an HTTP/1 message whose body is a DNS message, wholly in `data`,
 /// dissects the body as DNS in place of the layers after it. A chunked body is left as
 /// it is (its chunk sizes are not the message), and so is one the bytes do not hold
-/// whole (a segment without `--tcp` holding part of the body).
-pub fn http1(layers: &mut Vec<Layer>, i: usize, data: &[u8], thresholds: &Thresholds) {
-    let Some(layer) = layers.get(i) else { return };
+/// whole (a segment without `--tcp` holding part of the body). Says whether it did.
+pub fn http1(layers: &mut Vec<Layer>, i: usize, data: &[u8], thresholds: &Thresholds) -> bool {
+    let Some(layer) = layers.get(i) else {
+        return false;
+    };
     let decoded;
     let h = match &layer.kind {
         LayerKind::Header(Header::Http(h)) => h,
@@ -50,15 +52,15 @@ pub fn http1(layers: &mut Vec<Layer>, i: usize, data: &[u8], thresholds: &Thresh
         LayerKind::View(ProtocolId::Http) => {
             let head = &data[layer.header_range()];
             if layer.payload_len == 0 || !names_dns_message(head) {
-                return;
+                return false;
             }
             let Ok((http, _)) = crate::hooks::http::parse(head) else {
-                return;
+                return false;
             };
             decoded = http;
             &decoded
         }
-        _ => return,
+        _ => return false,
     };
     let body = layer.payload_range();
     if body.is_empty()
@@ -68,10 +70,11 @@ pub fn http1(layers: &mut Vec<Layer>, i: usize, data: &[u8], thresholds: &Thresh
         || h.content_length != NO_LENGTH && h.content_length != body.len() as u64
         || thresholds.protocol == Some(ProtocolId::Http)
     {
-        return;
+        return false;
     }
     layers.truncate(i + 1);
     dns_body(layers, data, body, thresholds);
+    true
 }
 
 /// Whether `head` holds `dns-message` in any case (what every head whose content type is

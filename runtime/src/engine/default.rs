@@ -3,7 +3,8 @@
 //! blocks the reader only finds where each packet lies (the caller reads it there, with
 //! the next packet's headers prefetched); from a stream it copies packets into frames.
 //! When the caller falls behind (the channel is full, as when it writes JSON), the reader
-//! spends the wait dissecting the batch it is about to hand over, so both cores dissect.
+//! spends the wait dissecting the batch it is about to hand over, so both cores dissect,
+//! and, once it has a renderer, making the batch's text (`ahead.rs`), so both write.
 //! Items travel in batches (the handoff costs little per frame), the channel is bounded
 //! (memory stays flat), and frames the caller is done with go back to the reader to be
 //! refilled (no allocation per frame).
@@ -11,8 +12,10 @@
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::thread;
 
+use super::ahead::{self, Ahead};
 use super::{complete, fill, give_back, keep_spares, Batch, Engine, Item, Options, IN_FLIGHT};
 use crate::chain::Frame;
+use crate::dump::Render;
 use crate::reader::{prefetch, Block, CaptureReader};
 
 /// The caller's end of the reading thread.
@@ -24,6 +27,9 @@ pub(crate) struct DefaultEngine {
     current: std::vec::IntoIter<Item>,
     done_with: Vec<Frame>,
     offset: u64,
+    /// Where the reader's renderer goes, once there is one.
+    give_renderer: SyncSender<Box<dyn Render>>,
+    ahead: Ahead,
 }
 
 impl DefaultEngine {
@@ -31,29 +37,37 @@ impl DefaultEngine {
     pub(crate) fn start(mut reader: CaptureReader, options: Options) -> DefaultEngine {
         let (send_batch, batches) = sync_channel::<Batch>(IN_FLIGHT);
         let (recycle, returned) = sync_channel::<Vec<Frame>>(IN_FLIGHT * 2);
+        let (feed, mut renderer) = ahead::channels();
         thread::Builder::new()
             .name("pcapkit-reader".into())
             .spawn(move || {
                 let mut spare: Vec<Frame> = Vec::new();
+                let mut packets = 0;
                 loop {
                     while let Ok(frames) = returned.try_recv() {
                         keep_spares(&mut spare, frames);
                     }
                     let (items, blocks, ended) = fill(&mut reader, &mut spare);
+                    let before = packets;
+                    packets += ahead::packets(&items);
                     let mut batch = Batch {
                         items,
                         blocks,
                         offset: reader.offset(),
                         spare: Vec::new(),
+                        before,
+                        text: Default::default(),
                     };
                     match send_batch.try_send(batch) {
                         Ok(()) => {}
-                        // The caller is behind: dissect this batch while waiting for room.
+                        // The caller is behind: dissect this batch while waiting for room
+                        // (and make its text).
                         Err(TrySendError::Full(full)) => {
                             batch = full;
                             for item in &mut batch.items {
                                 complete(item, &batch.blocks, &mut spare, &options);
                             }
+                            batch.text = renderer.render(&mut batch.items, before);
                             if send_batch.send(batch).is_err() {
                                 return;
                             }
@@ -74,6 +88,8 @@ impl DefaultEngine {
             current: Vec::new().into_iter(),
             done_with: Vec::new(),
             offset: 0,
+            give_renderer: feed.renderer,
+            ahead: Ahead::new(vec![feed.spare_texts]),
         }
     }
 }
@@ -99,12 +115,14 @@ impl Engine for DefaultEngine {
                     }
                     _ => {}
                 }
+                self.ahead.handed_out();
                 return Some(item);
             }
             let batch = self.batches.recv().ok()?;
             self.offset = batch.offset;
             self.current = batch.items.into_iter();
             self.blocks = batch.blocks;
+            self.ahead.next_batch(batch.text, 0);
         }
     }
 
@@ -118,5 +136,22 @@ impl Engine for DefaultEngine {
 
     fn offset(&self) -> u64 {
         self.offset
+    }
+
+    fn render_ahead(&mut self, renderers: Vec<Box<dyn Render>>) -> bool {
+        let Some(renderer) = renderers.into_iter().next() else {
+            return false;
+        };
+        // The reader gone, there is nothing left to render.
+        let _ = self.give_renderer.try_send(renderer);
+        true
+    }
+
+    fn renderers(&self) -> usize {
+        1
+    }
+
+    fn rendered(&self) -> Option<&str> {
+        self.ahead.last()
     }
 }

@@ -14,9 +14,12 @@
 //!
 //! All three are bounded (a slow consumer holds the reader back) and recycle frames.
 //!
-//! With more than one thread, the output's text is made on N threads too: the render
-//! stage takes frames after the stateful stages and gives their text back in capture
-//! order, whatever the engine (see `render.rs`).
+//! The output's text is made off the caller's thread too. When the stateful stages
+//! cannot change a frame's text (no reassembly, no flow tracing), the threads that
+//! dissect make it as they go: the default engine's reader for the batches it dissects,
+//! the pipeline's workers for all of theirs (see `ahead.rs`). Otherwise, with more than
+//! one thread, the render stage takes frames after the stateful stages and gives their
+//! text back in capture order, whatever the engine (see `render.rs`).
 //!
 //! The third-party engines, PyPCAPKit's dpkt, scapy and pyshark as their Rust-world
 //! counterparts, each behind a cargo feature of the same name (all on by default):
@@ -33,6 +36,7 @@
 //! reassembly: the extractor refuses `--ip`/`--tcp`, tracing and connection summaries
 //! with them. They run on the caller's thread (tshark in a process of its own).
 
+mod ahead;
 mod default;
 #[cfg(feature = "etherparse")]
 mod etherparse;
@@ -54,11 +58,13 @@ use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::Arc;
 
 use crate::chain::{self, Frame, Reassembled, Thresholds};
+use crate::dump::Render;
 use crate::flow::FlowMark;
 use crate::reader::{Block, CaptureReader, Event, Record};
 use crate::reassembly::tcp::ConnectionSummary;
 use crate::session::Session;
 
+use ahead::BatchText;
 pub(crate) use default::DefaultEngine;
 pub(crate) use pipeline::PipelineEngine;
 pub(crate) use render::{RenderBatch, RenderStage};
@@ -208,6 +214,20 @@ pub(crate) trait Engine: Send {
     fn finish_session(&mut self) -> Option<SessionEnd> {
         None
     }
+    /// Hands the threads that dissect a renderer each, to make frames' text ahead
+    /// (`ahead.rs`); says whether the engine takes them (by default it does not).
+    fn render_ahead(&mut self, renderers: Vec<Box<dyn Render>>) -> bool {
+        drop(renderers);
+        false
+    }
+    /// How many renderers [`render_ahead`](Self::render_ahead) takes.
+    fn renderers(&self) -> usize {
+        0
+    }
+    /// The text made ahead for the last item handed out, if any.
+    fn rendered(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// How the engines prepare frames.
@@ -274,6 +294,10 @@ pub(crate) struct Batch {
     pub offset: u64,
     /// Frames to fill, travelling with the batch to whoever dissects it.
     pub spare: Vec<Frame>,
+    /// Packets read before the batch (its frames' numbers follow).
+    pub before: u64,
+    /// Its frames' text, when made ahead.
+    pub text: BatchText,
 }
 
 /// Reads up to a batch, with the blocks its packets lie in; also says whether the input

@@ -3,8 +3,9 @@
 //! batches back in the same rotation, so they come out in capture order with no reorder
 //! buffer (a worker slow on its batch holds the others back by at most their channels).
 //! The stateful stages and the tracer then run on the caller's thread, in order, exactly
-//! as with the default engine; the dumper's text is made by the render stage
-//! (`render.rs`) when there are 2 workers or more.
+//! as with the default engine. When those stages cannot change a frame's text, each
+//! worker also makes its batches' text as it dissects them (`ahead.rs`); otherwise the
+//! text is made by the render stage (`render.rs`) when there are 2 workers or more.
 //!
 //! std's bounded `sync_channel`s are enough: every channel has one sender and one
 //! receiver (the rotation needs no shared queue), and their bound keeps memory flat: a
@@ -14,8 +15,10 @@
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread;
 
+use super::ahead::{self, Ahead};
 use super::{complete, fill, give_back, keep_spares, Batch, Engine, Item, Options, IN_FLIGHT};
 use crate::chain::Frame;
+use crate::dump::Render;
 use crate::reader::{Block, CaptureReader};
 
 /// The caller's end of the pipeline.
@@ -29,6 +32,9 @@ pub(crate) struct PipelineEngine {
     current: std::vec::IntoIter<Item>,
     done_with: Vec<Frame>,
     offset: u64,
+    /// Where each worker's renderer goes, once there is one.
+    give_renderers: Vec<SyncSender<Box<dyn Render>>>,
+    ahead: Ahead,
 }
 
 impl PipelineEngine {
@@ -41,11 +47,16 @@ impl PipelineEngine {
         let threads = threads.max(1);
         let mut inputs = Vec::with_capacity(threads);
         let mut outputs = Vec::with_capacity(threads);
+        let mut give_renderers = Vec::with_capacity(threads);
+        let mut spare_texts = Vec::with_capacity(threads);
         for w in 0..threads {
             let (send_input, input) = sync_channel::<Batch>(IN_FLIGHT / 2);
             let (send_output, output) = sync_channel::<Batch>(IN_FLIGHT / 2);
+            let (feed, mut renderer) = ahead::channels();
             inputs.push(send_input);
             outputs.push(output);
+            give_renderers.push(feed.renderer);
+            spare_texts.push(feed.spare_texts);
             thread::Builder::new()
                 .name(format!("pcapkit-dissect-{w}"))
                 .spawn(move || {
@@ -53,6 +64,7 @@ impl PipelineEngine {
                         for item in &mut batch.items {
                             complete(item, &batch.blocks, &mut batch.spare, &options);
                         }
+                        batch.text = renderer.render(&mut batch.items, batch.before);
                         if send_output.send(batch).is_err() {
                             return;
                         }
@@ -65,11 +77,14 @@ impl PipelineEngine {
             .name("pcapkit-reader".into())
             .spawn(move || {
                 let mut spare: Vec<Frame> = Vec::new();
+                let mut packets = 0;
                 for k in 0.. {
                     while let Ok(frames) = returned.try_recv() {
                         keep_spares(&mut spare, frames);
                     }
                     let (items, blocks, ended) = fill(&mut reader, &mut spare);
+                    let before = packets;
+                    packets += ahead::packets(&items);
                     // The worker fills a frame per shared packet: hand it spares for them.
                     let shared = items
                         .iter()
@@ -80,6 +95,8 @@ impl PipelineEngine {
                         blocks,
                         offset: reader.offset(),
                         spare: spare.split_off(spare.len().saturating_sub(shared)),
+                        before,
+                        text: Default::default(),
                     };
                     if inputs[k % threads].send(batch).is_err() || ended {
                         return;
@@ -95,6 +112,8 @@ impl PipelineEngine {
             current: Vec::new().into_iter(),
             done_with: Vec::new(),
             offset: 0,
+            give_renderers,
+            ahead: Ahead::new(spare_texts),
         }
     }
 }
@@ -103,10 +122,12 @@ impl Engine for PipelineEngine {
     fn next_item(&mut self) -> Option<Item> {
         loop {
             if let Some(item) = self.current.next() {
+                self.ahead.handed_out();
                 return Some(item);
             }
             // A worker gone means the reader ended: every batch before was taken.
             let batch = self.outputs[self.next].recv().ok()?;
+            self.ahead.next_batch(batch.text, self.next);
             self.next = (self.next + 1) % self.outputs.len();
             self.offset = batch.offset;
             self.current = batch.items.into_iter();
@@ -127,5 +148,24 @@ impl Engine for PipelineEngine {
 
     fn offset(&self) -> u64 {
         self.offset
+    }
+
+    fn render_ahead(&mut self, renderers: Vec<Box<dyn Render>>) -> bool {
+        if renderers.len() != self.give_renderers.len() {
+            return false;
+        }
+        for (give, renderer) in self.give_renderers.iter().zip(renderers) {
+            // A worker gone means the reader ended: there is nothing left to render.
+            let _ = give.try_send(renderer);
+        }
+        true
+    }
+
+    fn renderers(&self) -> usize {
+        self.give_renderers.len()
+    }
+
+    fn rendered(&self) -> Option<&str> {
+        self.ahead.last()
     }
 }

@@ -161,6 +161,7 @@ pub struct ExtractorBuilder {
     threads: Option<usize>,
     /// Ports the user bound to protocols (`--decode-as`).
     decode_as: DecodeAs,
+    render_ahead: bool,
 }
 
 impl Default for ExtractorBuilder {
@@ -188,6 +189,7 @@ impl Default for ExtractorBuilder {
             engine: EngineKind::Default,
             threads: None,
             decode_as: DecodeAs::new(),
+            render_ahead: true,
         }
     }
 }
@@ -407,6 +409,16 @@ impl ExtractorBuilder {
     /// available, see [`Extractor::threads`]).
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = Some(threads.max(1));
+        self
+    }
+
+    /// Whether the threads that dissect may also make frames' output text as they go,
+    /// ahead of the stateful stages, when those cannot change it (no reassembly, no flow
+    /// tracing; a frame they change all the same is rendered again): on by default. The
+    /// output is the same either way; off, all text is made after the stateful stages,
+    /// on the caller's thread or the render stage's (a reference for tests).
+    pub fn render_ahead(mut self, on: bool) -> Self {
+        self.render_ahead = on;
         self
     }
 
@@ -660,6 +672,8 @@ impl ExtractorBuilder {
             output,
             dumper,
             render: None,
+            may_render_ahead: self.render_ahead,
+            ahead: false,
             store: self.store,
             verbose: self.verbose,
             progress,
@@ -811,6 +825,10 @@ pub struct Extractor {
     /// The render stage, making the dumper's frames' text on worker threads (run to the
     /// end with more than one thread).
     render: Option<RenderStage>,
+    /// Text made ahead by the engine's threads may be used (see
+    /// [`ExtractorBuilder::render_ahead`]); `ahead`: they were given renderers.
+    may_render_ahead: bool,
+    ahead: bool,
     store: bool,
     verbose: Option<Callback>,
     /// The bar, and its registration for clearing on an interruption.
@@ -931,13 +949,30 @@ impl Extractor {
         self.finish()
     }
 
-    /// Starts the render stage, when more than one thread is asked for and the dumper can
-    /// render its frames elsewhere.
+    /// Has the engine's threads make frames' text as they dissect them, when the
+    /// stateful stages cannot change it; else starts the render stage, when more than one
+    /// thread is asked for. Either only when the dumper can render its frames elsewhere.
     fn start_render(&mut self) {
-        if self.threads < 2 || self.render.is_some() {
+        if self.render.is_some() || self.ahead {
             return;
         }
         let Some(dumper) = &self.dumper else { return };
+        let stateless =
+            self.trace.is_none() && !self.session.as_ref().is_some_and(Session::is_active);
+        if self.may_render_ahead && stateless && self.reader.renderers() > 0 {
+            let renderers: Option<Vec<_>> = (0..self.reader.renderers())
+                .map(|_| dumper.renderer())
+                .collect();
+            if let Some(renderers) = renderers {
+                if self.reader.render_ahead(renderers) {
+                    self.ahead = true;
+                    return;
+                }
+            }
+        }
+        if self.threads < 2 {
+            return;
+        }
         let renderers: Option<Vec<_>> = (0..self.threads).map(|_| dumper.renderer()).collect();
         self.render = renderers.map(RenderStage::start);
     }
@@ -1046,17 +1081,20 @@ impl Extractor {
 
     fn dump(&mut self, f: impl FnOnce(&mut dyn Dumper) -> io::Result<()>) -> Result<(), Error> {
         match &mut self.dumper {
-            Some(d) => f(d.as_mut()).map_err(|source| {
-                self.failed = true;
-                Error::Write {
-                    path: self
-                        .output
-                        .as_ref()
-                        .map_or_else(|| "output".into(), Output::display),
-                    source,
-                }
-            }),
+            Some(d) => f(d.as_mut()).map_err(|source| self.write_failed(source)),
             None => Ok(()),
+        }
+    }
+
+    /// The output could not be written: it is not to be completed.
+    fn write_failed(&mut self, source: io::Error) -> Error {
+        self.failed = true;
+        Error::Write {
+            path: self
+                .output
+                .as_ref()
+                .map_or_else(|| "output".into(), Output::display),
+            source,
         }
     }
 
@@ -1185,10 +1223,20 @@ impl Extractor {
             }
             return Ok(Some(Frame::default()));
         }
-        let result = self.dump(|d| d.frame(&frame));
-        if let Err(e) = result {
+        // Text made ahead holds unless the session changed the frame since.
+        let text = if self.ahead && !self.session.as_ref().is_some_and(Session::changed) {
+            self.reader.rendered()
+        } else {
+            None
+        };
+        let result = match (&mut self.dumper, text) {
+            (Some(d), Some(text)) => d.rendered(&frame, text),
+            (Some(d), None) => d.frame(&frame),
+            (None, _) => Ok(()),
+        };
+        if let Err(source) = result {
             self.scratch = frame;
-            return Err(e);
+            return Err(self.write_failed(source));
         }
         if self.store {
             self.frames.push(frame.clone());
