@@ -17,10 +17,15 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use super::Item;
 use crate::dump::Render;
 
-/// A batch's text is kept for reuse up to this capacity.
-const KEEP_TEXT: usize = 4 << 20;
-/// Emptied texts a thread keeps (as many as batches it may have in flight).
-const SPARE_TEXTS: usize = super::IN_FLIGHT + 1;
+/// Text made ahead for one batch, at most (and one frame's more): the frames after are left
+/// for the caller to render. A batch of the usual mix makes about 1 MiB of JSON; one of
+/// jumbo frames would make several, and every batch in flight holds its text.
+const TEXT_BUDGET: usize = 1 << 20;
+/// A batch's text is kept for reuse up to this capacity (a batch that went past the budget
+/// by a huge frame does not keep its memory).
+const KEEP_TEXT: usize = 2 * TEXT_BUDGET;
+/// Emptied texts a thread keeps.
+const SPARE_TEXTS: usize = 2;
 
 /// The text made for a batch's items, one after the other.
 #[derive(Default)]
@@ -58,8 +63,9 @@ impl Renderer {
     }
 
     /// Numbers and renders the dissected frames among `items`, the first packet of which
-    /// comes after `before` packets; an item not dissected (left for the caller) gets no
-    /// text. Nothing is made before a renderer arrived.
+    /// comes after `before` packets, until the text passes [`TEXT_BUDGET`]; an item not
+    /// dissected or past the budget (left for the caller) gets no text. Nothing is made
+    /// before a renderer arrived.
     pub fn render(&mut self, items: &mut [Item], before: u64) -> BatchText {
         if !self.ready() {
             return BatchText::default();
@@ -78,8 +84,10 @@ impl Renderer {
                 }
                 | Item::Dissected { frame, .. } => {
                     number += 1;
-                    frame.number = number;
-                    renderer.render(frame, &mut out.text);
+                    if out.text.len() < TEXT_BUDGET {
+                        frame.number = number;
+                        renderer.render(frame, &mut out.text);
+                    }
                 }
                 Item::Frame { .. } | Item::Shared { .. } => number += 1,
                 Item::Processed { .. } | Item::Event(_) => {}
@@ -165,4 +173,95 @@ pub(crate) fn channels() -> (Feed, Renderer) {
         },
         Renderer::new(arrives, emptied),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::Frame;
+    use crate::reader::Event;
+
+    /// Writes `len` bytes of the frame's number's last digit, so that text and number
+    /// can be told apart.
+    struct Fixed(usize);
+
+    impl Render for Fixed {
+        fn render(&mut self, frame: &Frame, out: &mut String) {
+            let digit = char::from(b'0' + (frame.number % 10) as u8);
+            out.extend(std::iter::repeat_n(digit, self.0));
+        }
+    }
+
+    fn dissected() -> Item {
+        Item::Frame {
+            frame: Frame::default(),
+            dissected: true,
+        }
+    }
+
+    /// A renderer on its thread's end, and the caller's end of its texts.
+    fn renderer(len: usize) -> (Renderer, Ahead) {
+        let (feed, renderer) = channels();
+        feed.renderer.send(Box::new(Fixed(len))).unwrap();
+        (renderer, Ahead::new(vec![feed.spare_texts]))
+    }
+
+    #[test]
+    fn each_item_gets_its_frame_text_numbered_after_the_packets_before() {
+        let (mut renderer, mut ahead) = renderer(3);
+        let mut items = vec![
+            dissected(),
+            Item::Event(Event::Warning("a warning".into())),
+            dissected(),
+            // Not dissected: left for the caller, numbered all the same.
+            Item::Frame {
+                frame: Frame::default(),
+                dissected: false,
+            },
+            dissected(),
+        ];
+        let text = renderer.render(&mut items, 40);
+        ahead.next_batch(text, 0);
+        let mut seen = Vec::new();
+        for _ in &items {
+            ahead.handed_out();
+            seen.push(ahead.last().map(str::to_owned));
+        }
+        let texts: Vec<Option<&str>> = seen.iter().map(Option::as_deref).collect();
+        assert_eq!(
+            texts,
+            [Some("111"), None, Some("222"), None, Some("444")],
+            "frames 41, 42 and 44 rendered; the event and frame 43 not"
+        );
+    }
+
+    #[test]
+    fn a_batch_stops_making_text_past_the_budget() {
+        // Each frame's text is a third of the budget: the fourth passes it.
+        let third = TEXT_BUDGET / 3 + 1;
+        let (mut renderer, mut ahead) = renderer(third);
+        let mut items: Vec<Item> = (0..10).map(|_| dissected()).collect();
+        let text = renderer.render(&mut items, 0);
+        assert!(text.text.len() <= TEXT_BUDGET + third);
+        ahead.next_batch(text, 0);
+        let rendered: Vec<bool> = items
+            .iter()
+            .map(|_| {
+                ahead.handed_out();
+                ahead.last().is_some()
+            })
+            .collect();
+        assert_eq!(
+            rendered,
+            [true, true, true, false, false, false, false, false, false, false]
+        );
+    }
+
+    #[test]
+    fn nothing_is_made_before_a_renderer_arrives() {
+        let (_feed, mut renderer) = channels();
+        let mut items = vec![dissected()];
+        let text = renderer.render(&mut items, 0);
+        assert!(text.ends.is_empty() && text.text.is_empty());
+    }
 }
