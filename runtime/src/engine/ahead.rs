@@ -21,9 +21,10 @@ use crate::dump::Render;
 /// for the caller to render. A batch of the usual mix makes about 1 MiB of JSON; one of
 /// jumbo frames would make several, and every batch in flight holds its text.
 const TEXT_BUDGET: usize = 1 << 20;
-/// A batch's text is kept for reuse up to this capacity (a batch that went past the budget
-/// by a huge frame does not keep its memory).
-const KEEP_TEXT: usize = 2 * TEXT_BUDGET;
+/// Room made for a batch's text: the budget and the frame that passes it, most often,
+/// without the buffer doubling. A text that grew larger (a huge frame) is not kept for
+/// reuse.
+const TEXT_ROOM: usize = TEXT_BUDGET + TEXT_BUDGET / 4;
 /// Emptied texts a thread keeps.
 const SPARE_TEXTS: usize = 2;
 
@@ -72,7 +73,10 @@ impl Renderer {
         }
         let renderer = self.renderer.as_mut().expect("ready");
         let mut out = BatchText {
-            text: self.spare_texts.try_recv().unwrap_or_default(),
+            text: self
+                .spare_texts
+                .try_recv()
+                .unwrap_or_else(|_| String::with_capacity(TEXT_ROOM)),
             ends: Vec::with_capacity(items.len()),
         };
         let mut number = before;
@@ -134,7 +138,7 @@ impl Ahead {
         let mut done = std::mem::replace(&mut self.current, text);
         let done_from = std::mem::replace(&mut self.from, from);
         self.taken = 0;
-        if done.text.capacity() > 0 && done.text.capacity() <= KEEP_TEXT {
+        if done.text.capacity() > 0 && done.text.capacity() <= TEXT_ROOM {
             done.text.clear();
             // A full channel only means the thread has spares enough.
             let _ = self.spare_texts[done_from].try_send(done.text);
