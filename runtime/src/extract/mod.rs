@@ -858,7 +858,7 @@ impl Extractor {
 
     /// The worker threads the engine uses (PyPCAPKit's `CPU_CNT`): as asked, by default
     /// the cores available; 1 for the default engine (whose reader thread helps dissect
-    /// when the caller lags).
+    /// and, without reassembly, make the output text when the caller lags).
     pub fn threads(&self) -> usize {
         self.threads
     }
