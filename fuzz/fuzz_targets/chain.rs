@@ -34,7 +34,16 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut viewed = Vec::new();
     chain::dissect(bytes, linktype, &views, &mut viewed);
-    let shape = |l: &Layer| (l.name, l.protocol(), l.offset, l.header_len, l.payload_len, l.missing);
+    let shape = |l: &Layer| {
+        (
+            l.name,
+            l.protocol(),
+            l.offset,
+            l.header_len,
+            l.payload_len,
+            l.missing,
+        )
+    };
     let decoded: Vec<_> = frame.layers.iter().map(shape).collect();
     let walked: Vec<_> = viewed.iter().map(shape).collect();
     assert_eq!(decoded, walked, "the walk through views finds other layers");

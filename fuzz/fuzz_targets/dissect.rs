@@ -26,14 +26,18 @@ fuzz_target!(|data: &[u8]| {
             header.visit(&mut values);
             values.finish();
             // A header is read from its own bytes: the same bytes alone read the same
-            // (but an empty header, like raw IP's, looks at what follows it; and a DNS
-            // message's compression pointers may point anywhere in the bytes it was read
-            // from, past its last record too, as a UDP payload is the whole message).
-            if len > 0 && protocol != ProtocolId::Dns {
+            // (but an empty header, like raw IP's, looks at what follows it).
+            if len > 0 {
                 match protocols::dissect(protocol, &input[..len]) {
                     Ok((again, again_len)) => {
                         assert_eq!((&again, again_len), (&header, len), "{protocol:?} alone")
                     }
+                    // A DNS message's compression pointers may point past its last record,
+                    // into the rest of the bytes it was read from (a UDP payload is the
+                    // whole message): alone, its bytes lack what such a pointer names.
+                    Err(e)
+                        if protocol == ProtocolId::Dns
+                            && e.reason.contains("compression pointer points past") => {}
                     Err(e) => panic!("{protocol:?}: its own {len} bytes fail alone: {}", e.reason),
                 }
             }
