@@ -81,20 +81,19 @@ impl Renderer {
         };
         let mut number = before;
         for item in items {
-            match item {
-                Item::Frame {
-                    frame,
-                    dissected: true,
+            if item.is_packet() {
+                number += 1;
+            }
+            if let Item::Frame {
+                frame,
+                dissected: true,
+            }
+            | Item::Dissected { frame, .. } = item
+            {
+                if out.text.len() < TEXT_BUDGET {
+                    frame.number = number;
+                    renderer.render(frame, &mut out.text);
                 }
-                | Item::Dissected { frame, .. } => {
-                    number += 1;
-                    if out.text.len() < TEXT_BUDGET {
-                        frame.number = number;
-                        renderer.render(frame, &mut out.text);
-                    }
-                }
-                Item::Frame { .. } | Item::Shared { .. } => number += 1,
-                Item::Processed { .. } | Item::Event(_) => {}
             }
             out.ends.push(out.text.len());
         }
@@ -104,10 +103,7 @@ impl Renderer {
 
 /// The packets among `items` (what the caller numbers).
 pub(crate) fn packets(items: &[Item]) -> u64 {
-    items
-        .iter()
-        .filter(|i| matches!(i, Item::Frame { .. } | Item::Shared { .. }))
-        .count() as u64
+    items.iter().filter(|i| i.is_packet()).count() as u64
 }
 
 /// The caller's side: the current batch's text, and the item handed out last.

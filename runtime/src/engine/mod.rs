@@ -183,6 +183,17 @@ pub(crate) enum Item {
     Event(Event),
 }
 
+impl Item {
+    /// Whether the item is a packet the caller numbers (a frame the server engine
+    /// processed is numbered already).
+    pub(crate) fn is_packet(&self) -> bool {
+        matches!(
+            self,
+            Item::Frame { .. } | Item::Shared { .. } | Item::Dissected { .. }
+        )
+    }
+}
+
 /// What the stateful stages left at the end of the capture, when the engine ran them
 /// (the server engine).
 pub(crate) struct SessionEnd {

@@ -957,14 +957,14 @@ impl Extractor {
             return;
         }
         let Some(dumper) = &self.dumper else { return };
+        // One renderer a thread, or none when the format renders only in order.
+        let renderers =
+            |n: usize| -> Option<Vec<_>> { (0..n).map(|_| dumper.renderer()).collect() };
         let stateless =
             self.trace.is_none() && !self.session.as_ref().is_some_and(Session::is_active);
         if self.may_render_ahead && stateless && self.reader.renderers() > 0 {
-            let renderers: Option<Vec<_>> = (0..self.reader.renderers())
-                .map(|_| dumper.renderer())
-                .collect();
-            if let Some(renderers) = renderers {
-                if self.reader.render_ahead(renderers) {
+            if let Some(r) = renderers(self.reader.renderers()) {
+                if self.reader.render_ahead(r) {
                     self.ahead = true;
                     return;
                 }
@@ -973,8 +973,7 @@ impl Extractor {
         if self.threads < 2 {
             return;
         }
-        let renderers: Option<Vec<_>> = (0..self.threads).map(|_| dumper.renderer()).collect();
-        self.render = renderers.map(RenderStage::start);
+        self.render = renderers(self.threads).map(RenderStage::start);
     }
 
     /// Writes every frame handed to the render stage (before an entry that must follow
