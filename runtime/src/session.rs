@@ -276,28 +276,22 @@ impl Session {
             // below passes over their decoded kind.
             if let Some(LayerKind::View(protocol)) = layers.get(i).map(|l| &l.kind) {
                 let acts = match protocol {
-                    ProtocolId::Ipv4 => self.options.ipv4,
+                    // Only a fragment is reassembled.
+                    ProtocolId::Ipv4 => {
+                        self.options.ipv4
+                            && data
+                                .get(layers[i].header_range())
+                                .and_then(crate::protocols::ipv4::Ipv4View::new)
+                                .is_some_and(|(h, _)| h.mf() || h.offset() > 0)
+                    }
                     ProtocolId::Ipv6Frag => self.options.ipv6,
                     ProtocolId::Udp => !self.decode_as.is_empty(),
-                    // Unless followed, a segment only feeds the bindings: read from the view.
-                    ProtocolId::Tcp if !self.follow_tcp => {
-                        let Some((src, dst)) = addresses(&layers[..i], data).or(outer) else {
-                            return;
-                        };
-                        let Some(tcp) = TcpBasics::of(&layers[i], data) else {
-                            return;
-                        };
-                        let payload = layers[i].payload_range();
-                        let info = tcp.info(
-                            src,
-                            dst,
-                            (frame.number, frame.timestamp.secs),
-                            payload.len(),
-                        );
-                        self.bind_segment(layers, i, data, payload, &info, &mut frame.notes);
+                    // A segment is read through its view (`segment`).
+                    ProtocolId::Tcp => {
+                        self.segment(frame, bytes, source, i, outer);
                         return;
                     }
-                    ProtocolId::Tcp | ProtocolId::Icmp | ProtocolId::Icmpv6 => true,
+                    ProtocolId::Icmp | ProtocolId::Icmpv6 => true,
                     _ => false,
                 };
                 if !acts {
@@ -357,101 +351,7 @@ impl Session {
                     continue;
                 }
                 Header::Tcp(_) => {
-                    let Some((src, dst)) = addresses(&layers[..i], data).or(outer) else {
-                        return;
-                    };
-                    let Some(tcp) = TcpBasics::of(&layers[i], data) else {
-                        return;
-                    };
-                    let info = tcp.info(
-                        src,
-                        dst,
-                        (frame.number, frame.timestamp.secs),
-                        payload.len(),
-                    );
-                    let deferred = self.bind_segment(
-                        layers,
-                        i,
-                        data,
-                        payload.clone(),
-                        &info,
-                        &mut frame.notes,
-                    );
-                    if !self.follow_tcp {
-                        return;
-                    }
-                    let Some(Header::Tcp(h)) = layers[i].header() else {
-                        return;
-                    };
-                    // Bytes the snapshot length cut off (not those the wire never carried).
-                    let wire_cut = match source {
-                        Source::Frame => u64::from(frame.len.saturating_sub(frame.cap_len)),
-                        Source::Reassembled(_) => 0,
-                    };
-                    let missing = chain::tcp_len(layers, i, wire_cut)
-                        .unwrap_or(0)
-                        .saturating_sub(payload.len() as u64);
-                    let next = if deferred {
-                        h.next_protocol(&data[payload.clone()])
-                    } else {
-                        layers.get(i + 1).and_then(|l| {
-                            l.header_protocol().map(|protocol| Next {
-                                protocol,
-                                name: Some(l.name),
-                            })
-                        })
-                    };
-                    let segment = Segment {
-                        src: Endpoint {
-                            addr: src,
-                            port: h.srcport,
-                        },
-                        dst: Endpoint {
-                            addr: dst,
-                            port: h.dstport,
-                        },
-                        seq: h.seq,
-                        syn: h.flag_syn(),
-                        ack: h.flag_ack(),
-                        ack_number: h.ack,
-                        fin: h.flag_fin(),
-                        rst: h.flag_rst(),
-                        payload: &data[payload.clone()],
-                        missing,
-                        next,
-                        deferred,
-                        frame: frame.number,
-                        time: frame.timestamp.secs,
-                    };
-                    let outcome = self.tcp.add(segment);
-                    self.last = Some(FlowMark {
-                        stream: outcome.stream,
-                        a: outcome.a,
-                        b: outcome.b,
-                        from_b: outcome.from_b,
-                        fin: outcome.fin,
-                        rst: segment.rst,
-                        closed: outcome.closed,
-                    });
-                    if !self.options.tcp {
-                        // Numbered for the tracer only: the frame stays as it was.
-                        return;
-                    }
-                    if outcome.framed {
-                        layers.truncate(i + 1);
-                    } else if deferred {
-                        self.undefer(layers, i, data, payload.clone());
-                        self.changed |= doh::http1(layers, i + 1, data, &self.thresholds);
-                    }
-                    frame.tcp_stream = Some(outcome.stream);
-                    frame.notes.extend(outcome.notes);
-                    for pdu in outcome.pdus {
-                        self.pdu(pdu, &mut frame.reassembled);
-                    }
-                    if outcome.closed {
-                        self.http2.close(outcome.stream);
-                        self.tls.closed(outcome.stream, &mut frame.notes);
-                    }
+                    self.segment(frame, bytes, source, i, outer);
                     return;
                 }
                 _ => None,
@@ -493,6 +393,116 @@ impl Session {
                     return;
                 }
             }
+        }
+    }
+
+    /// The stages for the TCP header at `layers[i]` of `source` (decoded, or read through
+    /// its view): the bindings, then, when TCP is followed, the stream, which may take the
+    /// segment's payload and complete PDUs.
+    fn segment(
+        &mut self,
+        frame: &mut Frame,
+        bytes: &[u8],
+        source: Source,
+        i: usize,
+        outer: Option<(IpAddr, IpAddr)>,
+    ) {
+        let (layers, data) = match source {
+            Source::Frame => (&mut frame.layers, bytes),
+            Source::Reassembled(k) => {
+                let r = &mut frame.reassembled[k];
+                (&mut r.layers, &r.data[..])
+            }
+        };
+        let payload = layers[i].payload_range();
+        // Layers always lie within their bytes; bytes not handed over mean nothing to do.
+        if data.get(payload.clone()).is_none() {
+            return;
+        }
+        let Some((src, dst)) = addresses(&layers[..i], data).or(outer) else {
+            return;
+        };
+        let Some(tcp) = TcpBasics::of(&layers[i], data) else {
+            return;
+        };
+        let info = tcp.info(
+            src,
+            dst,
+            (frame.number, frame.timestamp.secs),
+            payload.len(),
+        );
+        let deferred = self.bind_segment(layers, i, data, payload.clone(), &info, &mut frame.notes);
+        if !self.follow_tcp {
+            return;
+        }
+        // Bytes the snapshot length cut off (not those the wire never carried).
+        let wire_cut = match source {
+            Source::Frame => u64::from(frame.len.saturating_sub(frame.cap_len)),
+            Source::Reassembled(_) => 0,
+        };
+        let missing = chain::tcp_len(layers, i, wire_cut)
+            .unwrap_or(0)
+            .saturating_sub(payload.len() as u64);
+        let next = if deferred {
+            next_of(&layers[i], data, &data[payload.clone()])
+        } else {
+            layers.get(i + 1).and_then(|l| {
+                l.header_protocol().map(|protocol| Next {
+                    protocol,
+                    name: Some(l.name),
+                })
+            })
+        };
+        let segment = Segment {
+            src: Endpoint {
+                addr: src,
+                port: tcp.srcport,
+            },
+            dst: Endpoint {
+                addr: dst,
+                port: tcp.dstport,
+            },
+            seq: tcp.seq,
+            syn: tcp.flag_syn,
+            ack: tcp.flag_ack,
+            ack_number: tcp.ack,
+            fin: tcp.flag_fin,
+            rst: tcp.flag_rst,
+            payload: &data[payload.clone()],
+            missing,
+            next,
+            deferred,
+            frame: frame.number,
+            time: frame.timestamp.secs,
+        };
+        let outcome = self.tcp.add(segment);
+        self.last = Some(FlowMark {
+            stream: outcome.stream,
+            a: outcome.a,
+            b: outcome.b,
+            from_b: outcome.from_b,
+            fin: outcome.fin,
+            rst: segment.rst,
+            closed: outcome.closed,
+        });
+        if !self.options.tcp {
+            // Numbered for the tracer only: the frame stays as it was.
+            return;
+        }
+        if outcome.framed {
+            layers.truncate(i + 1);
+        } else if deferred {
+            self.undefer(layers, i, data, payload.clone());
+            self.changed |= doh::http1(layers, i + 1, data, &self.thresholds);
+        }
+        frame.tcp_stream = Some(outcome.stream);
+        frame.notes.extend(outcome.notes);
+        for pdu in outcome.pdus {
+            self.pdu(pdu, &mut frame.reassembled);
+        }
+        if outcome.closed {
+            self.http2.close(outcome.stream);
+            self.tls.closed(outcome.stream, &mut frame.notes);
         }
     }
 
@@ -624,9 +634,7 @@ impl Session {
         data: &[u8],
         payload: std::ops::Range<usize>,
     ) {
-        let next = layers[i]
-            .header()
-            .and_then(|h| h.next_protocol(&data[payload.clone()]));
+        let next = next_of(&layers[i], data, &data[payload.clone()]);
         if let Some(next) = next {
             self.rebind(layers, i, next, data, payload);
         }
@@ -892,6 +900,20 @@ fn addresses(layers: &[Layer], data: &[u8]) -> Option<(IpAddr, IpAddr)> {
         }
         _ => None,
     })
+}
+
+/// The protocol of `payload` by the dispatch rules of `layer`'s header (which lies in
+/// `data`), decoded or read through its view.
+fn next_of(layer: &Layer, data: &[u8], payload: &[u8]) -> Option<Next> {
+    use crate::chain::HeaderView;
+    match &layer.kind {
+        LayerKind::Header(h) => h.next_protocol(payload),
+        LayerKind::View(ProtocolId::Tcp) => {
+            let (h, _) = crate::protocols::tcp::TcpView::new(data.get(layer.header_range())?)?;
+            h.next_protocol(payload)
+        }
+        _ => None,
+    }
 }
 
 fn push_raw(layers: &mut Vec<Layer>, range: std::ops::Range<usize>) {

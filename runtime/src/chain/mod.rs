@@ -29,8 +29,8 @@ pub struct Thresholds {
     pub defer_streams: bool,
     /// Walk the headers that have a generated view (IPv4, TCP, Ethernet, ...) through it
     /// and leave them undecoded ([`LayerKind::View`]): for a consumer that reads values
-    /// with [`Layer::visit_in`] (the `fields` output) or none at all (dissect only). No
-    /// session may run on such frames: it reads decoded headers.
+    /// with [`Layer::visit_in`] (the `fields` output) or none at all (dissect only). The
+    /// session decodes the headers it acts on ([`Layer::decode`]).
     pub views: bool,
 }
 
@@ -41,6 +41,16 @@ impl Thresholds {
 
     fn stops_after(&self, protocol: ProtocolId) -> bool {
         self.protocol == Some(protocol)
+    }
+
+    /// Whether the payload of a `protocol` header, bound to `next`, is left to the
+    /// session (see [`defer_streams`](Self::defer_streams)).
+    fn defers(&self, protocol: ProtocolId, next: Option<Next>) -> bool {
+        self.defer_streams
+            && protocol == ProtocolId::Tcp
+            && next.is_some_and(|m| {
+                m.protocol.stream_framer().is_some() && !self.stops_before(m.protocol)
+            })
     }
 }
 
@@ -110,7 +120,7 @@ fn walk(data: &[u8], mut next: Option<Next>, limits: &Thresholds, layers: &mut V
         if limits.views {
             let stop = limits.stops_after(n.protocol);
             if let Some(step) = protocols::view_step(n.protocol, input, stop) {
-                // Only session-free walks take views, so no stream is deferred here.
+                let deferred = limits.defers(n.protocol, step.next);
                 layers.push(Layer {
                     name: n.name.unwrap_or(n.protocol.name()),
                     kind: LayerKind::View(n.protocol),
@@ -120,6 +130,9 @@ fn walk(data: &[u8], mut next: Option<Next>, limits: &Thresholds, layers: &mut V
                     missing: step.missing,
                     truncated: None,
                 });
+                if deferred {
+                    return;
+                }
                 next = step.next;
                 offset += step.header_len;
                 end = offset + step.payload_len;
@@ -146,11 +159,7 @@ fn walk(data: &[u8], mut next: Option<Next>, limits: &Thresholds, layers: &mut V
             |payload| header.next_protocol(payload),
         );
         next = after;
-        let deferred = limits.defer_streams
-            && n.protocol == ProtocolId::Tcp
-            && next.is_some_and(|m| {
-                m.protocol.stream_framer().is_some() && !limits.stops_before(m.protocol)
-            });
+        let deferred = limits.defers(n.protocol, next);
         layers.push(Layer {
             name: n.name.unwrap_or(n.protocol.name()),
             kind: LayerKind::Header(header),

@@ -625,16 +625,12 @@ impl ExtractorBuilder {
             .any(|s| s.options().tcp);
         // Headers may stay undecoded when nobody but a dumper that reads them from the
         // bytes looks at the frames: no frames kept or handed out, no callback, no
-        // reassembly or tracing.
-        let reassembles = session.iter().chain(sessions.iter().flatten()).any(|s| {
-            let o = s.options();
-            o.ipv4 || o.ipv6 || o.tcp
-        });
+        // tracing. The session decodes the few it acts on (a fragment, a followed TCP
+        // segment), and dissects reassembled data whole.
         let views = auto
             && !self.store
             && self.verbose.is_none()
             && trace.is_none()
-            && !reassembles
             && dumper.as_ref().is_none_or(|d| d.reads_views());
         let thresholds = Thresholds {
             defer_streams: reassembles_tcp,
