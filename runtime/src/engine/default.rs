@@ -6,13 +6,16 @@
 //! spends the wait dissecting the batch it is about to hand over, so both cores dissect,
 //! and, once it has a renderer, making the batch's text (`ahead.rs`), so both write.
 //! Items travel in batches (the handoff costs little per frame), the channel is bounded
-//! (memory stays flat), and frames the caller is done with go back to the reader to be
+//! (memory stays flat), a reader that waits for room is woken once the caller has taken
+//! several batches (`room.rs`), not at each, and frames the caller is done with go back to the reader to be
 //! refilled (no allocation per frame).
 
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
 use std::thread;
 
 use super::ahead::{self, Ahead};
+use super::room::Room;
 use super::{complete, fill, give_back, keep_spares, Batch, Engine, Item, Options, IN_FLIGHT};
 use crate::chain::Frame;
 use crate::dump::Render;
@@ -30,7 +33,11 @@ pub(crate) struct DefaultEngine {
     /// Where the reader's renderer goes, once there is one.
     give_renderer: SyncSender<Box<dyn Render>>,
     ahead: Ahead,
+    room: Arc<Room>,
 }
+
+/// Batches left in the channel when a reader waiting for room is woken.
+const LOW: usize = 2;
 
 impl DefaultEngine {
     /// Starts reading `reader` on a new thread.
@@ -38,44 +45,66 @@ impl DefaultEngine {
         let (send_batch, batches) = sync_channel::<Batch>(IN_FLIGHT);
         let (recycle, returned) = sync_channel::<Vec<Frame>>(IN_FLIGHT * 2);
         let (feed, mut renderer) = ahead::channels();
+        let room = Arc::new(Room::default());
+        let readers_room = Arc::clone(&room);
         thread::Builder::new()
             .name("pcapkit-reader".into())
             .spawn(move || {
+                let room = readers_room;
                 let mut spare: Vec<Frame> = Vec::new();
                 let mut packets = 0;
+                // Batches still to send after a wait for room.
+                let mut refill: usize = 0;
+                let mut behind = false;
                 loop {
                     while let Ok(frames) = returned.try_recv() {
                         keep_spares(&mut spare, frames);
                     }
-                    let (items, blocks, ended) = fill(&mut reader, &mut spare);
+                    let (mut items, blocks, ended) = fill(&mut reader, &mut spare);
                     let before = packets;
                     packets += ahead::packets(&items);
-                    let mut batch = Batch {
+                    let queued = room.queued();
+                    if options.stateful {
+                        // The caller runs stages the reader cannot take: the reader
+                        // dissects from the moment the channel is full until the caller
+                        // has taken every batch.
+                        match queued {
+                            0 => behind = false,
+                            n if n >= IN_FLIGHT => behind = true,
+                            _ => {}
+                        }
+                    } else {
+                        // Dissecting (and making text), the reader can do about as much
+                        // per batch as the caller: it helps while the channel is full, and
+                        // after a wait for room while it fills the channel again.
+                        behind = queued >= IN_FLIGHT || refill > 0 && queued >= LOW;
+                        refill = refill.saturating_sub(1);
+                    }
+                    let mut text = Default::default();
+                    if behind {
+                        // Dissect this batch while the caller works (and make its text),
+                        // then wait for room.
+                        for item in &mut items {
+                            complete(item, &blocks, &mut spare, &options);
+                        }
+                        text = renderer.render(&mut items, before);
+                        if room.queued() >= IN_FLIGHT {
+                            room.wait_for(LOW);
+                            refill = IN_FLIGHT - LOW;
+                        }
+                    }
+                    let batch = Batch {
                         items,
                         blocks,
                         offset: reader.offset(),
                         spare: Vec::new(),
                         before,
-                        text: Default::default(),
+                        text,
                     };
-                    match send_batch.try_send(batch) {
-                        Ok(()) => {}
-                        // The caller is behind: dissect this batch while waiting for room
-                        // (and make its text).
-                        Err(TrySendError::Full(full)) => {
-                            batch = full;
-                            for item in &mut batch.items {
-                                complete(item, &batch.blocks, &mut spare, &options);
-                            }
-                            batch.text = renderer.render(&mut batch.items, before);
-                            if send_batch.send(batch).is_err() {
-                                return;
-                            }
-                        }
-                        // The caller is gone.
-                        Err(TrySendError::Disconnected(_)) => return,
-                    }
-                    if ended {
+                    // Counted first: the caller may take it at once.
+                    room.sent();
+                    // There is room: this does not wait (unless the caller is gone).
+                    if send_batch.send(batch).is_err() || ended {
                         return;
                     }
                 }
@@ -90,7 +119,15 @@ impl DefaultEngine {
             offset: 0,
             give_renderer: feed.renderer,
             ahead: Ahead::new(vec![feed.spare_texts]),
+            room,
         }
+    }
+}
+
+impl Drop for DefaultEngine {
+    fn drop(&mut self) {
+        // A reader waiting for room would wait for ever.
+        self.room.close();
     }
 }
 
@@ -119,6 +156,7 @@ impl Engine for DefaultEngine {
                 return Some(item);
             }
             let batch = self.batches.recv().ok()?;
+            self.room.taken(LOW);
             self.offset = batch.offset;
             self.current = batch.items.into_iter();
             self.blocks = batch.blocks;

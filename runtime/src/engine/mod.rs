@@ -45,6 +45,7 @@ mod pipeline;
 #[cfg(feature = "pnet")]
 mod pnet;
 mod render;
+mod room;
 mod server;
 #[cfg(feature = "tshark")]
 mod tshark;
@@ -248,6 +249,9 @@ pub(crate) struct Options {
     pub keep_bytes: bool,
     /// Where dissection stops.
     pub thresholds: Thresholds,
+    /// The caller runs stateful stages (reassembly, flow numbering) that no other thread
+    /// can take: it is the slower side, and the reader dissects all it can.
+    pub stateful: bool,
 }
 
 /// Starts `kind` over `reader`. `sessions` (the server engine only): one per worker,

@@ -640,6 +640,7 @@ impl ExtractorBuilder {
         let options = Options {
             keep_bytes,
             thresholds,
+            stateful: session.as_ref().is_some_and(Session::is_active),
         };
         let mut extractor = Extractor {
             reader: engine::start(
