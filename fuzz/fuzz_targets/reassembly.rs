@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! options  u8   bit 0 IPv4, 1 IPv6, 2 TCP, 3 not strict, 4 connection summaries,
-//!               5 with payloads, 6 chunks of stream 0
+//!               5 with payloads, 6 chunks of stream 0, 7 also through views
 //! memory   u8   total budget: 512 << (m % 16) bytes
 //! stream   u8   budget per TCP direction: 256 << (s % 16) bytes
 //! then ops, each a tag byte: the op is tag % 8, the clock moves tag / 8 seconds
@@ -31,7 +31,11 @@
 //! more than its budget after each frame, and nothing after `finish`; a completed
 //! buffer has no holes and an IP datagram fits in 65535 bytes; no buffer holds more
 //! bytes than the capture so far; connection summaries agree with their payloads
-//! (length, SHA-256) and with the follow chunks.
+//! (length, SHA-256) and with the follow chunks. As the extractor does, a TCP payload
+//! framed on its stream is left to the session when TCP is reassembled. With bit 7, a
+//! second session takes the same frames walked through views (as for `--nofile` and the
+//! `fields` output): once its headers are decoded, every frame must equal the first
+//! session's.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -258,6 +262,19 @@ fuzz_target!(|data: &[u8]| {
     if summaries && flags & 64 != 0 {
         session = session.with_chunks(0);
     }
+    let walk = Thresholds {
+        defer_streams: options.tcp,
+        ..Thresholds::default()
+    };
+    // The same session again, for the frames walked through views.
+    let mut viewed = (flags & 128 != 0).then(|| {
+        let session = Session::with_tcp(options, Thresholds::default(), summaries, payloads);
+        let walk = Thresholds {
+            views: true,
+            ..walk
+        };
+        (session, walk, Frame::default())
+    });
     let mut frame = Frame::default();
     let (mut number, mut now, mut seen) = (0u64, 1_700_000_000i64, 0usize);
     let mut connections = Vec::new();
@@ -276,9 +293,28 @@ fuzz_target!(|data: &[u8]| {
         frame.cap_len = bytes.len() as u32;
         frame.len = wire.max(bytes.len()) as u32;
         frame.linktype = linktype;
-        chain::dissect(&bytes, linktype, &Thresholds::default(), &mut frame.layers);
+        chain::dissect(&bytes, linktype, &walk, &mut frame.layers);
         session.process(&mut frame, &bytes);
+        if let Some((session, walk, other)) = &mut viewed {
+            other.number = frame.number;
+            other.timestamp = frame.timestamp;
+            other.cap_len = frame.cap_len;
+            other.len = frame.len;
+            other.linktype = linktype;
+            chain::dissect(&bytes, linktype, walk, &mut other.layers);
+            session.process(other, &bytes);
+            for layer in &mut other.layers {
+                layer.decode(&bytes);
+            }
+            other.data.clone_from(&bytes);
+        }
         frame.data = bytes;
+        if let Some((_, _, other)) = &viewed {
+            assert!(
+                *other == frame,
+                "through views, frame {number} differs:\n{other:?}\ndecoded:\n{frame:?}"
+            );
+        }
         check_layers(&frame.layers, &frame.data);
         for r in &frame.reassembled {
             check_reassembled(r, seen);
@@ -295,8 +331,15 @@ fuzz_target!(|data: &[u8]| {
         }
         connections.extend(session.take_connections());
     }
-    for r in session.finish() {
-        check_reassembled(&r, seen);
+    let finished = session.finish();
+    for r in &finished {
+        check_reassembled(r, seen);
+    }
+    if let Some((mut session, _, _)) = viewed {
+        assert!(
+            session.finish() == finished,
+            "through views, the end differs"
+        );
     }
     assert_eq!(session.held(), 0, "bytes held after finish");
     connections.extend(session.take_connections());
