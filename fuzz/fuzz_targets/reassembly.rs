@@ -258,22 +258,26 @@ fuzz_target!(|data: &[u8]| {
         ..ReassemblyOptions::default()
     };
     let (summaries, payloads) = (flags & 16 != 0, flags & 48 == 48);
-    let mut session = Session::with_tcp(options, Thresholds::default(), summaries, payloads);
-    if summaries && flags & 64 != 0 {
-        session = session.with_chunks(0);
-    }
+    let new_session = || {
+        let session = Session::with_tcp(options, Thresholds::default(), summaries, payloads);
+        if summaries && flags & 64 != 0 {
+            session.with_chunks(0)
+        } else {
+            session
+        }
+    };
+    let mut session = new_session();
     let walk = Thresholds {
         defer_streams: options.tcp,
         ..Thresholds::default()
     };
     // The same session again, for the frames walked through views.
     let mut viewed = (flags & 128 != 0).then(|| {
-        let session = Session::with_tcp(options, Thresholds::default(), summaries, payloads);
         let walk = Thresholds {
             views: true,
             ..walk
         };
-        (session, walk, Frame::default())
+        (new_session(), walk, Frame::default())
     });
     let mut frame = Frame::default();
     let (mut number, mut now, mut seen) = (0u64, 1_700_000_000i64, 0usize);

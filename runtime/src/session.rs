@@ -69,6 +69,25 @@ enum Source {
     Reassembled(usize),
 }
 
+impl Source {
+    /// The layers walked and the bytes they lie in: the frame's (`bytes`, its captured
+    /// bytes) or reassembled buffer `k`'s.
+    fn parts<'a>(
+        self,
+        layers: &'a mut Vec<Layer>,
+        reassembled: &'a mut [Reassembled],
+        bytes: &'a [u8],
+    ) -> (&'a mut Vec<Layer>, &'a [u8]) {
+        match self {
+            Source::Frame => (layers, bytes),
+            Source::Reassembled(k) => {
+                let r = &mut reassembled[k];
+                (&mut r.layers, &r.data[..])
+            }
+        }
+    }
+}
+
 impl Session {
     /// A session reassembling what `options` asks for; reassembled bytes are dissected
     /// up to `thresholds`, like the frames.
@@ -264,13 +283,7 @@ impl Session {
                 }
                 Source::Frame => None,
             };
-            let (layers, data) = match source {
-                Source::Frame => (&mut frame.layers, bytes),
-                Source::Reassembled(k) => {
-                    let r = &mut frame.reassembled[k];
-                    (&mut r.layers, &r.data[..])
-                }
-            };
+            let (layers, data) = source.parts(&mut frame.layers, &mut frame.reassembled, bytes);
             // A header the chain left undecoded (`Thresholds::views`) is decoded only
             // when this session acts on it; the others are passed over as the match
             // below passes over their decoded kind.
@@ -407,18 +420,12 @@ impl Session {
         i: usize,
         outer: Option<(IpAddr, IpAddr)>,
     ) {
-        let (layers, data) = match source {
-            Source::Frame => (&mut frame.layers, bytes),
-            Source::Reassembled(k) => {
-                let r = &mut frame.reassembled[k];
-                (&mut r.layers, &r.data[..])
-            }
-        };
+        let (layers, data) = source.parts(&mut frame.layers, &mut frame.reassembled, bytes);
         let payload = layers[i].payload_range();
         // Layers always lie within their bytes; bytes not handed over mean nothing to do.
-        if data.get(payload.clone()).is_none() {
+        let Some(carried) = data.get(payload.clone()) else {
             return;
-        }
+        };
         let Some((src, dst)) = addresses(&layers[..i], data).or(outer) else {
             return;
         };
@@ -444,7 +451,7 @@ impl Session {
             .unwrap_or(0)
             .saturating_sub(payload.len() as u64);
         let next = if deferred {
-            next_of(&layers[i], data, &data[payload.clone()])
+            next_of(&layers[i], data, carried)
         } else {
             layers.get(i + 1).and_then(|l| {
                 l.header_protocol().map(|protocol| Next {
@@ -468,7 +475,7 @@ impl Session {
             ack_number: tcp.ack,
             fin: tcp.flag_fin,
             rst: tcp.flag_rst,
-            payload: &data[payload.clone()],
+            payload: carried,
             missing,
             next,
             deferred,

@@ -7,8 +7,8 @@
 //! and, once it has a renderer, making the batch's text (`ahead.rs`), so both write.
 //! Items travel in batches (the handoff costs little per frame), the channel is bounded
 //! (memory stays flat), a reader that waits for room is woken once the caller has taken
-//! several batches (`room.rs`), not at each, and frames the caller is done with go back to the reader to be
-//! refilled (no allocation per frame).
+//! several batches (`room.rs`), not at each, and frames the caller is done with go back
+//! to the reader to be refilled (no allocation per frame).
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
@@ -45,7 +45,7 @@ impl DefaultEngine {
         let (send_batch, batches) = sync_channel::<Batch>(IN_FLIGHT);
         let (recycle, returned) = sync_channel::<Vec<Frame>>(IN_FLIGHT * 2);
         let (feed, mut renderer) = ahead::channels();
-        let room = Arc::new(Room::default());
+        let room = Arc::new(Room::new(LOW));
         let readers_room = Arc::clone(&room);
         thread::Builder::new()
             .name("pcapkit-reader".into())
@@ -89,7 +89,7 @@ impl DefaultEngine {
                         }
                         text = renderer.render(&mut items, before);
                         if room.queued() >= IN_FLIGHT {
-                            room.wait_for(LOW);
+                            room.wait();
                             refill = IN_FLIGHT - LOW;
                         }
                     }
@@ -156,7 +156,7 @@ impl Engine for DefaultEngine {
                 return Some(item);
             }
             let batch = self.batches.recv().ok()?;
-            self.room.taken(LOW);
+            self.room.taken();
             self.offset = batch.offset;
             self.current = batch.items.into_iter();
             self.blocks = batch.blocks;

@@ -9,10 +9,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
 /// Items in a channel, counted by both ends, and where a waiting producer sleeps.
-#[derive(Default)]
 pub(crate) struct Room {
     /// Items sent and not yet taken.
     queued: AtomicUsize,
+    /// A waiting producer is woken when at most this many are left.
+    low: usize,
     /// The producer is waiting (guarded, so that a wake-up is never lost).
     waiting: Mutex<bool>,
     drained: Condvar,
@@ -21,16 +22,27 @@ pub(crate) struct Room {
 }
 
 impl Room {
+    /// An empty room whose waiting producer is woken at `low` items left.
+    pub(crate) fn new(low: usize) -> Room {
+        Room {
+            queued: AtomicUsize::new(0),
+            low,
+            waiting: Mutex::new(false),
+            drained: Condvar::new(),
+            closed: AtomicBool::new(false),
+        }
+    }
+
     /// The producer sent an item.
     pub(crate) fn sent(&self) {
         self.queued.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// The consumer took an item; wakes the producer if it waits and at most `low` items
-    /// are left.
-    pub(crate) fn taken(&self, low: usize) {
+    /// The consumer took an item; wakes the producer if it waits and the low mark is
+    /// reached.
+    pub(crate) fn taken(&self) {
         let left = self.queued.fetch_sub(1, Ordering::SeqCst).saturating_sub(1);
-        if left <= low {
+        if left <= self.low {
             self.wake();
         }
     }
@@ -40,10 +52,10 @@ impl Room {
         self.queued.load(Ordering::SeqCst)
     }
 
-    /// The producer waits until at most `low` items are queued, or the consumer is gone.
-    pub(crate) fn wait_for(&self, low: usize) {
+    /// The producer waits until the low mark is reached, or the consumer is gone.
+    pub(crate) fn wait(&self) {
         let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
-        while self.queued() > low && !self.closed.load(Ordering::SeqCst) {
+        while self.queued() > self.low && !self.closed.load(Ordering::SeqCst) {
             *waiting = true;
             waiting = self
                 .drained
@@ -75,7 +87,7 @@ mod tests {
 
     #[test]
     fn a_producer_waits_until_the_low_mark() {
-        let room = Arc::new(Room::default());
+        let room = Arc::new(Room::new(1));
         for _ in 0..4 {
             room.sent();
         }
@@ -83,11 +95,11 @@ mod tests {
             let room = Arc::clone(&room);
             thread::spawn(move || {
                 for _ in 0..3 {
-                    room.taken(1);
+                    room.taken();
                 }
             })
         };
-        room.wait_for(1);
+        room.wait();
         assert!(room.queued() <= 1);
         consumer.join().unwrap();
         assert_eq!(room.queued(), 1);
@@ -95,14 +107,14 @@ mod tests {
 
     #[test]
     fn a_waiting_producer_returns_when_the_consumer_is_gone() {
-        let room = Arc::new(Room::default());
+        let room = Arc::new(Room::new(0));
         room.sent();
         room.sent();
         let closer = {
             let room = Arc::clone(&room);
             thread::spawn(move || room.close())
         };
-        room.wait_for(0);
+        room.wait();
         closer.join().unwrap();
         assert_eq!(room.queued(), 2);
     }
