@@ -194,7 +194,7 @@ mod tests {
 
     fn dissected() -> Item {
         Item::Frame {
-            frame: Frame::default(),
+            frame: Box::default(),
             dissected: true,
         }
     }
@@ -211,11 +211,11 @@ mod tests {
         let (mut renderer, mut ahead) = renderer(3);
         let mut items = vec![
             dissected(),
-            Item::Event(Event::Warning("a warning".into())),
+            Item::event(Event::Warning("a warning".into())),
             dissected(),
             // Not dissected: left for the caller, numbered all the same.
             Item::Frame {
-                frame: Frame::default(),
+                frame: Box::default(),
                 dissected: false,
             },
             dissected(),

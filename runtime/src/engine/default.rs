@@ -26,9 +26,9 @@ pub(crate) struct DefaultEngine {
     /// The blocks of the current batch, where its `Item::Shared` packets lie.
     blocks: Vec<Block>,
     batches: Receiver<Batch>,
-    recycle: SyncSender<Vec<Frame>>,
+    recycle: SyncSender<Vec<Box<Frame>>>,
     current: std::vec::IntoIter<Item>,
-    done_with: Vec<Frame>,
+    done_with: Vec<Box<Frame>>,
     offset: u64,
     /// Where the reader's renderer goes, once there is one.
     give_renderer: SyncSender<Box<dyn Render>>,
@@ -43,7 +43,7 @@ impl DefaultEngine {
     /// Starts reading `reader` on a new thread.
     pub(crate) fn start(mut reader: CaptureReader, options: Options) -> DefaultEngine {
         let (send_batch, batches) = sync_channel::<Batch>(IN_FLIGHT);
-        let (recycle, returned) = sync_channel::<Vec<Frame>>(IN_FLIGHT * 2);
+        let (recycle, returned) = sync_channel::<Vec<Box<Frame>>>(IN_FLIGHT * 2);
         let (feed, mut renderer) = ahead::channels();
         let room = Arc::new(Room::new(LOW));
         let readers_room = Arc::clone(&room);
@@ -51,7 +51,7 @@ impl DefaultEngine {
             .name("pcapkit-reader".into())
             .spawn(move || {
                 let room = readers_room;
-                let mut spare: Vec<Frame> = Vec::new();
+                let mut spare: Vec<Box<Frame>> = Vec::new();
                 let mut packets = 0;
                 // Batches still to send after a wait for room.
                 let mut refill: usize = 0;
@@ -168,7 +168,7 @@ impl Engine for DefaultEngine {
         &self.blocks[block][at..at + len]
     }
 
-    fn recycle(&mut self, frame: Frame) {
+    fn recycle(&mut self, frame: Box<Frame>) {
         give_back(&mut self.done_with, &self.recycle, frame);
     }
 

@@ -340,7 +340,7 @@ impl<D: Decoder> DecodeEngine<D> {
         let mut pending = VecDeque::new();
         if let Some(p) = options.thresholds.protocol {
             if !D::knows(p) {
-                pending.push_back(Item::Event(Event::Warning(format!(
+                pending.push_back(Item::event(Event::Warning(format!(
                     "the {} engine does not decode {}: the protocol threshold is ignored",
                     D::NAME,
                     p.name()
@@ -365,7 +365,7 @@ impl<D: Decoder> Engine for DecodeEngine<D> {
         }
         let record = match self.reader.next_event()? {
             Event::Packet(record) => record,
-            event => return Some(Item::Event(event)),
+            event => return Some(Item::event(event)),
         };
         let data = self.reader.packet();
         let mut frame = Frame::default();
@@ -384,7 +384,7 @@ impl<D: Decoder> Engine for DecodeEngine<D> {
             }
             if !self.warned.contains(&record.linktype) {
                 self.warned.push(record.linktype);
-                self.pending.push_back(Item::Event(Event::Warning(format!(
+                self.pending.push_back(Item::event(Event::Warning(format!(
                     "the {} engine does not decode link type {}: its frames are left Raw",
                     D::NAME,
                     record.linktype
@@ -393,7 +393,10 @@ impl<D: Decoder> Engine for DecodeEngine<D> {
         }
         apply_thresholds(&mut layers, &self.options.thresholds, Some(data.len()));
         fill_frame(&mut frame, layers);
-        Some(Item::Processed { frame, flow: None })
+        Some(Item::Processed {
+            frame: Box::new(frame),
+            flow: None,
+        })
     }
 
     fn offset(&self) -> u64 {

@@ -156,7 +156,7 @@ pub(crate) const REUSE_BYTES: usize = 64 << 10;
 pub(crate) enum Item {
     /// A packet in a frame, dissected or not (its bytes copied, unless nobody is to look
     /// at them).
-    Frame { frame: Frame, dissected: bool },
+    Frame { frame: Box<Frame>, dissected: bool },
     /// A packet lying in a block of the input: its record, and where its bytes lie (the
     /// index of the block in the batch's, and the range in the block).
     Shared {
@@ -169,7 +169,7 @@ pub(crate) enum Item {
     /// only when someone is to look at them) and where its bytes lie, for the stateful
     /// stages to read them there.
     Dissected {
-        frame: Frame,
+        frame: Box<Frame>,
         block: usize,
         at: usize,
         len: usize,
@@ -177,14 +177,20 @@ pub(crate) enum Item {
     /// A frame numbered, dissected and through the stateful stages already (the server
     /// engine), with what its TCP segment did to its flow.
     Processed {
-        frame: Frame,
+        frame: Box<Frame>,
         flow: Option<FlowMark>,
     },
-    /// Anything else the reader reports (sections, interfaces, warnings).
-    Event(Event),
+    /// Anything else the reader reports (sections, interfaces, warnings); boxed, as the
+    /// frames are, so that an item is small to move (they are rare).
+    Event(Box<Event>),
 }
 
 impl Item {
+    /// An event of the reader, as an item.
+    pub(crate) fn event(event: Event) -> Item {
+        Item::Event(Box::new(event))
+    }
+
     /// Whether the item is a packet the caller numbers (a frame the server engine
     /// processed is numbered already).
     pub(crate) fn is_packet(&self) -> bool {
@@ -217,7 +223,7 @@ pub(crate) trait Engine: Send {
     }
     /// Gives a frame back to be refilled. By default the frame is dropped: an engine that
     /// makes each frame anew (the third-party engines) has nothing to refill.
-    fn recycle(&mut self, frame: Frame) {
+    fn recycle(&mut self, frame: Box<Frame>) {
         drop(frame);
     }
     /// How far the reader has got in the input, in bytes.
@@ -308,7 +314,7 @@ pub(crate) struct Batch {
     /// Offset in the input after the batch, for progress.
     pub offset: u64,
     /// Frames to fill, travelling with the batch to whoever dissects it.
-    pub spare: Vec<Frame>,
+    pub spare: Vec<Box<Frame>>,
     /// Packets read before the batch (its frames' numbers follow).
     pub before: u64,
     /// Its frames' text, when made ahead.
@@ -319,7 +325,7 @@ pub(crate) struct Batch {
 /// ended.
 pub(crate) fn fill(
     reader: &mut CaptureReader,
-    spare: &mut Vec<Frame>,
+    spare: &mut Vec<Box<Frame>>,
 ) -> (Vec<Item>, Vec<Block>, bool) {
     let mut items = Vec::with_capacity(BATCH_FRAMES);
     let mut blocks: Vec<Block> = Vec::new();
@@ -355,7 +361,7 @@ pub(crate) fn fill(
             Some(event) => {
                 // A pcapng block's options or metadata hold up to the block's bytes.
                 bytes += event.held_bytes();
-                items.push(Item::Event(event));
+                items.push(Item::event(event));
             }
         }
     }
@@ -366,7 +372,7 @@ pub(crate) fn fill(
 pub(crate) fn complete(
     item: &mut Item,
     blocks: &[Block],
-    spare: &mut Vec<Frame>,
+    spare: &mut Vec<Box<Frame>>,
     options: &Options,
 ) {
     match item {
@@ -439,9 +445,9 @@ pub(crate) fn load_dissected(
 /// Keeps a frame the consumer is done with for reuse (unless its buffer grew past
 /// `REUSE_BYTES`) and sends the kept frames back to the reader a batch at a time.
 pub(crate) fn give_back(
-    done_with: &mut Vec<Frame>,
-    reader: &SyncSender<Vec<Frame>>,
-    mut frame: Frame,
+    done_with: &mut Vec<Box<Frame>>,
+    reader: &SyncSender<Vec<Box<Frame>>>,
+    mut frame: Box<Frame>,
 ) {
     if frame.data.capacity() > REUSE_BYTES {
         return;
@@ -462,7 +468,10 @@ pub(crate) fn give_back(
     }
 }
 
-pub(crate) fn keep_spares(spare: &mut Vec<Frame>, frames: impl IntoIterator<Item = Frame>) {
+pub(crate) fn keep_spares(
+    spare: &mut Vec<Box<Frame>>,
+    frames: impl IntoIterator<Item = Box<Frame>>,
+) {
     let room = SPARE_FRAMES.saturating_sub(spare.len());
     spare.extend(frames.into_iter().take(room));
 }

@@ -28,9 +28,9 @@ pub(crate) struct PipelineEngine {
     /// The worker whose batch comes next.
     next: usize,
     blocks: Vec<Block>,
-    recycle: SyncSender<Vec<Frame>>,
+    recycle: SyncSender<Vec<Box<Frame>>>,
     current: std::vec::IntoIter<Item>,
-    done_with: Vec<Frame>,
+    done_with: Vec<Box<Frame>>,
     offset: u64,
     /// Where each worker's renderer goes, once there is one.
     give_renderers: Vec<SyncSender<Box<dyn Render>>>,
@@ -72,11 +72,11 @@ impl PipelineEngine {
                 })
                 .expect("the system can start a thread");
         }
-        let (recycle, returned) = sync_channel::<Vec<Frame>>(IN_FLIGHT * 2);
+        let (recycle, returned) = sync_channel::<Vec<Box<Frame>>>(IN_FLIGHT * 2);
         thread::Builder::new()
             .name("pcapkit-reader".into())
             .spawn(move || {
-                let mut spare: Vec<Frame> = Vec::new();
+                let mut spare: Vec<Box<Frame>> = Vec::new();
                 let mut packets = 0;
                 for k in 0.. {
                     while let Ok(frames) = returned.try_recv() {
@@ -142,7 +142,7 @@ impl Engine for PipelineEngine {
         &self.blocks[block][at..at + len]
     }
 
-    fn recycle(&mut self, frame: Frame) {
+    fn recycle(&mut self, frame: Box<Frame>) {
         give_back(&mut self.done_with, &self.recycle, frame);
     }
 

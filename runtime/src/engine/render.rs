@@ -30,7 +30,7 @@ const KEEP_TEXT: usize = 1 << 20;
 
 /// Frames in capture order and, once rendered, their text.
 pub(crate) struct RenderBatch {
-    pub frames: Vec<Frame>,
+    pub frames: Vec<Box<Frame>>,
     /// The frames' texts, one after the other.
     pub text: String,
     /// Where each frame's text ends in `text`.
@@ -55,7 +55,7 @@ impl RenderBatch {
         self.frames
             .iter()
             .zip(starts.zip(self.ends.iter().copied()))
-            .map(|(f, (start, end))| (f, &self.text[start..end]))
+            .map(|(f, (start, end))| (&**f, &self.text[start..end]))
     }
 }
 
@@ -114,7 +114,7 @@ impl RenderStage {
 
     /// Adds a frame to be rendered. When a batch had to be taken back to make room, it is
     /// returned, to be written (before any other).
-    pub(crate) fn push(&mut self, frame: Frame) -> Option<RenderBatch> {
+    pub(crate) fn push(&mut self, frame: Box<Frame>) -> Option<RenderBatch> {
         self.current.bytes += frame.data.len()
             + frame
                 .reassembled

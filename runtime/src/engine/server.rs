@@ -35,7 +35,7 @@ struct Shard {
     /// The packets of `Work::Packet`, in order (kept apart: ticks stay small).
     packets: Vec<Item>,
     blocks: Vec<Block>,
-    spare: Vec<Frame>,
+    spare: Vec<Box<Frame>>,
 }
 
 enum Work {
@@ -50,7 +50,7 @@ enum Work {
 #[allow(clippy::large_enum_variant)]
 enum Out {
     Frame {
-        frame: Frame,
+        frame: Box<Frame>,
         flow: Option<FlowMark>,
         /// How many of `frame.reassembled`, first, expired at the frame's time.
         expired: usize,
@@ -63,14 +63,17 @@ enum Out {
 }
 
 enum Message {
-    Shard { out: Vec<Out>, spare: Vec<Frame> },
+    Shard {
+        out: Vec<Out>,
+        spare: Vec<Box<Frame>>,
+    },
     End(SessionEnd),
 }
 
 /// Where each item of a batch is: on a worker, or here.
 enum Route {
     Worker(usize),
-    Event(Event),
+    Event(Box<Event>),
 }
 
 struct Plan {
@@ -85,8 +88,8 @@ pub(crate) struct ServerEngine {
     routes: std::vec::IntoIter<Route>,
     /// Each worker's results for the current batch.
     outs: Vec<std::iter::Peekable<std::vec::IntoIter<Out>>>,
-    recycle: SyncSender<Vec<Frame>>,
-    done_with: Vec<Frame>,
+    recycle: SyncSender<Vec<Box<Frame>>>,
+    done_with: Vec<Box<Frame>>,
     offset: u64,
     /// Each worker's stream numbers, local to global.
     streams: Vec<Vec<u64>>,
@@ -132,11 +135,11 @@ impl ServerEngine {
                 .expect("the system can start a thread");
         }
         let (send_plan, plans) = sync_channel::<Plan>(IN_FLIGHT);
-        let (recycle, returned) = sync_channel::<Vec<Frame>>(IN_FLIGHT * 2);
+        let (recycle, returned) = sync_channel::<Vec<Box<Frame>>>(IN_FLIGHT * 2);
         thread::Builder::new()
             .name("pcapkit-reader".into())
             .spawn(move || {
-                let mut spare: Vec<Frame> = Vec::new();
+                let mut spare: Vec<Box<Frame>> = Vec::new();
                 let mut number = 0u64;
                 let mut last_secs = None;
                 loop {
@@ -350,7 +353,7 @@ impl Engine for ServerEngine {
         unreachable!("the server engine hands out processed frames only")
     }
 
-    fn recycle(&mut self, frame: Frame) {
+    fn recycle(&mut self, frame: Box<Frame>) {
         give_back(&mut self.done_with, &self.recycle, frame);
     }
 
@@ -418,7 +421,7 @@ fn work(
                 }
                 Work::Packet { number } => {
                     let item = packets.next().expect("a packet for each Work::Packet");
-                    let (mut frame, bytes): (Frame, Option<&[u8]>) = match item {
+                    let (mut frame, bytes): (Box<Frame>, Option<&[u8]>) = match item {
                         Item::Shared {
                             record,
                             block,

@@ -155,7 +155,7 @@ impl TsharkEngine {
         let mut pending = VecDeque::new();
         if let Some(p) = options.thresholds.protocol {
             if !NAMES.iter().any(|(_, q)| *q == p) {
-                pending.push_back(Item::Event(Event::Warning(format!(
+                pending.push_back(Item::event(Event::Warning(format!(
                     "the tshark engine does not know tshark's name for {}: the protocol \
                      threshold is ignored",
                     p.name()
@@ -208,18 +208,18 @@ impl Engine for TsharkEngine {
                     extra += 1;
                 }
                 if extra > 0 {
-                    self.pending.push_back(Item::Event(Event::Warning(format!(
+                    self.pending.push_back(Item::event(Event::Warning(format!(
                         "tshark reported frames past the {} pcapkit read",
                         self.count
                     ))));
                 }
                 if let Some(w) = self.finish() {
-                    self.pending.push_back(Item::Event(Event::Warning(w)));
+                    self.pending.push_back(Item::event(Event::Warning(w)));
                 }
                 return self.pending.pop_front();
             }
             Some(Event::Packet(record)) => record,
-            Some(event) => return Some(Item::Event(event)),
+            Some(event) => return Some(Item::event(event)),
         };
         let data = self.reader.packet();
         let mut frame = Frame::default();
@@ -234,7 +234,7 @@ impl Engine for TsharkEngine {
                 Ok(Ok(f)) => Some(f),
                 Ok(Err(e)) => {
                     self.dry = true;
-                    self.pending.push_back(Item::Event(Event::Warning(format!(
+                    self.pending.push_back(Item::event(Event::Warning(format!(
                         "tshark's output could not be read from frame {}: {e}",
                         self.count
                     ))));
@@ -243,7 +243,7 @@ impl Engine for TsharkEngine {
                 Err(_) => {
                     self.dry = true;
                     let why = self.finish().unwrap_or_else(|| "it ended".into());
-                    self.pending.push_back(Item::Event(Event::Warning(format!(
+                    self.pending.push_back(Item::event(Event::Warning(format!(
                         "tshark reported nothing from frame {} on: {why}",
                         self.count
                     ))));
@@ -254,7 +254,10 @@ impl Engine for TsharkEngine {
         let Some(mut f) = reported else {
             frame.notes.push("tshark did not report this frame".into());
             fill_frame(&mut frame, Vec::new());
-            return Some(Item::Processed { frame, flow: None });
+            return Some(Item::Processed {
+                frame: Box::new(frame),
+                flow: None,
+            });
         };
         let ours = (frame.number, frame.timestamp, frame.len, frame.cap_len);
         let theirs = (f.number, f.time, f.len, f.cap_len);
@@ -271,7 +274,10 @@ impl Engine for TsharkEngine {
         frame.cap_len = f.cap_len;
         apply_thresholds(&mut f.layers, &self.options.thresholds, None);
         fill_frame(&mut frame, f.layers);
-        Some(Item::Processed { frame, flow: None })
+        Some(Item::Processed {
+            frame: Box::new(frame),
+            flow: None,
+        })
     }
 
     fn offset(&self) -> u64 {

@@ -663,7 +663,7 @@ impl ExtractorBuilder {
             on_reassembled: self.on_reassembled,
             reassembled: Reassembly::default(),
             connections: Vec::new(),
-            scratch: Frame::default(),
+            scratch: None,
             name,
             format,
             output,
@@ -814,7 +814,7 @@ pub struct Extractor {
     reassembled: Reassembly,
     connections: Vec<ConnectionSummary>,
     /// The frame a shared packet is read into.
-    scratch: Frame,
+    scratch: Option<Box<Frame>>,
     name: String,
     format: Format,
     output: Option<Output>,
@@ -1001,8 +1001,8 @@ impl Extractor {
             Ok(())
         })?;
         for frame in batch.frames.drain(..) {
-            if self.scratch.layers.capacity() == 0 {
-                self.scratch = frame;
+            if self.scratch.is_none() {
+                self.scratch = Some(frame);
             } else {
                 self.reader.recycle(frame);
             }
@@ -1134,7 +1134,7 @@ impl Extractor {
                     at,
                     len,
                 }) => {
-                    let mut frame = std::mem::take(&mut self.scratch);
+                    let mut frame = self.scratch.take().unwrap_or_default();
                     // Bytes nobody looks at are not copied out of the input.
                     let keep = self.keep_bytes || handout;
                     let bytes = self.reader.bytes(block, at, len);
@@ -1170,36 +1170,36 @@ impl Extractor {
                     mark = flow;
                     break frame;
                 }
-                Some(Item::Event(Event::Section(s))) => {
-                    self.drain_render()?;
-                    self.dump(|d| d.section(&s))?;
-                    self.sections.push(s);
-                }
-                Some(Item::Event(Event::Interface(i))) => {
-                    self.drain_render()?;
-                    self.dump(|d| d.interface(&i))?;
-                    self.interfaces.push(i);
-                }
-                Some(Item::Event(Event::Metadata(m))) => {
-                    self.drain_render()?;
-                    self.dump(|d| d.metadata(&m))?;
-                    if self.store {
-                        self.metadata.push(m);
+                Some(Item::Event(event)) => match *event {
+                    Event::Section(s) => {
+                        self.drain_render()?;
+                        self.dump(|d| d.section(&s))?;
+                        self.sections.push(s);
                     }
-                }
-                Some(Item::Event(Event::Warning(w))) => {
-                    self.warnings.push(format!("{}: {w}", self.name))
-                }
-                Some(Item::Event(Event::Packet(_))) => {
-                    unreachable!("the reading thread sends packets as items")
-                }
+                    Event::Interface(i) => {
+                        self.drain_render()?;
+                        self.dump(|d| d.interface(&i))?;
+                        self.interfaces.push(i);
+                    }
+                    Event::Metadata(m) => {
+                        self.drain_render()?;
+                        self.dump(|d| d.metadata(&m))?;
+                        if self.store {
+                            self.metadata.push(m);
+                        }
+                    }
+                    Event::Warning(w) => self.warnings.push(format!("{}: {w}", self.name)),
+                    Event::Packet(_) => {
+                        unreachable!("the reading thread sends packets as items")
+                    }
+                },
             }
         };
         for r in &frame.reassembled {
             self.record_reassembled(r);
         }
         if let Err(e) = self.trace_frame(&frame, mark) {
-            self.scratch = frame;
+            self.scratch = Some(frame);
             return Err(e);
         }
         if let Some(cb) = &mut self.verbose {
@@ -1208,7 +1208,7 @@ impl Extractor {
         self.progress_tick();
         if let Some(stage) = &mut self.render {
             if self.store {
-                self.frames.push(frame.clone());
+                self.frames.push(Frame::clone(&frame));
             }
             if let Some(batch) = stage.push(frame) {
                 self.write_rendered(batch)?;
@@ -1231,18 +1231,18 @@ impl Extractor {
             (None, _) => Ok(()),
         };
         if let Err(source) = result {
-            self.scratch = frame;
+            self.scratch = Some(frame);
             return Err(self.write_failed(source));
         }
         if self.store {
-            self.frames.push(frame.clone());
+            self.frames.push(Frame::clone(&frame));
         }
         if handout {
-            Ok(Some(frame))
+            Ok(Some(*frame))
         } else {
             // Frames go back to the reader to be refilled; the scratch frame stays.
-            if self.scratch.layers.capacity() == 0 {
-                self.scratch = frame;
+            if self.scratch.is_none() {
+                self.scratch = Some(frame);
             } else {
                 self.reader.recycle(frame);
             }
