@@ -36,6 +36,10 @@
 //! reassembly: the extractor refuses `--ip`/`--tcp`, tracing and connection summaries
 //! with them. They run on the caller's thread (tshark in a process of its own).
 
+// Frames travel boxed, in the vectors that carry them between threads too: a frame is 192
+// bytes, and moving it at every handout, return and refill cost more than its pointer.
+#![allow(clippy::vec_box)]
+
 mod ahead;
 mod default;
 #[cfg(feature = "etherparse")]
