@@ -445,7 +445,6 @@ pub(crate) fn load_dissected(
     chain::dissect(bytes, frame.linktype, thresholds, &mut frame.layers);
 }
 
-/// Keeps `frames` for reuse, up to [`SPARE_FRAMES`].
 /// Keeps a frame the consumer is done with for reuse (unless its buffer grew past
 /// `REUSE_BYTES`) and sends the kept frames back to the reader a batch at a time.
 pub(crate) fn give_back(
@@ -472,6 +471,7 @@ pub(crate) fn give_back(
     }
 }
 
+/// Keeps `frames` for reuse, up to [`SPARE_FRAMES`].
 pub(crate) fn keep_spares(
     spare: &mut Vec<Box<Frame>>,
     frames: impl IntoIterator<Item = Box<Frame>>,
