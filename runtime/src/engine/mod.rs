@@ -479,3 +479,23 @@ pub(crate) fn keep_spares(
     let room = SPARE_FRAMES.saturating_sub(spare.len());
     spare.extend(frames.into_iter().take(room));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Items are moved at every handout: a frame or an event inline would make each of
+    /// them as large as the largest (248 bytes before they were boxed).
+    #[test]
+    fn an_item_is_small_to_move() {
+        assert!(
+            std::mem::size_of::<Item>() <= 80,
+            "an Item takes {} bytes",
+            std::mem::size_of::<Item>()
+        );
+        assert!(
+            std::mem::size_of::<Frame>() > 128,
+            "the frame is what is boxed"
+        );
+    }
+}
