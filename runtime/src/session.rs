@@ -711,10 +711,16 @@ impl Session {
         if self.evict_datagram(ip_order, frame) {
             return true;
         }
-        if let Some(stream) = self.tls.forget_oldest() {
-            frame.notes.push(format!(
-                "TLS handshake message being reassembled on TCP stream {stream} dropped to stay within the memory budget"
-            ));
+        if let Some((stream, gathering)) = self.tls.forget_oldest() {
+            frame.notes.push(if gathering {
+                format!(
+                    "TLS handshake message being reassembled on TCP stream {stream} dropped to stay within the memory budget"
+                )
+            } else {
+                format!(
+                    "TLS state of TCP stream {stream} dropped to stay within the memory budget"
+                )
+            });
             return true;
         }
         if let Some(stream) = self.http2.forget_oldest() {

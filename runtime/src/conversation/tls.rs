@@ -172,16 +172,18 @@ impl TlsState {
         self.connections.is_empty()
     }
 
-    /// Forgets the oldest connection that is gathering a message (the lowest stream
-    /// number), to stay within a memory budget; `None` when none is.
-    pub fn forget_oldest(&mut self) -> Option<u64> {
-        let oldest = self
-            .connections
-            .iter()
-            .find(|(_, c)| c.gathering())
-            .map(|(s, _)| *s)?;
+    /// Forgets a connection to stay within a memory budget: the oldest (lowest stream
+    /// number) gathering a message, else the oldest of all, since each one's bookkeeping
+    /// counts too (many connections with nothing pending could otherwise hold more than
+    /// the budget for good). Gives its stream and whether a message was being gathered;
+    /// `None` when no connection is followed.
+    pub fn forget_oldest(&mut self) -> Option<(u64, bool)> {
+        let (oldest, gathering) = match self.connections.iter().find(|(_, c)| c.gathering()) {
+            Some((s, _)) => (*s, true),
+            None => (*self.connections.keys().next()?, false),
+        };
         self.close(oldest);
-        Some(oldest)
+        Some((oldest, gathering))
     }
 
     /// Forgets a connection (closed, or given up on).
@@ -804,7 +806,23 @@ mod tests {
         let mut f = Feed::new();
         f.record(&record(HANDSHAKE, &cert[..16000]));
         assert!(f.state.held() >= 16000);
-        assert_eq!(f.state.forget_oldest(), Some(0));
+        assert_eq!(f.state.forget_oldest(), Some((0, true)));
+        assert_eq!(f.state.held(), 0);
+        assert_eq!(f.state.forget_oldest(), None);
+    }
+
+    /// Found by the `reassembly` fuzz target: connections with nothing pending held their
+    /// bookkeeping over a small budget, and the budget could not forget them.
+    #[test]
+    fn the_budget_can_forget_a_connection_with_nothing_pending() {
+        let mut f = Feed::new();
+        f.record(&record(HANDSHAKE, &certificate(&[100])));
+        assert!(
+            !f.state.connections[&0].gathering(),
+            "the message was whole"
+        );
+        assert!(f.state.held() > 0, "its bookkeeping counts");
+        assert_eq!(f.state.forget_oldest(), Some((0, false)));
         assert_eq!(f.state.held(), 0);
         assert_eq!(f.state.forget_oldest(), None);
     }
