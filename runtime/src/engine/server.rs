@@ -46,8 +46,6 @@ enum Work {
 }
 
 /// What a worker made of a shard.
-// A frame is most of what travels; boxing it would cost an allocation per frame.
-#[allow(clippy::large_enum_variant)]
 enum Out {
     Frame {
         frame: Box<Frame>,
