@@ -270,6 +270,33 @@ fn follow_puts_out_of_order_segments_in_order_and_shows_lost_bytes() {
 }
 
 #[test]
+fn a_damaged_capture_exits_3_after_its_connections_as_the_main_command() {
+    let (c, response) = http_exchange("10.0.0.1:40000", "10.0.0.2:80");
+    let mut pcap = c.pcap();
+    // The last record cut in its middle: the connections before it are still written.
+    pcap.truncate(pcap.len() - 10);
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_file(dir.path(), "cut.pcap", &pcap);
+    let out = run(["streams".as_ref(), input.as_os_str()]);
+    assert_no_crash(&out, "streams");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("warning"), "{}", stderr(&out));
+    let line: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(line["b_to_a"]["bytes"], response.len());
+    let out = run(["follow".as_ref(), input.as_os_str(), "0".as_ref()]);
+    assert_no_crash(&out, "follow");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Follow: tcp,ascii"),
+        "{}",
+        stdout(&out)
+    );
+    // The main command, for comparison.
+    let out = run([input.as_os_str(), "--nofile".as_ref()]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+}
+
+#[test]
 fn follow_of_a_stream_not_in_the_capture_fails() {
     let (c, _) = http_exchange("10.0.0.1:40000", "10.0.0.2:80");
     let o = follow(&c.pcap(), &["1"]);

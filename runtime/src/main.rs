@@ -77,6 +77,16 @@ enum Outcome {
     Damaged,
 }
 
+impl Outcome {
+    fn of(damaged: bool) -> Outcome {
+        if damaged {
+            Outcome::Damaged
+        } else {
+            Outcome::Clean
+        }
+    }
+}
+
 /// Dissect pcap and pcapng captures through every layer and dump what was found.
 #[derive(Parser)]
 #[command(name = "pcapkit", version, about, after_help = AFTER_HELP, args_conflicts_with_subcommands = true)]
@@ -383,8 +393,8 @@ fn main() -> ExitCode {
             protocol,
             engine,
         }) => list_fields(protocol, engine).map(|()| Outcome::Clean),
-        Some(Command::Streams(args)) => cli::streams::streams(args).map(|()| Outcome::Clean),
-        Some(Command::Follow(args)) => cli::streams::follow(args).map(|()| Outcome::Clean),
+        Some(Command::Streams(args)) => cli::streams::streams(args).map(Outcome::of),
+        Some(Command::Follow(args)) => cli::streams::follow(args).map(Outcome::of),
         None => extract(cli),
     };
     match result {

@@ -37,8 +37,9 @@ pub struct FollowArgs {
     format: FollowFormat,
 }
 
-/// Every TCP connection as NDJSON.
-pub fn streams(args: StreamsArgs) -> Result<(), Error> {
+/// Every TCP connection as NDJSON. Whether the capture was damaged (the reader stopped
+/// early: the command then exits as the main one does).
+pub fn streams(args: StreamsArgs) -> Result<bool, Error> {
     let extractor = read(&args.input, |b| b.connections(args.payload))?;
     let connections = extractor.connections();
     write_ndjson(connections, &args.input, &args.output)?;
@@ -49,11 +50,12 @@ pub fn streams(args: StreamsArgs) -> Result<(), Error> {
             args.output.display()
         );
     }
-    Ok(())
+    Ok(!extractor.warnings().is_empty())
 }
 
-/// One conversation, as `tshark -q -z follow,tcp,FORMAT,N` prints it.
-pub fn follow(args: FollowArgs) -> Result<(), Error> {
+/// One conversation, as `tshark -q -z follow,tcp,FORMAT,N` prints it. Whether the capture
+/// was damaged.
+pub fn follow(args: FollowArgs) -> Result<bool, Error> {
     let extractor = read(&args.input, |b| b.chunks(args.stream))?;
     let connections = extractor.connections();
     let Some(c) = connections.iter().find(|c| c.stream == args.stream) else {
@@ -70,7 +72,8 @@ pub fn follow(args: FollowArgs) -> Result<(), Error> {
         .map_err(|source| Error::Write {
             path: "standard output".into(),
             source,
-        })
+        })?;
+    Ok(!extractor.warnings().is_empty())
 }
 
 /// Reads the whole capture, IP fragments and TCP streams reassembled, writing nothing.
@@ -85,6 +88,7 @@ fn read(
         .tcp(true)
         .progress(true);
     let extractor = keep(builder).run()?;
+    // The reader warns only of damage: it stops there.
     for w in extractor.warnings() {
         eprintln!("pcapkit: warning: {w}");
     }
