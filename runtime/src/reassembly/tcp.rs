@@ -3,8 +3,8 @@
 //! application PDUs cut from the ordered bytes by the application's framing.
 //!
 //! - A connection is keyed by its two endpoints, either way round; a SYN (without ACK)
-//!   on a connection that was closed and with another initial sequence number starts a
-//!   new stream number.
+//!   whose sequence number is not its direction's base (tshark's reused ports: another
+//!   initial sequence number, the connection closed or not) starts a new stream number.
 //! - Retransmissions and overlaps keep the first copy (as tshark's analysis does); a copy
 //!   with different bytes is reported on the frame.
 //! - Lost segments stay gaps: they are skipped at a close, at the end of the capture, or
@@ -217,6 +217,10 @@ pub struct ConnectionSummary {
 struct Direction {
     /// Sequence number of stream offset 0.
     origin: Option<u32>,
+    /// tshark's base sequence number of this direction: a SYN's own, one before the first
+    /// other segment's, or one before the first acknowledgement the other end sent. A SYN
+    /// that does not start there begins a new connection (tshark 4.0's reused ports).
+    base: Option<u32>,
     syn: bool,
     /// Highest offset seen, to place 32-bit sequence numbers.
     high: u64,
@@ -392,12 +396,14 @@ impl Streams {
     pub fn add(&mut self, s: Segment<'_>) -> Outcome {
         let (key, _) = FlowKey::new(s.src, s.dst);
         let mut out = Outcome::default();
-        // Only a SYN can start a new connection on a known pair (one look-up otherwise).
+        // Only a SYN can start a new connection on a known pair (one look-up otherwise):
+        // as tshark 4.0 does, one whose sequence number is not its direction's base, open
+        // or closed the connection (a retransmitted SYN starts at the base).
         let restart = s.syn
             && !s.ack
             && self.connections.peek(&key).is_some_and(|c| {
                 let d = usize::from(s.src != c.a);
-                c.closed() && c.dirs[d].origin != Some(s.seq.wrapping_add(1))
+                c.dirs[d].base.is_some_and(|base| base != s.seq)
             });
         if restart {
             self.forget(key, &mut out.pdus);
@@ -430,6 +436,12 @@ impl Streams {
         out.fin = s.fin;
         let d = usize::from(s.src != conn.a);
         out.from_b = d == 1;
+        if conn.dirs[d].base.is_none() {
+            conn.dirs[d].base = Some(if s.syn { s.seq } else { s.seq.wrapping_sub(1) });
+        }
+        if s.ack && conn.dirs[1 - d].base.is_none() {
+            conn.dirs[1 - d].base = Some(s.ack_number.wrapping_sub(1));
+        }
         if matches!(conn.app, App::Undecided) && !s.payload.is_empty() {
             // The segment's own dissection decides, as the stateless chain would read it.
             conn.next = match s.next {
@@ -1210,5 +1222,30 @@ mod tests {
         assert_eq!(s.len(), 2);
         assert!(s[0].completed);
         assert_eq!(s[0].frames, vec![1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_syn_off_its_directions_base_starts_a_new_stream_open_or_not() {
+        // As tshark 4.0 numbers them (Suricata's bug-7657 and split-handshake captures).
+        let mut c = Conn::new();
+        assert_eq!(c.send(true, 1000, "S", b"").stream, 0);
+        assert_eq!(c.send(true, 1000, "S", b"").stream, 0, "retransmitted");
+        assert_eq!(c.send(true, 5000, "S", b"").stream, 1, "another ISN");
+        // The other end's base: one before its first segment, here an ACK.
+        assert_eq!(c.send(false, 2000, "A", b"").stream, 1);
+        assert_eq!(c.send(false, 1999, "S", b"").stream, 1, "at the base");
+        assert_eq!(c.send(false, 3000, "S", b"").stream, 2, "split handshake");
+        // A SYN/ACK never starts one.
+        assert_eq!(c.send(true, 7000, "SA", b"").stream, 2);
+    }
+
+    #[test]
+    fn an_acknowledgement_sets_the_other_directions_base() {
+        let mut c = Conn::new();
+        c.ack_number = 501;
+        assert_eq!(c.send(true, 1, "A", b"").stream, 0);
+        // The other end's base is 500, from the acknowledgement.
+        assert_eq!(c.send(false, 500, "S", b"").stream, 0);
+        assert_eq!(c.send(false, 800, "S", b"").stream, 1);
     }
 }
