@@ -5,6 +5,7 @@
 //!
 //! Expected values are the RFC's, never pcapkit's own output.
 
+use crate::common;
 use loona_hpack::decoder::{Decoder, DecoderError};
 use loona_hpack::huffman::HuffmanDecoderError;
 use pcapkit::chain::{self, Reassembled, ReassemblyKind, Thresholds};
@@ -850,4 +851,63 @@ fn a_reset_stream_forgets_its_body() {
     // A DATA frame after the reset (not allowed, RFC 9113 section 6.4) is not a body.
     c.send(&frame(DATA, END_STREAM, 1, &query[6..]));
     assert!(c.bodies.is_empty());
+}
+
+/// HTTP/2 with prior knowledge on port 80: the server's SETTINGS first (no HTTP/1 message),
+/// then the client's preface and SETTINGS, then PINGs both ways; the same after an HTTP/1
+/// CONNECT (a tunnel); and h2c after a `101 Switching Protocols`.
+fn prior_knowledge(connect: bool) -> Vec<u8> {
+    let settings = frame(4, 0, 0, &[]);
+    let ping = frame(6, 0, 0, &[1; 8]);
+    let pong = frame(6, 1, 0, &[1; 8]);
+    let mut preface = pcapkit::reassembly::tcp::HTTP2_PREFACE.to_vec();
+    preface.extend_from_slice(&settings);
+    let mut c = common::TcpConversation::new("10.0.0.1:40000", "10.0.0.2:80");
+    c.handshake();
+    if connect {
+        c.send(
+            true,
+            b"CONNECT example.com:80 HTTP/1.1\r\nHost: example.com:80\r\n\r\n",
+        )
+        .send(false, b"HTTP/1.1 200 Connection established\r\n\r\n");
+    }
+    c.send(false, &settings)
+        .send(true, &preface)
+        .send(true, &ping)
+        .send(false, &pong)
+        .close();
+    c.pcap()
+}
+
+fn http2_types(pcap: &[u8], extra: &[&str]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let input = common::write_file(dir.path(), "h2.pcap", pcap);
+    let mut args = vec![input.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    args.extend(["-e", "frame.number", "-e", "http2.type"]);
+    let out = common::ok(&common::run(&args));
+    out.lines()
+        .skip(1)
+        .filter(|l| l.split('\t').nth(1).is_some_and(|v| !v.is_empty()))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_preface_on_an_http_port_makes_the_connection_http2_both_ways() {
+    // tshark -r h2.pcap [-o tcp.desegment_tcp_streams:FALSE] -T fields -e frame.number
+    //   -e http2.type   (rows with a value; the same with and without desegmentation)
+    let wanted = ["5\t4", "6\t6", "7\t6"];
+    let pcap = prior_knowledge(false);
+    assert_eq!(http2_types(&pcap, &[]), wanted);
+    assert_eq!(http2_types(&pcap, &["--ip", "--tcp"]), wanted);
+}
+
+#[test]
+fn a_preface_through_a_connect_tunnel_stays_data() {
+    // tshark -r h2.pcap [-o tcp.desegment_tcp_streams:FALSE] -T fields -e frame.number
+    //   -e http2.type   (no row has a value)
+    let pcap = prior_knowledge(true);
+    assert!(http2_types(&pcap, &[]).is_empty());
+    assert!(http2_types(&pcap, &["--ip", "--tcp"]).is_empty());
 }

@@ -598,6 +598,22 @@ impl Session {
             }
             return;
         }
+        // A connection that switched to HTTP/2 (with reassembly, the stream's framing
+        // follows the switch: `reassembly::tcp`).
+        if !self.options.tcp {
+            let app = layers.get(i + 1).and_then(Layer::header_protocol);
+            let http = matches!(app, Some(ProtocolId::Http | ProtocolId::Http2)).then_some(bytes);
+            if self.bindings.http2(info, http) {
+                if app != Some(ProtocolId::Http2) {
+                    let next = Next {
+                        protocol: ProtocolId::Http2,
+                        name: None,
+                    };
+                    self.rebind(layers, i, next, data, payload);
+                }
+                return;
+            }
+        }
         if let Some(next) = self
             .decode_as
             .lookup(Selector::TcpPort, info.src.port, info.dst.port)

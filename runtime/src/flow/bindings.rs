@@ -15,7 +15,7 @@
 //!   port 20 (RFC 959's default data port L-1). tshark expects the same two hosts and port
 //!   20, so a server that connects from another port is not recognised by either.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 
 use crate::flow::seq::{SeqAnalysis, SeqSegment, Verdict};
@@ -29,6 +29,8 @@ pub const MAX_EXPECTED: usize = 1024;
 pub const MAX_CONTROLS: usize = 4096;
 /// Port-20 connections whose first frame is remembered at most.
 pub const MAX_PORT20: usize = 4096;
+/// Connections that switched to HTTP/2 remembered at most (the oldest is forgotten).
+pub const MAX_HTTP2: usize = 4096;
 /// Seconds of capture time after which an idle expectation or control state is dropped.
 pub const IDLE_TIMEOUT: i64 = 600;
 /// Lines of one multi-line reply followed before it is reported and given up on.
@@ -92,6 +94,12 @@ pub struct Bindings {
     swept: i64,
     /// Sequence analysis of the FTP connections (control and data).
     seq: SeqAnalysis,
+    /// Connections that switched to HTTP/2 on an HTTP/1 port (see [`Bindings::http2`]).
+    http2: HashSet<FlowKey>,
+    /// `http2` in the order of the switches.
+    http2_order: VecDeque<FlowKey>,
+    /// Connections an HTTP/1 CONNECT made tunnels (never switched), in that order.
+    tunnels: VecDeque<FlowKey>,
 }
 
 /// A TCP segment as the binding stage sees it.
@@ -115,6 +123,50 @@ impl Bindings {
     /// An empty table.
     pub fn new() -> Bindings {
         Bindings::default()
+    }
+
+    /// Whether the connection of `s` switched to HTTP/2: its later payloads are HTTP/2
+    /// frames both ways, whatever the port tables say, as tshark sets the conversation's
+    /// dissector. `http` is the segment's payload when the chain read it as HTTP/1 or
+    /// HTTP/2. The connection switches when that payload is the client's connection preface
+    /// (`prior knowledge`, RFC 9113 section 3.3), unless an HTTP/1 CONNECT made the
+    /// connection a tunnel, or a `101 Switching Protocols` response to `Upgrade: h2c`
+    /// (section 3.2 of RFC 7540); a SYN starting a new connection on the pair forgets it.
+    pub fn http2(&mut self, s: &SegmentInfo, http: Option<&[u8]>) -> bool {
+        if self.http2.is_empty() && http.is_none() {
+            return false;
+        }
+        let (key, _) = FlowKey::new(s.src, s.dst);
+        if s.tcp.syn && s.tcp.ack.is_none() && self.http2.remove(&key) {
+            self.http2_order.retain(|k| *k != key);
+        }
+        if self.http2.contains(&key) {
+            return true;
+        }
+        let Some(payload) = http else {
+            return false;
+        };
+        if payload.starts_with(b"CONNECT ") {
+            // What goes through a tunnel is data to tshark, a preface included.
+            if self.tunnels.len() >= MAX_HTTP2 {
+                self.tunnels.pop_front();
+            }
+            self.tunnels.push_back(key);
+            return false;
+        }
+        let preface =
+            crate::hooks::http2::looks_like_preface(payload) && !self.tunnels.contains(&key);
+        if preface || crate::hooks::http::switches_to_h2c(payload) {
+            if self.http2_order.len() >= MAX_HTTP2 {
+                if let Some(old) = self.http2_order.pop_front() {
+                    self.http2.remove(&old);
+                }
+            }
+            self.http2.insert(key);
+            self.http2_order.push_back(key);
+        }
+        // The preface is HTTP/2 itself; the 101 response is still HTTP/1.
+        preface
     }
 
     /// Expected connections held (for tests and budgets).
@@ -461,6 +513,28 @@ mod tests {
         said(&mut b, &seg(CLIENT, SERVER, 4), true, b"RETR a.txt\r\n");
         let m = b.data(&seg("10.0.0.2:1025", "10.0.0.1:50001", 5)).unwrap();
         assert_eq!(m.command, "TYPE I");
+    }
+
+    #[test]
+    fn h2c_and_the_preface_switch_a_connection_to_http2_until_a_new_syn() {
+        let mut b = Bindings::new();
+        let request = seg(CLIENT, "10.0.0.2:80", 1);
+        let response = seg("10.0.0.2:80", CLIENT, 2);
+        assert!(!b.http2(&request, Some(b"GET / HTTP/1.1\r\nUpgrade: h2c\r\n\r\n")));
+        let switch = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n";
+        // The 101 itself is HTTP/1; what follows, either way, is HTTP/2.
+        assert!(!b.http2(&response, Some(switch)));
+        assert!(b.http2(&request, None));
+        assert!(b.http2(&response, Some(b"\0\0\0\x04\0\0\0\0\0")));
+        let mut syn = seg(CLIENT, "10.0.0.2:80", 3);
+        syn.tcp.syn = true;
+        assert!(!b.http2(&syn, None), "a new connection");
+        // A preface is HTTP/2 itself, except through a CONNECT tunnel.
+        let preface = crate::reassembly::tcp::HTTP2_PREFACE;
+        assert!(b.http2(&request, Some(preface)));
+        let other = seg("10.0.0.1:40001", "10.0.0.2:80", 4);
+        assert!(!b.http2(&other, Some(b"CONNECT a:80 HTTP/1.1\r\n\r\n")));
+        assert!(!b.http2(&other, Some(preface)));
     }
 
     #[test]

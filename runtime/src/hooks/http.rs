@@ -476,6 +476,19 @@ fn text(b: &[u8]) -> String {
     }
 }
 
+/// Whether an HTTP/1 message is a `101 Switching Protocols` response to HTTP/2 over
+/// cleartext (`Upgrade: h2c`).
+pub fn switches_to_h2c(message: &[u8]) -> bool {
+    let head = &message[..message.len().min(4096)];
+    head.starts_with(b"HTTP/1.1 101")
+        && head.split(|&b| b == b'\n').any(|line| {
+            let line = line.trim_ascii();
+            line.len() > 8
+                && line[..8].eq_ignore_ascii_case(b"upgrade:")
+                && line[8..].trim_ascii().eq_ignore_ascii_case(b"h2c")
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

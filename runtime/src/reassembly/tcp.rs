@@ -299,19 +299,6 @@ fn http2() -> Option<Next> {
     })
 }
 
-/// Whether an HTTP/1 message is a `101 Switching Protocols` response to HTTP/2 over
-/// cleartext (`Upgrade: h2c`).
-fn switches_to_h2c(message: &[u8]) -> bool {
-    let head = &message[..message.len().min(4096)];
-    head.starts_with(b"HTTP/1.1 101")
-        && head.split(|&b| b == b'\n').any(|line| {
-            let line = line.trim_ascii();
-            line.len() > 8
-                && line[..8].eq_ignore_ascii_case(b"upgrade:")
-                && line[8..].trim_ascii().eq_ignore_ascii_case(b"h2c")
-        })
-}
-
 struct Connection {
     stream: u64,
     a: Endpoint,
@@ -322,6 +309,8 @@ struct Connection {
     next: Option<Next>,
     /// Whether each pending response answers a HEAD request, oldest first.
     heads: VecDeque<bool>,
+    /// An HTTP/1 CONNECT went by: what follows is a tunnel's, whatever it looks like.
+    tunnel: bool,
     rst: bool,
     frames: Vec<u64>,
     /// Delivered data, kept for one stream only (see [`TcpOptions::chunks`]).
@@ -422,6 +411,7 @@ impl Streams {
                 app: App::Undecided,
                 next: None,
                 heads: VecDeque::new(),
+                tunnel: false,
                 rst: false,
                 frames: Vec::new(),
                 chunks: (chunks == Some(stream)).then(Vec::new),
@@ -688,6 +678,22 @@ fn deliver_contiguous(
             }
             dir.message_end = None;
             let http1 = next.protocol == ProtocolId::Http;
+            // The client's connection preface on an HTTP/1 connection (prior knowledge,
+            // after bytes from the server that were no HTTP/1 message): HTTP/2 both ways
+            // from here on, as tshark's HTTP dissector hands it over; not through a
+            // CONNECT tunnel, whose bytes tshark leaves as data.
+            let n = bytes.len().min(HTTP2_PREFACE.len());
+            if http1 && !conn.tunnel && n >= 4 && bytes[..n] == HTTP2_PREFACE[..n] {
+                if n < HTTP2_PREFACE.len() && !closed {
+                    break;
+                }
+                if let Some(h2) = http2().and_then(|n| Some((n, n.protocol.stream_framer()?))) {
+                    (next, framer) = h2;
+                    conn.next = Some(next);
+                    conn.app = App::Framed(framer);
+                    continue;
+                }
+            }
             let cx = FramingContext {
                 closed,
                 head_request: http1
@@ -725,7 +731,8 @@ fn deliver_contiguous(
             if http1 && framing != Framing::NotMessage {
                 let message = &bytes[..len];
                 note_message(&mut conn.heads, message);
-                if switches_to_h2c(message) {
+                conn.tunnel |= message.starts_with(b"CONNECT ");
+                if crate::hooks::http::switches_to_h2c(message) {
                     switch = http2();
                 }
             }
@@ -1054,15 +1061,17 @@ mod tests {
     fn only_a_101_to_h2c_switches_to_http2() {
         let switch =
             b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n";
-        assert!(switches_to_h2c(switch));
+        assert!(crate::hooks::http::switches_to_h2c(switch));
         let upper = b"HTTP/1.1 101 Switching Protocols\r\nUPGRADE:  H2C \r\n\r\n";
-        assert!(switches_to_h2c(upper));
+        assert!(crate::hooks::http::switches_to_h2c(upper));
         let websocket = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
-        assert!(!switches_to_h2c(websocket));
+        assert!(!crate::hooks::http::switches_to_h2c(websocket));
         let ok = b"HTTP/1.1 200 OK\r\nUpgrade: h2c\r\n\r\n";
-        assert!(!switches_to_h2c(ok));
+        assert!(!crate::hooks::http::switches_to_h2c(ok));
         // A request asking for the upgrade is not the switch.
-        assert!(!switches_to_h2c(b"GET / HTTP/1.1\r\nUpgrade: h2c\r\n\r\n"));
+        assert!(!crate::hooks::http::switches_to_h2c(
+            b"GET / HTTP/1.1\r\nUpgrade: h2c\r\n\r\n"
+        ));
     }
 
     #[test]
