@@ -61,11 +61,10 @@ fn chain(f: &Frame) -> Vec<&'static str> {
     f.layers.iter().map(|l| l.name).collect()
 }
 
-/// Ours, and the name tshark gives the same layer (it calls SLL2 `sll`, PPP in HDLC
-/// framing `ppp`, DNS over TCP `dns`, and RARP, InARP and DRARP `arp`).
+/// Ours, and the name tshark gives the same layer (it calls SLL2 `sll`, DNS over TCP `dns`,
+/// and RARP, InARP and DRARP `arp`).
 const SAME: &[(&str, &str)] = &[
     ("SLL2", "SLL"),
-    ("PPP-HDLC", "PPP"),
     ("DNS-TCP", "DNS"),
     ("RARP", "ARP"),
     ("InARP", "ARP"),

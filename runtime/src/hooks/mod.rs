@@ -7,4 +7,5 @@ pub mod ftp_data;
 pub mod http;
 pub mod http2;
 pub mod null;
+pub mod ppp;
 pub mod tls;
