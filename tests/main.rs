@@ -37,6 +37,8 @@ mod outputs;
 mod pcapng_metadata;
 #[path = "peers.rs"]
 mod peers;
+#[path = "ppp.rs"]
+mod ppp;
 #[path = "reassembly.rs"]
 mod reassembly;
 #[path = "robustness.rs"]
