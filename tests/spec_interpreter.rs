@@ -39,14 +39,17 @@ const CASES: usize = 200;
 /// Attempts to plant each bind key.
 const PLANTS: usize = 512;
 /// Protocols covered when this test was written: fewer means a spec or the interpreter
-/// lost coverage.
-const MIN_COVERED: usize = 32;
+/// lost coverage. (32 before PPP's compressed fields: PPP and PPP-in-HDLC became one
+/// protocol read by a hook, which the interpreter cannot lay out; Cisco HDLC came in.)
+const MIN_COVERED: usize = 31;
 /// Generated round-trip, frame and direct-reader property tests when
 /// `generated_property_tests_are_all_there` was written: fewer means the generator
-/// dropped some.
-const MIN_ROUND_TRIPS: usize = 41;
-const MIN_FRAMES: usize = 33;
-const MIN_DIRECT: usize = 23;
+/// dropped some. (41, 33 and 23 before PPP's compressed fields: PPP and PPP-in-HDLC
+/// became one protocol read by a hook, its fields present or not by their own bytes,
+/// with no generated test of these kinds; Cisco HDLC brought one of each.)
+const MIN_ROUND_TRIPS: usize = 40;
+const MIN_FRAMES: usize = 32;
+const MIN_DIRECT: usize = 22;
 
 // ---------------------------------------------------------------------------------------
 // The specs, as written
@@ -1018,9 +1021,15 @@ fn tables(specs: &[Spec]) -> Tables {
 fn dissectors_show_what_their_specs_say() {
     let (specs, unsupported) = load();
     let tables = tables(&specs);
-    let mut rng = Rng::new(0x5eed_5bec);
     let mut covered = Vec::new();
     for spec in &specs {
+        // A generator of its own per spec: adding or removing a spec leaves the others'
+        // draws as they were.
+        let mut rng = Rng::new(
+            spec.id
+                .bytes()
+                .fold(0x5eed_5bec, |h: u64, b| h.rotate_left(5) ^ u64::from(b)),
+        );
         let mut agreed = 0;
         for _ in 0..CASES {
             let Some(drawn) = draw(spec, &mut rng, None) else {
@@ -1059,7 +1068,7 @@ fn every_bind_key_reaches_its_protocol() {
     let mut reached = BTreeSet::new();
     let mut planted = BTreeSet::new();
     for parent in &specs {
-        for (i, (_, target)) in parent.rules.iter().enumerate() {
+        for (i, (when, target)) in parent.rules.iter().enumerate() {
             let Target::Table(table, keys) = target else {
                 continue;
             };
@@ -1068,7 +1077,11 @@ fn every_bind_key_reaches_its_protocol() {
                 continue;
             };
             for (key, child) in tables.get(table).into_iter().flatten() {
-                planted.insert((parent.id.clone(), i, *key, child.clone()));
+                // A key the rule's own `when` rules out for every header drawn (Cisco
+                // HDLC's SLARP, RARP's EtherType) is not the table's to reach from here.
+                let entry = (parent.id.clone(), i, *key, child.clone());
+                planted.insert(entry.clone());
+                let (mut usable, mut ruled_out) = (0, 0);
                 for _ in 0..PLANTS {
                     let Some(drawn) = draw(parent, &mut rng, Some((field, *key))) else {
                         continue;
@@ -1076,13 +1089,24 @@ fn every_bind_key_reaches_its_protocol() {
                     if drawn.fails || drawn.takes_rest {
                         continue;
                     }
+                    usable += 1;
+                    if when
+                        .as_ref()
+                        .is_some_and(|w| eval(w, &drawn.env) == Some(0))
+                    {
+                        ruled_out += 1;
+                        continue;
+                    }
                     let tail: Vec<u8> = (1..64).map(|_| rng.below(256) as u8).collect();
                     if let Verdict::Agrees(Some(p)) = check(parent, &drawn, &tail, &tables) {
                         if p.id() == child {
-                            reached.insert((parent.id.clone(), i, *key, child.clone()));
+                            reached.insert(entry.clone());
                             break;
                         }
                     }
+                }
+                if usable > 0 && ruled_out == usable {
+                    planted.remove(&entry);
                 }
             }
         }
