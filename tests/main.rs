@@ -53,6 +53,8 @@ mod streams;
 mod tls;
 #[path = "trace.rs"]
 mod trace;
+#[path = "tunnels.rs"]
+mod tunnels;
 #[path = "views.rs"]
 mod views;
 

@@ -1,0 +1,106 @@
+//! Tunnels that carry a whole frame or packet: GRE's Transparent Ethernet Bridging
+//! (EtherType 0x6558 → Ethernet). Frames are built here; the tunnel headers are those of
+//! public captures (named at each test), with the values tshark 4.0.17 gives for them.
+
+use crate::common;
+use common::{ethernet, fields_of, ipv4_udp, pcap_file, write_file, PcapRecord, MAC_A, MAC_B};
+use pcapkit::chain::dissect;
+use pcapkit::{Layer, Thresholds};
+
+fn hex(s: &str) -> Vec<u8> {
+    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+fn layers_of(frame: &[u8]) -> Vec<Layer> {
+    let mut layers = Vec::new();
+    dissect(frame, 1, &Thresholds::default(), &mut layers);
+    layers
+}
+
+fn names(layers: &[Layer]) -> Vec<&'static str> {
+    layers.iter().map(|l| l.name).collect()
+}
+
+/// A 20-byte IPv4 header of protocol `proto` (10.0.0.1 → 10.0.0.2), then `payload`.
+fn ipv4(proto: u8, payload: &[u8]) -> Vec<u8> {
+    let len = u16::try_from(20 + payload.len()).expect("small");
+    let mut p = vec![0x45, 0];
+    p.extend(len.to_be_bytes());
+    p.extend([0, 0, 0x40, 0, 64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+    p.extend(payload);
+    p
+}
+
+/// The inner frame: Ethernet, IPv4, UDP 1234 → 9 with `data`.
+fn inner_frame(data: &[u8]) -> Vec<u8> {
+    ethernet(
+        MAC_A,
+        MAC_B,
+        0x0800,
+        &ipv4_udp([192, 0, 2, 1], [192, 0, 2, 2], 1234, 9, data),
+    )
+}
+
+/// `pcapkit -e` values of one Ethernet frame.
+fn fields(frame: &[u8], paths: &[&str]) -> Vec<String> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = pcap_file(1, &[PcapRecord::new(1, 0, frame.to_vec())]);
+    let path = write_file(dir.path(), "tunnel.pcap", &file);
+    let table = fields_of(&path, paths);
+    paths.iter().map(|p| table.get(1, p).to_string()).collect()
+}
+
+// ---- GRE, Transparent Ethernet Bridging -----------------------------------------------
+
+#[test]
+fn gre_6558_carries_an_ethernet_frame() {
+    // The GRE header of sv_bug-2576-01_temp6.pcap, frame 1: no options, 0x6558.
+    let mut gre = hex("00006558");
+    gre.extend(inner_frame(b"bridged"));
+    let frame = ethernet(MAC_B, MAC_A, 0x0800, &ipv4(47, &gre));
+    let layers = layers_of(&frame);
+    assert_eq!(
+        names(&layers),
+        ["Ethernet", "IPv4", "GRE", "Ethernet", "IPv4", "UDP", "Raw"]
+    );
+    assert_eq!(layers[3].header_len, 14);
+    let v = fields(
+        &frame,
+        &["frame.protocols", "gre.proto", "eth.src", "ip.src"],
+    );
+    assert_eq!(v[0], "Ethernet:IPv4:GRE:Ethernet:IPv4:UDP:Raw");
+    assert_eq!(v[1], "25944");
+    // Every occurrence, outer first.
+    assert_eq!(v[2], format!("{},{}", mac(MAC_A), mac(MAC_B)));
+    assert_eq!(v[3], "10.0.0.1,192.0.2.1");
+}
+
+fn mac(m: [u8; 6]) -> String {
+    m.map(|b| format!("{b:02x}")).join(":")
+}
+
+#[test]
+fn ethernet_nested_in_ethernet_ends_with_the_bytes() {
+    // EtherType 0x6558 straight in Ethernet, 2 000 times: each frame takes 14 bytes, so
+    // the chain ends where the bytes do, and every dumper copes with the depth.
+    let mut frame = inner_frame(b"deep");
+    for _ in 0..2_000 {
+        frame = ethernet(MAC_B, MAC_A, 0x6558, &frame);
+    }
+    let layers = layers_of(&frame);
+    assert_eq!(layers.len(), 2_001 + 3);
+    assert!(layers[..2_001].iter().all(|l| l.name == "Ethernet"));
+    assert_eq!(names(&layers[2_001..]), ["IPv4", "UDP", "Raw"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = pcap_file(1, &[PcapRecord::new(1, 0, frame)]);
+    let path = write_file(dir.path(), "nested.pcap", &file);
+    for format in ["json", "ndjson", "fields", "plist", "tree"] {
+        let out = common::run([path.as_os_str(), "-f".as_ref(), format.as_ref()]);
+        common::assert_no_crash(&out, format);
+        assert!(out.status.success(), "{format}: {}", common::stderr(&out));
+    }
+}
