@@ -1,6 +1,7 @@
 //! Tunnels that carry a whole frame or packet: GRE's Transparent Ethernet Bridging
-//! (EtherType 0x6558 → Ethernet). Frames are built here; the tunnel headers are those of
-//! public captures (named at each test), with the values tshark 4.0.17 gives for them.
+//! (EtherType 0x6558 → Ethernet) and Geneve (UDP 6081). Frames are built here; the tunnel
+//! headers are those of public captures (named at each test), with the values tshark
+//! 4.0.17 gives for them.
 
 use crate::common;
 use common::{ethernet, fields_of, ipv4_udp, pcap_file, write_file, PcapRecord, MAC_A, MAC_B};
@@ -103,4 +104,107 @@ fn ethernet_nested_in_ethernet_ends_with_the_bytes() {
         common::assert_no_crash(&out, format);
         assert!(out.status.success(), "{format}: {}", common::stderr(&out));
     }
+}
+
+// ---- Geneve ------------------------------------------------------------------------------
+
+/// Ethernet, IPv4, UDP to port 6081, then `geneve`.
+fn over_geneve(geneve: &[u8]) -> Vec<u8> {
+    ethernet(
+        MAC_B,
+        MAC_A,
+        0x0800,
+        &ipv4_udp([10, 0, 0, 1], [10, 0, 0, 2], 12618, 6081, geneve),
+    )
+}
+
+#[test]
+fn geneve_with_a_critical_option_carries_ethernet() {
+    // The Geneve header of tcpdump_geneve.pcap, frame 1: one critical option (class 0,
+    // type 0x80, 4 bytes of data), VNI 10, then an Ethernet frame.
+    let mut geneve = hex("02406558 00000a00 00008001 0000000c");
+    geneve.extend(inner_frame(b"geneve"));
+    let frame = over_geneve(&geneve);
+    let layers = layers_of(&frame);
+    assert_eq!(
+        names(&layers),
+        ["Ethernet", "IPv4", "UDP", "Geneve", "Ethernet", "IPv4", "UDP", "Raw"]
+    );
+    assert_eq!(layers[3].header_len, 16);
+    let v = fields(
+        &frame,
+        &[
+            "geneve.version",
+            "geneve.opt_len",
+            "geneve.flags",
+            "geneve.flags.critical",
+            "geneve.proto_type",
+            "geneve.vni",
+            "geneve.option.class",
+            "geneve.option.type",
+            "geneve.option.type.critical",
+            "geneve.option.length",
+            "geneve.option.data",
+            "udp.dstport",
+        ],
+    );
+    assert_eq!(
+        v,
+        ["0", "8", "64", "1", "25944", "10", "0", "128", "1", "4", "0000000c", "6081,9"]
+    );
+}
+
+#[test]
+fn geneve_options_fill_opt_len_words() {
+    // zeek_geneve-many-options.pcap, frame 1: three Linux options of 16, 36 and 12 bytes
+    // of data (76 bytes in all, Opt Len 19), VNI 0x0c012e.
+    let mut geneve = hex("13006558 0c012e00
+         01000104 31323334 35363738 39306162 63646500
+         01000209 30313233 34353637 38396162 63646566 30313233 34353637 38396162 63646566 30000000
+         01000303 30313233 34353637 38390000");
+    geneve.extend(inner_frame(b"options"));
+    let frame = over_geneve(&geneve);
+    let layers = layers_of(&frame);
+    assert_eq!(layers[3].name, "Geneve");
+    assert_eq!(layers[3].header_len, 8 + 76);
+    assert_eq!(layers[4].name, "Ethernet");
+    let v = fields(
+        &frame,
+        &[
+            "geneve.opt_len",
+            "geneve.vni",
+            "geneve.option.type",
+            "geneve.option.length",
+        ],
+    );
+    assert_eq!(v, ["76", "786734", "1,2,3", "16,36,12"]);
+}
+
+#[test]
+fn geneve_protocol_type_is_an_ethertype() {
+    // As tcpdump_geneve-gcp.pcap: IPv4 straight after the header (0x0800), no options.
+    let mut geneve = hex("00000800 00000000");
+    geneve.extend(ipv4_udp(
+        [192, 0, 2, 1],
+        [192, 0, 2, 2],
+        1234,
+        9,
+        b"no ethernet",
+    ));
+    let layers = layers_of(&over_geneve(&geneve));
+    assert_eq!(
+        names(&layers),
+        ["Ethernet", "IPv4", "UDP", "Geneve", "IPv4", "UDP", "Raw"]
+    );
+}
+
+#[test]
+fn geneve_option_running_past_opt_len_stops_the_chain() {
+    // Opt Len says 8 bytes, the option's Length 5 words: the options do not fit, the
+    // header is not read and nothing after it is dissected.
+    let mut geneve = hex("02006558 00000a00 01000105 00000000");
+    geneve.extend(inner_frame(b"x"));
+    let layers = layers_of(&over_geneve(&geneve));
+    assert_eq!(layers.len(), 4, "{:?}", names(&layers));
+    assert_eq!(names(&layers[..3]), ["Ethernet", "IPv4", "UDP"]);
 }

@@ -63,6 +63,7 @@ const NAMES: &[(&str, ProtocolId)] = &[
     ("l2tp", ProtocolId::L2tp),
     ("teredo", ProtocolId::Teredo),
     ("vxlan", ProtocolId::Vxlan),
+    ("geneve", ProtocolId::Geneve),
     ("dhcp", ProtocolId::Dhcp),
     ("dns", ProtocolId::Dns),
     ("ftp", ProtocolId::Ftp),
