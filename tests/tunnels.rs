@@ -1,7 +1,7 @@
 //! Tunnels that carry a whole frame or packet: GRE's Transparent Ethernet Bridging
-//! (EtherType 0x6558 → Ethernet) and Geneve (UDP 6081). Frames are built here; the tunnel
-//! headers are those of public captures (named at each test), with the values tshark
-//! 4.0.17 gives for them.
+//! (EtherType 0x6558 → Ethernet), Geneve (UDP 6081), and the Teredo authentication
+//! indicator. Frames are built here; the tunnel headers are those of public captures
+//! (named at each test), with the values tshark 4.0.17 gives for them.
 
 use crate::common;
 use common::{ethernet, fields_of, ipv4_udp, pcap_file, write_file, PcapRecord, MAC_A, MAC_B};
@@ -207,4 +207,101 @@ fn geneve_option_running_past_opt_len_stops_the_chain() {
     let layers = layers_of(&over_geneve(&geneve));
     assert_eq!(layers.len(), 4, "{:?}", names(&layers));
     assert_eq!(names(&layers[..3]), ["Ethernet", "IPv4", "UDP"]);
+}
+
+// ---- Teredo authentication indicator -------------------------------------------------------
+
+/// An IPv6 router solicitation, fe80::1 → ff02::2 (ICMPv6 type 133).
+fn router_solicitation() -> Vec<u8> {
+    let mut p = hex(
+        "60000000 0008 3a ff fe800000000000000000000000000001 ff020000000000000000000000000002",
+    );
+    p.extend(hex("85000000 00000000"));
+    p
+}
+
+/// Ethernet, IPv4, UDP from port 3544, then `teredo`.
+fn over_teredo(teredo: &[u8]) -> Vec<u8> {
+    ethernet(
+        MAC_B,
+        MAC_A,
+        0x0800,
+        &ipv4_udp([10, 0, 0, 1], [10, 0, 0, 2], 3544, 3797, teredo),
+    )
+}
+
+#[test]
+fn teredo_authentication_then_ipv6() {
+    // sv_decode-teredo-01_input.pcap, frame 6: empty identifier and value, nonce
+    // cd5669400b22df88, confirmation 0, then a router solicitation.
+    let mut teredo = hex("0001 00 00 cd5669400b22df88 00");
+    teredo.extend(router_solicitation());
+    let frame = over_teredo(&teredo);
+    let layers = layers_of(&frame);
+    assert_eq!(
+        names(&layers),
+        [
+            "Ethernet",
+            "IPv4",
+            "UDP",
+            "Teredo",
+            "Teredo-Auth",
+            "IPv6",
+            "ICMPv6"
+        ]
+    );
+    assert_eq!(layers[4].header_len, 13);
+    let v = fields(
+        &frame,
+        &[
+            "teredo.auth.idlen",
+            "teredo.auth.aulen",
+            "teredo.auth.id",
+            "teredo.auth.value",
+            "teredo.auth.nonce",
+            "teredo.auth.conf",
+            "icmpv6.type",
+        ],
+    );
+    assert_eq!(v, ["0", "0", "", "", "cd5669400b22df88", "00", "133"]);
+}
+
+#[test]
+fn teredo_authentication_then_origin_indication() {
+    // Frame 7 of the same capture: the server's answer, authentication, origin
+    // indication, then IPv6. Here with a client identifier and an authentication value.
+    let mut teredo = hex("0001 02 03 abcd 010203 cd5669400b22df88 00");
+    teredo.extend(hex("0000 f12a b9c82815"));
+    teredo.extend(router_solicitation());
+    let frame = over_teredo(&teredo);
+    let layers = layers_of(&frame);
+    assert_eq!(
+        names(&layers),
+        [
+            "Ethernet",
+            "IPv4",
+            "UDP",
+            "Teredo",
+            "Teredo-Auth",
+            "Teredo-Origin",
+            "IPv6",
+            "ICMPv6"
+        ]
+    );
+    assert_eq!(layers[4].header_len, 13 + 2 + 3);
+    let v = fields(&frame, &["teredo.auth.id", "teredo.auth.value", "ipv6.dst"]);
+    assert_eq!(v, ["abcd", "010203", "ff02::2"]);
+}
+
+#[test]
+fn teredo_authentication_is_not_repeated() {
+    // A second authentication indicator after the first is not looked for.
+    let mut teredo = hex("0001 00 00 cd5669400b22df88 00");
+    teredo.extend(hex("0001 00 00 cd5669400b22df88 00"));
+    teredo.extend(router_solicitation());
+    let layers = layers_of(&over_teredo(&teredo));
+    assert_eq!(
+        names(&layers),
+        ["Ethernet", "IPv4", "UDP", "Teredo", "Teredo-Auth", "Raw"]
+    );
 }

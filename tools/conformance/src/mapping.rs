@@ -365,7 +365,7 @@ mod migration {
     use Norm::Bool;
 
     #[allow(clippy::large_const_arrays)]
-    const OLD_CONTRACT: [FieldMap; 222] = [
+    const OLD_CONTRACT: [FieldMap; 228] = [
         FieldMap::new("frame.number", "frame.number", AsIs),
         FieldMap::new("frame.time_epoch", "frame.time_epoch", AsIs),
         FieldMap::new("frame.len", "frame.len", AsIs),
@@ -663,6 +663,13 @@ mod migration {
             "geneve.option.type.critical",
             Bool,
         ),
+        // The Teredo authentication indicator (specs/transport/teredo_auth.toml).
+        FieldMap::new("teredo_auth.id_len", "teredo.auth.idlen", HexToDec),
+        FieldMap::new("teredo_auth.au_len", "teredo.auth.aulen", HexToDec),
+        FieldMap::new("teredo_auth.client_id", "teredo.auth.id", AsIs),
+        FieldMap::new("teredo_auth.value", "teredo.auth.value", AsIs),
+        FieldMap::new("teredo_auth.nonce", "teredo.auth.nonce", AsIs),
+        FieldMap::new("teredo_auth.confirmation", "teredo.auth.conf", AsIs),
     ];
 
     /// Fields that only mean the same on both sides when both reassemble: `tcp.stream` is a
@@ -747,7 +754,7 @@ mod migration {
 
     #[test]
     fn derived_reassembly_fields_are_the_old_table() {
-        let old = concat::<222, 18, 240>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
+        let old = concat::<228, 18, 246>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
         check(&old, &REASSEMBLY_FIELDS);
         check(&OLD_REASSEMBLY_EXTRA, &REASSEMBLY_FIELDS[FIELDS.len()..]);
     }
