@@ -281,20 +281,11 @@ pub(crate) fn local_resolver(fields: &[Field]) -> impl Fn(&str) -> Option<(Token
             (None, true) => (quote!(#var.map_or(0, |v| v as u64)), Ty::Int),
             // A one-bit range is its value 0 or 1 (`Ty::Bit`), so `!range` reads `== 0`.
             (Some(r), false) if r.is_bool => (bit_of(widen(quote!(#var), &field.ty), r), Ty::Bit),
-            (Some(r), true) if r.is_bool => {
-                let code = bit_of(quote!(u64::from(v)), r);
-                (quote!(#var.map_or(0, |v| #code)), Ty::Bit)
-            }
+            // An absent container reads as 0, and so does every range of it: the range is
+            // taken of `map_or(0, ..)` (a closure around it would hold needless parentheses).
+            (Some(r), true) if r.is_bool => (bit_of(quote!(#var.map_or(0, u64::from)), r), Ty::Bit),
             (Some(r), false) => range_of(widen(quote!(#var), &field.ty), r),
-            (Some(r), true) => {
-                let (code, ty) = range_of(quote!(u64::from(v)), r);
-                let code = if ty == Ty::Bool {
-                    quote!(#var.is_some_and(|v| #code))
-                } else {
-                    quote!(#var.map_or(0, |v| #code))
-                };
-                (code, ty)
-            }
+            (Some(r), true) => range_of(quote!(#var.map_or(0, u64::from)), r),
         })
     }
 }
