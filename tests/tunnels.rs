@@ -305,3 +305,95 @@ fn teredo_authentication_is_not_repeated() {
         ["Ethernet", "IPv4", "UDP", "Teredo", "Teredo-Auth", "Raw"]
     );
 }
+
+// ---- ERSPAN --------------------------------------------------------------------------------
+
+/// Ethernet, IPv4, then GRE (`gre`, its header, and what follows it).
+fn over_gre(gre: &[u8]) -> Vec<u8> {
+    ethernet(MAC_B, MAC_A, 0x0800, &ipv4(47, gre))
+}
+
+#[test]
+fn erspan_type_i_is_gre_0x88be_without_a_sequence_number() {
+    // zeek_erspanI.pcap: GRE flags 0, protocol 0x88BE, then the mirrored frame at once.
+    let mut gre = hex("000088be");
+    gre.extend(inner_frame(b"type I"));
+    let layers = layers_of(&over_gre(&gre));
+    assert_eq!(
+        names(&layers),
+        ["Ethernet", "IPv4", "GRE", "Ethernet", "IPv4", "UDP", "Raw"]
+    );
+}
+
+#[test]
+fn erspan_type_ii() {
+    // zeek_erspanII.pcap, frame 1: GRE with sequence 1796, then ERSPAN version 1, VLAN
+    // 23, encapsulation 1 (ISL), span 100, index 0.
+    let mut gre = hex("100088be 00000704 10170864 00000000");
+    gre.extend(inner_frame(b"type II"));
+    let frame = over_gre(&gre);
+    let layers = layers_of(&frame);
+    assert_eq!(
+        names(&layers),
+        ["Ethernet", "IPv4", "GRE", "ERSPAN", "Ethernet", "IPv4", "UDP", "Raw"]
+    );
+    assert_eq!(layers[3].header_len, 8);
+    let v = fields(
+        &frame,
+        &[
+            "erspan.version",
+            "erspan.vlan",
+            "erspan.encap",
+            "erspan.bso",
+            "erspan.spanid",
+            "erspan.index",
+            "erspan.timestamp",
+        ],
+    );
+    assert_eq!(v, ["1", "23", "1", "", "100", "0", ""]);
+}
+
+#[test]
+fn erspan_type_iii_with_and_without_its_platform_sub_header() {
+    // zeek_erspanIII.pcap, frame 1: version 2, VLAN 20, timestamp 5208, P 1, FT 0
+    // (Ethernet), hardware 3, no sub-header.
+    let mut gre = hex("000022eb 20140000 00001458 00008030");
+    gre.extend(inner_frame(b"type III"));
+    let frame = over_gre(&gre);
+    let layers = layers_of(&frame);
+    assert_eq!(
+        names(&layers),
+        ["Ethernet", "IPv4", "GRE", "ERSPAN", "Ethernet", "IPv4", "UDP", "Raw"]
+    );
+    assert_eq!(layers[3].header_len, 12);
+    let v = fields(
+        &frame,
+        &[
+            "erspan.version",
+            "erspan.vlan",
+            "erspan.timestamp",
+            "erspan.hw",
+            "erspan.o",
+            "erspan.encap",
+        ],
+    );
+    assert_eq!(v, ["2", "20", "5208", "3", "0", ""]);
+
+    // O set: the 8-byte platform sub-header (platform 3) comes before the frame.
+    let mut gre = hex("000022eb 20140000 00001458 00008031 0c000000 00000000");
+    gre.extend(inner_frame(b"type III"));
+    let frame = over_gre(&gre);
+    let layers = layers_of(&frame);
+    assert_eq!(layers[3].header_len, 20);
+    assert_eq!(layers[4].name, "Ethernet");
+    assert_eq!(fields(&frame, &["erspan.platid"]), ["3"]);
+}
+
+#[test]
+fn erspan_type_iii_other_frame_types_are_not_ethernet() {
+    // As tcpdump_erspan-type-iii-ft-7.pcap: frame type 7, which tshark leaves as data.
+    let mut gre = hex("000022eb 20140000 00001458 00001c00");
+    gre.extend(inner_frame(b"type III"));
+    let layers = layers_of(&over_gre(&gre));
+    assert_eq!(names(&layers), ["Ethernet", "IPv4", "GRE", "ERSPAN", "Raw"]);
+}

@@ -50,6 +50,7 @@ const NAMES: &[(&str, ProtocolId)] = &[
     ("icmp", ProtocolId::Icmp),
     ("icmpv6", ProtocolId::Icmpv6),
     ("gre", ProtocolId::Gre),
+    ("erspan", ProtocolId::Erspan),
     ("ah", ProtocolId::Ah),
     ("esp", ProtocolId::Esp),
     ("ospf", ProtocolId::Ospf),

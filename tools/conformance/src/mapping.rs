@@ -365,7 +365,7 @@ mod migration {
     use Norm::Bool;
 
     #[allow(clippy::large_const_arrays)]
-    const OLD_CONTRACT: [FieldMap; 228] = [
+    const OLD_CONTRACT: [FieldMap; 246] = [
         FieldMap::new("frame.number", "frame.number", AsIs),
         FieldMap::new("frame.time_epoch", "frame.time_epoch", AsIs),
         FieldMap::new("frame.len", "frame.len", AsIs),
@@ -670,6 +670,25 @@ mod migration {
         FieldMap::new("teredo_auth.value", "teredo.auth.value", AsIs),
         FieldMap::new("teredo_auth.nonce", "teredo.auth.nonce", AsIs),
         FieldMap::new("teredo_auth.confirmation", "teredo.auth.conf", AsIs),
+        // ERSPAN types II and III (specs/link/erspan.toml).
+        FieldMap::new("erspan.version", "erspan.version", HexToDec),
+        FieldMap::new("erspan.vlan", "erspan.vlan", HexToDec),
+        FieldMap::new("erspan.cos", "erspan.cos", HexToDec),
+        FieldMap::new("erspan.encap", "erspan.encap", HexToDec),
+        FieldMap::new("erspan.bso", "erspan.bso", HexToDec),
+        FieldMap::new("erspan.truncated", "erspan.truncated", HexToDec),
+        FieldMap::new("erspan.spanid", "erspan.spanid", HexToDec),
+        FieldMap::new("erspan.reserved", "erspan.reserved", HexToDec),
+        FieldMap::new("erspan.index", "erspan.index", HexToDec),
+        FieldMap::new("erspan.timestamp", "erspan.timestamp", HexToDec),
+        FieldMap::new("erspan.sgt", "erspan.sgt", HexToDec),
+        FieldMap::new("erspan.p", "erspan.p", HexToDec),
+        FieldMap::new("erspan.ft", "erspan.ft", HexToDec),
+        FieldMap::new("erspan.hw", "erspan.hw", HexToDec),
+        FieldMap::new("erspan.direction", "erspan.direction", Bool),
+        FieldMap::new("erspan.gra", "erspan.gra", HexToDec),
+        FieldMap::new("erspan.o", "erspan.o", HexToDec),
+        FieldMap::new("erspan.platid", "erspan.platid", HexToDec),
     ];
 
     /// Fields that only mean the same on both sides when both reassemble: `tcp.stream` is a
@@ -754,7 +773,7 @@ mod migration {
 
     #[test]
     fn derived_reassembly_fields_are_the_old_table() {
-        let old = concat::<228, 18, 246>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
+        let old = concat::<246, 18, 264>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
         check(&old, &REASSEMBLY_FIELDS);
         check(&OLD_REASSEMBLY_EXTRA, &REASSEMBLY_FIELDS[FIELDS.len()..]);
     }
