@@ -365,7 +365,7 @@ mod migration {
     use Norm::Bool;
 
     #[allow(clippy::large_const_arrays)]
-    const OLD_CONTRACT: [FieldMap; 246] = [
+    const OLD_CONTRACT: [FieldMap; 252] = [
         FieldMap::new("frame.number", "frame.number", AsIs),
         FieldMap::new("frame.time_epoch", "frame.time_epoch", AsIs),
         FieldMap::new("frame.len", "frame.len", AsIs),
@@ -689,6 +689,13 @@ mod migration {
         FieldMap::new("erspan.gra", "erspan.gra", HexToDec),
         FieldMap::new("erspan.o", "erspan.o", HexToDec),
         FieldMap::new("erspan.platid", "erspan.platid", HexToDec),
+        // PPP with its compressed fields, and Cisco HDLC (specs/link/ppp.toml, chdlc.toml).
+        FieldMap::new("ppp.address", "ppp.address", HexToDec),
+        FieldMap::new("ppp.control", "ppp.control", HexToDec),
+        FieldMap::new("ppp.protocol", "ppp.protocol", HexToDec),
+        FieldMap::new("chdlc.address", "chdlc.address", HexToDec),
+        FieldMap::new("chdlc.control", "chdlc.control", HexToDec),
+        FieldMap::new("chdlc.protocol", "chdlc.protocol", HexToDec),
     ];
 
     /// Fields that only mean the same on both sides when both reassemble: `tcp.stream` is a
@@ -773,7 +780,7 @@ mod migration {
 
     #[test]
     fn derived_reassembly_fields_are_the_old_table() {
-        let old = concat::<246, 18, 264>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
+        let old = concat::<252, 18, 270>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
         check(&old, &REASSEMBLY_FIELDS);
         check(&OLD_REASSEMBLY_EXTRA, &REASSEMBLY_FIELDS[FIELDS.len()..]);
     }
