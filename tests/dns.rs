@@ -2,16 +2,8 @@
 //! and hostile or cut-short messages giving a Malformed or truncated layer, never a panic.
 //! Frames are Ethernet/IPv4/UDP built here around DNS messages.
 
-use pcapkit::chain::dissect;
-use pcapkit::{Layer, LayerKind, Thresholds};
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
-}
+use crate::common::{hex, layers_of};
+use pcapkit::LayerKind;
 
 /// Ethernet, IPv4 and UDP from port 53 to `dport` around `dns`.
 fn frame(dns: &[u8], dport: u16) -> Vec<u8> {
@@ -27,12 +19,6 @@ fn frame(dns: &[u8], dport: u16) -> Vec<u8> {
     f.extend([0, 0]);
     f.extend(dns);
     f
-}
-
-fn layers_of(data: &[u8]) -> Vec<Layer> {
-    let mut layers = Vec::new();
-    dissect(data, 1, &Thresholds::default(), &mut layers);
-    layers
 }
 
 /// The PTR response of `dpkt_dns_icmp.pcap`, frame 2 (its answer's owner is a pointer to

@@ -5,7 +5,7 @@
 //!
 //! Expected values are the RFC's, never pcapkit's own output.
 
-use crate::common;
+use crate::common::{self, hex};
 use loona_hpack::decoder::{Decoder, DecoderError};
 use loona_hpack::huffman::HuffmanDecoderError;
 use pcapkit::chain::{self, Reassembled, ReassemblyKind, Thresholds};
@@ -15,14 +15,6 @@ use pcapkit::flow::Endpoint;
 use pcapkit::protocols::{Header, Next, ProtocolId};
 use pcapkit::{Layer, LayerKind};
 use proptest::prelude::*;
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.split_whitespace().collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
-}
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(Vec<u8>, Vec<u8>)> {
     list.iter()

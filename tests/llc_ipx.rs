@@ -2,21 +2,12 @@
 //! Novell's raw 802.3 IPX, bounded by the length; Ethernet II 0x8137 goes to IPX.
 //! Frames are built here from the bytes of `tcpdump_ipx.pcap`, frame 1.
 
-use pcapkit::chain::dissect;
-use pcapkit::{Layer, Thresholds};
+use crate::common::{hex, layers_of, names};
 
 /// Ethernet addresses of the frame.
 const MACS: &str = "ffffffffffff 00 03 47 1b c1 a8";
 /// The IPX header of the frame (30 bytes; length 80 with its 50 bytes of data).
 const IPX: &str = "ffff0050 0014 00000000 ffffffffffff 0455 a8f87967 000000000001 0455";
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
-}
 
 /// Ethernet frame: addresses, the type or length, `body`.
 fn frame(type_or_len: u16, body: &[u8]) -> Vec<u8> {
@@ -31,16 +22,6 @@ fn ipx_packet() -> Vec<u8> {
     let mut p = hex(IPX);
     p.extend([0u8; 50]);
     p
-}
-
-fn layers_of(data: &[u8]) -> Vec<Layer> {
-    let mut layers = Vec::new();
-    dissect(data, 1, &Thresholds::default(), &mut layers);
-    layers
-}
-
-fn names(layers: &[Layer]) -> Vec<&'static str> {
-    layers.iter().map(|l| l.name).collect()
 }
 
 #[test]

@@ -4,27 +4,10 @@
 //! (named at each test), with the values tshark 4.0.17 gives for them.
 
 use crate::common;
-use common::{ethernet, fields_of, ipv4_udp, pcap_file, write_file, PcapRecord, MAC_A, MAC_B};
-use pcapkit::chain::dissect;
-use pcapkit::{Layer, Thresholds};
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
-}
-
-fn layers_of(frame: &[u8]) -> Vec<Layer> {
-    let mut layers = Vec::new();
-    dissect(frame, 1, &Thresholds::default(), &mut layers);
-    layers
-}
-
-fn names(layers: &[Layer]) -> Vec<&'static str> {
-    layers.iter().map(|l| l.name).collect()
-}
+use common::{
+    ethernet, fields_of, hex, ipv4_udp, layers_of, names, pcap_file, write_file, PcapRecord, MAC_A,
+    MAC_B,
+};
 
 /// A 20-byte IPv4 header of protocol `proto` (10.0.0.1 → 10.0.0.2), then `payload`.
 fn ipv4(proto: u8, payload: &[u8]) -> Vec<u8> {

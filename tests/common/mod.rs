@@ -24,6 +24,27 @@ pub use pcapkit_testkit::pcapng::{
 };
 pub use pcapkit_testkit::{Rng, TcpConversation};
 
+/// Bytes from hex digits, whitespace between them ignored (as captures are quoted).
+pub fn hex(s: &str) -> Vec<u8> {
+    let s: String = s.split_whitespace().collect();
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+/// The layers the stateless chain dissects from an Ethernet frame.
+pub fn layers_of(frame: &[u8]) -> Vec<pcapkit::Layer> {
+    let mut layers = Vec::new();
+    pcapkit::chain::dissect(frame, 1, &pcapkit::Thresholds::default(), &mut layers);
+    layers
+}
+
+/// The names of `layers`, outermost first.
+pub fn names(layers: &[pcapkit::Layer]) -> Vec<&'static str> {
+    layers.iter().map(|l| l.name).collect()
+}
+
 /// Number of frames in `samples/demo.pcap`.
 pub const DEMO_FRAMES: usize = 44;
 
