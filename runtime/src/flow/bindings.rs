@@ -29,7 +29,8 @@ pub const MAX_EXPECTED: usize = 1024;
 pub const MAX_CONTROLS: usize = 4096;
 /// Port-20 connections whose first frame is remembered at most.
 pub const MAX_PORT20: usize = 4096;
-/// Connections that switched to HTTP/2 remembered at most (the oldest is forgotten).
+/// Connections that switched to HTTP/2, and CONNECT tunnels, remembered at most (the
+/// oldest is forgotten).
 pub const MAX_HTTP2: usize = 4096;
 /// Seconds of capture time after which an idle expectation or control state is dropped.
 pub const IDLE_TIMEOUT: i64 = 600;
@@ -95,11 +96,44 @@ pub struct Bindings {
     /// Sequence analysis of the FTP connections (control and data).
     seq: SeqAnalysis,
     /// Connections that switched to HTTP/2 on an HTTP/1 port (see [`Bindings::http2`]).
-    http2: HashSet<FlowKey>,
-    /// `http2` in the order of the switches.
-    http2_order: VecDeque<FlowKey>,
-    /// Connections an HTTP/1 CONNECT made tunnels (never switched), in that order.
-    tunnels: VecDeque<FlowKey>,
+    http2: Recent,
+    /// Connections an HTTP/1 CONNECT made tunnels (never switched).
+    tunnels: Recent,
+}
+
+/// A set of connections bounded at [`MAX_HTTP2`]: the one added first goes first.
+#[derive(Debug, Default)]
+struct Recent {
+    keys: HashSet<FlowKey>,
+    order: VecDeque<FlowKey>,
+}
+
+impl Recent {
+    fn contains(&self, key: &FlowKey) -> bool {
+        self.keys.contains(key)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    fn insert(&mut self, key: FlowKey) {
+        if !self.keys.insert(key) {
+            return;
+        }
+        if self.order.len() >= MAX_HTTP2 {
+            if let Some(old) = self.order.pop_front() {
+                self.keys.remove(&old);
+            }
+        }
+        self.order.push_back(key);
+    }
+
+    fn remove(&mut self, key: &FlowKey) {
+        if self.keys.remove(key) {
+            self.order.retain(|k| k != key);
+        }
+    }
 }
 
 /// A TCP segment as the binding stage sees it.
@@ -137,8 +171,8 @@ impl Bindings {
             return false;
         }
         let (key, _) = FlowKey::new(s.src, s.dst);
-        if s.tcp.syn && s.tcp.ack.is_none() && self.http2.remove(&key) {
-            self.http2_order.retain(|k| *k != key);
+        if s.tcp.syn && s.tcp.ack.is_none() {
+            self.http2.remove(&key);
         }
         if self.http2.contains(&key) {
             return true;
@@ -148,22 +182,13 @@ impl Bindings {
         };
         if payload.starts_with(b"CONNECT ") {
             // What goes through a tunnel is data to tshark, a preface included.
-            if self.tunnels.len() >= MAX_HTTP2 {
-                self.tunnels.pop_front();
-            }
-            self.tunnels.push_back(key);
+            self.tunnels.insert(key);
             return false;
         }
         let preface =
             crate::hooks::http2::looks_like_preface(payload) && !self.tunnels.contains(&key);
         if preface || crate::hooks::http::switches_to_h2c(payload) {
-            if self.http2_order.len() >= MAX_HTTP2 {
-                if let Some(old) = self.http2_order.pop_front() {
-                    self.http2.remove(&old);
-                }
-            }
             self.http2.insert(key);
-            self.http2_order.push_back(key);
         }
         // The preface is HTTP/2 itself; the 101 response is still HTTP/1.
         preface
@@ -513,6 +538,22 @@ mod tests {
         said(&mut b, &seg(CLIENT, SERVER, 4), true, b"RETR a.txt\r\n");
         let m = b.data(&seg("10.0.0.2:1025", "10.0.0.1:50001", 5)).unwrap();
         assert_eq!(m.command, "TYPE I");
+    }
+
+    #[test]
+    fn remembered_connections_are_bounded_oldest_first() {
+        let mut r = Recent::default();
+        let key = |port: u16| FlowKey::new(ep(&format!("10.0.0.1:{port}")), ep(SERVER)).0;
+        for port in 0..=MAX_HTTP2 as u16 {
+            r.insert(key(port));
+            r.insert(key(port));
+        }
+        assert_eq!((r.keys.len(), r.order.len()), (MAX_HTTP2, MAX_HTTP2));
+        assert!(!r.contains(&key(0)));
+        assert!(r.contains(&key(1)) && r.contains(&key(MAX_HTTP2 as u16)));
+        r.remove(&key(1));
+        assert!(!r.contains(&key(1)));
+        assert_eq!(r.order.len(), MAX_HTTP2 - 1);
     }
 
     #[test]

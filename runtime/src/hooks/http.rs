@@ -503,6 +503,21 @@ mod tests {
     }
 
     #[test]
+    fn only_a_101_to_h2c_switches_to_http2() {
+        let switch =
+            b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n";
+        assert!(switches_to_h2c(switch));
+        let upper = b"HTTP/1.1 101 Switching Protocols\r\nUPGRADE:  H2C \r\n\r\n";
+        assert!(switches_to_h2c(upper));
+        let websocket = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
+        assert!(!switches_to_h2c(websocket));
+        let ok = b"HTTP/1.1 200 OK\r\nUpgrade: h2c\r\n\r\n";
+        assert!(!switches_to_h2c(ok));
+        // A request asking for the upgrade is not the switch.
+        assert!(!switches_to_h2c(b"GET / HTTP/1.1\r\nUpgrade: h2c\r\n\r\n"));
+    }
+
+    #[test]
     fn the_view_ends_the_head_where_parse_does() {
         for msg in [
             &b"GET / HTTP/1.1\r\nHost: a\r\n\r\nbody"[..],

@@ -30,6 +30,7 @@ use super::assembler::{Assembler, Refused};
 use super::framing::{Framer, Framing, FramingContext};
 use crate::chain;
 use crate::flow::{Endpoint, FlowKey};
+use crate::hooks::http::switches_to_h2c;
 use crate::protocols::{Next, ProtocolId};
 
 /// Disjoint runs of out-of-order bytes a direction may hold.
@@ -297,6 +298,11 @@ fn http2() -> Option<Next> {
         protocol,
         name: None,
     })
+}
+
+/// HTTP/2 and its PDU framing, when a spec defines HTTP/2.
+fn http2_framing() -> Option<(Next, Framer)> {
+    http2().and_then(|n| Some((n, n.protocol.stream_framer()?)))
 }
 
 struct Connection {
@@ -687,7 +693,7 @@ fn deliver_contiguous(
                 if n < HTTP2_PREFACE.len() && !closed {
                     break;
                 }
-                if let Some(h2) = http2().and_then(|n| Some((n, n.protocol.stream_framer()?))) {
+                if let Some(h2) = http2_framing() {
                     (next, framer) = h2;
                     conn.next = Some(next);
                     conn.app = App::Framed(framer);
@@ -727,14 +733,12 @@ fn deliver_contiguous(
                 Framing::Incomplete => break,
             };
             let start = assembler.base();
-            let mut switch = None;
+            let mut switch = false;
             if http1 && framing != Framing::NotMessage {
                 let message = &bytes[..len];
                 note_message(&mut conn.heads, message);
                 conn.tunnel |= message.starts_with(b"CONNECT ");
-                if crate::hooks::http::switches_to_h2c(message) {
-                    switch = http2();
-                }
+                switch = switches_to_h2c(message);
             }
             let frames = take_frames(&mut dir.pieces, start..start + len as u64);
             let data = assembler.take_front(len);
@@ -758,7 +762,7 @@ fn deliver_contiguous(
             }
             // Bytes between messages (or after a gap) that are not a message stay where
             // the segments left them.
-            if let Some(h2) = switch.and_then(|n| Some((n, n.protocol.stream_framer()?))) {
+            if let Some(h2) = switch.then(http2_framing).flatten() {
                 // Both directions speak HTTP/2 from here on (the client's next bytes are
                 // its preface).
                 (next, framer) = h2;
@@ -1055,23 +1059,6 @@ mod tests {
         assert!(streams.evict_oldest().is_none());
         let summaries: Vec<u64> = streams.take_summaries().iter().map(|c| c.stream).collect();
         assert_eq!(summaries, [1, 2, 0]);
-    }
-
-    #[test]
-    fn only_a_101_to_h2c_switches_to_http2() {
-        let switch =
-            b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n";
-        assert!(crate::hooks::http::switches_to_h2c(switch));
-        let upper = b"HTTP/1.1 101 Switching Protocols\r\nUPGRADE:  H2C \r\n\r\n";
-        assert!(crate::hooks::http::switches_to_h2c(upper));
-        let websocket = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
-        assert!(!crate::hooks::http::switches_to_h2c(websocket));
-        let ok = b"HTTP/1.1 200 OK\r\nUpgrade: h2c\r\n\r\n";
-        assert!(!crate::hooks::http::switches_to_h2c(ok));
-        // A request asking for the upgrade is not the switch.
-        assert!(!crate::hooks::http::switches_to_h2c(
-            b"GET / HTTP/1.1\r\nUpgrade: h2c\r\n\r\n"
-        ));
     }
 
     #[test]
