@@ -33,7 +33,7 @@ use crate::flow::seq::SeqSegment;
 use crate::flow::{Endpoint, FlowMark};
 use crate::protocols::{self, Header, Next, ProtocolId};
 use crate::reassembly::ip::{Added, Datagram, DatagramKey, Defragmenter, Fragment};
-use crate::reassembly::tcp::{ConnectionSummary, Pdu, Segment, Streams, TcpOptions};
+use crate::reassembly::tcp::{ConnectionSummary, PayloadNext, Pdu, Segment, Streams, TcpOptions};
 use crate::reassembly::ReassemblyOptions;
 
 /// Reassembly state for one capture, or for one server engine worker's shard of it.
@@ -450,15 +450,18 @@ impl Session {
         let missing = chain::tcp_len(layers, i, wire_cut)
             .unwrap_or(0)
             .saturating_sub(payload.len() as u64);
-        let next = if deferred {
-            next_of(&layers[i], data, carried)
-        } else {
-            layers.get(i + 1).and_then(|l| {
-                l.header_protocol().map(|protocol| Next {
-                    protocol,
-                    name: Some(l.name),
+        let layers_now: &[Layer] = layers;
+        let find_next = || {
+            if deferred {
+                next_of(&layers_now[i], data, carried)
+            } else {
+                layers_now.get(i + 1).and_then(|l| {
+                    l.header_protocol().map(|protocol| Next {
+                        protocol,
+                        name: Some(l.name),
+                    })
                 })
-            })
+            }
         };
         let segment = Segment {
             src: Endpoint {
@@ -477,7 +480,7 @@ impl Session {
             rst: tcp.flag_rst,
             payload: carried,
             missing,
-            next,
+            next: PayloadNext::Lazy(&find_next),
             deferred,
             frame: frame.number,
             time: frame.timestamp.secs,

@@ -19,7 +19,7 @@ use super::room::Room;
 use super::{complete, fill, give_back, keep_spares, Batch, Engine, Item, Options, IN_FLIGHT};
 use crate::chain::Frame;
 use crate::dump::Render;
-use crate::reader::{prefetch, Block, CaptureReader};
+use crate::reader::{prefetch, prefetch_value, Block, CaptureReader};
 
 /// The caller's end of the reading thread.
 pub(crate) struct DefaultEngine {
@@ -135,6 +135,15 @@ impl Engine for DefaultEngine {
     fn next_item(&mut self) -> Option<Item> {
         loop {
             if let Some(item) = self.current.next() {
+                // The reader's core wrote the frames it dissected: start moving the one
+                // after next, and the next one's layers, to this core's cache.
+                let rest = self.current.as_slice();
+                if let Some(Item::Dissected { frame, .. }) = rest.get(1) {
+                    prefetch_value(&**frame);
+                }
+                if let Some(Item::Dissected { frame, .. }) = rest.first() {
+                    prefetch_value(&frame.layers[..]);
+                }
                 // Start loading the next packet's headers while this one is dissected.
                 match self.current.as_slice().first() {
                     Some(Item::Shared { block, at, len, .. }) => {

@@ -1103,7 +1103,7 @@ impl Extractor {
             self.render = None;
         }
         let mark: Option<FlowMark>;
-        let frame = loop {
+        let mut frame = loop {
             match self.reader.next_item() {
                 None => return Ok(None),
                 Some(Item::Frame {
@@ -1244,6 +1244,10 @@ impl Extractor {
             if self.scratch.is_none() {
                 self.scratch = Some(frame);
             } else {
+                // Reassembled buffers are freed by the thread that made them: a free
+                // from the reader's thread would be slower, and the memory would come
+                // back to this thread's heap later.
+                frame.clear_reassembly();
                 self.reader.recycle(frame);
             }
             Ok(Some(Frame::default()))

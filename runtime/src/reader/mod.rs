@@ -20,7 +20,7 @@ pub use pcap::PcapHeader;
 pub use pcapng::{Interface, Section};
 pub use pcapng_meta::{Metadata, Options};
 
-pub(crate) use source::prefetch;
+pub(crate) use source::{prefetch, prefetch_value};
 pub(crate) use source::Block;
 use source::Source;
 

@@ -217,6 +217,27 @@ pub fn prefetch(bytes: &[u8]) {
 #[cfg(not(target_arch = "x86_64"))]
 pub fn prefetch(_bytes: &[u8]) {}
 
+/// Asks the CPU to start loading the cache lines of `value` (its own bytes, not what it
+/// points to), up to eight of them.
+#[cfg(target_arch = "x86_64")]
+pub fn prefetch_value<T: ?Sized>(value: &T) {
+    let start = (value as *const T).cast::<u8>();
+    let lines = std::mem::size_of_val(value).div_ceil(64).min(8);
+    for line in 0..lines {
+        // SAFETY: a prefetch is only a hint; it never faults, whatever the address, and
+        // the address is only computed (`wrapping_add`), never read.
+        unsafe {
+            core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
+                start.wrapping_add(line * 64).cast(),
+            );
+        }
+    }
+}
+
+/// Asks the CPU to start loading the cache lines of `value`, up to eight of them.
+#[cfg(not(target_arch = "x86_64"))]
+pub fn prefetch_value<T: ?Sized>(_value: &T) {}
+
 pub struct Stream {
     inner: Box<dyn Read + Send>,
     buf: Vec<u8>,

@@ -73,6 +73,42 @@ impl Default for TcpOptions {
     }
 }
 
+/// Where the stateless chain would send a segment's payload: known already, or worked
+/// out when asked. Only a segment that decides its connection's application (the first
+/// with payload) asks, so the others skip the port tables and the heuristics.
+#[derive(Clone, Copy)]
+pub enum PayloadNext<'a> {
+    /// Worked out already.
+    Known(Option<Next>),
+    /// Worked out by the function, when asked.
+    Lazy(&'a dyn Fn() -> Option<Next>),
+}
+
+impl PayloadNext<'_> {
+    /// The protocol, worked out now if it was left for later.
+    pub fn get(self) -> Option<Next> {
+        match self {
+            PayloadNext::Known(next) => next,
+            PayloadNext::Lazy(find) => find(),
+        }
+    }
+}
+
+impl From<Option<Next>> for PayloadNext<'_> {
+    fn from(next: Option<Next>) -> Self {
+        PayloadNext::Known(next)
+    }
+}
+
+impl std::fmt::Debug for PayloadNext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PayloadNext::Known(next) => f.debug_tuple("Known").field(next).finish(),
+            PayloadNext::Lazy(_) => f.write_str("Lazy"),
+        }
+    }
+}
+
 /// One segment, as the TCP layer saw it.
 #[derive(Debug, Clone, Copy)]
 pub struct Segment<'a> {
@@ -97,7 +133,7 @@ pub struct Segment<'a> {
     /// Payload bytes the IP header declares that the snapshot length cut off.
     pub missing: u64,
     /// Where the stateless chain would send the payload (port binding or heuristic).
-    pub next: Option<Next>,
+    pub next: PayloadNext<'a>,
     /// The chain left the payload undissected (`Thresholds::defer_streams`): `next`
     /// holds only if the payload reads as it (checked when it decides the connection).
     pub deferred: bool,
@@ -440,7 +476,8 @@ impl Streams {
         }
         if matches!(conn.app, App::Undecided) && !s.payload.is_empty() {
             // The segment's own dissection decides, as the stateless chain would read it.
-            conn.next = match s.next {
+            let next = s.next.get();
+            conn.next = match next {
                 Some(n) if s.deferred && !chain::reads_as(n, s.payload) => None,
                 next => next,
             };
@@ -448,7 +485,7 @@ impl Streams {
             // of it counts.
             let n = s.payload.len().min(HTTP2_PREFACE.len());
             if s.payload[..n] == HTTP2_PREFACE[..n] && n >= 4 {
-                conn.next = http2().or(s.next);
+                conn.next = http2().or(next);
             }
             conn.app = if self.options.number_only {
                 App::Unframed
@@ -1001,7 +1038,7 @@ mod tests {
                 rst: flags.contains('R'),
                 payload,
                 missing: 0,
-                next: http(),
+                next: http().into(),
                 deferred: false,
                 frame: self.frame,
                 time: self.frame as i64,
@@ -1022,7 +1059,7 @@ mod tests {
             rst: false,
             payload: b"GET / HTTP/1.1\r\n",
             missing: 0,
-            next: http(),
+            next: http().into(),
             deferred: false,
             frame,
             time: frame as i64,
