@@ -187,9 +187,12 @@ impl Session {
         // Reassembly and flow numbering may change any frame; without them, only the
         // places that dissect a payload again or note something say they did.
         self.changed = self.is_active();
-        let expired = self.expire(frame.timestamp.secs);
-        self.changed |= !expired.is_empty();
-        frame.reassembled.extend(expired);
+        let now = frame.timestamp.secs;
+        if self.may_expire(now) {
+            let expired = self.expire(now);
+            self.changed |= !expired.is_empty();
+            frame.reassembled.extend(expired);
+        }
         self.walk(frame, bytes);
         self.keep_budget(frame);
     }
@@ -202,6 +205,13 @@ impl Session {
     /// thread, ahead of the session) is what the frame shows now.
     pub fn changed(&self) -> bool {
         self.changed
+    }
+
+    /// Whether [`Session::expire`] at `now` may give anything up (most frames: no).
+    #[inline]
+    fn may_expire(&self, now: i64) -> bool {
+        self.options.ipv4 && self.ipv4.may_expire(now)
+            || self.options.ipv6 && self.ipv6.may_expire(now)
     }
 
     /// Gives up on the datagrams whose timeout has passed at `now` (capture time, in

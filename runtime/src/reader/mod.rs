@@ -20,9 +20,9 @@ pub use pcap::PcapHeader;
 pub use pcapng::{Interface, Section};
 pub use pcapng_meta::{Metadata, Options};
 
-pub(crate) use source::{prefetch, prefetch_value};
 pub(crate) use source::Block;
 use source::Source;
+pub(crate) use source::{prefetch, prefetch_value};
 
 /// Byte order of a file or section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

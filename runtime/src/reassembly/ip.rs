@@ -273,6 +273,15 @@ impl Defragmenter {
         }
     }
 
+    /// Whether [`Defragmenter::expire`] at `now` may give anything up: not while nothing
+    /// is pending, nor again within the second it last looked. Checked for every frame,
+    /// so kept apart, small enough to inline.
+    #[inline]
+    pub fn may_expire(&self, now: i64) -> bool {
+        let looked = self.timeout > 0 && self.checked_at == Some(now);
+        !self.order.is_empty() && !looked
+    }
+
     /// Gives up on datagrams whose first fragment is older than the timeout at `now`.
     pub fn expire(&mut self, now: i64) -> Vec<Datagram> {
         let mut gone = Vec::new();

@@ -808,9 +808,8 @@ fn deliver_contiguous(
             }
         },
         _ => {
-            let start = assembler.base();
-            let end = start + assembler.contiguous().len() as u64;
-            take_frames(&mut dir.pieces, start..end);
+            let end = assembler.base() + assembler.contiguous().len() as u64;
+            dir.pieces.retain(|(_, r)| r.end > end);
             assembler.consume(end);
         }
     }
