@@ -693,6 +693,12 @@ fn deliver_contiguous(
     let before = assembler.held();
     // The summary sees each byte once, in order.
     let contiguous_end = assembler.base() + assembler.contiguous().len() as u64;
+    // Without a summary, only the count moves on (no slice is looked up).
+    let summarised = dir.hash.is_some() || dir.payload.is_some() || conn.chunks.is_some();
+    if dir.summarised < contiguous_end && !summarised {
+        dir.bytes += contiguous_end - dir.summarised.max(assembler.base());
+        dir.summarised = contiguous_end;
+    }
     if dir.summarised < contiguous_end {
         let from = dir.summarised.max(assembler.base());
         let bytes = assembler.slice(from..contiguous_end);
