@@ -1,6 +1,6 @@
 //! Tunnels that carry a whole frame or packet: GRE's Transparent Ethernet Bridging
-//! (EtherType 0x6558 → Ethernet), Geneve (UDP 6081), and the Teredo authentication
-//! indicator. Frames are built here; the tunnel headers are those of public captures
+//! (EtherType 0x6558 → Ethernet), Geneve (UDP 6081), the Teredo authentication
+//! indicator, ERSPAN, and GTP-U's extension headers. Frames are built here; the tunnel headers are those of public captures
 //! (named at each test), with the values tshark 4.0.17 gives for them.
 
 use crate::common;
@@ -379,4 +379,95 @@ fn erspan_type_iii_other_frame_types_are_not_ethernet() {
     gre.extend(inner_frame(b"type III"));
     let layers = layers_of(&over_gre(&gre));
     assert_eq!(names(&layers), ["Ethernet", "IPv4", "GRE", "ERSPAN", "Raw"]);
+}
+
+// ---- GTP-U extension headers ---------------------------------------------------------------
+
+/// Ethernet, IPv4, UDP 2152 → 2152, then a G-PDU whose header (after its TEID) is
+/// `options` (sequence number 5, N-PDU 0, the first extension type) and `extensions`,
+/// carrying IPv4/UDP 1234 → 9 from 192.0.2.1.
+fn over_gtp(first: u8, extensions: &str) -> Vec<u8> {
+    let inner = ipv4_udp([192, 0, 2, 1], [192, 0, 2, 2], 1234, 9, b"inner");
+    let mut body = vec![0, 5, 0, first];
+    body.extend(hex(extensions));
+    body.extend(&inner);
+    let mut gtp = vec![0x34, 0xff];
+    gtp.extend(u16::try_from(body.len()).expect("small").to_be_bytes());
+    gtp.extend([0x00, 0x10, 0x06, 0x57]);
+    gtp.extend(body);
+    ethernet(
+        MAC_A,
+        MAC_B,
+        0x0800,
+        &ipv4_udp([10, 0, 0, 1], [10, 0, 0, 2], 2152, 2152, &gtp),
+    )
+}
+
+const GTP_PATHS: [&str; 5] = [
+    "frame.protocols",
+    "gtp.ext_len",
+    "gtp.ext_next",
+    "ipv4.src",
+    "udp.srcport",
+];
+
+#[test]
+fn gtp_packet_after_one_extension_header() {
+    // The PDCP PDU Number header of zeek_gtp_ext_header.pcap (0xc0, sequence 2308), and
+    // 5G's PDU Session Container (0x85): tshark 4.0.17 gives gtp:ip:udp for both, with
+    // gtp.ext_hdr.length 1 and the chain ending in 0x00.
+    for (first, extension) in [(0xc0, "01090400"), (0x85, "01100100")] {
+        assert_eq!(
+            fields(&over_gtp(first, extension), &GTP_PATHS),
+            [
+                "Ethernet:IPv4:UDP:GTP:RawIP:IPv4:UDP:Raw",
+                "1",
+                "0",
+                "10.0.0.1,192.0.2.1",
+                "2152,1234"
+            ],
+            "first extension header {first:#x}"
+        );
+    }
+}
+
+#[test]
+fn gtp_packet_after_two_extension_headers() {
+    // 0x85 then 0xc0: tshark reads gtp.ext_hdr.next 0x85,0xc0,0x00 and the packet.
+    let frame = over_gtp(0x85, "011001c0 01090400");
+    let v = fields(
+        &frame,
+        &[
+            "frame.protocols",
+            "gtp.ext_next",
+            "gtp.ext2_len",
+            "gtp.ext2_next",
+            "ipv4.src",
+        ],
+    );
+    assert_eq!(
+        v,
+        [
+            "Ethernet:IPv4:UDP:GTP:RawIP:IPv4:UDP:Raw",
+            "192",
+            "1",
+            "0",
+            "10.0.0.1,192.0.2.1"
+        ]
+    );
+}
+
+#[test]
+fn gtp_longer_chains_leave_the_packet_undissected() {
+    // A third extension header: tshark reads on (gtp:ip:udp); the spec reads two, and
+    // leaves the rest as bytes rather than take an extension header for the packet.
+    let layers = layers_of(&over_gtp(0x85, "011001c0 01090485 01100100"));
+    assert_eq!(names(&layers), ["Ethernet", "IPv4", "UDP", "GTP", "Raw"]);
+}
+
+#[test]
+fn gtp_extension_header_of_length_zero_is_malformed() {
+    // tshark: "Extension header length is zero" (Error/Malformed), nothing after GTP.
+    let layers = layers_of(&over_gtp(0xc0, "00090400"));
+    assert_eq!(names(&layers), ["Ethernet", "IPv4", "UDP", "Malformed"]);
 }
