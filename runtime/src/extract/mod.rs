@@ -942,7 +942,7 @@ impl Extractor {
     /// Reads every remaining frame and completes the output.
     pub fn run_to_end(&mut self) -> Result<(), Error> {
         self.start_render();
-        while self.step(false)?.is_some() {}
+        while !matches!(self.step(false)?, Step::End) {}
         self.finish()
     }
 
@@ -1096,16 +1096,16 @@ impl Extractor {
 
     /// Takes the next frame from the reader and dissects it. `handout`: the caller takes
     /// the frame.
-    fn step(&mut self, handout: bool) -> Result<Option<Frame>, Error> {
+    fn step(&mut self, handout: bool) -> Result<Step, Error> {
         if handout && self.render.is_some() {
             // Frames handed out are written one at a time, as they go.
             self.drain_render()?;
             self.render = None;
         }
         let mark: Option<FlowMark>;
-        let mut frame = loop {
+        let frame = loop {
             match self.reader.next_item() {
-                None => return Ok(None),
+                None => return Ok(Step::End),
                 Some(Item::Frame {
                     mut frame,
                     dissected,
@@ -1217,7 +1217,7 @@ impl Extractor {
             while let Some(batch) = self.render.as_mut().and_then(|s| s.take(false)) {
                 self.write_rendered(batch)?;
             }
-            return Ok(Some(Frame::default()));
+            return Ok(Step::Done);
         }
         // Text made ahead holds unless the session changed the frame since.
         let text = if self.ahead && !self.session.as_ref().is_some_and(Session::changed) {
@@ -1238,19 +1238,15 @@ impl Extractor {
             self.frames.push(Frame::clone(&frame));
         }
         if handout {
-            Ok(Some(*frame))
+            Ok(Step::Frame(*frame))
         } else {
             // Frames go back to the reader to be refilled; the scratch frame stays.
             if self.scratch.is_none() {
                 self.scratch = Some(frame);
             } else {
-                // Reassembled buffers are freed by the thread that made them: a free
-                // from the reader's thread would be slower, and the memory would come
-                // back to this thread's heap later.
-                frame.clear_reassembly();
                 self.reader.recycle(frame);
             }
-            Ok(Some(Frame::default()))
+            Ok(Step::Done)
         }
     }
 
@@ -1300,15 +1296,29 @@ impl Extractor {
 
     /// The next frame, or the error that stopped the extraction.
     pub fn next_frame(&mut self) -> Option<Result<Frame, Error>> {
-        match self.step(true) {
-            Ok(Some(frame)) => Some(Ok(frame)),
-            Ok(None) => match self.finish() {
-                Ok(()) => None,
+        loop {
+            return match self.step(true) {
+                Ok(Step::Frame(frame)) => Some(Ok(frame)),
+                // Written by the render stage (not when handing out): on to the next.
+                Ok(Step::Done) => continue,
+                Ok(Step::End) => match self.finish() {
+                    Ok(()) => None,
+                    Err(e) => Some(Err(e)),
+                },
                 Err(e) => Some(Err(e)),
-            },
-            Err(e) => Some(Err(e)),
+            };
         }
     }
+}
+
+/// What one [`Extractor::step`] did.
+enum Step {
+    /// The input ended.
+    End,
+    /// A frame went through: written, kept or recycled.
+    Done,
+    /// The frame, for the caller.
+    Frame(Frame),
 }
 
 /// Finishes the output with the frames read so far, unless an error stopped the extraction
