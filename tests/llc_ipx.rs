@@ -1,8 +1,9 @@
 //! Ethernet's payload rules: 802.3 length-typed frames go to LLC (and SNAP onward) or to
 //! Novell's raw 802.3 IPX, bounded by the length; Ethernet II 0x8137 goes to IPX.
-//! Frames are built here from the bytes of `tcpdump_ipx.pcap`, frame 1.
+//! Frames are built here from the bytes of `tcpdump_ipx.pcap`, frame 1. FDDI's LLC frames
+//! go to LLC too.
 
-use crate::common::{hex, layers_of, names};
+use crate::common::{fields_of, hex, layers_of, names, pcap_file, write_file, PcapRecord};
 
 /// Ethernet addresses of the frame.
 const MACS: &str = "ffffffffffff 00 03 47 1b c1 a8";
@@ -100,4 +101,58 @@ fn cut_and_hostile_8023_frames_do_not_panic() {
             let _ = layers_of(&frame(t, &[0xff; 6][..n]));
         }
     }
+}
+
+// ---- FDDI ----------------------------------------------------------------------------------
+
+/// `pcapkit -e` values of one FDDI frame (LINKTYPE_FDDI).
+fn fddi_fields(frame: &[u8], paths: &[&str]) -> Vec<String> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = pcap_file(10, &[PcapRecord::new(1, 0, frame.to_vec())]);
+    let path = write_file(dir.path(), "fddi.pcap", &file);
+    let table = fields_of(&path, paths);
+    paths.iter().map(|p| table.get(1, p).to_string()).collect()
+}
+
+#[test]
+fn fddi_llc_frame_carries_snap_and_ipv4() {
+    // zeek_dns-inverse-query.pcap, frame 1: tshark 4.0.17 gives fddi:llc:ip:tcp, DSAP
+    // 0xaa, 212.180.42.100:25000 → 131.243.64.3:53.
+    let frame = hex("50 aa00040083a7 aa00040082a7 aaaa03 000000 0800
+         4500002ce37600003306e146d4b42a6483f34003
+         61a80035b909d83d0000000060020200dff20000020405b4");
+    let v = fddi_fields(
+        &frame,
+        &[
+            "frame.protocols",
+            "fddi.fc_clf",
+            "llc.dsap",
+            "ipv4.src",
+            "tcp.srcport",
+            "tcp.dstport",
+        ],
+    );
+    assert_eq!(
+        v,
+        [
+            "FDDI:LLC:SNAP:IPv4:TCP",
+            "5",
+            "170",
+            "212.180.42.100",
+            "25000",
+            "53"
+        ]
+    );
+}
+
+#[test]
+fn fddi_frames_other_than_llc_end_at_fddi() {
+    // Frame control 0x41: an SMT frame, which tshark leaves after the FDDI header.
+    let layers = {
+        let mut l = Vec::new();
+        let frame = hex("41 aa00040083a7 aa00040082a7 0102030405060708");
+        pcapkit::chain::dissect(&frame, 10, &pcapkit::Thresholds::default(), &mut l);
+        l
+    };
+    assert_eq!(names(&layers), ["FDDI", "Raw"]);
 }

@@ -1,6 +1,6 @@
 //! Tunnels that carry a whole frame or packet: GRE's Transparent Ethernet Bridging
 //! (EtherType 0x6558 → Ethernet), Geneve (UDP 6081), the Teredo authentication
-//! indicator, ERSPAN, and GTP-U's extension headers. Frames are built here; the tunnel headers are those of public captures
+//! indicator, ERSPAN, GTP-U's extension headers, and GRE and MPLS over UDP. Frames are built here; the tunnel headers are those of public captures
 //! (named at each test), with the values tshark 4.0.17 gives for them.
 
 use crate::common;
@@ -470,4 +470,54 @@ fn gtp_extension_header_of_length_zero_is_malformed() {
     // tshark: "Extension header length is zero" (Error/Malformed), nothing after GTP.
     let layers = layers_of(&over_gtp(0xc0, "00090400"));
     assert_eq!(names(&layers), ["Ethernet", "IPv4", "UDP", "Malformed"]);
+}
+
+// ---- GRE and MPLS over UDP -------------------------------------------------------------------
+
+/// Ethernet, IPv4, UDP 50000 → `port`, then `tunnel` and IPv4/UDP 1234 → 9 from 192.0.2.1.
+fn over_udp_port(port: u16, tunnel: &str) -> Vec<u8> {
+    let mut payload = hex(tunnel);
+    payload.extend(ipv4_udp([192, 0, 2, 1], [192, 0, 2, 2], 1234, 9, b"inner"));
+    ethernet(
+        MAC_A,
+        MAC_B,
+        0x0800,
+        &ipv4_udp([10, 0, 0, 1], [10, 0, 0, 2], 50000, port, &payload),
+    )
+}
+
+#[test]
+fn gre_in_udp_on_port_4754() {
+    // RFC 8086, as zeek_gre-over-udp-4754.pcap: tshark 4.0.17 gives udp:gre:ip:udp.
+    let v = fields(
+        &over_udp_port(4754, "00000800"),
+        &["frame.protocols", "gre.proto", "ipv4.src", "udp.srcport"],
+    );
+    assert_eq!(
+        v,
+        [
+            "Ethernet:IPv4:UDP:GRE:IPv4:UDP:Raw",
+            "2048",
+            "10.0.0.1,192.0.2.1",
+            "50000,1234"
+        ]
+    );
+}
+
+#[test]
+fn mpls_in_udp_on_port_6635() {
+    // RFC 7510, as tcpdump_mpls-over-udp.pcap: label 21, bottom of stack, then IPv4.
+    let v = fields(
+        &over_udp_port(6635, "00015140"),
+        &["frame.protocols", "mpls.label", "ipv4.src", "udp.srcport"],
+    );
+    assert_eq!(
+        v,
+        [
+            "Ethernet:IPv4:UDP:MPLS:IPv4:UDP:Raw",
+            "21",
+            "10.0.0.1,192.0.2.1",
+            "50000,1234"
+        ]
+    );
 }
