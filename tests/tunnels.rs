@@ -1,6 +1,7 @@
 //! Tunnels that carry a whole frame or packet: GRE's Transparent Ethernet Bridging
 //! (EtherType 0x6558 → Ethernet), Geneve (UDP 6081), the Teredo authentication
-//! indicator, ERSPAN, GTP-U's extension headers, and GRE and MPLS over UDP. Frames are built here; the tunnel headers are those of public captures
+//! indicator, ERSPAN, GTP-U's extension headers, GRE and MPLS over UDP, and 802.1ah
+//! Provider Backbone Bridging. Frames are built here; the tunnel headers are those of public captures
 //! (named at each test), with the values tshark 4.0.17 gives for them.
 
 use crate::common;
@@ -518,6 +519,31 @@ fn mpls_in_udp_on_port_6635() {
             "21",
             "10.0.0.1,192.0.2.1",
             "50000,1234"
+        ]
+    );
+}
+
+// ---- IEEE 802.1ah Provider Backbone Bridging ---------------------------------------------
+
+#[test]
+fn pbb_itag_then_the_customer_frame() {
+    // The I-TAG and customer addresses of zeek_pbb.pcap, frame 2 (I-SID 2014000), over
+    // IPv4: tshark 4.0.17 gives eth:ethertype:ieee8021ah:ethertype:ip:udp, C-Src
+    // 00:1c:eb:af:52:01.
+    let mut body = hex("001ebb30 011cebaf5000 001cebaf5201 0800");
+    body.extend(ipv4_udp([192, 0, 2, 1], [192, 0, 2, 2], 1234, 9, b"inner"));
+    let frame = ethernet(MAC_A, MAC_B, 0x88e7, &body);
+    let v = fields(
+        &frame,
+        &["frame.protocols", "pbb.isid", "pbb.c_src", "ipv4.src"],
+    );
+    assert_eq!(
+        v,
+        [
+            "Ethernet:PBB:IPv4:UDP:Raw",
+            "2014000",
+            "00:1c:eb:af:52:01",
+            "192.0.2.1"
         ]
     );
 }
