@@ -3,7 +3,7 @@
 //! byte is odd; and the link types that start with PPP or Cisco HDLC. Frames are built
 //! here; the expected values are tshark 4.0.17's for the same layouts (PPPoE with a
 //! compressed protocol, PPP over GRE without address and control, LINKTYPE_PPP with and
-//! without them, Cisco HDLC with IPv4 and with SLARP).
+//! without them, Cisco HDLC with IPv4 and with SLARP, Frame Relay in each encapsulation).
 
 use crate::common::*;
 use pcapkit::chain::dissect;
@@ -138,4 +138,28 @@ fn cisco_hdlc() {
     // tshark: 0x0f 0x00 0x0800, and 0x8f 0x00 0x8035.
     assert_eq!(t.rows[0], ["15", "0", "2048"]);
     assert_eq!(t.rows[1], ["143", "0", "32821"]);
+}
+
+#[test]
+fn frame_relay_in_each_encapsulation() {
+    // DLCI 302 with Cisco's EtherType; RFC 2427 with NLPID 0xcc, with a pad byte first,
+    // and through SNAP; a three-byte address (as tcpdump_vrrp-vrrp_print-oobr.pcap) with
+    // Cisco's EtherType. tshark 4.0.17 reads IPv4 and UDP in all five.
+    let frames: Vec<Vec<u8>> = [
+        "48e10800",
+        "48e103cc",
+        "48e10300cc",
+        "48e1030080000000 0800",
+        "80ea9d0800",
+    ]
+    .iter()
+    .map(|h| with_ip(&hex(h)))
+    .collect();
+    for f in &frames {
+        assert_eq!(names(107, f), ["FR", "IPv4", "UDP", "Raw"], "{}", f.len());
+    }
+    let t = table(107, &frames, &["frelay.nlpid", "ipv4.src", "udp.dstport"]);
+    assert_eq!(t.column("frelay.nlpid"), ["", "204", "204", "128", ""]);
+    assert_eq!(t.column("ipv4.src"), ["10.0.0.1"; 5]);
+    assert_eq!(t.column("udp.dstport"), ["5001"; 5]);
 }

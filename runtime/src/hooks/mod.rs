@@ -2,6 +2,7 @@
 //! Everything else about these protocols (struct, fields, dispatch, tests) is generated.
 
 pub mod dns;
+pub mod frelay;
 pub mod ftp;
 pub mod ftp_data;
 pub mod http;
