@@ -3,7 +3,7 @@
 //! Frames are built here from the bytes of `tcpdump_ipx.pcap`, frame 1. FDDI's LLC frames
 //! go to LLC too.
 
-use crate::common::{fields_of, hex, layers_of, names, pcap_file, write_file, PcapRecord};
+use crate::common::{frame_fields, hex, layers_of, names};
 
 /// Ethernet addresses of the frame.
 const MACS: &str = "ffffffffffff 00 03 47 1b c1 a8";
@@ -107,11 +107,7 @@ fn cut_and_hostile_8023_frames_do_not_panic() {
 
 /// `pcapkit -e` values of one FDDI frame (LINKTYPE_FDDI).
 fn fddi_fields(frame: &[u8], paths: &[&str]) -> Vec<String> {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = pcap_file(10, &[PcapRecord::new(1, 0, frame.to_vec())]);
-    let path = write_file(dir.path(), "fddi.pcap", &file);
-    let table = fields_of(&path, paths);
-    paths.iter().map(|p| table.get(1, p).to_string()).collect()
+    frame_fields(10, frame, paths)
 }
 
 #[test]

@@ -6,8 +6,8 @@
 
 use crate::common;
 use common::{
-    ethernet, fields_of, hex, ipv4_udp, layers_of, names, pcap_file, write_file, PcapRecord, MAC_A,
-    MAC_B,
+    ethernet, frame_fields, hex, ipv4_udp, layers_of, names, pcap_file, write_file, PcapRecord,
+    MAC_A, MAC_B,
 };
 
 /// A 20-byte IPv4 header of protocol `proto` (10.0.0.1 → 10.0.0.2), then `payload`.
@@ -32,11 +32,7 @@ fn inner_frame(data: &[u8]) -> Vec<u8> {
 
 /// `pcapkit -e` values of one Ethernet frame.
 fn fields(frame: &[u8], paths: &[&str]) -> Vec<String> {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = pcap_file(1, &[PcapRecord::new(1, 0, frame.to_vec())]);
-    let path = write_file(dir.path(), "tunnel.pcap", &file);
-    let table = fields_of(&path, paths);
-    paths.iter().map(|p| table.get(1, p).to_string()).collect()
+    frame_fields(1, frame, paths)
 }
 
 // ---- GRE, Transparent Ethernet Bridging -----------------------------------------------

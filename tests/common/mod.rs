@@ -418,3 +418,12 @@ pub fn values(
     visit(&mut v);
     v.0
 }
+
+/// `pcapkit -e` values of one frame of `linktype`, written as a capture of its own.
+pub fn frame_fields(linktype: u32, frame: &[u8], paths: &[&str]) -> Vec<String> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = pcap_file(linktype, &[PcapRecord::new(1, 0, frame.to_vec())]);
+    let path = write_file(dir.path(), "frame.pcap", &file);
+    let table = fields_of(&path, paths);
+    paths.iter().map(|p| table.get(1, p).to_string()).collect()
+}
