@@ -86,6 +86,16 @@ impl Assembler {
         self.ranges.is_empty()
     }
 
+    /// Frees the memory of the run lists when nothing is held (a closed connection kept
+    /// for its number holds none, and there may be thousands of them).
+    pub fn release(&mut self) {
+        if self.ranges.is_empty() {
+            self.ranges = Vec::new();
+            self.runs = Vec::new();
+            self.skip = 0;
+        }
+    }
+
     /// The end of the furthest byte received, or `base` when nothing is held.
     pub fn end(&self) -> u64 {
         self.ranges.last().map_or(self.base, |r| r.end)

@@ -285,6 +285,16 @@ impl Direction {
         self.assembler.as_ref().map_or(0, Assembler::held)
     }
 
+    /// Frees the lists that grew while data flowed and are empty now.
+    fn release(&mut self) {
+        if let Some(a) = &mut self.assembler {
+            a.release();
+        }
+        if self.pieces.is_empty() {
+            self.pieces = Vec::new();
+        }
+    }
+
     /// The stream offset of sequence number `seq`: the one nearest the highest seen.
     fn offset(&self, seq: u32) -> Option<u64> {
         let rel = seq.wrapping_sub(self.origin?);
@@ -371,6 +381,22 @@ impl Connection {
 
     fn closed(&self) -> bool {
         self.rst || (self.dirs[0].fin_at.is_some() && self.dirs[1].fin_at.is_some())
+    }
+
+    /// Whether the connection is closed, freeing what its directions no longer need:
+    /// closed connections stay in the table (a late segment keeps their stream number),
+    /// and capacity kept from their transfers would make memory grow with the capture.
+    fn close_check(&mut self) -> bool {
+        let closed = self.closed();
+        if closed {
+            for dir in &mut self.dirs {
+                dir.release();
+            }
+            if self.heads.is_empty() {
+                self.heads = VecDeque::new();
+            }
+        }
+        closed
     }
 }
 
@@ -572,6 +598,24 @@ impl Streams {
         }
         self.held = self.held + conn.dirs[d].held() - before;
         let closing = conn.rst;
+        // A bare acknowledgement (most segments without payload) brings nothing to
+        // deliver when its direction holds nothing in order, no loss is pending and the
+        // budget is kept.
+        let dir = &conn.dirs[d];
+        if s.payload.is_empty()
+            && !s.fin
+            && !closing
+            && s.missing == 0
+            && dir.lost.is_empty()
+            && dir.held() <= options.stream_budget / 2
+            && dir
+                .assembler
+                .as_ref()
+                .is_none_or(|a| a.contiguous().is_empty())
+        {
+            out.closed = conn.close_check();
+            return out;
+        }
         let mut held = self.held;
         deliver(conn, d, closing, &mut out.pdus, &mut held);
         if closing {
@@ -581,7 +625,7 @@ impl Streams {
             skip_gap(conn, d, &mut out.pdus, &mut held);
         }
         self.held = held;
-        out.closed = conn.closed();
+        out.closed = conn.close_check();
         out
     }
 
@@ -1125,6 +1169,34 @@ mod tests {
         assert_eq!(o.pdus.len(), 1);
         assert!(o.pdus[0].completed);
         assert_eq!(o.pdus[0].data, b"HTTP/1.0 200 OK\r\n\r\nhello");
+    }
+
+    #[test]
+    fn a_closed_connection_frees_its_lists_and_still_takes_late_segments() {
+        let mut c = Conn::new();
+        c.send(true, 100, "S", b"");
+        c.send(false, 5000, "SA", b"");
+        let req = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+        // Out of order, so that the run and piece lists grow.
+        c.send(true, 101 + 10, "A", &req[10..]);
+        c.send(true, 101, "A", &req[..10]);
+        c.send(false, 5001, "A", b"HTTP/1.0 200 OK\r\n\r\nhello");
+        c.send(true, 101 + req.len() as u32, "FA", b"");
+        let o = c.send(false, 5001 + 24, "FA", b"");
+        assert!(o.closed);
+        let (_, conn) = c
+            .streams
+            .connections
+            .peek_lru()
+            .expect("kept for its number");
+        for dir in &conn.dirs {
+            assert_eq!(dir.pieces.capacity(), 0);
+            assert!(dir.assembler.as_ref().is_some_and(Assembler::is_empty));
+        }
+        // A late retransmission still finds its stream, and starts no message.
+        let o = c.send(true, 101, "A", b"GET ");
+        assert_eq!(o.stream, 0);
+        assert!(o.pdus.is_empty());
     }
 
     #[test]
