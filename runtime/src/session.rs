@@ -516,9 +516,14 @@ impl Session {
             self.changed |= doh::http1(layers, i + 1, data, &self.thresholds);
         }
         frame.tcp_stream = Some(outcome.stream);
-        frame.notes.extend(outcome.notes);
-        for pdu in outcome.pdus {
-            self.pdu(pdu, &mut frame.reassembled);
+        // Most segments complete nothing and note nothing.
+        if !outcome.notes.is_empty() {
+            frame.notes.extend(outcome.notes);
+        }
+        if !outcome.pdus.is_empty() {
+            for pdu in outcome.pdus {
+                self.pdu(pdu, &mut frame.reassembled);
+            }
         }
         if outcome.closed {
             self.http2.close(outcome.stream);
@@ -539,8 +544,13 @@ impl Session {
         info: &SegmentInfo,
         notes: &mut Vec<String>,
     ) {
-        self.bindings.saw_segment(info);
-        let verdict = self.bindings.analyse(info);
+        // Most segments are nothing to the binding table: one check passes them by.
+        let verdict = if self.bindings.quiet(info) {
+            None
+        } else {
+            self.bindings.saw_segment(info);
+            self.bindings.analyse(info)
+        };
         let mut payload = payload;
         if let (Some(v), false) = (verdict, payload.is_empty()) {
             // As tshark 4.0: without reassembly, a retransmitted, out-of-order or

@@ -273,6 +273,18 @@ impl Bindings {
         s.frame
     }
 
+    /// Whether segment `s` is nothing to [`Bindings::saw_segment`] and
+    /// [`Bindings::analyse`]: no FTP port, and no connection announced, followed or
+    /// remembered that it could belong to.
+    pub fn quiet(&self, s: &SegmentInfo) -> bool {
+        self.expected.is_empty()
+            && self.controls.is_empty()
+            && self.port20.is_empty()
+            && ![s.src.port, s.dst.port]
+                .iter()
+                .any(|&p| p == FTP_PORT || p == FTP_DATA_PORT)
+    }
+
     /// Notes any TCP segment of a port-20 connection (including those without payload,
     /// so that the first frame is the connection's first).
     pub fn saw_segment(&mut self, s: &SegmentInfo) {

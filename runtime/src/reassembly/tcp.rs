@@ -42,6 +42,9 @@ pub const CONNECTION_COST: usize = std::mem::size_of::<Connection>() + 192;
 /// Room made ahead for a message whose length its head gives (bounded: a head may lie).
 const MESSAGE_RESERVE: usize = 64 << 10;
 
+/// Room made at once in a direction's list of the segments that brought its pending bytes.
+const PIECES: usize = 32;
+
 /// How streams are followed.
 #[derive(Debug, Clone, Copy)]
 pub struct TcpOptions {
@@ -568,6 +571,10 @@ impl Streams {
                 Ok(inserted) => {
                     dir.high = dir.high.max(end);
                     if inserted.new > 0 {
+                        if dir.pieces.capacity() == 0 {
+                            // A message's segments, without growing from four.
+                            dir.pieces.reserve_exact(PIECES);
+                        }
                         dir.pieces.push((s.frame, offset..end));
                     }
                     if let Some(c) = inserted.conflict {
@@ -881,11 +888,15 @@ fn note_message(heads: &mut VecDeque<bool>, message: &[u8]) {
 /// The frames that brought bytes of `range`, in capture order; pieces wholly before its
 /// end are forgotten.
 fn take_frames(pieces: &mut Vec<(u64, Range<u64>)>, range: Range<u64>) -> Vec<u64> {
-    let mut frames: Vec<u64> = pieces
-        .iter()
-        .filter(|(_, r)| r.start < range.end && r.end > range.start)
-        .map(|(f, _)| *f)
-        .collect();
+    // Room for every piece up front: collected from a filter, the list would grow by
+    // reallocation.
+    let mut frames = Vec::with_capacity(pieces.len());
+    frames.extend(
+        pieces
+            .iter()
+            .filter(|(_, r)| r.start < range.end && r.end > range.start)
+            .map(|(f, _)| *f),
+    );
     frames.sort_unstable();
     frames.dedup();
     pieces.retain(|(_, r)| r.end > range.end);
