@@ -465,6 +465,7 @@ fn extract(cli: Cli) -> Result<Outcome, Error> {
         .store(false)
         .reassembly(reassembly)
         .engine(cli.engine.engine)
+        .threads_apart(true)
         .progress(true);
     if let Some(n) = cli.engine.threads {
         builder = builder.threads(usize::from(n));

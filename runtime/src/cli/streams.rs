@@ -86,6 +86,7 @@ fn read(
         .store(false)
         .ip(true)
         .tcp(true)
+        .threads_apart(true)
         .progress(true);
     let extractor = keep(builder).run()?;
     // The reader warns only of damage: it stops there.

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::thread;
 
 use super::ahead::{self, Ahead};
+use super::apart::Apart;
 use super::room::Room;
 use super::{complete, fill, give_back, keep_spares, Batch, Engine, Item, Options, IN_FLIGHT};
 use crate::chain::Frame;
@@ -47,9 +48,13 @@ impl DefaultEngine {
         let (feed, mut renderer) = ahead::channels();
         let room = Arc::new(Room::new(LOW));
         let readers_room = Arc::clone(&room);
+        let apart = options.apart.then(Apart::new).flatten();
         thread::Builder::new()
             .name("pcapkit-reader".into())
             .spawn(move || {
+                if let Some(apart) = apart {
+                    apart.enter_reader();
+                }
                 let room = readers_room;
                 let mut spare: Vec<Box<Frame>> = Vec::new();
                 let mut packets = 0;
@@ -110,6 +115,9 @@ impl DefaultEngine {
                 }
             })
             .expect("the system can start a thread");
+        if let Some(apart) = apart {
+            apart.enter_caller();
+        }
         DefaultEngine {
             blocks: Vec::new(),
             batches,

@@ -41,6 +41,7 @@
 #![allow(clippy::vec_box)]
 
 mod ahead;
+mod apart;
 mod default;
 #[cfg(feature = "etherparse")]
 mod etherparse;
@@ -262,6 +263,8 @@ pub(crate) struct Options {
     /// The caller runs stateful stages (reassembly, flow numbering) that no other thread
     /// can take: it is the slower side, and the reader dissects all it can.
     pub stateful: bool,
+    /// The default engine keeps its two threads on different processors (`apart.rs`).
+    pub apart: bool,
 }
 
 /// Starts `kind` over `reader`. `sessions` (the server engine only): one per worker,

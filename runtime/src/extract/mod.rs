@@ -162,6 +162,7 @@ pub struct ExtractorBuilder {
     /// Ports the user bound to protocols (`--decode-as`).
     decode_as: DecodeAs,
     render_ahead: bool,
+    threads_apart: bool,
 }
 
 impl Default for ExtractorBuilder {
@@ -190,6 +191,7 @@ impl Default for ExtractorBuilder {
             threads: None,
             decode_as: DecodeAs::new(),
             render_ahead: true,
+            threads_apart: false,
         }
     }
 }
@@ -409,6 +411,17 @@ impl ExtractorBuilder {
     /// available, see [`Extractor::threads`]).
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = Some(threads.max(1));
+        self
+    }
+
+    /// Whether the default engine keeps its reader thread and the calling thread on
+    /// different processors (Linux CPU affinity: each is barred from the one the other
+    /// starts on; nothing else changes, and nothing with fewer than two processors).
+    /// Off by default, since it changes the calling thread's affinity for good; the
+    /// command line turns it on: without it, the scheduler often runs both threads on one
+    /// processor for stretches of a run.
+    pub fn threads_apart(mut self, on: bool) -> Self {
+        self.threads_apart = on;
         self
     }
 
@@ -641,6 +654,7 @@ impl ExtractorBuilder {
             keep_bytes,
             thresholds,
             stateful: session.as_ref().is_some_and(Session::is_active),
+            apart: self.threads_apart,
         };
         let mut extractor = Extractor {
             reader: engine::start(
