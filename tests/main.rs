@@ -31,6 +31,8 @@ mod http2;
 mod library;
 #[path = "llc_ipx.rs"]
 mod llc_ipx;
+#[path = "nflog.rs"]
+mod nflog;
 #[path = "outputs.rs"]
 mod outputs;
 #[path = "pcapng_metadata.rs"]

@@ -1240,6 +1240,8 @@ pub(crate) fn emit_visit(
         };
         let name = ident(&f.name);
         let is_copy = f.ty.fixed_size().is_some();
+        // The emptiness test of a text field with a `show`, joined to the show's.
+        let mut text_present = None;
         let mut stmt = if f.cond.is_some() {
             let inner = visit_entry(Some((model, lay)), &e, info, &infos_from, i, quote!(value));
             // A non-copy value is borrowed: `value` is then a reference already.
@@ -1274,6 +1276,12 @@ pub(crate) fn emit_visit(
                     let d = display_tokens(f.display);
                     quote!(v.field(#info, crate::value::Value::Bytes(#src, #d));)
                 }
+                // Empty text is absent (hooks leave a field empty when the message has
+                // none): a condition of its own, joined to a `show` below.
+                (_, FieldType::Str) if f.show.is_some() && e.range.is_none() => {
+                    text_present = Some(quote!(!#src.is_empty()));
+                    quote!(v.field(#info, crate::value::Value::Text(&#src));)
+                }
                 _ => visit_entry(Some((model, lay)), &e, info, &infos_from, i, src),
             }
         };
@@ -1287,10 +1295,11 @@ pub(crate) fn emit_visit(
                 .expr
                 .to_bool(&local_resolver(&p.fields))
                 .expect("checked");
+            let present = text_present.take().map(|t| quote!(&& #t));
             stmt = quote! {
                 {
                     #bind
-                    if #code {
+                    if #code #present {
                         #stmt
                     }
                 }

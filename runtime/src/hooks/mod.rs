@@ -7,6 +7,7 @@ pub mod ftp;
 pub mod ftp_data;
 pub mod http;
 pub mod http2;
+pub mod nflog;
 pub mod null;
 pub mod ppp;
 pub mod tls;

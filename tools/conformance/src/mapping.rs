@@ -365,7 +365,7 @@ mod migration {
     use Norm::Bool;
 
     #[allow(clippy::large_const_arrays)]
-    const OLD_CONTRACT: [FieldMap; 252] = [
+    const OLD_CONTRACT: [FieldMap; 262] = [
         FieldMap::new("frame.number", "frame.number", AsIs),
         FieldMap::new("frame.time_epoch", "frame.time_epoch", AsIs),
         FieldMap::new("frame.len", "frame.len", AsIs),
@@ -688,6 +688,17 @@ mod migration {
         FieldMap::new("erspan.direction", "erspan.direction", Bool),
         FieldMap::new("erspan.gra", "erspan.gra", HexToDec),
         FieldMap::new("erspan.o", "erspan.o", HexToDec),
+        // Linux netfilter NFLOG (specs/link/nflog.toml).
+        FieldMap::new("nflog.family", "nflog.family", HexToDec),
+        FieldMap::new("nflog.version", "nflog.version", HexToDec),
+        FieldMap::new("nflog.res_id", "nflog.res_id", HexToDec),
+        FieldMap::new("nflog.protocol", "nflog.protocol", HexToDec),
+        FieldMap::new("nflog.hook", "nflog.hook", HexToDec),
+        FieldMap::new("nflog.ifindex_indev", "nflog.ifindex_indev", HexToDec),
+        FieldMap::new("nflog.ifindex_outdev", "nflog.ifindex_outdev", HexToDec),
+        FieldMap::new("nflog.prefix", "nflog.prefix", AsIs),
+        FieldMap::new("nflog.uid", "nflog.uid", HexToDec),
+        FieldMap::new("nflog.gid", "nflog.gid", HexToDec),
         FieldMap::new("erspan.platid", "erspan.platid", HexToDec),
         // PPP with its compressed fields, and Cisco HDLC (specs/link/ppp.toml, chdlc.toml).
         FieldMap::new("ppp.address", "ppp.address", HexToDec),
@@ -780,7 +791,7 @@ mod migration {
 
     #[test]
     fn derived_reassembly_fields_are_the_old_table() {
-        let old = concat::<252, 18, 270>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
+        let old = concat::<262, 18, 280>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
         check(&old, &REASSEMBLY_FIELDS);
         check(&OLD_REASSEMBLY_EXTRA, &REASSEMBLY_FIELDS[FIELDS.len()..]);
     }

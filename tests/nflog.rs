@@ -1,0 +1,64 @@
+//! Linux netfilter NFLOG (LINKTYPE_NFLOG, 239): the header and TLVs, then the logged
+//! packet dissected as its family says. Expected values are tshark 4.0.17's on the same
+//! bytes.
+
+use crate::common::{frame_fields, hex};
+
+/// Frame 1 of tcpdump's `nflog.pcap`: a DNS answer logged at the local-in hook, group 20.
+const DNS_ANSWER: &str = "02000014 08000100 08000127 05000a00 00000000 08000400 00000002
+    10000800 0006ffffb8a386b9c3d60000 06000f00 00010000 06001100 000e0000
+    12001000 0811961c10c8b8a386b9c3d6 08000000 14000300 00000000522a1f9e 00000000000960fc
+    4d000900 45000049000040003711c5144a522a2a0a000014 0035a65900356ddf
+    437181800001000100000000076578616d706c6503636f6d0000010001c00c0001000100002f9600045db8d877
+    000000";
+
+#[test]
+fn the_logged_packet_is_dissected_after_the_tlvs() {
+    let v = frame_fields(
+        239,
+        &hex(DNS_ANSWER),
+        &[
+            "frame.protocols",
+            "nflog.family",
+            "nflog.res_id",
+            "nflog.protocol",
+            "nflog.hook",
+            "nflog.prefix",
+            "nflog.ifindex_indev",
+            "nflog.uid",
+            "ipv4.src",
+            "ipv4.dst",
+            "udp.srcport",
+            "dns.qry.name",
+        ],
+    );
+    // tshark: nflog:ip:udp:dns, protocol 0x0800 (integers print in decimal here); no
+    // NFULA_UID, so no uid; the prefix is there, empty.
+    assert_eq!(
+        v,
+        [
+            "NFLOG:IPv4:UDP:DNS",
+            "2",
+            "20",
+            "2048",
+            "1",
+            "",
+            "2",
+            "",
+            "74.82.42.42",
+            "10.0.0.20",
+            "53",
+            "example.com",
+        ]
+    );
+}
+
+#[test]
+fn the_packet_ends_where_its_tlv_does() {
+    // The same frame with a NFULA_UID TLV after the packet's: its bytes are no packet's.
+    let mut frame = hex(DNS_ANSWER);
+    frame.truncate(frame.len() - 3); // the payload TLV's padding
+    frame.extend(hex("000000 08000b00 000003e8"));
+    let v = frame_fields(239, &frame, &["frame.protocols", "ipv4.len", "udp.length"]);
+    assert_eq!(v, ["NFLOG:IPv4:UDP:DNS", "73", "53"]);
+}
