@@ -29,10 +29,10 @@ mod ftp;
 mod http2;
 #[path = "library.rs"]
 mod library;
+#[path = "link_layers.rs"]
+mod link_layers;
 #[path = "llc_ipx.rs"]
 mod llc_ipx;
-#[path = "nflog.rs"]
-mod nflog;
 #[path = "outputs.rs"]
 mod outputs;
 #[path = "pcapng_metadata.rs"]

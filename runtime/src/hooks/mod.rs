@@ -7,6 +7,7 @@ pub mod ftp;
 pub mod ftp_data;
 pub mod http;
 pub mod http2;
+pub mod ipoib;
 pub mod nflog;
 pub mod null;
 pub mod ppp;

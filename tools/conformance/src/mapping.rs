@@ -365,7 +365,7 @@ mod migration {
     use Norm::Bool;
 
     #[allow(clippy::large_const_arrays)]
-    const OLD_CONTRACT: [FieldMap; 262] = [
+    const OLD_CONTRACT: [FieldMap; 271] = [
         FieldMap::new("frame.number", "frame.number", AsIs),
         FieldMap::new("frame.time_epoch", "frame.time_epoch", AsIs),
         FieldMap::new("frame.len", "frame.len", AsIs),
@@ -699,6 +699,16 @@ mod migration {
         FieldMap::new("nflog.prefix", "nflog.prefix", AsIs),
         FieldMap::new("nflog.uid", "nflog.uid", HexToDec),
         FieldMap::new("nflog.gid", "nflog.gid", HexToDec),
+        // IP over InfiniBand (specs/link/ipoib.toml).
+        FieldMap::new("ipoib.ipver", "ipoib.grh.ipver", HexToDec),
+        FieldMap::new("ipoib.tclass", "ipoib.grh.tclass", HexToDec),
+        FieldMap::new("ipoib.flowlabel", "ipoib.grh.flowlabel", HexToDec),
+        FieldMap::new("ipoib.sqpn", "ipoib.grh.sqpn", HexToDec),
+        FieldMap::new("ipoib.sgid", "ipoib.grh.sgid", AsIs),
+        FieldMap::new("ipoib.qpn", "ipoib.daddr.qpn", HexToDec),
+        FieldMap::new("ipoib.dgid", "ipoib.dgid", AsIs),
+        FieldMap::new("ipoib.type", "ipoib.type", HexToDec),
+        FieldMap::new("ipoib.reserved", "ipoib.reserved", HexToDec),
         FieldMap::new("erspan.platid", "erspan.platid", HexToDec),
         // PPP with its compressed fields, and Cisco HDLC (specs/link/ppp.toml, chdlc.toml).
         FieldMap::new("ppp.address", "ppp.address", HexToDec),
@@ -791,7 +801,7 @@ mod migration {
 
     #[test]
     fn derived_reassembly_fields_are_the_old_table() {
-        let old = concat::<262, 18, 280>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
+        let old = concat::<271, 18, 289>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
         check(&old, &REASSEMBLY_FIELDS);
         check(&OLD_REASSEMBLY_EXTRA, &REASSEMBLY_FIELDS[FIELDS.len()..]);
     }

@@ -1,6 +1,7 @@
-//! Linux netfilter NFLOG (LINKTYPE_NFLOG, 239): the header and TLVs, then the logged
-//! packet dissected as its family says. Expected values are tshark 4.0.17's on the same
-//! bytes.
+//! Link layers with records of their own before the IP packet: Linux netfilter NFLOG
+//! (LINKTYPE_NFLOG, 239), a header and TLVs up to the logged packet, dissected as its
+//! family says; IP over InfiniBand (LINKTYPE_IPOIB, 242), an address block and RFC 4391's
+//! header. Expected values are tshark 4.0.17's on the same bytes.
 
 use crate::common::{frame_fields, hex};
 
@@ -61,4 +62,45 @@ fn the_packet_ends_where_its_tlv_does() {
     frame.extend(hex("000000 08000b00 000003e8"));
     let v = frame_fields(239, &frame, &["frame.protocols", "ipv4.len", "udp.length"]);
     assert_eq!(v, ["NFLOG:IPv4:UDP:DNS", "73", "53"]);
+}
+
+/// Frame 1 of tcpdump's `ipoib.pcap` (LINKTYPE_IPOIB, 242): an ICMP echo request to
+/// queue pair 0x000550.
+const IPOIB_ECHO: &str = "00000000000000000000000000000000 2fa3000a 80000550
+    fe800000000000000010e000664ab451 0800 0000
+    45000054aefe0000ff011b37c0a8380ac0a83818
+    08002bfb195f000039a3b85c000000007c74080000000000c6f982be307e2db9f00326abfd43bd55
+    3bef6a1810b683223f8171e9b2bb671a0c16cbefdebe0713";
+
+#[test]
+fn ip_over_infiniband_reads_the_destination_address_then_the_packet() {
+    let v = frame_fields(
+        242,
+        &hex(IPOIB_ECHO),
+        &[
+            "frame.protocols",
+            "ipoib.daddr.qpn",
+            "ipoib.dgid",
+            "ipoib.type",
+            "ipoib.grh.sgid",
+            "ip.src",
+            "ip.dst",
+            "icmp.type",
+        ],
+    );
+    // tshark: ipoib:ip:icmp:data, QPN 0x000550, type 0x0800 (integers in decimal here);
+    // no GRH, so no source GID.
+    assert_eq!(
+        v,
+        [
+            "IPoIB:IPv4:ICMP:Raw",
+            "1360",
+            "fe80::10:e000:664a:b451",
+            "2048",
+            "",
+            "192.168.56.10",
+            "192.168.56.24",
+            "8",
+        ]
+    );
 }
