@@ -1,7 +1,8 @@
 //! Link layers with records of their own before the IP packet: Linux netfilter NFLOG
 //! (LINKTYPE_NFLOG, 239), a header and TLVs up to the logged packet, dissected as its
 //! family says; IP over InfiniBand (LINKTYPE_IPOIB, 242), an address block and RFC 4391's
-//! header. Expected values are tshark 4.0.17's on the same bytes.
+//! header; Solaris ipnet (LINKTYPE_IPNET, 226), a fixed header naming the family.
+//! Expected values are tshark 4.0.17's on the same bytes.
 
 use crate::common::{frame_fields, hex};
 
@@ -100,6 +101,45 @@ fn ip_over_infiniband_reads_the_destination_address_then_the_packet() {
             "",
             "192.168.56.10",
             "192.168.56.24",
+            "8",
+        ]
+    );
+}
+
+/// Frame 1 of tcpdump's `e1000g.pcap` (LINKTYPE_IPNET, 226): an ICMP echo reply seen
+/// inbound on interface 2.
+const IPNET_ECHO: &str = "01020000 00000054 00000002 00000000 ffffffff 00000000
+    45000054e58e0000f901fcd581926a370a05e975
+    080032e21af50000ed760d4bb9630b0008090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+    202122232425262728292a2b2c2d2e2f3031323334353637";
+
+#[test]
+fn solaris_ipnet_reads_its_header_then_the_packet_of_its_family() {
+    let v = frame_fields(
+        226,
+        &hex(IPNET_ECHO),
+        &[
+            "frame.protocols",
+            "ipnet.family",
+            "ipnet.pktlen",
+            "ipnet.ifindex",
+            "ipnet.zsrc",
+            "ip.src",
+            "ip.dst",
+            "icmp.type",
+        ],
+    );
+    // tshark: ipnet:ip:icmp:data.
+    assert_eq!(
+        v,
+        [
+            "IPNET:IPv4:ICMP:Raw",
+            "2",
+            "84",
+            "2",
+            "4294967295",
+            "129.146.106.55",
+            "10.5.233.117",
             "8",
         ]
     );

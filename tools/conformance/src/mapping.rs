@@ -365,7 +365,7 @@ mod migration {
     use Norm::Bool;
 
     #[allow(clippy::large_const_arrays)]
-    const OLD_CONTRACT: [FieldMap; 271] = [
+    const OLD_CONTRACT: [FieldMap; 279] = [
         FieldMap::new("frame.number", "frame.number", AsIs),
         FieldMap::new("frame.time_epoch", "frame.time_epoch", AsIs),
         FieldMap::new("frame.len", "frame.len", AsIs),
@@ -709,6 +709,15 @@ mod migration {
         FieldMap::new("ipoib.dgid", "ipoib.dgid", AsIs),
         FieldMap::new("ipoib.type", "ipoib.type", HexToDec),
         FieldMap::new("ipoib.reserved", "ipoib.reserved", HexToDec),
+        // Solaris ipnet (specs/link/ipnet.toml).
+        FieldMap::new("ipnet.version", "ipnet.version", HexToDec),
+        FieldMap::new("ipnet.family", "ipnet.family", HexToDec),
+        FieldMap::new("ipnet.htype", "ipnet.htype", HexToDec),
+        FieldMap::new("ipnet.pktlen", "ipnet.pktlen", HexToDec),
+        FieldMap::new("ipnet.ifindex", "ipnet.ifindex", HexToDec),
+        FieldMap::new("ipnet.grifindex", "ipnet.grifindex", HexToDec),
+        FieldMap::new("ipnet.zsrc", "ipnet.zsrc", HexToDec),
+        FieldMap::new("ipnet.zdst", "ipnet.zdst", HexToDec),
         FieldMap::new("erspan.platid", "erspan.platid", HexToDec),
         // PPP with its compressed fields, and Cisco HDLC (specs/link/ppp.toml, chdlc.toml).
         FieldMap::new("ppp.address", "ppp.address", HexToDec),
@@ -801,7 +810,7 @@ mod migration {
 
     #[test]
     fn derived_reassembly_fields_are_the_old_table() {
-        let old = concat::<271, 18, 289>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
+        let old = concat::<279, 18, 297>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
         check(&old, &REASSEMBLY_FIELDS);
         check(&OLD_REASSEMBLY_EXTRA, &REASSEMBLY_FIELDS[FIELDS.len()..]);
     }
