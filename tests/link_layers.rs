@@ -1,7 +1,8 @@
 //! Link layers with records of their own before the IP packet: Linux netfilter NFLOG
 //! (LINKTYPE_NFLOG, 239), a header and TLVs up to the logged packet, dissected as its
 //! family says; IP over InfiniBand (LINKTYPE_IPOIB, 242), an address block and RFC 4391's
-//! header; Solaris ipnet (LINKTYPE_IPNET, 226), a fixed header naming the family.
+//! header; Solaris ipnet (LINKTYPE_IPNET, 226), a fixed header naming the family; Arista's
+//! timestamp (EtherType 0xd28b) between Ethernet's addresses and the frame's type.
 //! Expected values are tshark 4.0.17's on the same bytes.
 
 use crate::common::{frame_fields, hex};
@@ -143,4 +144,40 @@ fn solaris_ipnet_reads_its_header_then_the_packet_of_its_family() {
             "8",
         ]
     );
+}
+
+/// Frames 9 and 2 of tcpdump's `arista_ether.pcap` up to their IPv4 header: a 48-bit
+/// timestamp, then one in a version Wireshark does not know (0x0011).
+const ARISTA_48: &str = "000000000001 001122334455 d28b 0001 0020 ed95 18152474 0800
+    4500005200000000403f4dac0a8801200a021718";
+const ARISTA_UNKNOWN: &str = "000000000001 001122334455 d28b 0001 0011 5ceeed58 19c38c2c 8100
+    00640800 4500004e00000000403f4db00a8801200a021718";
+
+#[test]
+fn arista_timestamps_come_before_the_frames_own_type() {
+    let paths = [
+        "frame.protocols",
+        "avsp.ver",
+        "avsp.48sec",
+        "avsp.48ns",
+        "avsp.etype",
+        "ip.src",
+    ];
+    // tshark: eth:ethertype:avsp:ethertype:ip:data, 48sec 60821, 48ns 404038772, etype
+    // 0x0800 (integers in decimal here).
+    let v = frame_fields(1, &hex(ARISTA_48), &paths);
+    assert_eq!(
+        v,
+        [
+            "Ethernet:AVSP:IPv4",
+            "32",
+            "60821",
+            "404038772",
+            "2048",
+            "10.136.1.32"
+        ]
+    );
+    // tshark: eth:ethertype:avsp, sub type and version only.
+    let v = frame_fields(1, &hex(ARISTA_UNKNOWN), &paths);
+    assert_eq!(v, ["Ethernet:AVSP:Raw", "17", "", "", "", ""]);
 }

@@ -365,7 +365,7 @@ mod migration {
     use Norm::Bool;
 
     #[allow(clippy::large_const_arrays)]
-    const OLD_CONTRACT: [FieldMap; 279] = [
+    const OLD_CONTRACT: [FieldMap; 286] = [
         FieldMap::new("frame.number", "frame.number", AsIs),
         FieldMap::new("frame.time_epoch", "frame.time_epoch", AsIs),
         FieldMap::new("frame.len", "frame.len", AsIs),
@@ -718,6 +718,14 @@ mod migration {
         FieldMap::new("ipnet.grifindex", "ipnet.grifindex", HexToDec),
         FieldMap::new("ipnet.zsrc", "ipnet.zsrc", HexToDec),
         FieldMap::new("ipnet.zdst", "ipnet.zdst", HexToDec),
+        // Arista's timestamp (specs/link/avsp.toml).
+        FieldMap::new("avsp.sub_type", "avsp.sub_type", HexToDec),
+        FieldMap::new("avsp.ver", "avsp.ver", HexToDec),
+        FieldMap::new("avsp.sec64", "avsp.64sec", HexToDec),
+        FieldMap::new("avsp.ns64", "avsp.64ns", HexToDec),
+        FieldMap::new("avsp.sec48", "avsp.48sec", HexToDec),
+        FieldMap::new("avsp.ns48", "avsp.48ns", HexToDec),
+        FieldMap::new("avsp.etype", "avsp.etype", HexToDec),
         FieldMap::new("erspan.platid", "erspan.platid", HexToDec),
         // PPP with its compressed fields, and Cisco HDLC (specs/link/ppp.toml, chdlc.toml).
         FieldMap::new("ppp.address", "ppp.address", HexToDec),
@@ -810,7 +818,7 @@ mod migration {
 
     #[test]
     fn derived_reassembly_fields_are_the_old_table() {
-        let old = concat::<279, 18, 297>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
+        let old = concat::<286, 18, 304>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
         check(&old, &REASSEMBLY_FIELDS);
         check(&OLD_REASSEMBLY_EXTRA, &REASSEMBLY_FIELDS[FIELDS.len()..]);
     }
