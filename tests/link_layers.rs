@@ -2,7 +2,8 @@
 //! (LINKTYPE_NFLOG, 239), a header and TLVs up to the logged packet, dissected as its
 //! family says; IP over InfiniBand (LINKTYPE_IPOIB, 242), an address block and RFC 4391's
 //! header; Solaris ipnet (LINKTYPE_IPNET, 226), a fixed header naming the family; Arista's
-//! timestamp (EtherType 0xd28b) between Ethernet's addresses and the frame's type.
+//! timestamp (EtherType 0xd28b) and Cisco's VN-Tag (0x8926) between Ethernet's addresses
+//! and the frame's type.
 //! Expected values are tshark 4.0.17's on the same bytes.
 
 use crate::common::{frame_fields, hex};
@@ -180,4 +181,37 @@ fn arista_timestamps_come_before_the_frames_own_type() {
     // tshark: eth:ethertype:avsp, sub type and version only.
     let v = frame_fields(1, &hex(ARISTA_UNKNOWN), &paths);
     assert_eq!(v, ["Ethernet:AVSP:Raw", "17", "", "", "", ""]);
+}
+
+#[test]
+fn a_vn_tag_comes_before_the_frames_own_type() {
+    // Suricata's decode-vntag-01, frame 1, up to the IPv4 addresses; tshark:
+    // eth:ethertype:vntag:ethertype:vlan:ethertype:ip, every tag value 0, VLAN 11.
+    let frame = hex("000001020001 000001010001 8926 00000000 8100 000b 0800
+        45000064acb80000fffd08e101010101 01010201");
+    let v = frame_fields(
+        1,
+        &frame,
+        &[
+            "frame.protocols",
+            "vntag.dir",
+            "vntag.dst",
+            "vntag.src",
+            "vntag.etype",
+            "vlan.id",
+            "ip.src",
+        ],
+    );
+    assert_eq!(
+        v,
+        [
+            "Ethernet:VN-Tag:VLAN:IPv4",
+            "0",
+            "0",
+            "0",
+            "33024",
+            "11",
+            "1.1.1.1"
+        ]
+    );
 }

@@ -365,7 +365,7 @@ mod migration {
     use Norm::Bool;
 
     #[allow(clippy::large_const_arrays)]
-    const OLD_CONTRACT: [FieldMap; 286] = [
+    const OLD_CONTRACT: [FieldMap; 294] = [
         FieldMap::new("frame.number", "frame.number", AsIs),
         FieldMap::new("frame.time_epoch", "frame.time_epoch", AsIs),
         FieldMap::new("frame.len", "frame.len", AsIs),
@@ -726,6 +726,15 @@ mod migration {
         FieldMap::new("avsp.sec48", "avsp.48sec", HexToDec),
         FieldMap::new("avsp.ns48", "avsp.48ns", HexToDec),
         FieldMap::new("avsp.etype", "avsp.etype", HexToDec),
+        // VN-Tag (specs/link/vntag.toml).
+        FieldMap::new("vntag.dir", "vntag.dir", Bool),
+        FieldMap::new("vntag.ptr", "vntag.ptr", Bool),
+        FieldMap::new("vntag.dst", "vntag.dst", HexToDec),
+        FieldMap::new("vntag.looped", "vntag.looped", Bool),
+        FieldMap::new("vntag.r", "vntag.r", HexToDec),
+        FieldMap::new("vntag.version", "vntag.version", HexToDec),
+        FieldMap::new("vntag.src", "vntag.src", HexToDec),
+        FieldMap::new("vntag.etype", "vntag.etype", HexToDec),
         FieldMap::new("erspan.platid", "erspan.platid", HexToDec),
         // PPP with its compressed fields, and Cisco HDLC (specs/link/ppp.toml, chdlc.toml).
         FieldMap::new("ppp.address", "ppp.address", HexToDec),
@@ -818,7 +827,7 @@ mod migration {
 
     #[test]
     fn derived_reassembly_fields_are_the_old_table() {
-        let old = concat::<286, 18, 304>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
+        let old = concat::<294, 18, 312>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
         check(&old, &REASSEMBLY_FIELDS);
         check(&OLD_REASSEMBLY_EXTRA, &REASSEMBLY_FIELDS[FIELDS.len()..]);
     }
