@@ -85,6 +85,7 @@ fn ip_over_infiniband_reads_the_destination_address_then_the_packet() {
             "ipoib.daddr.qpn",
             "ipoib.dgid",
             "ipoib.type",
+            "ipoib.grh.ipver",
             "ipoib.grh.sgid",
             "ip.src",
             "ip.dst",
@@ -92,7 +93,7 @@ fn ip_over_infiniband_reads_the_destination_address_then_the_packet() {
         ],
     );
     // tshark: ipoib:ip:icmp:data, QPN 0x000550, type 0x0800 (integers in decimal here);
-    // no GRH, so no source GID.
+    // no GRH, so neither its version nor a source GID.
     assert_eq!(
         v,
         [
@@ -100,6 +101,7 @@ fn ip_over_infiniband_reads_the_destination_address_then_the_packet() {
             "1360",
             "fe80::10:e000:664a:b451",
             "2048",
+            "",
             "",
             "192.168.56.10",
             "192.168.56.24",
