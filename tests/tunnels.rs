@@ -543,3 +543,41 @@ fn pbb_itag_then_the_customer_frame() {
         ]
     );
 }
+
+/// Zeek's `ayiya3.pcap`, frame 1: an ICMPv6 echo request forwarded through an AYIYA
+/// tunnel (UDP 5072), with a 16-byte identity and a SHA-1 signature.
+const AYIYA_ECHO: &str = "0017f24c7a3500062559a2200800450000b0000040003411480bd80e6216c0a8036513d0d224009c9404415211294af6
+    4bfd20014978000f004c0000000000000001e1cbc30d88bd052ad921d321f0c397ee8492acf56000000000403a402001
+    4978000f004c000000000000000120014978000f004c000000000000000280009e4dff4a4c0002000000fd4bf64ac1a9
+    0b000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000";
+
+#[test]
+fn ayiya_forwards_the_packet_its_next_header_names() {
+    let v = frame_fields(
+        1,
+        &hex(AYIYA_ECHO),
+        &[
+            "frame.protocols",
+            "ayiya.idlen",
+            "ayiya.opcode",
+            "ayiya.nextheader",
+            "ayiya.identity",
+            "ipv6.src",
+            "icmpv6.type",
+        ],
+    );
+    // tshark: eth:ethertype:ip:udp:ayiya:ipv6:icmpv6:data, idlen 4, opcode 1, next header
+    // 0x29; identity 20014978000f004c0000000000000001; echo request (128).
+    assert_eq!(
+        v,
+        [
+            "Ethernet:IPv4:UDP:AYIYA:IPv6:ICMPv6:Raw",
+            "4",
+            "1",
+            "41",
+            "20014978000f004c0000000000000001",
+            "2001:4978:f:4c::1",
+            "128",
+        ]
+    );
+}

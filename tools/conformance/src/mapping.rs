@@ -365,7 +365,7 @@ mod migration {
     use Norm::Bool;
 
     #[allow(clippy::large_const_arrays)]
-    const OLD_CONTRACT: [FieldMap; 294] = [
+    const OLD_CONTRACT: [FieldMap; 301] = [
         FieldMap::new("frame.number", "frame.number", AsIs),
         FieldMap::new("frame.time_epoch", "frame.time_epoch", AsIs),
         FieldMap::new("frame.len", "frame.len", AsIs),
@@ -735,6 +735,14 @@ mod migration {
         FieldMap::new("vntag.version", "vntag.version", HexToDec),
         FieldMap::new("vntag.src", "vntag.src", HexToDec),
         FieldMap::new("vntag.etype", "vntag.etype", HexToDec),
+        // AYIYA (specs/transport/ayiya.toml).
+        FieldMap::new("ayiya.idlen", "ayiya.idlen", HexToDec),
+        FieldMap::new("ayiya.idtype", "ayiya.idtype", HexToDec),
+        FieldMap::new("ayiya.siglen", "ayiya.siglen", HexToDec),
+        FieldMap::new("ayiya.hashmethod", "ayiya.hashmethod", HexToDec),
+        FieldMap::new("ayiya.authmethod", "ayiya.authmethod", HexToDec),
+        FieldMap::new("ayiya.opcode", "ayiya.opcode", HexToDec),
+        FieldMap::new("ayiya.nextheader", "ayiya.nextheader", HexToDec),
         FieldMap::new("erspan.platid", "erspan.platid", HexToDec),
         // PPP with its compressed fields, and Cisco HDLC (specs/link/ppp.toml, chdlc.toml).
         FieldMap::new("ppp.address", "ppp.address", HexToDec),
@@ -827,7 +835,7 @@ mod migration {
 
     #[test]
     fn derived_reassembly_fields_are_the_old_table() {
-        let old = concat::<294, 18, 312>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
+        let old = concat::<301, 18, 319>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
         check(&old, &REASSEMBLY_FIELDS);
         check(&OLD_REASSEMBLY_EXTRA, &REASSEMBLY_FIELDS[FIELDS.len()..]);
     }
