@@ -581,3 +581,43 @@ fn ayiya_forwards_the_packet_its_next_header_names() {
         ]
     );
 }
+
+/// tcpdump's `PIM_register_register-stop.pcap`, frame 1: a PIM Register from the
+/// designated router 192.168.0.6 to the rendezvous point, carrying a multicast ICMP echo
+/// request from 192.168.20.10 to 239.1.2.3.
+const PIM_REGISTER: &str = "cc05061cf000cc06061cf001080045000080015e0000ff673664c0a80006c0a801fe2100deff0000000045000064000f0000
+    fe01f6d2c0a8140aef010203080090e100030000000000000005ed60abcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcd
+    abcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcd";
+
+#[test]
+fn a_pim_register_carries_the_multicast_packet() {
+    let v = frame_fields(
+        1,
+        &hex(PIM_REGISTER),
+        &[
+            "frame.protocols",
+            "pim.version",
+            "pim.type",
+            "pim.cksum",
+            "pim.register_flag.border",
+            "ip.src",
+            "ip.dst",
+            "icmp.type",
+        ],
+    );
+    // tshark: eth:ethertype:ip:pim:ip:icmp:data, version 2, type 1 (Register), checksum
+    // 0xdeff (integers in decimal here), not from a border router; both IP headers' addresses.
+    assert_eq!(
+        v,
+        [
+            "Ethernet:IPv4:PIM:IPv4:ICMP:Raw",
+            "2",
+            "1",
+            "57087",
+            "0",
+            "192.168.0.6,192.168.20.10",
+            "192.168.1.254,239.1.2.3",
+            "8",
+        ]
+    );
+}

@@ -365,7 +365,7 @@ mod migration {
     use Norm::Bool;
 
     #[allow(clippy::large_const_arrays)]
-    const OLD_CONTRACT: [FieldMap; 301] = [
+    const OLD_CONTRACT: [FieldMap; 307] = [
         FieldMap::new("frame.number", "frame.number", AsIs),
         FieldMap::new("frame.time_epoch", "frame.time_epoch", AsIs),
         FieldMap::new("frame.len", "frame.len", AsIs),
@@ -743,6 +743,13 @@ mod migration {
         FieldMap::new("ayiya.authmethod", "ayiya.authmethod", HexToDec),
         FieldMap::new("ayiya.opcode", "ayiya.opcode", HexToDec),
         FieldMap::new("ayiya.nextheader", "ayiya.nextheader", HexToDec),
+        // PIM version 2 (specs/internet/pim.toml).
+        FieldMap::new("pim.version", "pim.version", HexToDec),
+        FieldMap::new("pim.type", "pim.type", HexToDec),
+        FieldMap::new("pim.cksum", "pim.cksum", HexToDec),
+        FieldMap::new("pim.register_flag", "pim.register_flag", HexToDec),
+        FieldMap::new("pim.border", "pim.register_flag.border", Bool),
+        FieldMap::new("pim.null_register", "pim.register_flag.null_register", Bool),
         FieldMap::new("erspan.platid", "erspan.platid", HexToDec),
         // PPP with its compressed fields, and Cisco HDLC (specs/link/ppp.toml, chdlc.toml).
         FieldMap::new("ppp.address", "ppp.address", HexToDec),
@@ -835,7 +842,7 @@ mod migration {
 
     #[test]
     fn derived_reassembly_fields_are_the_old_table() {
-        let old = concat::<301, 18, 319>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
+        let old = concat::<307, 18, 325>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
         check(&old, &REASSEMBLY_FIELDS);
         check(&OLD_REASSEMBLY_EXTRA, &REASSEMBLY_FIELDS[FIELDS.len()..]);
     }
