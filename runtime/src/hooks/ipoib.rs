@@ -39,18 +39,11 @@ pub fn parse(input: &[u8]) -> Result<(Ipoib, usize), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hooks::test_bytes as bytes;
     use std::net::Ipv6Addr;
 
     fn gid(text: &str) -> Bytes {
         Bytes::from_slice(&text.parse::<Ipv6Addr>().unwrap().octets())
-    }
-
-    fn bytes(hex: &str) -> Vec<u8> {
-        let hex: String = hex.split_whitespace().collect();
-        (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-            .collect()
     }
 
     #[test]

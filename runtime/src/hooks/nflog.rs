@@ -94,6 +94,7 @@ fn be_u32(value: &[u8]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hooks::test_bytes as bytes;
 
     /// Frame 1 of tcpdump's nflog.pcap, up to the start of the logged IPv4 packet.
     const TCPDUMP_NFLOG_1: &str = concat!(
@@ -108,13 +109,6 @@ mod tests {
         "0006ffffb8a386b9c3d60000", // HWADDR
         "9c000900",                 // PAYLOAD, 152 bytes
     );
-
-    fn bytes(hex: &str) -> Vec<u8> {
-        (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     #[test]
     fn reads_up_to_the_packet_as_tshark() {
