@@ -33,6 +33,8 @@ mod library;
 mod link_layers;
 #[path = "llc_ipx.rs"]
 mod llc_ipx;
+#[path = "multicast.rs"]
+mod multicast;
 #[path = "outputs.rs"]
 mod outputs;
 #[path = "pcapng_metadata.rs"]

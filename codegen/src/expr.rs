@@ -484,6 +484,11 @@ impl Expr {
         &self,
         resolve: &dyn Fn(&str) -> Option<(TokenStream, Ty)>,
     ) -> Result<TokenStream, String> {
+        // A constant condition (`show = "0"`: never shown) is written as one, not as
+        // `0 != 0`, which clippy rejects.
+        if let Expr::Int(n) = self {
+            return Ok(if *n != 0 { quote!(true) } else { quote!(false) });
+        }
         let (code, ty) = self.to_rust(resolve)?;
         Ok(match ty {
             Ty::Bool => code,
@@ -627,6 +632,9 @@ mod tests {
         assert_eq!(rust("!flag"), "! flag");
         assert_eq!(rust("!bit && x > 2"), "((c >> 3) & 1 == 0) && (x > 2)");
         assert_eq!(rust("bit"), "(c >> 3) & 1 != 0");
+        // A constant is a constant (`show = "0"`), not `0 != 0`.
+        assert_eq!(rust("0"), "false");
+        assert_eq!(rust("7"), "true");
         // As a number, a bit is its value.
         let sum = parse("bit + 1").to_int(&resolve).unwrap().to_string();
         assert_eq!(sum, "u64 :: saturating_add ((c >> 3) & 1 , 1)");

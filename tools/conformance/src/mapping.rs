@@ -365,7 +365,7 @@ mod migration {
     use Norm::Bool;
 
     #[allow(clippy::large_const_arrays)]
-    const OLD_CONTRACT: [FieldMap; 307] = [
+    const OLD_CONTRACT: [FieldMap; 325] = [
         FieldMap::new("frame.number", "frame.number", AsIs),
         FieldMap::new("frame.time_epoch", "frame.time_epoch", AsIs),
         FieldMap::new("frame.len", "frame.len", AsIs),
@@ -750,6 +750,25 @@ mod migration {
         FieldMap::new("pim.register_flag", "pim.register_flag", HexToDec),
         FieldMap::new("pim.border", "pim.register_flag.border", Bool),
         FieldMap::new("pim.null_register", "pim.register_flag.null_register", Bool),
+        // IGMP versions 1 to 3 and mtrace queries (specs/internet/igmp.toml).
+        FieldMap::new("igmp.type", "igmp.type", HexToDec),
+        FieldMap::new("igmp.max_resp", "igmp.max_resp", HexToDec),
+        FieldMap::new("igmp.checksum", "igmp.checksum", HexToDec),
+        FieldMap::new("igmp.maddr", "igmp.maddr", AsIs),
+        FieldMap::new("igmp.s", "igmp.s", HexToDec),
+        FieldMap::new("igmp.qrv", "igmp.qrv", HexToDec),
+        FieldMap::new("igmp.qqic", "igmp.qqic", HexToDec),
+        FieldMap::new("igmp.num_src", "igmp.num_src", HexToDec),
+        FieldMap::new("igmp.saddr", "igmp.saddr", AsIs),
+        FieldMap::new("igmp.num_grp_recs", "igmp.num_grp_recs", HexToDec),
+        FieldMap::new("igmp.record_type", "igmp.record_type", HexToDec),
+        FieldMap::new("igmp.aux_data_len", "igmp.aux_data_len", HexToDec),
+        FieldMap::new("igmp.aux_data", "igmp.aux_data", AsIs),
+        FieldMap::new("igmp.mtrace_saddr", "igmp.mtrace.saddr", AsIs),
+        FieldMap::new("igmp.mtrace_raddr", "igmp.mtrace.raddr", AsIs),
+        FieldMap::new("igmp.mtrace_rspaddr", "igmp.mtrace.rspaddr", AsIs),
+        FieldMap::new("igmp.mtrace_resp_ttl", "igmp.mtrace.resp_ttl", HexToDec),
+        FieldMap::new("igmp.mtrace_q_id", "igmp.mtrace.q_id", HexToDec),
         FieldMap::new("erspan.platid", "erspan.platid", HexToDec),
         // PPP with its compressed fields, and Cisco HDLC (specs/link/ppp.toml, chdlc.toml).
         FieldMap::new("ppp.address", "ppp.address", HexToDec),
@@ -842,7 +861,7 @@ mod migration {
 
     #[test]
     fn derived_reassembly_fields_are_the_old_table() {
-        let old = concat::<307, 18, 325>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
+        let old = concat::<325, 18, 343>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
         check(&old, &REASSEMBLY_FIELDS);
         check(&OLD_REASSEMBLY_EXTRA, &REASSEMBLY_FIELDS[FIELDS.len()..]);
     }
