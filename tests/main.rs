@@ -27,6 +27,8 @@ mod foreign_output;
 mod ftp;
 #[path = "http2.rs"]
 mod http2;
+#[path = "industrial.rs"]
+mod industrial;
 #[path = "library.rs"]
 mod library;
 #[path = "link_layers.rs"]

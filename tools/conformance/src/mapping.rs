@@ -365,7 +365,7 @@ mod migration {
     use Norm::Bool;
 
     #[allow(clippy::large_const_arrays)]
-    const OLD_CONTRACT: [FieldMap; 325] = [
+    const OLD_CONTRACT: [FieldMap; 331] = [
         FieldMap::new("frame.number", "frame.number", AsIs),
         FieldMap::new("frame.time_epoch", "frame.time_epoch", AsIs),
         FieldMap::new("frame.len", "frame.len", AsIs),
@@ -750,6 +750,13 @@ mod migration {
         FieldMap::new("pim.register_flag", "pim.register_flag", HexToDec),
         FieldMap::new("pim.border", "pim.register_flag.border", Bool),
         FieldMap::new("pim.null_register", "pim.register_flag.null_register", Bool),
+        // Modbus/TCP (specs/application/mbtcp.toml, modbus.toml).
+        FieldMap::new("mbtcp.trans_id", "mbtcp.trans_id", HexToDec),
+        FieldMap::new("mbtcp.prot_id", "mbtcp.prot_id", HexToDec),
+        FieldMap::new("mbtcp.len", "mbtcp.len", HexToDec),
+        FieldMap::new("mbtcp.unit_id", "mbtcp.unit_id", HexToDec),
+        FieldMap::new("modbus.func_code", "modbus.func_code", HexToDec),
+        FieldMap::new("modbus.exception_code", "modbus.exception_code", HexToDec),
         // IGMP versions 1 to 3 and mtrace queries (specs/internet/igmp.toml).
         FieldMap::new("igmp.type", "igmp.type", HexToDec),
         FieldMap::new("igmp.max_resp", "igmp.max_resp", HexToDec),
@@ -861,7 +868,7 @@ mod migration {
 
     #[test]
     fn derived_reassembly_fields_are_the_old_table() {
-        let old = concat::<325, 18, 343>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
+        let old = concat::<331, 18, 349>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
         check(&old, &REASSEMBLY_FIELDS);
         check(&OLD_REASSEMBLY_EXTRA, &REASSEMBLY_FIELDS[FIELDS.len()..]);
     }
