@@ -3,7 +3,8 @@
 # usual jobs over captures the project generates, and the release build is then laid out
 # by what those runs did (hot paths together, branches predicted, inlining where it
 # pays). The binary's output is the plain release build's, byte for byte (.ci/run
-# checks it); it is 5 to 20 % faster (BENCHMARKS.md, "PGO").
+# checks it); it is 2 to 25 % faster, the most where the most code runs per frame
+# (BENCHMARKS.md, "PGO").
 #
 #   tools/pgo-build.sh [OUT]     # default OUT: target/pgo/pcapkit
 #
@@ -54,7 +55,6 @@ build() {
 }
 
 step "instrumented build"
-rm -rf "$work/profiles"
 build "-Cprofile-generate=$work/profiles" "$work/instrumented"
 instrumented="$work/instrumented/$host/release/pcapkit"
 
@@ -77,7 +77,7 @@ mkdir -p "$captures/main" "$captures/all" "$work/out"
 "$samplegen" tls "$captures/all/tls.pcap"
 "$samplegen" flood "$captures/all/flood.pcap" --packets 5000
 cp samples/*.pcap "$captures/all/"
-# The profiles must be written where the instrumented build was told.
+# Start from no profile: an earlier run's would be merged too.
 rm -rf "$work/profiles"
 
 step "training runs"
