@@ -407,7 +407,8 @@ fn fields_vlan_and_qinq() {
     );
     assert_eq!(
         q.get(4, "frame.protocols"),
-        "Ethernet:802.1ad:VLAN:IPv4:UDP:Raw"
+        // tshark: eth:ethertype:ieee8021ad:ethertype:vlan:ethertype:ip:udp:ntp
+        "Ethernet:802.1ad:VLAN:IPv4:UDP:NTP"
     );
     assert_eq!(q.get(4, "ieee8021ad.vid"), "200");
     assert_eq!(q.get(4, "vlan.vid"), "100");

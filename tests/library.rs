@@ -681,7 +681,7 @@ fn protocols_of_an_empty_frame_and_of_demo_frames() {
     );
     assert_eq!(
         ex.frames()[3].protocols(),
-        "Ethernet:802.1ad:VLAN:IPv4:UDP:Raw"
+        "Ethernet:802.1ad:VLAN:IPv4:UDP:NTP"
     );
     assert_eq!(ex.frames()[39].protocols(), "Ethernet:IPv4:ICMP:IPv4:UDP");
 }

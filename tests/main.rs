@@ -37,6 +37,8 @@ mod link_layers;
 mod llc_ipx;
 #[path = "multicast.rs"]
 mod multicast;
+#[path = "ntp.rs"]
+mod ntp;
 #[path = "outputs.rs"]
 mod outputs;
 #[path = "pcapng_metadata.rs"]

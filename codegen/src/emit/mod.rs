@@ -265,6 +265,30 @@ pub(crate) fn hex_lit(v: u64) -> TokenStream {
     format!("0x{v:x}").parse().expect("hex literal")
 }
 
+/// The patterns of a match arm taking `keys`: a run of three or more consecutive keys as
+/// one range (`0x0..=0x5`, as clippy's `manual_range_patterns` wants), others as they are.
+pub(crate) fn key_patterns(keys: &[u64]) -> Vec<TokenStream> {
+    let mut sorted = keys.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let mut j = i;
+        while j + 1 < sorted.len() && sorted[j + 1] == sorted[j] + 1 {
+            j += 1;
+        }
+        if j - i >= 2 {
+            let (a, b) = (hex_lit(sorted[i]), hex_lit(sorted[j]));
+            out.push(quote::quote!(#a..=#b));
+        } else {
+            out.extend(sorted[i..=j].iter().map(|k| hex_lit(*k)));
+        }
+        i = j + 1;
+    }
+    out
+}
+
 /// Resolves names to Rust reading local variables named like the fields (the fields'
 /// own types; an `if` field is an `Option`, read as 0 when absent).
 pub(crate) fn local_resolver(fields: &[Field]) -> impl Fn(&str) -> Option<(TokenStream, Ty)> + '_ {
@@ -420,5 +444,25 @@ mod unit_tests {
         );
         assert_eq!(linkify("<https://a.b>"), "<https://a.b>");
         assert_eq!(linkify("no link"), "no link");
+    }
+}
+
+#[cfg(test)]
+mod key_pattern_tests {
+    use super::key_patterns;
+
+    fn text(keys: &[u64]) -> Vec<String> {
+        key_patterns(keys).iter().map(|p| p.to_string()).collect()
+    }
+
+    #[test]
+    fn runs_of_three_or_more_become_ranges() {
+        assert_eq!(text(&[5, 0, 1, 2, 3, 4]), ["0x0 ..= 0x5"]);
+        assert_eq!(text(&[0x12, 0x16, 0x17]), ["0x12", "0x16", "0x17"]);
+        assert_eq!(
+            text(&[1, 2, 3, 7, 9, 10, 11, 11]),
+            ["0x1 ..= 0x3", "0x7", "0x9 ..= 0xb"]
+        );
+        assert!(text(&[]).is_empty());
     }
 }

@@ -131,23 +131,25 @@ fn emit_switch(
     let mut arms = Vec::new();
     for r in &records {
         let case = Case::Record((*r).to_owned());
-        let keys: Vec<TokenStream> = sw
+        let keys: Vec<u64> = sw
             .cases
             .iter()
             .filter(|(_, c)| *c == case)
-            .map(|(k, _)| hex_lit(*k))
+            .map(|(k, _)| *k)
             .collect();
+        let keys = key_patterns(&keys);
         if !keys.is_empty() && sw.default != case {
             let read = arm(&case);
             arms.push(quote!(#(#keys)|* => #read,));
         }
     }
-    let bytes_keys: Vec<TokenStream> = sw
+    let bytes_keys: Vec<u64> = sw
         .cases
         .iter()
         .filter(|(_, c)| *c == Case::Bytes && sw.default != Case::Bytes)
-        .map(|(k, _)| hex_lit(*k))
+        .map(|(k, _)| *k)
         .collect();
+    let bytes_keys = key_patterns(&bytes_keys);
     if !bytes_keys.is_empty() {
         arms.push(quote!(#(#bytes_keys)|* => None,));
     }

@@ -365,7 +365,7 @@ mod migration {
     use Norm::Bool;
 
     #[allow(clippy::large_const_arrays)]
-    const OLD_CONTRACT: [FieldMap; 331] = [
+    const OLD_CONTRACT: [FieldMap; 349] = [
         FieldMap::new("frame.number", "frame.number", AsIs),
         FieldMap::new("frame.time_epoch", "frame.time_epoch", AsIs),
         FieldMap::new("frame.len", "frame.len", AsIs),
@@ -757,6 +757,25 @@ mod migration {
         FieldMap::new("mbtcp.unit_id", "mbtcp.unit_id", HexToDec),
         FieldMap::new("modbus.func_code", "modbus.func_code", HexToDec),
         FieldMap::new("modbus.exception_code", "modbus.exception_code", HexToDec),
+        // NTP (specs/application/ntp.toml).
+        FieldMap::new("ntp.flags", "ntp.flags", HexToDec),
+        FieldMap::new("ntp.li", "ntp.flags.li", HexToDec),
+        FieldMap::new("ntp.vn", "ntp.flags.vn", HexToDec),
+        FieldMap::new("ntp.mode", "ntp.flags.mode", HexToDec),
+        FieldMap::new("ntp.stratum", "ntp.stratum", HexToDec),
+        FieldMap::new("ntp.ppoll", "ntp.ppoll", HexToDec),
+        FieldMap::new("ntp.precision", "ntp.precision", HexToDec),
+        FieldMap::new("ntp.refid", "ntp.refid", AsIs),
+        FieldMap::new("ntp.ctrl.flags2", "ntp.ctrl.flags2", HexToDec),
+        FieldMap::new("ntp.ctrl.r", "ntp.ctrl.flags2.r", Bool),
+        FieldMap::new("ntp.ctrl.error", "ntp.ctrl.flags2.error", Bool),
+        FieldMap::new("ntp.ctrl.more", "ntp.ctrl.flags2.more", Bool),
+        FieldMap::new("ntp.ctrl.opcode", "ntp.ctrl.flags2.opcode", HexToDec),
+        FieldMap::new("ntp.ctrl.sequence", "ntp.ctrl.sequence", HexToDec),
+        FieldMap::new("ntp.ctrl.status", "ntp.ctrl.status", HexToDec),
+        FieldMap::new("ntp.ctrl.associd", "ntp.ctrl.associd", HexToDec),
+        FieldMap::new("ntp.ctrl.offset", "ntp.ctrl.offset", HexToDec),
+        FieldMap::new("ntp.ctrl.count", "ntp.ctrl.count", HexToDec),
         // IGMP versions 1 to 3 and mtrace queries (specs/internet/igmp.toml).
         FieldMap::new("igmp.type", "igmp.type", HexToDec),
         FieldMap::new("igmp.max_resp", "igmp.max_resp", HexToDec),
@@ -868,7 +887,7 @@ mod migration {
 
     #[test]
     fn derived_reassembly_fields_are_the_old_table() {
-        let old = concat::<331, 18, 349>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
+        let old = concat::<349, 18, 367>(OLD_CONTRACT, OLD_REASSEMBLY_EXTRA);
         check(&old, &REASSEMBLY_FIELDS);
         check(&OLD_REASSEMBLY_EXTRA, &REASSEMBLY_FIELDS[FIELDS.len()..]);
     }
