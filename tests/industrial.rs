@@ -2,30 +2,23 @@
 //! with `--tcp`, cut from the stream by the MBAP length. Messages of Zeek's and
 //! Suricata's Modbus captures, with the values tshark 4.0.17 gives them.
 
-use crate::common::{self, assert_no_crash, write_file, TcpConversation};
+use crate::common::{self, TcpConversation};
 
 /// `pcapkit FILE [--ip --tcp] -e ...` on a conversation.
 fn modbus_fields(c: &TcpConversation, reassemble: bool) -> common::Table {
-    let dir = tempfile::tempdir().unwrap();
-    let input = write_file(dir.path(), "in.pcap", &c.pcap());
-    let mut args = vec![input.into_os_string()];
-    if reassemble {
-        args.extend(["--ip".into(), "--tcp".into()]);
-    }
-    for f in [
-        "frame.protocols",
-        "mbtcp.trans_id",
-        "mbtcp.len",
-        "mbtcp.unit_id",
-        "modbus.func_code",
-        "modbus.exception_code",
-    ] {
-        args.push("-e".into());
-        args.push(f.into());
-    }
-    let out = common::run(args);
-    assert_no_crash(&out, "pcapkit on Modbus/TCP");
-    common::Table::parse(&common::ok(&out))
+    let args: &[&str] = if reassemble { &["--ip", "--tcp"] } else { &[] };
+    common::conversation_fields(
+        c,
+        args,
+        &[
+            "frame.protocols",
+            "mbtcp.trans_id",
+            "mbtcp.len",
+            "mbtcp.unit_id",
+            "modbus.func_code",
+            "modbus.exception_code",
+        ],
+    )
 }
 
 /// Zeek modbusSmall.pcap, frames 14 and 16: Read Coils of three coils at reference 0,

@@ -4,16 +4,11 @@
 //! at each test).
 
 use crate::common;
-use common::{ethernet, frame_fields, hex, MAC_A, MAC_B};
+use common::{ethernet, frame_fields, hex, ipv4, MAC_A, MAC_B};
 
-/// Ethernet, a 20-byte IPv4 header of protocol 2 (10.0.0.1 → 224.0.0.1), then `igmp`.
+/// Ethernet and IPv4 of protocol 2, then `igmp`.
 fn igmp_frame(igmp: &[u8]) -> Vec<u8> {
-    let len = u16::try_from(20 + igmp.len()).expect("small");
-    let mut ip = vec![0x45, 0];
-    ip.extend(len.to_be_bytes());
-    ip.extend([0, 0, 0, 0, 1, 2, 0, 0, 10, 0, 0, 1, 224, 0, 0, 1]);
-    ip.extend(igmp);
-    ethernet(MAC_A, MAC_B, 0x0800, &ip)
+    ethernet(MAC_A, MAC_B, 0x0800, &ipv4(2, igmp))
 }
 
 const PATHS: &[&str] = &[

@@ -58,16 +58,7 @@ fn client_hello(host: &str, extensions: Option<Vec<u8>>) -> Vec<u8> {
 
 /// `pcapkit FILE --ip --tcp -e ...` on a conversation; the table.
 fn tls_fields(c: &TcpConversation, fields: &[&str]) -> common::Table {
-    let dir = tempfile::tempdir().unwrap();
-    let input = write_file(dir.path(), "in.pcap", &c.pcap());
-    let mut args = vec![input.into_os_string(), "--ip".into(), "--tcp".into()];
-    for f in fields {
-        args.push("-e".into());
-        args.push((*f).into());
-    }
-    let out = common::run(args);
-    assert_no_crash(&out, "pcapkit --ip --tcp on TLS");
-    common::Table::parse(&common::ok(&out))
+    common::conversation_fields(c, &["--ip", "--tcp"], fields)
 }
 
 const FIELDS: &[&str] = &[

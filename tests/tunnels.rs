@@ -6,19 +6,9 @@
 
 use crate::common;
 use common::{
-    ethernet, frame_fields, hex, ipv4_udp, layers_of, names, pcap_file, write_file, PcapRecord,
-    MAC_A, MAC_B,
+    ethernet, frame_fields, hex, ipv4, ipv4_udp, layers_of, names, pcap_file, write_file,
+    PcapRecord, MAC_A, MAC_B,
 };
-
-/// A 20-byte IPv4 header of protocol `proto` (10.0.0.1 → 10.0.0.2), then `payload`.
-fn ipv4(proto: u8, payload: &[u8]) -> Vec<u8> {
-    let len = u16::try_from(20 + payload.len()).expect("small");
-    let mut p = vec![0x45, 0];
-    p.extend(len.to_be_bytes());
-    p.extend([0, 0, 0x40, 0, 64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
-    p.extend(payload);
-    p
-}
 
 /// The inner frame: Ethernet, IPv4, UDP 1234 → 9 with `data`.
 fn inner_frame(data: &[u8]) -> Vec<u8> {

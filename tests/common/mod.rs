@@ -303,6 +303,33 @@ pub fn fields_of(input: &Path, fields: &[&str]) -> Table {
     Table::parse(&ok(&run(args)))
 }
 
+/// A 20-byte IPv4 header of protocol `proto` (10.0.0.1 → 10.0.0.2, no checksum), then
+/// `payload`.
+pub fn ipv4(proto: u8, payload: &[u8]) -> Vec<u8> {
+    let len = u16::try_from(20 + payload.len()).expect("small");
+    let mut p = vec![0x45, 0];
+    p.extend(len.to_be_bytes());
+    p.extend([0, 0, 0x40, 0, 64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+    p.extend(payload);
+    p
+}
+
+/// Runs `pcapkit FILE ARGS... -e f1 -e f2 ...` on a conversation written as a capture,
+/// checks that it did not crash, and parses the table.
+pub fn conversation_fields(c: &TcpConversation, args: &[&str], fields: &[&str]) -> Table {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = write_file(dir.path(), "in.pcap", &c.pcap());
+    let mut all = vec![input.into_os_string()];
+    all.extend(args.iter().map(Into::into));
+    for f in fields {
+        all.push("-e".into());
+        all.push((*f).into());
+    }
+    let out = run(all);
+    assert_no_crash(&out, &format!("pcapkit {}", args.join(" ")));
+    Table::parse(&ok(&out))
+}
+
 /// The keys of the top-level object of a JSON text, in document order.
 pub fn top_level_keys(json: &str) -> Vec<String> {
     let mut keys = Vec::new();
